@@ -1,10 +1,16 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
+import { authenticateTenant } from "./auth/authenticate";
 import { LambdaError } from "./errors";
+import { adminRoutes } from "./routes/admin";
+import { aliasRoutes } from "./routes/aliases";
+import { concurrencyRoutes } from "./routes/concurrency";
+import { functionRoutes } from "./routes/functions";
+import { invokeRoutes } from "./routes/invoke";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use(async (c, next) => {
     const requestId = crypto.randomUUID();
@@ -14,6 +20,16 @@ export function buildApp(): Hono<AppEnv> {
   });
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/admin", adminRoutes);
+
+  // The Lambda API: every path starts with an API date and authenticates a tenant first.
+  const lambda = new Hono<AppEnv>({ strict: false });
+  lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant);
+  lambda.route("/2015-03-31/functions", invokeRoutes);
+  lambda.route("/2015-03-31/functions", aliasRoutes);
+  lambda.route("/2015-03-31/functions", functionRoutes);
+  lambda.route("/", concurrencyRoutes);
+  app.route("/", lambda);
 
   app.notFound((c) =>
     new LambdaError(404, "UnknownOperationException", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(

@@ -1,0 +1,27 @@
+import type { KeyRow, TenantRow } from "../data/tenant-store";
+import { TenantStore } from "../data/tenant-store";
+import type { Database } from "../db/client";
+
+/**
+ * Per-isolate cache of key lookups. Entries live KEY_CACHE_TTL_MS, well under
+ * the 5 s within which a revoked key must be refused everywhere.
+ */
+export const KEY_CACHE_TTL_MS = 2_000;
+const MAX_ENTRIES = 10_000;
+
+type Entry = { value: { key: KeyRow; tenant: TenantRow } | undefined; expiresAt: number };
+const cache = new Map<string, Entry>();
+
+export async function lookupKey(db: Database, accessKeyId: string, now = Date.now()) {
+  const hit = cache.get(accessKeyId);
+  if (hit && hit.expiresAt > now) return hit.value;
+  const value = await new TenantStore(db).findKey(accessKeyId);
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(accessKeyId, { value, expiresAt: now + KEY_CACHE_TTL_MS });
+  return value;
+}
+
+/** Drops a key at once in this isolate (other isolates expire it within the TTL). */
+export function forgetKey(accessKeyId: string): void {
+  cache.delete(accessKeyId);
+}

@@ -1,0 +1,118 @@
+/**
+ * The code pipeline of CreateFunction / UpdateFunctionCode: base64 zip →
+ * files → handler module (as the Lambda Node.js runtime finds it) → one
+ * bundled ES module → a probe in a Dynamic Worker that the handler export
+ * exists. Every failure is a LambdaError whose message says what to fix.
+ * Nothing is stored here.
+ */
+import { Buffer } from "node:buffer";
+import { invalidParameter, requestTooLarge } from "../errors";
+import { type ProbeResult, probeHandler } from "../runtime/executor";
+import { bundleHandler } from "./bundler";
+import { findHandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";
+import { assertZippedSize, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./zip";
+
+export interface BuiltCode {
+  /** The single ES module the runtime shim loads as `handler.js`. */
+  bundle: string;
+  /** base64 of the zip's raw SHA-256, as Lambda reports CodeSha256. */
+  codeSha256: string;
+  /** Size of the zip in bytes, as Lambda reports CodeSize. */
+  codeSize: number;
+}
+
+export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string, handler: string): Promise<BuiltCode> {
+  const zip = decodeZipFile(zipBase64);
+  const parsed = parseHandler(handler);
+  if (!parsed.ok) {
+    throw invalidParameter(
+      `The handler '${handler}' is not valid (${parsed.errorMessage}). Use the form 'path/to/file.exportName', for example 'index.handler'.`,
+    );
+  }
+  const files = unzipCode(zip);
+  const entry = findHandlerModule(files, parsed.value.modulePath);
+  if (entry === undefined) throw invalidParameter(missingModuleMessage(files, parsed.value));
+
+  const bundle = await bundleHandler(files, entry);
+  const probe = await probeHandler(loader, bundle, handler);
+  if (!probe.ok && rejectsUpload(probe)) {
+    throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${handler}', module '${entry.path}')`);
+  }
+  return { bundle, codeSha256: await sha256Base64(zip), codeSize: zip.byteLength };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Strict base64 (Buffer.from alone silently skips bad characters). The size
+ * limit is checked on the encoded length first, so an oversized upload is
+ * refused before it is decoded.
+ */
+export function decodeZipFile(zipBase64: string): Uint8Array {
+  const text = /\s/.test(zipBase64) ? zipBase64.replace(/\s+/g, "") : zipBase64;
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  if ((text.length / 4) * 3 - padding > MAX_ZIPPED_BYTES) {
+    throw requestTooLarge(`Zipped size must be smaller than ${MAX_ZIPPED_BYTES} bytes`);
+  }
+  if (text.length % 4 !== 0 || !BASE64.test(text)) {
+    throw invalidParameter("Code.ZipFile is not valid base64. Send the bytes of the .zip file, base64-encoded.");
+  }
+  const bytes = new Uint8Array(Buffer.from(text, "base64"));
+  assertZippedSize(bytes.byteLength);
+  return bytes;
+}
+
+/**
+ * Which probe failures refuse the upload. Lambda itself runs no code at
+ * upload, so only failures that do not depend on the function's environment
+ * count: a missing handler export, a module that cannot be linked, or a
+ * Worker that does not start. Errors thrown by the module's own top-level
+ * code are accepted: they may depend on environment variables or network
+ * access the probe does not have (e.g. `JSON.parse(process.env.CONFIG)`
+ * throws a SyntaxError there), and surface at invoke as they do in Lambda.
+ */
+function rejectsUpload(probe: Exclude<ProbeResult, { ok: true }>): boolean {
+  switch (probe.errorType) {
+    case "Runtime.HandlerNotFound":
+    case "Runtime.ImportModuleError":
+      return true;
+    case "Runtime.UserCodeSyntaxError":
+      return /does not provide an export named|Failed to start Worker/.test(probe.errorMessage);
+    default:
+      return false;
+  }
+}
+
+/** E.g. "Cannot find module 'index' for handler 'index.handler': the zip has no index.js, ... at its root". */
+function missingModuleMessage(files: ZipFiles, handler: ParsedHandler): string {
+  const [, js, mjs, cjs] = moduleCandidates(handler.modulePath);
+  const where = handler.moduleDir === "" ? " at its root" : "";
+  return (
+    `Cannot find module '${handler.modulePath}' for handler '${handler.handler}': ` +
+    `the zip has no ${js}, ${mjs} or ${cjs}${where}${missingModuleHint(files, handler)}`
+  );
+}
+
+function missingModuleHint(files: ZipFiles, handler: ParsedHandler): string {
+  const { modulePath, propertyPath } = handler;
+  if (files.has(`${modulePath}.ts`) || files.has(`${modulePath}.mts`)) {
+    return ". The Node.js runtime runs JavaScript: compile the TypeScript and zip the .js output";
+  }
+  // The usual mistake: zipping the project folder instead of its contents.
+  const folders = [...files.keys()].flatMap((path) => {
+    if (path.includes("node_modules/")) return [];
+    const suffix = [".js", ".mjs", ".cjs"].map((ext) => `/${modulePath}${ext}`).find((s) => path.endsWith(s));
+    return suffix === undefined ? [] : [{ path, folder: path.slice(0, -suffix.length) }];
+  });
+  const [nearest] = folders.sort((a, b) => a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
+  if (nearest === undefined) return "";
+  return (
+    `. It does have '${nearest.path}': zip the contents of '${nearest.folder}' rather than the folder itself, ` +
+    `or set the handler to '${nearest.folder}/${modulePath}.${propertyPath.join(".")}'`
+  );
+}
+
+async function sha256Base64(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Buffer.from(digest).toString("base64");
+}

@@ -1,0 +1,159 @@
+/**
+ * Bundles a handler module and everything it imports from the zip into ONE
+ * ES module, once at upload time, with esbuild-wasm running in this Worker.
+ * The result is loaded as `handler.js` next to the runtime shim
+ * (src/runtime/shim-source.ts), so invoke never bundles.
+ */
+import type { Message, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from "esbuild-wasm/esm/browser.js";
+import { invalidParameter } from "../errors";
+import { getEsbuild } from "./esbuild";
+import { dirname, type HandlerModule } from "./handler-path";
+import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
+import type { ZipFiles } from "./zip";
+
+/**
+ * Appended to the bundle when the handler module is CommonJS. esbuild emits
+ * a CommonJS entry as `export default require_x()` (default = module.exports),
+ * while an ES module's `default` is just one more export; the shim needs to
+ * know which it has to walk the handler's property path as Node would.
+ */
+export const COMMONJS_MARKER = "__cellfnCommonJS";
+
+/** esbuild namespaces: zip files, and the two wrappers around Node built-ins. */
+const ZIP = "zip";
+const BUILTIN_ESM = "node-builtin";
+const BUILTIN_CJS = "node-builtin-cjs";
+
+/**
+ * Bundles `entry` (found by findHandlerModule) and returns the module's
+ * source. Throws InvalidParameterValueException with esbuild's first error
+ * (file:line:column) for syntax errors and unresolvable imports.
+ */
+export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Promise<string> {
+  const esbuild = await getEsbuild();
+  let result;
+  try {
+    result = await esbuild.build({
+      entryPoints: [entry.path],
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "es2022",
+      // Readable stack traces matter more than bytes here.
+      minify: false,
+      metafile: true,
+      logLevel: "silent",
+      plugins: [zipPlugin(files)],
+    });
+  } catch (error) {
+    throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${describeFailure(error)}`);
+  }
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error(`esbuild produced no output for ${entry.path}`);
+  const commonJS = result.metafile.inputs[`${ZIP}:${entry.path}`]?.format === "cjs";
+  return commonJS ? `${output.text}export const ${COMMONJS_MARKER} = true;\n` : output.text;
+}
+
+/**
+ * Resolves and loads everything from the zip, and turns Node built-ins into
+ * imports the Worker runtime (nodejs_compat) provides.
+ *
+ * Why the built-in wrappers: in ESM output esbuild turns `require()` of an
+ * external module into a `__require` shim that throws at run time, so only
+ * `node:` imports may stay external. `require("events")` therefore loads a
+ * CommonJS wrapper whose module.exports is the built-in's default export,
+ * which is what Node's require returns (e.g. the EventEmitter class itself,
+ * not a namespace object). Imports of built-ins get an ES wrapper that also
+ * provides a default export for modules without one (`node:process`).
+ */
+function zipPlugin(files: ZipFiles): Plugin {
+  const resolver = new NodeResolver(files);
+  return {
+    name: "cellfn-zip",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => resolve(resolver, args));
+      build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, path));
+      build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({
+        contents:
+          `import * as ns from "node:${path}";\nexport * from "node:${path}";\n` +
+          // Reflect keeps esbuild from turning this into a static `default` import.
+          `export default Reflect.has(ns, "default") ? Reflect.get(ns, "default") : ns;\n`,
+        loader: "js",
+        resolveDir: "/",
+      }));
+      build.onLoad({ filter: /.*/, namespace: BUILTIN_CJS }, ({ path }) => ({
+        contents: `module.exports = require("${path}").default;\n`,
+        loader: "js",
+        resolveDir: "/",
+      }));
+    },
+  };
+}
+
+function resolve(resolver: NodeResolver, args: OnResolveArgs): OnResolveResult {
+  const { path: specifier, kind, namespace } = args;
+  if (kind === "entry-point") return { path: specifier, namespace: ZIP };
+  // Inside the wrappers: the real built-in, and the CJS wrapper's ES wrapper.
+  if (namespace === BUILTIN_ESM) return { path: specifier, external: true };
+  if (namespace === BUILTIN_CJS) return { path: specifier, namespace: BUILTIN_ESM };
+
+  const builtin = builtinName(specifier);
+  if (builtin !== undefined) {
+    // require.resolve() is not bundled; its result is irrelevant here.
+    if (kind === "require-resolve") return { path: specifier, external: true };
+    return { path: builtin, namespace: kind === "require-call" ? BUILTIN_CJS : BUILTIN_ESM };
+  }
+
+  const fromDir = args.resolveDir.replace(/^\/+/, "");
+  try {
+    const found = resolver.resolve(specifier, fromDir, kind === "require-call" || kind === "require-resolve");
+    if (found !== undefined) return { path: found, namespace: ZIP };
+  } catch (error) {
+    if (error instanceof ResolveError) return { errors: [{ text: error.message }] };
+    throw error;
+  }
+  return { errors: [{ text: `Could not resolve "${specifier}"${missingHint(specifier)}` }] };
+}
+
+function loadFromZip(files: ZipFiles, path: string): OnLoadResult {
+  const contents = files.get(path);
+  if (contents === undefined) return { errors: [{ text: `${path} is not in the zip` }] };
+  if (path.endsWith(".node")) {
+    return { errors: [{ text: `${path} is a native Node.js addon, which cannot run here; use a pure JavaScript or WebAssembly alternative` }] };
+  }
+  return {
+    contents,
+    loader: path.endsWith(".json") ? "json" : "js",
+    // esbuild wants an absolute-looking directory; resolve() strips the slash.
+    resolveDir: `/${dirname(path)}`,
+  };
+}
+
+/** What to fix when a package is missing, for the usual reasons it is. */
+function missingHint(specifier: string): string {
+  if (specifier.startsWith("@aws-sdk/") || specifier === "aws-sdk") {
+    return " (the Lambda runtime preinstalls the AWS SDK, but here every dependency must be in the zip's node_modules)";
+  }
+  if (/^\.\.?(\/|$)/.test(specifier)) return " (no such file in the zip)";
+  return " (is the package in the zip's node_modules?)";
+}
+
+/** esbuild's first error as `file:line:column: text`, for the API error message. */
+function describeFailure(error: unknown): string {
+  const errors = isBuildFailure(error) ? error.errors : [];
+  const first = errors[0];
+  if (first === undefined) return error instanceof Error ? error.message : String(error);
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? "s" : ""})` : "";
+  return `${formatMessage(first)}${more}`;
+}
+
+function formatMessage({ text, location }: Message): string {
+  if (location === null) return text;
+  const file = location.file.replace(/^[\w-]+:/, "");
+  return `${file}:${location.line}:${location.column}: ${text}`;
+}
+
+function isBuildFailure(error: unknown): error is { errors: Message[] } {
+  return typeof error === "object" && error !== null && "errors" in error && Array.isArray(error.errors);
+}

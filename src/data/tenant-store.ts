@@ -1,0 +1,63 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { apiKeys, tenants } from "../db/schema";
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type KeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Operator-level data access: tenants and their keys. Used by the admin API
+ * and by authentication (which turns a key into a tenant), never by the
+ * tenant-facing Lambda routes.
+ */
+export class TenantStore {
+  constructor(private readonly db: Database) {}
+
+  async insertTenant(row: TenantRow): Promise<void> {
+    await this.db.insert(tenants).values(row);
+  }
+
+  async listTenants(): Promise<TenantRow[]> {
+    return this.db.query.tenants.findMany({ orderBy: asc(tenants.createdAt) });
+  }
+
+  async getTenant(id: string): Promise<TenantRow | undefined> {
+    return this.db.query.tenants.findFirst({ where: eq(tenants.id, id) });
+  }
+
+  async getTenantByName(name: string): Promise<TenantRow | undefined> {
+    return this.db.query.tenants.findFirst({ where: eq(tenants.name, name) });
+  }
+
+  async updateTenant(id: string, patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell">>): Promise<TenantRow | undefined> {
+    const [row] = await this.db.update(tenants).set(patch).where(eq(tenants.id, id)).returning();
+    return row;
+  }
+
+  async insertKey(row: KeyRow): Promise<void> {
+    await this.db.insert(apiKeys).values(row);
+  }
+
+  async listKeys(tenantId: string): Promise<KeyRow[]> {
+    return this.db.query.apiKeys.findMany({ where: eq(apiKeys.tenantId, tenantId), orderBy: asc(apiKeys.createdAt) });
+  }
+
+  async deleteKey(tenantId: string, accessKeyId: string): Promise<boolean> {
+    const result = await this.db
+      .delete(apiKeys)
+      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.accessKeyId, accessKeyId)))
+      .run();
+    return result.meta.changes === 1;
+  }
+
+  /** A key with the tenant it belongs to, for authentication. */
+  async findKey(accessKeyId: string): Promise<{ key: KeyRow; tenant: TenantRow } | undefined> {
+    const [row] = await this.db
+      .select({ key: apiKeys, tenant: tenants })
+      .from(apiKeys)
+      .innerJoin(tenants, eq(apiKeys.tenantId, tenants.id))
+      .where(eq(apiKeys.accessKeyId, accessKeyId))
+      .limit(1);
+    return row;
+  }
+}

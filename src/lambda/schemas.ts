@@ -1,0 +1,170 @@
+import { z } from "zod";
+
+/**
+ * Request shapes of the control-plane operations, with the service model's
+ * constraints (reference/lambda-api.md). Objects are strict: Lambda refuses
+ * fields it does not know. Service-level rules the model does not express
+ * (Timeout <= 900, supported runtimes, 4 KB of environment) live in
+ * src/lambda/function-config.ts.
+ */
+
+const MODEL_RUNTIMES = [
+  "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
+  "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
+  "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "nodejs4.3-edge",
+  "go1.x", "ruby2.5", "ruby2.7", "provided", "provided.al2", "nodejs18.x", "python3.10", "java17", "ruby3.2",
+  "ruby3.3", "ruby3.4", "python3.11", "nodejs20.x", "provided.al2023", "python3.12", "java21", "python3.13",
+  "nodejs22.x", "nodejs24.x", "python3.14", "java25", "dotnet10", "ruby4.0",
+] as const;
+
+const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const HANDLER = /^[^\s]+$/;
+const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
+const VERSION = /^(\$LATEST|[0-9]+)$/;
+
+const runtime = z.enum(MODEL_RUNTIMES);
+const role = z.string().regex(ROLE);
+const handler = z.string().max(128).regex(HANDLER);
+const description = z.string().max(256);
+const timeout = z.int().min(1);
+const memorySize = z.int().min(128).max(32768);
+
+const environment = z.strictObject({ Variables: z.record(z.string(), z.string()).optional() });
+const tracingConfig = z.strictObject({ Mode: z.enum(["Active", "PassThrough"]).optional() });
+const deadLetterConfig = z.strictObject({ TargetArn: z.string().optional() });
+const ephemeralStorage = z.strictObject({ Size: z.int().min(512).max(10240) });
+const architectures = z.array(z.enum(["x86_64", "arm64"])).min(1).max(1);
+const loggingConfig = z.strictObject({
+  LogFormat: z.enum(["JSON", "Text"]).optional(),
+  ApplicationLogLevel: z.enum(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]).optional(),
+  SystemLogLevel: z.enum(["DEBUG", "INFO", "WARN"]).optional(),
+  LogGroup: z.string().min(1).max(512).optional(),
+});
+const vpcConfig = z.strictObject({
+  SubnetIds: z.array(z.string()).optional(),
+  SecurityGroupIds: z.array(z.string()).optional(),
+  Ipv6AllowedForDualStack: z.boolean().optional(),
+});
+const snapStart = z.strictObject({ ApplyOn: z.enum(["PublishedVersions", "None"]).optional() });
+const kmsKeyArn = z.string();
+const layers = z.array(z.string());
+const fileSystemConfigs = z.array(z.unknown());
+
+export const functionCodeSchema = z.strictObject({
+  ZipFile: z.string().optional(),
+  S3Bucket: z.string().optional(),
+  S3Key: z.string().optional(),
+  S3ObjectVersion: z.string().optional(),
+  ImageUri: z.string().optional(),
+  SourceKMSKeyArn: z.string().optional(),
+});
+
+export const createFunctionSchema = z.strictObject({
+  FunctionName: z.string().min(1).max(140),
+  Runtime: runtime.optional(),
+  Role: role,
+  Handler: handler.optional(),
+  Code: functionCodeSchema,
+  Description: description.optional(),
+  Timeout: timeout.optional(),
+  MemorySize: memorySize.optional(),
+  Publish: z.boolean().optional(),
+  PublishTo: z.enum(["LATEST_PUBLISHED"]).optional(),
+  VpcConfig: vpcConfig.optional(),
+  PackageType: z.enum(["Zip", "Image"]).optional(),
+  DeadLetterConfig: deadLetterConfig.optional(),
+  Environment: environment.optional(),
+  KMSKeyArn: kmsKeyArn.optional(),
+  TracingConfig: tracingConfig.optional(),
+  Tags: z.record(z.string(), z.string()).optional(),
+  Layers: layers.optional(),
+  FileSystemConfigs: fileSystemConfigs.optional(),
+  ImageConfig: z.unknown().optional(),
+  CodeSigningConfigArn: z.string().max(200).optional(),
+  Architectures: architectures.optional(),
+  EphemeralStorage: ephemeralStorage.optional(),
+  SnapStart: snapStart.optional(),
+  LoggingConfig: loggingConfig.optional(),
+  CapacityProviderConfig: z.unknown().optional(),
+  DurableConfig: z.unknown().optional(),
+  TenancyConfig: z.strictObject({ TenantIsolationMode: z.enum(["PER_TENANT"]) }).optional(),
+});
+export type CreateFunctionInput = z.infer<typeof createFunctionSchema>;
+
+export const updateFunctionConfigurationSchema = z.strictObject({
+  Role: role.optional(),
+  Handler: handler.optional(),
+  Description: description.optional(),
+  Timeout: timeout.optional(),
+  MemorySize: memorySize.optional(),
+  VpcConfig: vpcConfig.optional(),
+  Environment: environment.optional(),
+  Runtime: runtime.optional(),
+  DeadLetterConfig: deadLetterConfig.optional(),
+  KMSKeyArn: kmsKeyArn.optional(),
+  TracingConfig: tracingConfig.optional(),
+  RevisionId: z.string().optional(),
+  Layers: layers.optional(),
+  FileSystemConfigs: fileSystemConfigs.optional(),
+  ImageConfig: z.unknown().optional(),
+  EphemeralStorage: ephemeralStorage.optional(),
+  SnapStart: snapStart.optional(),
+  LoggingConfig: loggingConfig.optional(),
+  CapacityProviderConfig: z.unknown().optional(),
+  DurableConfig: z.unknown().optional(),
+});
+export type UpdateFunctionConfigurationInput = z.infer<typeof updateFunctionConfigurationSchema>;
+
+export const updateFunctionCodeSchema = z.strictObject({
+  ZipFile: z.string().optional(),
+  S3Bucket: z.string().optional(),
+  S3Key: z.string().optional(),
+  S3ObjectVersion: z.string().optional(),
+  ImageUri: z.string().optional(),
+  Publish: z.boolean().optional(),
+  PublishTo: z.enum(["LATEST_PUBLISHED"]).optional(),
+  DryRun: z.boolean().optional(),
+  RevisionId: z.string().optional(),
+  Architectures: architectures.optional(),
+  SourceKMSKeyArn: z.string().optional(),
+});
+export type UpdateFunctionCodeInput = z.infer<typeof updateFunctionCodeSchema>;
+
+export const publishVersionSchema = z.strictObject({
+  CodeSha256: z.string().optional(),
+  Description: description.optional(),
+  RevisionId: z.string().optional(),
+  PublishTo: z.enum(["LATEST_PUBLISHED"]).optional(),
+});
+
+const routingConfig = z.strictObject({
+  AdditionalVersionWeights: z.record(z.string().regex(/^[0-9]+$/).max(1024), z.number().min(0).max(1)).optional(),
+});
+export type RoutingConfig = z.infer<typeof routingConfig>;
+
+export const createAliasSchema = z.strictObject({
+  Name: z.string().min(1).max(128).regex(ALIAS_NAME),
+  FunctionVersion: z.string().min(1).max(1024).regex(VERSION),
+  Description: description.optional(),
+  RoutingConfig: routingConfig.optional(),
+});
+
+export const updateAliasSchema = z.strictObject({
+  FunctionVersion: z.string().min(1).max(1024).regex(VERSION).optional(),
+  Description: description.optional(),
+  RoutingConfig: routingConfig.optional(),
+  RevisionId: z.string().optional(),
+});
+
+export const putConcurrencySchema = z.strictObject({
+  ReservedConcurrentExecutions: z.int().min(0),
+});
+
+/** Alias names in paths follow the same rule as in bodies. */
+export const aliasNameSchema = z.string().min(1).max(128).regex(ALIAS_NAME);
+
+/** Marker / MaxItems of the List* operations. */
+export const listQuerySchema = z.object({
+  Marker: z.string().optional(),
+  MaxItems: z.coerce.number().int().min(1).max(10000).optional(),
+});

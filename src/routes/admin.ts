@@ -1,0 +1,77 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { timingSafeEqualText } from "../auth/keys";
+import { TenantStore } from "../data/tenant-store";
+import { database } from "../db/client";
+import { LambdaError } from "../errors";
+import { parseJsonBody } from "../lambda/validation";
+import { createKey, createTenant, keyView, revokeKey, tenantView } from "../services/tenants";
+
+const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/) });
+const patchTenantSchema = z.strictObject({
+  concurrencyLimit: z.int().min(0).max(1_000_000).optional(),
+});
+const createKeySchema = z.strictObject({
+  name: z.string().min(1).max(128),
+  scope: z.enum(["full", "invoke"]).default("full"),
+});
+
+const tenantNotFound = (id: string) => new LambdaError(404, "ResourceNotFoundException", `Tenant not found: ${id}`);
+
+const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+  const expected = c.env.ADMIN_TOKEN;
+  if (!expected || !token || !timingSafeEqualText(token, expected)) {
+    throw new LambdaError(401, "UnauthorizedException", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.");
+  }
+  await next();
+});
+
+/** Operator API: tenants and their keys. */
+export const adminRoutes = new Hono<AppEnv>()
+  .use(requireAdmin)
+  .post("/tenants", async (c) => {
+    const input = parseJsonBody(createTenantSchema, await c.req.text());
+    const row = await createTenant(new TenantStore(database(c.env.DB)), input.name, Number(c.env.CELL_COUNT));
+    return c.json(tenantView(row), 201);
+  })
+  .get("/tenants", async (c) => {
+    const rows = await new TenantStore(database(c.env.DB)).listTenants();
+    return c.json({ tenants: rows.map(tenantView) });
+  })
+  .get("/tenants/:tenantId", async (c) => {
+    const id = c.req.param("tenantId");
+    const row = await new TenantStore(database(c.env.DB)).getTenant(id);
+    if (!row) throw tenantNotFound(id);
+    return c.json(tenantView(row));
+  })
+  .patch("/tenants/:tenantId", async (c) => {
+    const id = c.req.param("tenantId");
+    const patch = parseJsonBody(patchTenantSchema, await c.req.text());
+    const store = new TenantStore(database(c.env.DB));
+    const row = Object.keys(patch).length > 0 ? await store.updateTenant(id, patch) : await store.getTenant(id);
+    if (!row) throw tenantNotFound(id);
+    return c.json(tenantView(row));
+  })
+  .post("/tenants/:tenantId/keys", async (c) => {
+    const id = c.req.param("tenantId");
+    const input = parseJsonBody(createKeySchema, await c.req.text());
+    const store = new TenantStore(database(c.env.DB));
+    if (!(await store.getTenant(id))) throw tenantNotFound(id);
+    return c.json(await createKey(store, id, input.name, input.scope, c.env.KEY_DERIVATION_SECRET), 201);
+  })
+  .get("/tenants/:tenantId/keys", async (c) => {
+    const id = c.req.param("tenantId");
+    const store = new TenantStore(database(c.env.DB));
+    if (!(await store.getTenant(id))) throw tenantNotFound(id);
+    return c.json({ keys: (await store.listKeys(id)).map(keyView) });
+  })
+  .delete("/tenants/:tenantId/keys/:accessKeyId", async (c) => {
+    const { tenantId, accessKeyId } = c.req.param();
+    const deleted = await revokeKey(new TenantStore(database(c.env.DB)), tenantId, accessKeyId);
+    if (!deleted) throw new LambdaError(404, "ResourceNotFoundException", `Key not found: ${accessKeyId}`);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,36 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { FunctionRef } from "../lambda/function-name";
+import { parseFunctionName } from "../lambda/function-name";
+import { listQuerySchema } from "../lambda/schemas";
+import { parseValue } from "../lambda/validation";
+import type { TenantScope } from "../services/scope";
+import { tenantScope } from "../services/scope";
+
+/** Route-level helpers shared by the Lambda API areas. */
+
+export function scopeOf(c: Context<AppEnv>): TenantScope {
+  return tenantScope(c.env, c.get("principal"));
+}
+
+/** `{FunctionName}` with an optional `Qualifier` query parameter (Get*, Delete, Invoke). */
+export function qualifiedRef(c: Context<AppEnv>): FunctionRef {
+  return parseFunctionName(c.req.param("FunctionName") ?? "", namesOf(c), {
+    qualified: true,
+    qualifierParam: c.req.query("Qualifier"),
+  });
+}
+
+/** `{FunctionName}` for operations that take no qualifier (Update*, Publish, aliases, concurrency). */
+export function functionNameOf(c: Context<AppEnv>): string {
+  return parseFunctionName(c.req.param("FunctionName") ?? "", namesOf(c), { qualified: false }).name;
+}
+
+export function listQuery(c: Context<AppEnv>): { marker: string | undefined; maxItems: number | undefined } {
+  const q = parseValue(listQuerySchema, { Marker: c.req.query("Marker"), MaxItems: c.req.query("MaxItems") });
+  return { marker: q.Marker, maxItems: q.MaxItems };
+}
+
+function namesOf(c: Context<AppEnv>) {
+  return { accountId: c.get("principal").accountId, region: c.env.REGION };
+}

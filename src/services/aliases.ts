@@ -1,0 +1,98 @@
+import type { AliasRow } from "../data/function-store";
+import { LATEST } from "../data/function-store";
+import { conflict, invalidParameter, notFound, preconditionFailed } from "../errors";
+import { functionArn, functionNotFound } from "../lambda/function-name";
+import { aliasConfiguration } from "../lambda/responses";
+import type { RoutingConfig } from "../lambda/schemas";
+import { requireFunction } from "./resolve";
+import type { TenantScope } from "./scope";
+import { isUniqueViolation } from "./sql-errors";
+
+type Json = Record<string, unknown>;
+
+export interface AliasInput {
+  FunctionVersion?: string | undefined;
+  Description?: string | undefined;
+  RoutingConfig?: RoutingConfig | undefined;
+  RevisionId?: string | undefined;
+}
+
+export async function createAlias(scope: TenantScope, name: string, alias: string, input: AliasInput & { FunctionVersion: string }): Promise<Json> {
+  await requireFunction(scope, name);
+  const weights = await checkRouting(scope, name, input.FunctionVersion, input.RoutingConfig);
+  const row: Omit<AliasRow, "tenantId"> = {
+    functionName: name,
+    name: alias,
+    functionVersion: input.FunctionVersion,
+    description: input.Description ?? "",
+    additionalVersionWeights: weights,
+    revisionId: crypto.randomUUID(),
+  };
+  try {
+    await scope.store.insertAlias(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Alias already exists: ${functionArn(scope.names, name, alias)}`);
+    throw err;
+  }
+  return aliasConfiguration({ ...row, tenantId: scope.principal.tenantId }, scope.names);
+}
+
+export async function getAlias(scope: TenantScope, name: string, alias: string): Promise<Json> {
+  return aliasConfiguration(await requireAlias(scope, name, alias), scope.names);
+}
+
+export async function updateAlias(scope: TenantScope, name: string, alias: string, input: AliasInput): Promise<Json> {
+  const current = await requireAlias(scope, name, alias);
+  if (input.RevisionId !== undefined && input.RevisionId !== current.revisionId) throw preconditionFailed();
+  const functionVersion = input.FunctionVersion ?? current.functionVersion;
+  const routing = input.RoutingConfig ?? (current.additionalVersionWeights ? { AdditionalVersionWeights: current.additionalVersionWeights } : undefined);
+  const next = {
+    functionVersion,
+    description: input.Description ?? current.description,
+    additionalVersionWeights: await checkRouting(scope, name, functionVersion, routing),
+    revisionId: crypto.randomUUID(),
+  };
+  if (!(await scope.store.updateAlias(name, alias, current.revisionId, next))) {
+    throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name, alias)}`);
+  }
+  return aliasConfiguration({ ...current, ...next }, scope.names);
+}
+
+export async function deleteAlias(scope: TenantScope, name: string, alias: string): Promise<void> {
+  await requireFunction(scope, name);
+  // Lambda answers 204 for an alias that does not exist.
+  await scope.store.deleteAlias(name, alias);
+}
+
+async function requireAlias(scope: TenantScope, name: string, alias: string): Promise<AliasRow> {
+  await requireFunction(scope, name);
+  const row = await scope.store.getAlias(name, alias);
+  if (!row) throw notFound(`Cannot find alias arn: ${functionArn(scope.names, name, alias)}`);
+  return row;
+}
+
+/** Checks the target version and the weighted routing rules of lambda-api-notes §2; returns the weights to store. */
+async function checkRouting(
+  scope: TenantScope,
+  name: string,
+  version: string,
+  routing: RoutingConfig | undefined,
+): Promise<Record<string, number> | null> {
+  await requireVersion(scope, name, version);
+  const weights = routing?.AdditionalVersionWeights ?? {};
+  const entries = Object.entries(weights);
+  if (entries.length === 0) return null;
+  if (entries.length > 1) throw invalidParameter("Number of items in AdditionalVersionWeights cannot be greater than 1");
+  if (version === LATEST) throw invalidParameter("$LATEST is not supported for an alias pointing to more than 1 version");
+  for (const [extra] of entries) {
+    if (extra === version) {
+      throw invalidParameter(`Invalid function version ${extra}. Function version ${extra} is already included in routing configuration.`);
+    }
+    await requireVersion(scope, name, extra);
+  }
+  return weights;
+}
+
+async function requireVersion(scope: TenantScope, name: string, version: string): Promise<void> {
+  if (!(await scope.store.getVersion(name, version))) throw functionNotFound(scope.names, name, version);
+}

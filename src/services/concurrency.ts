@@ -1,0 +1,55 @@
+import { invalidParameter } from "../errors";
+import { requireFunction } from "./resolve";
+import type { TenantScope } from "./scope";
+
+/**
+ * Lambda keeps 100 of an account's 1000 concurrent executions unreserved. A
+ * tenant's limit is set by the operator and may be smaller, so cellfn keeps
+ * the same tenth of it (capped at 100) free.
+ */
+export function minimumUnreserved(concurrencyLimit: number): number {
+  return Math.min(100, Math.ceil(concurrencyLimit / 10));
+}
+
+export async function putFunctionConcurrency(scope: TenantScope, name: string, reserved: number): Promise<{ ReservedConcurrentExecutions: number }> {
+  await requireFunction(scope, name);
+  const limit = scope.principal.concurrencyLimit;
+  const floor = minimumUnreserved(limit);
+  const others = await scope.store.reservedConcurrencyTotal(name);
+  const unreservedWithoutThis = limit - others;
+  if (reserved > unreservedWithoutThis) {
+    throw invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${unreservedWithoutThis}].`);
+  }
+  if (unreservedWithoutThis - reserved < floor) {
+    throw invalidParameter(
+      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`,
+    );
+  }
+  await scope.store.setReservedConcurrency(name, reserved);
+  return { ReservedConcurrentExecutions: reserved };
+}
+
+export async function getFunctionConcurrency(scope: TenantScope, name: string): Promise<Record<string, number>> {
+  const fn = await requireFunction(scope, name);
+  return fn.reservedConcurrency === null ? {} : { ReservedConcurrentExecutions: fn.reservedConcurrency };
+}
+
+export async function deleteFunctionConcurrency(scope: TenantScope, name: string): Promise<void> {
+  await requireFunction(scope, name);
+  await scope.store.setReservedConcurrency(name, null);
+}
+
+export async function getAccountSettings(scope: TenantScope) {
+  const limit = scope.principal.concurrencyLimit;
+  const [reserved, usage] = await Promise.all([scope.store.reservedConcurrencyTotal(), scope.store.usage()]);
+  return {
+    AccountLimit: {
+      TotalCodeSize: 80530636800,
+      CodeSizeUnzipped: 262144000,
+      CodeSizeZipped: 52428800,
+      ConcurrentExecutions: limit,
+      UnreservedConcurrentExecutions: limit - reserved,
+    },
+    AccountUsage: { TotalCodeSize: usage.totalCodeSize, FunctionCount: usage.functionCount },
+  };
+}

@@ -1,0 +1,42 @@
+import type { FunctionRow, VersionRow } from "../data/function-store";
+import { LATEST } from "../data/function-store";
+import type { FunctionRef } from "../lambda/function-name";
+import { functionArn, functionNotFound } from "../lambda/function-name";
+import { notFound } from "../errors";
+import type { TenantScope } from "./scope";
+
+export interface ResolvedVersion {
+  row: VersionRow;
+  /** What the caller addressed: undefined (plain name), `$LATEST`, a version number or an alias. */
+  arnQualifier: string | undefined;
+  alias?: string;
+}
+
+/** The function row, or 404 `Function not found: <arn>`. */
+export async function requireFunction(scope: TenantScope, name: string): Promise<FunctionRow> {
+  const fn = await scope.store.getFunction(name);
+  if (!fn) throw functionNotFound(scope.names, name);
+  return fn;
+}
+
+/**
+ * Resolves `name[:qualifier]` to a stored version: no qualifier or `$LATEST`
+ * is $LATEST, digits are a published version, anything else is an alias
+ * (its primary version; weighted routing happens at invoke).
+ */
+export async function resolveVersion(scope: TenantScope, ref: FunctionRef): Promise<ResolvedVersion> {
+  const { name, qualifier } = ref;
+  if (qualifier === undefined || qualifier === LATEST || /^[0-9]+$/.test(qualifier)) {
+    const row = await scope.store.getVersion(name, qualifier ?? LATEST);
+    if (!row) throw functionNotFound(scope.names, name, qualifier);
+    return { row, arnQualifier: qualifier };
+  }
+  const alias = await scope.store.getAlias(name, qualifier);
+  if (!alias) {
+    if (!(await scope.store.getFunction(name))) throw functionNotFound(scope.names, name, qualifier);
+    throw notFound(`Cannot find alias arn: ${functionArn(scope.names, name, qualifier)}`);
+  }
+  const row = await scope.store.getVersion(name, alias.functionVersion);
+  if (!row) throw functionNotFound(scope.names, name, alias.functionVersion);
+  return { row, arnQualifier: qualifier, alias: qualifier };
+}

@@ -1,0 +1,70 @@
+import { forgetKey } from "../auth/key-cache";
+import { issueKey } from "../auth/keys";
+import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
+import { conflict, LambdaError } from "../errors";
+import { cellFor } from "../placement/cells";
+
+export const DEFAULT_CONCURRENCY_LIMIT = 1000;
+const ACCOUNT_ID_ATTEMPTS = 5;
+
+export type TenantView = Omit<TenantRow, "id"> & { tenantId: string };
+
+export const tenantView = ({ id, ...rest }: TenantRow): TenantView => ({ tenantId: id, ...rest });
+
+export const keyView = (k: KeyRow) => ({
+  accessKeyId: k.accessKeyId,
+  name: k.name,
+  scope: k.scope,
+  createdAt: k.createdAt,
+});
+
+export async function createTenant(store: TenantStore, name: string, cellCount: number): Promise<TenantRow> {
+  if (await store.getTenantByName(name)) throw conflict(`Tenant already exists: ${name}`);
+  const id = `t-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  // Account ids are random; a clash (one in 10^12 per pair) is retried.
+  for (let attempt = 0; attempt < ACCOUNT_ID_ATTEMPTS; attempt++) {
+    const row: TenantRow = {
+      id,
+      name,
+      accountId: randomAccountId(),
+      cell: cellFor(id, cellCount),
+      concurrencyLimit: DEFAULT_CONCURRENCY_LIMIT,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      await store.insertTenant(row);
+      return row;
+    } catch (err) {
+      if (await store.getTenantByName(name)) throw conflict(`Tenant already exists: ${name}`);
+      if (attempt === ACCOUNT_ID_ATTEMPTS - 1) throw err;
+    }
+  }
+  throw new LambdaError(500, "ServiceException", "Could not allocate an account id");
+}
+
+export async function createKey(store: TenantStore, tenantId: string, name: string, scope: "full" | "invoke", derivationSecret: string) {
+  const issued = await issueKey(derivationSecret);
+  const row: KeyRow = {
+    accessKeyId: issued.accessKeyId,
+    tenantId,
+    name,
+    scope,
+    secretSalt: issued.salt,
+    secretHash: issued.secretHash,
+    createdAt: new Date().toISOString(),
+  };
+  await store.insertKey(row);
+  return { ...keyView(row), secretAccessKey: issued.secretAccessKey, token: issued.token };
+}
+
+export async function revokeKey(store: TenantStore, tenantId: string, accessKeyId: string): Promise<boolean> {
+  const deleted = await store.deleteKey(tenantId, accessKeyId);
+  forgetKey(accessKeyId);
+  return deleted;
+}
+
+function randomAccountId(): string {
+  const digits = crypto.getRandomValues(new Uint8Array(12));
+  // First digit 1-9 so the id never looks shorter than 12 digits to a tool that parses it as a number.
+  return Array.from(digits, (d, i) => (i === 0 ? 1 + (d % 9) : d % 10)).join("");
+}

@@ -1,0 +1,78 @@
+import { AwsClient } from "aws4fetch";
+import { exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
+
+/**
+ * Drives the real Worker (its default export, inside workerd with real D1,
+ * R2 and Worker Loader bindings) the way clients do: the admin API with the
+ * operator token, the Lambda API with a tenant key over SigV4 or a bearer token.
+ */
+
+export const BASE = "http://cellfn.test";
+export const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
+
+export interface TenantKey {
+  tenantId: string;
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  token: string;
+}
+
+export async function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  return exports.default.fetch(`${BASE}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+let counter = 0;
+/** A fresh tenant with one key; names are unique per test run. */
+export async function newTenant(scope: "full" | "invoke" = "full", prefix = "tenant"): Promise<TenantKey> {
+  const name = `${prefix}-${Date.now().toString(36)}-${counter++}`;
+  const tenantRes = await admin("POST", "/tenants", { name });
+  if (tenantRes.status !== 201) throw new Error(`create tenant: ${tenantRes.status} ${await tenantRes.text()}`);
+  const tenant = await tenantRes.json<{ tenantId: string; accountId: string }>();
+  const key = await addKey(tenant.tenantId, scope);
+  return { tenantId: tenant.tenantId, accountId: tenant.accountId, ...key };
+}
+
+export async function addKey(tenantId: string, scope: "full" | "invoke" = "full") {
+  const res = await admin("POST", `/tenants/${tenantId}/keys`, { name: `key-${counter++}`, scope });
+  if (res.status !== 201) throw new Error(`create key: ${res.status} ${await res.text()}`);
+  return res.json<{ accessKeyId: string; secretAccessKey: string; token: string }>();
+}
+
+/** A Lambda API call signed with SigV4, as the AWS CLI and SDKs send it. */
+export async function signed(key: TenantKey, method: string, path: string, body?: unknown): Promise<Response> {
+  const client = new AwsClient({
+    accessKeyId: key.accessKeyId,
+    secretAccessKey: key.secretAccessKey,
+    service: "lambda",
+    region: "us-east-1",
+  });
+  const request = await client.sign(`${BASE}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return exports.default.fetch(request);
+}
+
+/** A Lambda API call with the bearer token, as curl users send it. */
+export async function bearer(key: TenantKey, method: string, path: string, body?: unknown): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Reads an error response and checks it has the AWS shape. */
+export async function errorOf(res: Response): Promise<{ status: number; type: string | null; message: string }> {
+  const body = await res.json<Record<string, string>>();
+  return { status: res.status, type: res.headers.get("x-amzn-ErrorType"), message: body.message ?? body.Message ?? "" };
+}
+
+export const fn = (name: string) => `/2015-03-31/functions/${encodeURIComponent(name)}`;

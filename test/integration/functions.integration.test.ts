@@ -1,0 +1,238 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { makeZip, makeZipBase64 } from "../fixtures/zips";
+import type { TenantKey } from "../helpers/platform";
+import { errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+
+type Config = Record<string, unknown> & { FunctionArn: string; RevisionId: string; CodeSha256: string; Version: string };
+
+const handlerV1 = { "index.js": "exports.handler = async (event) => ({ version: 1, event });" };
+const handlerV2 = { "index.js": "exports.handler = async (event) => ({ version: 2, event });" };
+
+async function sha256Base64(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return btoa(String.fromCharCode(...digest));
+}
+
+function createBody(name: string, extra: Record<string, unknown> = {}) {
+  return {
+    FunctionName: name,
+    Role: ROLE,
+    Runtime: "nodejs22.x",
+    Handler: "index.handler",
+    Code: { ZipFile: makeZipBase64(handlerV1) },
+    ...extra,
+  };
+}
+
+describe("function control plane", () => {
+  let key: TenantKey;
+  let arnPrefix: string;
+
+  beforeAll(async () => {
+    key = await newTenant();
+    arnPrefix = `arn:aws:lambda:us-east-1:${key.accountId}:function:`;
+  });
+
+  it("creates a function from a zip and records its code", async () => {
+    const res = await signed(key, "POST", "/2015-03-31/functions", createBody("orders", { Description: "orders api" }));
+    expect(res.status).toBe(201);
+    const config = await res.json<Config>();
+    expect(config).toMatchObject({
+      FunctionName: "orders",
+      FunctionArn: `${arnPrefix}orders`,
+      Runtime: "nodejs22.x",
+      Handler: "index.handler",
+      Role: ROLE,
+      Description: "orders api",
+      Timeout: 3,
+      MemorySize: 128,
+      Version: "$LATEST",
+      PackageType: "Zip",
+      Architectures: ["x86_64"],
+      State: "Active",
+      LastUpdateStatus: "Successful",
+      CodeSize: makeZip(handlerV1).byteLength,
+      CodeSha256: await sha256Base64(makeZip(handlerV1)),
+      LoggingConfig: { LogFormat: "Text", LogGroup: "/aws/lambda/orders" },
+    });
+    expect(config.LastModified).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/);
+    expect(config.RevisionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(config).not.toHaveProperty("Environment");
+
+    const bundles = await env.CODE.list({ prefix: "bundles/" });
+    expect(bundles.objects.length).toBeGreaterThan(0);
+  });
+
+  it("gets the function by every name form", async () => {
+    for (const name of ["orders", `${key.accountId}:function:orders`, `${arnPrefix}orders`]) {
+      const res = await signed(key, "GET", fn(name));
+      expect(res.status).toBe(200);
+      const body = await res.json<{ Configuration: Config; Code: Record<string, string> }>();
+      expect(body.Configuration.FunctionArn).toBe(`${arnPrefix}orders`);
+      expect(body.Code.RepositoryType).toBe("S3");
+      expect(body).not.toHaveProperty("Concurrency");
+    }
+    const latest = await (await signed(key, "GET", `${fn("orders")}/configuration?Qualifier=$LATEST`)).json<Config>();
+    expect(latest.FunctionArn).toBe(`${arnPrefix}orders:$LATEST`);
+  });
+
+  it("stores identical code once across tenants", async () => {
+    const other = await newTenant();
+    const before = (await env.CODE.list({ prefix: "bundles/" })).objects.length;
+    expect((await signed(other, "POST", "/2015-03-31/functions", createBody("orders"))).status).toBe(201);
+    expect((await env.CODE.list({ prefix: "bundles/" })).objects.length).toBe(before);
+  });
+
+  it("updates configuration and keeps it", async () => {
+    const res = await signed(key, "PUT", `${fn("orders")}/configuration`, {
+      Timeout: 30,
+      MemorySize: 256,
+      Environment: { Variables: { STAGE: "prod" } },
+    });
+    expect(res.status).toBe(200);
+    const got = await (await signed(key, "GET", `${fn("orders")}/configuration`)).json<Config>();
+    expect(got).toMatchObject({ Timeout: 30, MemorySize: 256, Environment: { Variables: { STAGE: "prod" } }, Description: "orders api" });
+  });
+
+  it("updates code and changes CodeSha256", async () => {
+    const before = await (await signed(key, "GET", `${fn("orders")}/configuration`)).json<Config>();
+    const res = await signed(key, "PUT", `${fn("orders")}/code`, { ZipFile: makeZipBase64(handlerV2) });
+    expect(res.status).toBe(200);
+    const after = await res.json<Config>();
+    expect(after.CodeSha256).toBe(await sha256Base64(makeZip(handlerV2)));
+    expect(after.CodeSha256).not.toBe(before.CodeSha256);
+    expect(after.RevisionId).not.toBe(before.RevisionId);
+    expect(after.Timeout).toBe(30);
+  });
+
+  it("publishes versions, returning the newest one when nothing changed", async () => {
+    const v1 = await signed(key, "POST", `${fn("orders")}/versions`, {});
+    expect(v1.status).toBe(201);
+    const published = await v1.json<Config>();
+    expect(published.Version).toBe("1");
+    expect(published.FunctionArn).toBe(`${arnPrefix}orders:1`);
+
+    const again = await (await signed(key, "POST", `${fn("orders")}/versions`, {})).json<Config>();
+    expect(again.Version).toBe("1");
+    expect(again.RevisionId).toBe(published.RevisionId);
+
+    await signed(key, "PUT", `${fn("orders")}/configuration`, { Timeout: 31 });
+    const v2 = await (await signed(key, "POST", `${fn("orders")}/versions`, { Description: "second" })).json<Config>();
+    expect(v2).toMatchObject({ Version: "2", Description: "second", Timeout: 31 });
+
+    const wrongSha = await signed(key, "POST", `${fn("orders")}/versions`, { CodeSha256: "nope" });
+    expect(await errorOf(wrongSha)).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
+
+    const versions = await (await signed(key, "GET", `${fn("orders")}/versions`)).json<{ Versions: Config[] }>();
+    expect(versions.Versions.map((v) => v.Version)).toEqual(["$LATEST", "1", "2"]);
+    expect(versions.Versions[0]?.FunctionArn).toBe(`${arnPrefix}orders:$LATEST`);
+
+    const v1Config = await (await signed(key, "GET", `${fn("orders:1")}/configuration`)).json<Config>();
+    expect(v1Config.Timeout).toBe(30);
+  });
+
+  it("manages aliases with weighted routing", async () => {
+    const created = await signed(key, "POST", `${fn("orders")}/aliases`, { Name: "live", FunctionVersion: "1" });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ AliasArn: `${arnPrefix}orders:live`, Name: "live", FunctionVersion: "1", Description: "" });
+
+    const updated = await signed(key, "PUT", `${fn("orders")}/aliases/live`, {
+      RoutingConfig: { AdditionalVersionWeights: { "2": 0.25 } },
+    });
+    expect(updated.status).toBe(200);
+    const alias = await (await signed(key, "GET", `${fn("orders")}/aliases/live`)).json<Record<string, unknown>>();
+    expect(alias).toMatchObject({ FunctionVersion: "1", RoutingConfig: { AdditionalVersionWeights: { "2": 0.25 } } });
+
+    const viaAlias = await (await signed(key, "GET", `${fn("orders:live")}/configuration`)).json<Config>();
+    expect(viaAlias).toMatchObject({ Version: "1", FunctionArn: `${arnPrefix}orders:live` });
+
+    const inUse = await signed(key, "DELETE", `${fn("orders")}?Qualifier=2`);
+    expect(await errorOf(inUse)).toMatchObject({ status: 409, type: "ResourceConflictException" });
+
+    await signed(key, "POST", `${fn("orders")}/aliases`, { Name: "beta", FunctionVersion: "2" });
+    const list = await (await signed(key, "GET", `${fn("orders")}/aliases?MaxItems=1`)).json<{ Aliases: Array<{ Name: string }>; NextMarker?: string }>();
+    expect(list.Aliases.map((a) => a.Name)).toEqual(["beta"]);
+    expect(list.NextMarker).toEqual(expect.any(String));
+    const page2 = await (
+      await signed(key, "GET", `${fn("orders")}/aliases?MaxItems=1&Marker=${encodeURIComponent(list.NextMarker ?? "")}`)
+    ).json<{ Aliases: Array<{ Name: string }>; NextMarker?: string }>();
+    expect(page2.Aliases.map((a) => a.Name)).toEqual(["live"]);
+    expect(page2).not.toHaveProperty("NextMarker");
+
+    expect((await signed(key, "DELETE", `${fn("orders")}/aliases/beta`)).status).toBe(204);
+    const gone = await signed(key, "GET", `${fn("orders")}/aliases/beta`);
+    expect(await errorOf(gone)).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
+  });
+
+  it("sets, reads and removes reserved concurrency", async () => {
+    const put = await signed(key, "PUT", `/2017-10-31/functions/orders/concurrency`, { ReservedConcurrentExecutions: 5 });
+    expect(await put.json()).toEqual({ ReservedConcurrentExecutions: 5 });
+    expect(await (await signed(key, "GET", `/2019-09-30/functions/orders/concurrency`)).json()).toEqual({ ReservedConcurrentExecutions: 5 });
+    const got = await (await signed(key, "GET", fn("orders"))).json<Record<string, unknown>>();
+    expect(got.Concurrency).toEqual({ ReservedConcurrentExecutions: 5 });
+
+    const settings = await (await signed(key, "GET", "/2016-08-19/account-settings")).json<{
+      AccountLimit: Record<string, number>;
+      AccountUsage: Record<string, number>;
+    }>();
+    expect(settings.AccountLimit).toMatchObject({ ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 995 });
+    expect(settings.AccountUsage.FunctionCount).toBe(1);
+    expect(settings.AccountUsage.TotalCodeSize).toBeGreaterThan(0);
+
+    expect((await signed(key, "DELETE", `/2017-10-31/functions/orders/concurrency`)).status).toBe(204);
+    expect(await (await signed(key, "GET", `/2019-09-30/functions/orders/concurrency`)).json()).toEqual({});
+  });
+
+  it("lists functions in pages", async () => {
+    for (const name of ["alpha", "beta"]) {
+      expect((await signed(key, "POST", "/2015-03-31/functions", createBody(name))).status).toBe(201);
+    }
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const query = `MaxItems=1${marker ? `&Marker=${encodeURIComponent(marker)}` : ""}`;
+      const page = await (await signed(key, "GET", `/2015-03-31/functions/?${query}`)).json<{ Functions: Config[]; NextMarker?: string }>();
+      expect(page.Functions).toHaveLength(1);
+      expect(page.Functions[0]).not.toHaveProperty("State");
+      names.push(String(page.Functions[0]?.FunctionName));
+      marker = page.NextMarker;
+    } while (marker);
+    expect(names).toEqual(["alpha", "beta", "orders"]);
+
+    const all = await (await signed(key, "GET", "/2015-03-31/functions?FunctionVersion=ALL")).json<{ Functions: Config[] }>();
+    expect(all.Functions.map((f) => `${f.FunctionName}:${f.Version}`)).toEqual([
+      "alpha:$LATEST",
+      "beta:$LATEST",
+      "orders:$LATEST",
+      "orders:1",
+      "orders:2",
+    ]);
+  });
+
+  it("creates and publishes in one call", async () => {
+    const res = await signed(key, "POST", "/2015-03-31/functions", createBody("published", { Publish: true }));
+    const config = await res.json<Config>();
+    expect(config.Version).toBe("1");
+    expect(config.FunctionArn).toBe(`${arnPrefix}published`);
+  });
+
+  it("deletes a version, then the function with everything it had", async () => {
+    await signed(key, "POST", `${fn("alpha")}/versions`, {});
+    expect((await signed(key, "DELETE", `${fn("alpha")}?Qualifier=1`)).status).toBe(204);
+    expect((await signed(key, "GET", `${fn("alpha:1")}/configuration`)).status).toBe(404);
+
+    expect((await signed(key, "DELETE", fn("orders"))).status).toBe(204);
+    const gone = await signed(key, "GET", fn("orders"));
+    expect(await errorOf(gone)).toEqual({
+      status: 404,
+      type: "ResourceNotFoundException",
+      message: `Function not found: ${arnPrefix}orders`,
+    });
+    expect((await signed(key, "GET", `${fn("orders")}/aliases/live`)).status).toBe(404);
+    // A new function of the same name starts from scratch.
+    expect((await signed(key, "POST", "/2015-03-31/functions", createBody("orders"))).status).toBe(201);
+    const versions = await (await signed(key, "GET", `${fn("orders")}/versions`)).json<{ Versions: Config[] }>();
+    expect(versions.Versions.map((v) => v.Version)).toEqual(["$LATEST"]);
+  });
+});
