@@ -125,7 +125,7 @@ function checkEnvironment(variables: Record<string, string>): { Variables: Recor
   }
   const badKey = Object.keys(variables).find((k) => !/^[a-zA-Z]([a-zA-Z0-9_])+$/.test(k));
   if (badKey !== undefined) {
-    throw validationError(`Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+] (key '${badKey}')`);
+    throw validationError(`1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+] (key '${badKey}')`);
   }
   const measured = JSON.stringify(variables);
   if (new TextEncoder().encode(measured).byteLength > ENVIRONMENT_MAX_BYTES) {

@@ -163,8 +163,16 @@ export const putConcurrencySchema = z.strictObject({
 /** Alias names in paths follow the same rule as in bodies. */
 export const aliasNameSchema = z.string().min(1).max(128).regex(ALIAS_NAME);
 
-/** Marker / MaxItems of the List* operations. */
+/**
+ * Marker / MaxItems of the List* operations. Query values are strings; a
+ * MaxItems that is not a whole number is a constraint failure on the
+ * member, not a body that failed to parse.
+ */
 export const listQuerySchema = z.object({
   Marker: z.string().optional(),
-  MaxItems: z.coerce.number().int().min(1).max(10000).optional(),
+  MaxItems: z
+    .string()
+    .regex(/^[0-9]+$/, "Member must be a whole number")
+    .pipe(z.coerce.number().int().min(1).max(10000))
+    .optional(),
 });

@@ -65,6 +65,8 @@ function constraint(issue: z.core.$ZodIssue): string {
         ? `Member must have value greater than or equal to ${issue.minimum}`
         : `Member must have length greater than or equal to ${issue.minimum}`;
     case "invalid_format":
+      // A custom message names the rule in words (e.g. a whole number for MaxItems).
+      if (issue.message && !issue.message.startsWith("Invalid")) return issue.message;
       return `Member must satisfy regular expression pattern: ${issue.pattern ?? issue.format}`;
     case "invalid_value":
       return `Member must satisfy enum value set: [${issue.values.map(String).join(", ")}]`;
