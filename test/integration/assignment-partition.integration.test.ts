@@ -1,0 +1,126 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { LeaseRequest } from "../../durable-objects/assignment-partition";
+import { LEASE_GRACE_MS } from "../../src/concurrency/environment-pool";
+
+let counter = 0;
+function partitionFor(fn: string) {
+  return env.ASSIGNMENT.get(env.ASSIGNMENT.idFromName(fn));
+}
+
+function request(tenantId: string, fn: string, extra: Partial<LeaseRequest> = {}): LeaseRequest {
+  return {
+    tenantId,
+    functionKey: `${tenantId}/${fn}`,
+    versionKey: "$LATEST@rev-1",
+    isolationKey: "",
+    reservedConcurrency: null,
+    unreservedLimit: 1000,
+    timeoutMs: 3000,
+    ...extra,
+  };
+}
+
+function fresh() {
+  const tenantId = `t-partition-${counter++}-${Date.now()}`;
+  return { tenantId, fn: `${tenantId}/f`, partition: partitionFor(`${tenantId}/f`) };
+}
+
+describe("AssignmentPartition", () => {
+  it("grants exactly the reserved concurrency under parallel requests", async () => {
+    const { tenantId, partition } = fresh();
+    const grants = await Promise.all(
+      Array.from({ length: 20 }, () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 5 }))),
+    );
+    const granted = grants.filter((g) => g.granted);
+    expect(granted).toHaveLength(5);
+    for (const g of grants.filter((x) => !x.granted)) {
+      expect(g).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    }
+    expect(new Set(granted.map((g) => (g.granted ? g.environmentId : ""))).size).toBe(5);
+    expect((await partition.snapshot()).inFlight).toBe(5);
+  });
+
+  it("throttles everything with reserved concurrency 0", async () => {
+    const { tenantId, partition } = fresh();
+    expect(await partition.acquire(request(tenantId, "f", { reservedConcurrency: 0 }))).toEqual({
+      granted: false,
+      reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+    });
+  });
+
+  it("reuses a released environment warm and never reuses one released as not reusable", async () => {
+    const { tenantId, partition } = fresh();
+    const first = await partition.acquire(request(tenantId, "f"));
+    if (!first.granted) throw new Error("not granted");
+    expect(first.cold).toBe(true);
+    await partition.release(first.leaseId, tenantId, true);
+
+    const second = await partition.acquire(request(tenantId, "f"));
+    if (!second.granted) throw new Error("not granted");
+    expect(second).toMatchObject({ cold: false, environmentId: first.environmentId });
+    await partition.release(second.leaseId, tenantId, false);
+
+    const third = await partition.acquire(request(tenantId, "f"));
+    if (!third.granted) throw new Error("not granted");
+    expect(third.cold).toBe(true);
+    expect(third.environmentId).not.toBe(first.environmentId);
+  });
+
+  it("keeps environments apart by code version and by isolation tenant id", async () => {
+    const { tenantId, partition } = fresh();
+    const a = await partition.acquire(request(tenantId, "f", { isolationKey: "customer-a" }));
+    if (!a.granted) throw new Error("not granted");
+    await partition.release(a.leaseId, tenantId, true);
+
+    const b = await partition.acquire(request(tenantId, "f", { isolationKey: "customer-b" }));
+    const v2 = await partition.acquire(request(tenantId, "f", { isolationKey: "customer-a", versionKey: "$LATEST@rev-2" }));
+    const again = await partition.acquire(request(tenantId, "f", { isolationKey: "customer-a" }));
+    expect(b).toMatchObject({ granted: true, cold: true });
+    expect(v2).toMatchObject({ granted: true, cold: true });
+    expect(again).toMatchObject({ granted: true, cold: false, environmentId: a.environmentId });
+    if (b.granted) expect(b.environmentId).not.toBe(a.environmentId);
+  });
+
+  it("shares the tenant's unreserved pool across functions", async () => {
+    const tenantId = `t-pool-${counter++}-${Date.now()}`;
+    const f = partitionFor(`${tenantId}/f`);
+    const g = partitionFor(`${tenantId}/g`);
+    const fromF = await Promise.all(Array.from({ length: 3 }, () => f.acquire(request(tenantId, "f", { unreservedLimit: 4 }))));
+    const fromG = await Promise.all(Array.from({ length: 3 }, () => g.acquire(request(tenantId, "g", { unreservedLimit: 4 }))));
+    const all = [...fromF, ...fromG];
+    expect(all.filter((x) => x.granted)).toHaveLength(4);
+    expect(all.filter((x) => !x.granted).every((x) => !x.granted && x.reason === "ConcurrentInvocationLimitExceeded")).toBe(true);
+
+    const held = fromF.find((x) => x.granted);
+    if (!held?.granted) throw new Error("expected a grant from f");
+    await f.release(held.leaseId, tenantId, true);
+    expect(await g.acquire(request(tenantId, "g", { unreservedLimit: 4 }))).toMatchObject({ granted: true });
+  });
+
+  it("does not draw reserved functions from the unreserved pool", async () => {
+    const tenantId = `t-res-${counter++}-${Date.now()}`;
+    const reserved = partitionFor(`${tenantId}/r`);
+    const grants = await Promise.all(
+      Array.from({ length: 3 }, () => reserved.acquire(request(tenantId, "r", { reservedConcurrency: 3, unreservedLimit: 0 }))),
+    );
+    expect(grants.every((g) => g.granted)).toBe(true);
+    const quota = env.TENANT_QUOTA.get(env.TENANT_QUOTA.idFromName(tenantId));
+    expect(await quota.inFlight()).toBe(0);
+  });
+
+  it("reclaims a lease whose frontend never came back, with its slot and environment", async () => {
+    const { tenantId, partition } = fresh();
+    // A lease that is already past timeout + grace, as if its frontend died.
+    const lost = await partition.acquire(request(tenantId, "f", { timeoutMs: -LEASE_GRACE_MS - 1 }));
+    if (!lost.granted) throw new Error("not granted");
+    const snapshot = await partition.snapshot();
+    expect(snapshot.inFlight).toBe(0);
+    expect(snapshot.environments.map((e) => e.id)).not.toContain(lost.environmentId);
+    const quota = env.TENANT_QUOTA.get(env.TENANT_QUOTA.idFromName(tenantId));
+    expect(await quota.inFlight()).toBe(0);
+    // A late release of the reclaimed lease changes nothing.
+    await partition.release(lost.leaseId, tenantId, true);
+    expect((await partition.snapshot()).environments.map((e) => e.id)).not.toContain(lost.environmentId);
+  });
+});
