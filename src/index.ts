@@ -1,5 +1,9 @@
 import { buildApp } from "./app";
 
+export { AssignmentPartition } from "../durable-objects/assignment-partition";
+export { TenantQuota } from "../durable-objects/tenant-quota";
+export { EgressGateway } from "./runtime/egress-gateway";
+
 const app = buildApp();
 
 export default {

@@ -21,6 +21,11 @@ export async function lookupKey(db: Database, accessKeyId: string, now = Date.no
   return value;
 }
 
+/** Drops every cached key in this isolate (a tenant's limit changed). */
+export function forgetAllKeys(): void {
+  cache.clear();
+}
+
 /** Drops a key at once in this isolate (other isolates expire it within the TTL). */
 export function forgetKey(accessKeyId: string): void {
   cache.delete(accessKeyId);

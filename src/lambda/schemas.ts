@@ -173,6 +173,7 @@ export const listQuerySchema = z.object({
   MaxItems: z
     .string()
     .regex(/^[0-9]+$/, "Member must be a whole number")
-    .pipe(z.coerce.number().int().min(1).max(10000))
+    .transform(Number)
+    .pipe(z.int().min(1).max(10000))
     .optional(),
 });

@@ -7,7 +7,7 @@ import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { LambdaError } from "../errors";
 import { parseJsonBody } from "../lambda/validation";
-import { createKey, createTenant, keyView, revokeKey, tenantView } from "../services/tenants";
+import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
 
 const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/) });
 const patchTenantSchema = z.strictObject({
@@ -51,8 +51,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .patch("/tenants/:tenantId", async (c) => {
     const id = c.req.param("tenantId");
     const patch = parseJsonBody(patchTenantSchema, await c.req.text());
-    const store = new TenantStore(database(c.env.DB));
-    const row = Object.keys(patch).length > 0 ? await store.updateTenant(id, patch) : await store.getTenant(id);
+    const row = await updateTenant(new TenantStore(database(c.env.DB)), id, patch);
     if (!row) throw tenantNotFound(id);
     return c.json(tenantView(row));
   })

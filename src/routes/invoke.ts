@@ -1,14 +1,108 @@
+import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { LambdaError } from "../errors";
-import { resolveVersion } from "../services/resolve";
+import { invalidParameter, LambdaError, requestTooLarge, validationError } from "../errors";
+import { readLineage, TRACE_HEADER } from "../runtime/lineage";
+import { tailBase64 } from "../runtime/log-format";
+import { invokeSync, prepareInvoke } from "../services/invoke";
 import { qualifiedRef, scopeOf } from "./context";
 
-/**
- * Invoke. Checks the caller and that the function and qualifier exist, then
- * answers 501 in the Lambda error shape: execution is not built yet.
- */
+/** Lambda's synchronous payload limit, request and response (lambda-api-notes Appendix B). */
+export const SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
+const CLIENT_CONTEXT_MAX_BYTES = 3583;
+const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
+const INVOCATION_TYPES = ["Event", "RequestResponse", "DryRun"] as const;
+
+/** Invoke: `POST /2015-03-31/functions/{FunctionName}/invocations`. */
 export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:FunctionName/invocations", async (c) => {
-  await resolveVersion(scopeOf(c), qualifiedRef(c));
-  throw new LambdaError(501, "NotImplementedException", "Invoke is not available in this cellfn build yet.");
+  const invocationType = headerEnum(c, "X-Amz-Invocation-Type", "invocationType", INVOCATION_TYPES) ?? "RequestResponse";
+  const logType = headerEnum(c, "X-Amz-Log-Type", "logType", ["None", "Tail"] as const) ?? "None";
+  const tenantId = tenantIdOf(c);
+  const clientContext = clientContextOf(c);
+  const ref = qualifiedRef(c);
+
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > SYNC_PAYLOAD_LIMIT_BYTES) throw tooLarge();
+  const payload = await c.req.text();
+  if (new TextEncoder().encode(payload).byteLength > SYNC_PAYLOAD_LIMIT_BYTES) throw tooLarge();
+  checkJson(payload);
+
+  const scope = scopeOf(c);
+  const target = await prepareInvoke(scope, ref, tenantId);
+  if (invocationType === "DryRun") return c.body(null, 204);
+  if (invocationType === "Event") {
+    throw new LambdaError(501, "NotImplementedException", "Asynchronous invocation (InvocationType Event) is not available in this cellfn build yet.");
+  }
+
+  const outcome = await invokeSync(scope, target, {
+    requestId: c.get("requestId"),
+    payload,
+    tenantId,
+    clientContext,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    lineageDepth: lineageDepthOf(c),
+  });
+
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "X-Amz-Executed-Version": outcome.executedVersion,
+  };
+  if (outcome.functionError) headers["X-Amz-Function-Error"] = outcome.functionError;
+  if (logType === "Tail") headers["X-Amz-Log-Result"] = tailBase64(outcome.log);
+  return c.body(outcome.payload, 200, headers);
 });
+
+const tooLarge = () => requestTooLarge(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+
+function headerEnum<T extends string>(c: Context<AppEnv>, header: string, member: string, values: readonly T[]): T | undefined {
+  const value = c.req.header(header);
+  if (value === undefined) return undefined;
+  if ((values as readonly string[]).includes(value)) return value as T;
+  throw validationError(
+    `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(", ")}]`,
+  );
+}
+
+function tenantIdOf(c: Context<AppEnv>): string | undefined {
+  const value = c.req.header("X-Amz-Tenant-Id");
+  if (value === undefined) return undefined;
+  if (!TENANT_ID.test(value)) {
+    throw validationError(
+      `1 validation error detected: Value '${value}' at 'tenantId' failed to satisfy constraint: Member must have length between 1 and 256 and satisfy regular expression pattern: [a-zA-Z0-9\\._:\\/=+\\-@ ]+`,
+    );
+  }
+  return value;
+}
+
+/** X-Amz-Client-Context: base64 of a JSON object, surfaced to the handler as context.clientContext. */
+function clientContextOf(c: Context<AppEnv>): unknown {
+  const value = c.req.header("X-Amz-Client-Context");
+  if (value === undefined) return undefined;
+  if (value.length > CLIENT_CONTEXT_MAX_BYTES) {
+    throw invalidParameter(`Client context must be at most ${CLIENT_CONTEXT_MAX_BYTES} bytes of base64.`);
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0))));
+  } catch {
+    throw invalidParameter("Client context must be a base64-encoded JSON object (X-Amz-Client-Context).");
+  }
+}
+
+/** A call made from inside a function carries its lineage; this invocation is one level deeper. */
+function lineageDepthOf(c: Context<AppEnv>): number {
+  const header = c.req.header(TRACE_HEADER);
+  return (header ? (readLineage(header)?.depth ?? 0) : 0) + 1;
+}
+
+function checkJson(payload: string): void {
+  if (payload.trim() === "") return;
+  try {
+    JSON.parse(payload);
+  } catch (err) {
+    throw new LambdaError(
+      400,
+      "InvalidRequestContentException",
+      `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`,
+    );
+  }
+}

@@ -1,7 +1,9 @@
 /**
  * The only module that talks to the Worker Loader (`env.LOADER`): it runs a
- * function's bundle in a Dynamic Worker, next to the runtime shim.
+ * function's bundle in a Dynamic Worker, next to the runtime shim
+ * (src/runtime/shim-source.ts), for the upload probe and for invocations.
  */
+import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
 import { SHIM_SOURCE } from "./shim-source";
 
 /** Compatibility settings of every function's Dynamic Worker. */
@@ -10,6 +12,10 @@ const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 
 /** How long a probe may take to load the module before we stop waiting. */
 const PROBE_TIMEOUT_MS = 10_000;
+/** Lambda's limit for the init phase (loading the handler module). */
+const INIT_TIMEOUT_MS = 10_000;
+/** After a timeout, how long to wait for the lines the handler logged so far. */
+const LOG_DRAIN_MS = 200;
 
 /**
  * What `probe` reports; errorType values are those of the Lambda Node.js
@@ -23,9 +29,69 @@ export type ProbeResult =
   | { ok: false; errorType: "Runtime.ImportModuleError" | "Runtime.UserCodeSyntaxError"; errorMessage: string }
   | { ok: false; errorType: string; errorMessage: string };
 
+export interface ExecutionEnvironment {
+  /** Worker Loader id: the same id may return the same warm isolate (module state kept). */
+  id: string;
+  /** Returns the function's bundle text (called only when the loader starts a new isolate). */
+  loadBundle(): Promise<string>;
+  /**
+   * Becomes process.env (as string bindings, which nodejs_compat copies into
+   * process.env). Lambda's AWS_* variables missing from it are derived from
+   * the first request; values given here win.
+   */
+  environment: Record<string, string>;
+  /** globalOutbound for the isolate (an egress gateway Fetcher), or null for no network. */
+  egress: Fetcher | null;
+  runtime: string; // nodejs20.x | nodejs22.x | nodejs24.x
+  handler: string;
+}
+
+export interface InvocationRequest {
+  requestId: string;
+  /** Raw JSON text; "" means {}. */
+  payload: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: number;
+  timeoutSeconds: number;
+  logGroupName: string;
+  logStreamName: string;
+  clientContext?: unknown;
+  tenantId?: string;
+  /** Sent by the shim on every fetch() of this invocation, in header `x-cellfn-invocation`. */
+  egressToken?: string;
+}
+
+export interface InvocationResult {
+  /** JSON text of the handler's result, or of the Lambda error object. */
+  payload: string;
+  functionError?: "Unhandled";
+  /** The full log of this invocation: (init lines on a cold start), START, app lines, (timeout line), END, REPORT. */
+  log: string;
+  durationMs: number;
+  billedDurationMs: number;
+  initDurationMs?: number;
+  /** false after a timeout, a crash or a failed init: the environment must never be used again. */
+  reusable: boolean;
+  timedOut: boolean;
+  /**
+   * Set when the platform, not the function, failed (the bundle could not be
+   * loaded): the caller should answer ServiceException rather than a function error.
+   */
+  platformError?: string;
+}
+
+type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
+type InitResult = { cold: boolean; lines: string[]; error?: ErrorPayload };
+type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true };
+
 /** RPC surface of the shim's default export (src/runtime/shim-source.ts). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
+  init(options: { runtime: string; handler: string }): Promise<InitResult>;
+  invoke(request: InvocationRequest & { deadlineMs: number }): Promise<InvokeResult>;
+  takeLogs(requestId: string): Promise<string[]>;
 }
 
 /**
@@ -35,18 +101,6 @@ interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
  * fails to load.
  */
 export async function probeHandler(loader: WorkerLoader, bundle: string, handler: string): Promise<ProbeResult> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          ok: false,
-          errorType: "Sandbox.Timedout",
-          errorMessage: `Loading the handler module did not finish within ${PROBE_TIMEOUT_MS / 1000} seconds`,
-        }),
-      PROBE_TIMEOUT_MS,
-    );
-  });
   try {
     const worker = loader.load({
       compatibilityDate: COMPATIBILITY_DATE,
@@ -56,10 +110,206 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
-    const shim = worker.getEntrypoint<ShimEntrypoint>();
-    return await Promise.race([shim.probe(handler), timeout]);
+    const outcome = await withDeadline<ProbeResult>(worker.getEntrypoint<ShimEntrypoint>().probe(handler), PROBE_TIMEOUT_MS);
+    if (outcome.kind === "done") return outcome.value;
+    return {
+      ok: false,
+      errorType: "Sandbox.Timedout",
+      errorMessage: `Loading the handler module did not finish within ${PROBE_TIMEOUT_MS / 1000} seconds`,
+    };
   } catch (error) {
-    return startFailure(error);
+    return { ok: false, ...startFailure(error) };
+  }
+}
+
+/**
+ * Runs one invocation in the execution environment `env`, as Lambda would:
+ * init on a cold start, the handler under the function's timeout, the
+ * invocation's log. Never throws. Callers run one invocation at a time per
+ * environment id, and never reuse an id whose result says `reusable: false`.
+ */
+export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, request: InvocationRequest): Promise<InvocationResult> {
+  const timeoutMs = request.timeoutSeconds * 1000;
+  const bundle: BundleState = { ms: 0, error: undefined };
+  const log: string[] = [];
+  let initDurationMs: number | undefined;
+  let invokeStarted: number | undefined;
+
+  const finish = (fields: { payload: string; failed: boolean; durationMs: number; reusable: boolean; timedOut?: boolean }) => {
+    const durationMs = Math.max(0, fields.durationMs);
+    const billed = billedDurationMs(durationMs, initDurationMs);
+    log.push(endLine(request.requestId));
+    log.push(
+      reportLine({
+        requestId: request.requestId,
+        durationMs,
+        billedDurationMs: billed,
+        memorySizeMB: request.memoryLimitInMB,
+        ...(initDurationMs === undefined ? {} : { initDurationMs }),
+        ...(fields.timedOut ? { status: "timeout" as const } : {}),
+      }),
+    );
+    return {
+      payload: fields.payload,
+      ...(fields.failed ? { functionError: "Unhandled" as const } : {}),
+      log: joinLog(log),
+      durationMs,
+      billedDurationMs: billed,
+      ...(initDurationMs === undefined ? {} : { initDurationMs }),
+      reusable: fields.reusable,
+      timedOut: fields.timedOut ?? false,
+    };
+  };
+  const timedOut = (durationMs: number) => {
+    log.push(timeoutLine(new Date(), request.requestId, request.timeoutSeconds));
+    const payload = JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: timeoutMessage(request.requestId, request.timeoutSeconds) });
+    return finish({ payload, failed: true, durationMs, reusable: false, timedOut: true });
+  };
+
+  try {
+    const worker = loader.get(env.id, () => loadCode(env, request, bundle));
+    // The CPU limits stop a handler that never yields on Cloudflare; the
+    // timers below cannot fire while it holds the thread (see the tests).
+    const initShim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS } });
+    const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
+    // Twice at most: a new isolate may replace the warm one between init and invoke.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const initStarted = performance.now();
+      const init = await withDeadline<InitResult>(initShim.init({ runtime: env.runtime, handler: env.handler }), INIT_TIMEOUT_MS);
+      if (init.kind === "timeout") {
+        log.push(startLine(request.requestId, request.functionVersion));
+        return timedOut(performance.now() - initStarted);
+      }
+      if (init.value.cold) {
+        // Isolate start and module evaluation, without fetching the bundle.
+        initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
+        log.push(...init.value.lines);
+      }
+      log.push(startLine(request.requestId, request.functionVersion));
+      if (init.value.error) {
+        return finish({ payload: JSON.stringify(init.value.error), failed: true, durationMs: 0, reusable: false });
+      }
+
+      invokeStarted = performance.now();
+      const run = await withDeadline<InvokeResult>(shim.invoke({ ...request, deadlineMs: Date.now() + timeoutMs }), timeoutMs);
+      const durationMs = performance.now() - invokeStarted;
+      if (run.kind === "timeout") {
+        // Whatever the handler logged before the deadline, if the isolate can still answer.
+        const drained = await withDeadline<string[]>(shim.takeLogs(request.requestId), LOG_DRAIN_MS).catch(() => undefined);
+        if (drained?.kind === "done") log.push(...drained.value);
+        return timedOut(durationMs);
+      }
+      if (durationMs > timeoutMs) {
+        // It answered, but only after the deadline: our timer could not fire
+        // while the handler held the thread. Lambda would have stopped it.
+        if ("lines" in run.value) log.push(...run.value.lines);
+        return timedOut(durationMs);
+      }
+      if ("uninitialised" in run.value) {
+        log.pop(); // the START line: init runs again first
+        continue;
+      }
+      log.push(...run.value.lines);
+      return finish({ payload: run.value.payload, failed: run.value.failed, durationMs, reusable: !run.value.crashed });
+    }
+    throw new Error("the execution environment was replaced twice during one invocation");
+  } catch (error) {
+    if (bundle.error !== undefined) {
+      const message = bundle.error instanceof Error ? bundle.error.message : String(bundle.error);
+      const result = finish({ payload: JSON.stringify({ errorType: "ServiceException", errorMessage: message }), failed: true, durationMs: 0, reusable: false });
+      return { ...result, platformError: `Could not load the function's code: ${message}` };
+    }
+    const elapsed = invokeStarted === undefined ? 0 : performance.now() - invokeStarted;
+    // A CPU limit equal to the timeout only trips after at least that much wall time.
+    if (elapsed >= timeoutMs) return timedOut(elapsed);
+    return crashed(error, request, log, (fields) => finish({ ...fields, durationMs: elapsed }));
+  }
+}
+
+/**
+ * The isolate failed under the invocation: it did not start (the bundle does
+ * not parse), exceeded a resource limit, or was torn down. Lambda reports a
+ * runtime that dies mid-invocation as Runtime.ExitError.
+ */
+function crashed(
+  error: unknown,
+  request: InvocationRequest,
+  log: string[],
+  finish: (fields: { payload: string; failed: boolean; reusable: boolean }) => InvocationResult,
+): InvocationResult {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!log.some((line) => line.startsWith("START "))) log.push(startLine(request.requestId, request.functionVersion));
+  if (/^Failed to start Worker/.test(message)) {
+    return finish({ payload: JSON.stringify({ ...startFailure(error), trace: [] }), failed: true, reusable: false });
+  }
+  const errorMessage = `RequestId: ${request.requestId} Error: Runtime exited without providing a reason`;
+  log.push(`${errorMessage}\nRuntime.ExitError`);
+  return finish({ payload: JSON.stringify({ errorType: "Runtime.ExitError", errorMessage }), failed: true, reusable: false });
+}
+
+type BundleState = { ms: number; error: unknown };
+
+/**
+ * The loader's code callback: runs only when it starts a new isolate. Time
+ * spent fetching the bundle is recorded so Init Duration leaves it out.
+ */
+async function loadCode(env: ExecutionEnvironment, request: InvocationRequest, state: BundleState): Promise<WorkerLoaderWorkerCode> {
+  const started = performance.now();
+  try {
+    const bundle = await env.loadBundle();
+    state.ms = performance.now() - started;
+    return workerCode(env, request, bundle);
+  } catch (error) {
+    // Not rethrown: the loader would log it as an uncaught rejection. This
+    // placeholder isolate fails every call; the id is retired (reusable: false).
+    state.error = error;
+    return { compatibilityDate: COMPATIBILITY_DATE, mainModule: "unavailable.js", modules: { "unavailable.js": "export default {};" }, globalOutbound: null };
+  }
+}
+
+/** The Dynamic Worker of one execution environment. */
+function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundle: string): WorkerLoaderWorkerCode {
+  const region = request.invokedFunctionArn.split(":")[3] ?? "";
+  const variables: Record<string, string> = {
+    AWS_LAMBDA_FUNCTION_NAME: request.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: request.functionVersion,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(request.memoryLimitInMB),
+    AWS_LAMBDA_LOG_GROUP_NAME: request.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: request.logStreamName,
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${env.runtime}`,
+    _HANDLER: env.handler,
+    LAMBDA_TASK_ROOT: "/var/task",
+    LANG: "en_US.UTF-8",
+    TZ: ":UTC",
+    ...env.environment,
+  };
+  return {
+    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
+    mainModule: "shim.js",
+    modules: { "shim.js": SHIM_SOURCE, "handler.js": bundle },
+    // String bindings: with nodejs_compat (populate_process_env, on by
+    // default since 2025-04-01) they are also process.env; the tests check it.
+    env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+    globalOutbound: env.egress,
+  };
+}
+
+type Deadline<T> = { kind: "done"; value: T } | { kind: "timeout" };
+
+/** Races `promise` with a timer; a rejection still rejects. The loser is ignored. */
+async function withDeadline<T>(promise: PromiseLike<T>, ms: number): Promise<Deadline<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<Deadline<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: "timeout" }), ms);
+  });
+  const settled = Promise.resolve(promise).then((value) => ({ kind: "done" as const, value }));
+  settled.catch(() => undefined); // a late rejection after the deadline is not unhandled
+  try {
+    return await Promise.race([settled, expired]);
   } finally {
     clearTimeout(timer);
   }
@@ -69,8 +319,8 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
  * workerd reports a Worker that cannot start as
  * "Failed to start Worker:\nUncaught SyntaxError: ...".
  */
-function startFailure(error: unknown): ProbeResult {
+function startFailure(error: unknown): { errorType: string; errorMessage: string } {
   const message = error instanceof Error ? error.message : String(error);
   const errorType = /\bSyntaxError\b/.test(message) ? "Runtime.UserCodeSyntaxError" : "Runtime.ImportModuleError";
-  return { ok: false, errorType, errorMessage: message.replace(/\s+/g, " ").trim() };
+  return { errorType, errorMessage: message.replace(/\s+/g, " ").trim() };
 }

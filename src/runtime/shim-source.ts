@@ -1,57 +1,177 @@
 /**
- * Source of the main module every Dynamic Worker of a function runs. The
- * function's bundle (src/code/bundler.ts) sits next to it as `handler.js`.
+ * Source of the main module every Dynamic Worker of a function runs: a small
+ * Lambda Node.js runtime. The function's bundle (src/code/bundler.ts) sits
+ * next to it as `handler.js`. It is shipped to the Worker Loader as module
+ * text (src/runtime/executor.ts), so it is plain JavaScript in a string.
  *
- * Kept as a string because it is not part of this Worker: it is shipped to
- * the Worker Loader as module text (src/runtime/executor.ts). It is plain
- * JavaScript, so keep it small and obvious.
+ * It follows the Lambda runtime interface client (RIC): the callback
+ * runtime of nodejs20.x/22.x (src/Runtime.js, CallbackContext.js) and the
+ * promise-only one of nodejs24.x (src/runtime/*, context-builder.ts).
  *
- * RPC surface (WorkerEntrypoint):
- *   probe(handler) → { ok: true }
- *                  | { ok: false, errorType, errorMessage }
- * errorType is one the Lambda Node.js runtime uses: "Runtime.HandlerNotFound",
- * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError", or, for any
- * other error thrown while the module initialised, the error's own name
- * ("Error", "TypeError", ...), as the runtime reports init errors.
+ * RPC surface (WorkerEntrypoint; one invocation at a time per isolate):
+ *   probe(handler)          → { ok: true } | { ok: false, errorType, errorMessage }
+ *   init({ runtime, handler }) → { cold, lines, error? }  (loads the module once)
+ *   invoke(request)         → { payload, failed, lines, crashed } | { uninitialised: true }
+ *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
+ * errorType values are the runtime's: "Runtime.HandlerNotFound",
+ * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
+ * "Runtime.CallbackHandlerDeprecated", or a user error's own name.
  */
 export const SHIM_SOURCE = String.raw`
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { format } from "node:util";
 
 // Must match COMMONJS_MARKER in src/code/bundler.ts: the bundle exports it
-// when the handler module is CommonJS, whose module.exports esbuild exposes
-// as the bundle's default export.
+// when the handler module is CommonJS (its default export is module.exports).
 const COMMONJS_MARKER = "__cellfnCommonJS";
+const MAX_RESPONSE_BYTES = 6291556;
+const INVOCATION_HEADER = "x-cellfn-invocation";
+const MAX_LOG_CHARS = 1000000;
+const CALLBACK_REMOVED =
+  "ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.";
+const CALLBACK_WARNING =
+  "AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. You will need to update this function to use an async handler to use Node.js 24 or later. For more information and to provide feedback on this change, see https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.";
 
-// The user's module is imported lazily, on first use, rather than statically:
-// its top-level code then runs inside a request (so it may do I/O) and an
-// exception there becomes a Lambda-shaped error instead of a failed Worker.
-let loading;
-function loadHandlerModule() {
-  loading ??= import("./handler.js");
-  return loading;
+// ---- Logs: console.* becomes "<ISO ts>\t<requestId>\t<LEVEL>\t<util.format(...)>".
+// Lines go to the current sink: the init lines, then each invocation's. The
+// request id is "undefined" during init, as the runtime prints it.
+let sink = [];
+let sinkChars = 0;
+let requestId;
+function useSink(lines) { sink = lines; sinkChars = 0; }
+function write(level, args) {
+  const line = new Date().toISOString() + "\t" + requestId + "\t" + level + "\t" + format(args[0], ...args.slice(1));
+  sink.push(line);
+  sinkChars += line.length;
+  // A runaway logger must not exhaust memory; the newest lines matter most (the Tail).
+  if (sinkChars > MAX_LOG_CHARS) sinkChars -= sink.splice(0, sink.length >> 1).reduce((n, l) => n + l.length, 0);
+}
+const LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR", fatal: "FATAL" };
+for (const [method, level] of Object.entries(LEVELS)) console[method] = (...args) => write(level, args);
+
+// ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
+// empty event loop; here that is approximated by timers and fetches in flight.
+const platform = { setTimeout, clearTimeout, setInterval, clearInterval, fetch: globalThis.fetch.bind(globalThis) };
+const liveTimers = new Set();
+let fetchesInFlight = 0;
+let idleWaiters = [];
+const isIdle = () => liveTimers.size === 0 && fetchesInFlight === 0;
+function workDone() {
+  if (isIdle()) for (const check of idleWaiters.splice(0)) platform.setTimeout(check, 0);
+}
+function emptyEventLoop() {
+  return new Promise((resolve) => {
+    const check = () => (isIdle() ? resolve() : idleWaiters.push(check));
+    platform.setTimeout(check, 0); // after the current turn's microtasks
+  });
+}
+const forget = (id) => { if (liveTimers.delete(id)) workDone(); };
+globalThis.setTimeout = (fn, ms, ...args) => {
+  const id = platform.setTimeout((...a) => { forget(id); guarded(fn, a); }, ms, ...args);
+  liveTimers.add(id);
+  return id;
+};
+globalThis.setInterval = (fn, ms, ...args) => {
+  const id = platform.setInterval((...a) => guarded(fn, a), ms, ...args);
+  liveTimers.add(id);
+  return id;
+};
+globalThis.clearTimeout = (id) => { platform.clearTimeout(id); forget(id); };
+globalThis.clearInterval = (id) => { platform.clearInterval(id); forget(id); };
+
+// ---- Egress: every fetch() carries the invocation's token for the egress
+// gateway (node:http uses fetch() too). The unwrapped fetch stays in this
+// closure. User code never chooses the header: it would claim another lineage.
+const invocationStore = new AsyncLocalStorage();
+let activeToken;
+globalThis.fetch = async (input, init) => {
+  const request = new Request(input, init);
+  const token = invocationStore.getStore()?.token ?? activeToken;
+  request.headers.delete(INVOCATION_HEADER);
+  if (token) request.headers.set(INVOCATION_HEADER, token);
+  fetchesInFlight++;
+  try {
+    return await platform.fetch(request);
+  } finally {
+    fetchesInFlight--;
+    workDone();
+  }
+};
+
+// ---- Errors, as the runtime reports and logs them.
+function runtimeError(type, message, stack) {
+  const error = new (class extends Error {})(message);
+  Object.defineProperty(error, "name", { value: type, writable: true, configurable: true });
+  error.stack = type + ": " + message + (stack ? "\n" + stack.split("\n").slice(1).join("\n") : "");
+  return error;
+}
+// The Invoke response body: { errorType, errorMessage, trace }.
+function errorPayload(error) {
+  try {
+    if (error instanceof Error) {
+      return { errorType: error.name, errorMessage: error.message, trace: typeof error.stack === "string" ? error.stack.split("\n") : [] };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch {
+    return { errorType: "handled", errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack", trace: [] };
+  }
+}
+// structuredConsole.logError: console.error(label, "\t" + JSON of the error with its enumerable properties).
+function logError(label, value) {
+  const error = value instanceof Error ? value : new Error(value);
+  const enumerable = (_key, v) => {
+    if (!(v instanceof Error)) return v;
+    const out = Object.assign({ errorType: v.name, errorMessage: v.message, code: v.code }, v);
+    if (typeof v.stack === "string") out.stack = v.stack.split("\n");
+    return out;
+  };
+  let text;
+  try { text = JSON.stringify(error, enumerable); } catch { text = JSON.stringify(errorPayload(error)); }
+  console.error(label, "\t" + text);
 }
 
-// Lambda's classification of errors thrown while loading the module.
+// ---- Crashes. In Lambda an uncaught exception or an unhandled rejection ends
+// the runtime process: the running invocation fails with that error (logged
+// once, not as "Invoke Error") and the environment is not used again.
+let crashInvocation; // resolves the running invocation's outcome
+let crashed = false;
+function uncaught(label, error) {
+  logError(label, error);
+  crashed = true;
+  crashInvocation?.({ error, logged: true });
+}
+function guarded(fn, args) {
+  try { if (typeof fn === "function") fn(...args); } catch (error) { uncaught("Uncaught Exception", error); }
+}
+globalThis.addEventListener("unhandledrejection", (event) => {
+  let reason;
+  try { reason = String(event.reason); } catch { reason = typeof event.reason; }
+  const error = Object.assign(runtimeError("Runtime.UnhandledPromiseRejection", reason), { reason: event.reason, promise: event.promise });
+  uncaught("Unhandled Promise Rejection", error);
+});
+
+// ---- Loading the handler. The module is imported on first use, not
+// statically: its top-level code then runs inside a request (it may do I/O)
+// and what it throws becomes a Lambda error instead of a failed Worker.
+let loading;
+const loadHandlerModule = () => (loading ??= import("./handler.js"));
+
 function initError(error) {
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
-  if (/^No such module /.test(message)) {
-    return { ok: false, errorType: "Runtime.ImportModuleError", errorMessage: name + ": " + message };
-  }
-  if (error instanceof SyntaxError) {
-    return { ok: false, errorType: "Runtime.UserCodeSyntaxError", errorMessage: name + ": " + message };
-  }
-  return { ok: false, errorType: name, errorMessage: message };
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (/^No such module /.test(message)) return runtimeError("Runtime.ImportModuleError", name + ": " + message, stack);
+  if (error instanceof SyntaxError) return runtimeError("Runtime.UserCodeSyntaxError", name + ": " + message, stack);
+  return error; // the module's own error, reported as it was thrown
 }
 
-// "src/app.handlers.main" → ["handlers", "main"]: the base name after its
-// first dot, split on dots (UserFunction.js in the runtime interface client).
+// "src/app.handlers.main" → ["handlers", "main"] (UserFunction.js).
 function propertyPath(handler) {
   const base = handler.slice(handler.lastIndexOf("/") + 1);
   return base.slice(base.indexOf(".") + 1).split(".");
 }
 
-// The handler function, or a Runtime.HandlerNotFound result.
 async function resolveHandler(handler) {
   let namespace;
   try {
@@ -59,23 +179,146 @@ async function resolveHandler(handler) {
   } catch (error) {
     return { error: initError(error) };
   }
-  // A CommonJS module is its module.exports; an ES module is its namespace.
   let value = namespace[COMMONJS_MARKER] === true ? namespace.default : namespace;
   for (const key of propertyPath(handler)) value = value ? value[key] : undefined;
-  if (!value) {
-    return { error: { ok: false, errorType: "Runtime.HandlerNotFound", errorMessage: handler + " is undefined or not exported" } };
-  }
-  if (typeof value !== "function") {
-    return { error: { ok: false, errorType: "Runtime.HandlerNotFound", errorMessage: handler + " is not a function" } };
-  }
+  if (!value) return { error: runtimeError("Runtime.HandlerNotFound", handler + " is undefined or not exported") };
+  if (typeof value !== "function") return { error: runtimeError("Runtime.HandlerNotFound", handler + " is not a function") };
   return { fn: value };
 }
+
+// ---- Running one invocation.
+// nodejs24.x: the handler's return value (or promise) is the result.
+async function runPromise(fn, event, context) {
+  return { result: await fn(event, context) };
+}
+
+// nodejs20.x/22.x (CallbackContext.js): callback, succeed/fail/done, or a
+// returned promise; only the first completion counts. The context starts with
+// the callback members, then the invocation's fields, in the runtime's order.
+function runCallback(fn, event, fields) {
+  return new Promise((resolve) => {
+    let finished = false;
+    let waitForEmpty = true;
+    const once = (f) => (...args) => { if (!finished) { finished = true; f(...args); } };
+    const done = (err, result) => resolve(err !== undefined && err !== null ? { error: err } : { result });
+    const callback = once((err, result) => {
+      if (err !== undefined && err !== null) resolve({ error: err });
+      else if (!waitForEmpty) resolve({ result });
+      else emptyEventLoop().then(() => resolve({ result }));
+    });
+    const context = {};
+    Object.defineProperty(context, "callbackWaitsForEmptyEventLoop", {
+      get: () => waitForEmpty, set: (v) => { waitForEmpty = v; }, enumerable: true,
+    });
+    context.succeed = once((result) => done(null, result));
+    context.fail = once((err) => done(err === undefined || err === null ? "handled" : err, null));
+    context.done = once(done);
+    Object.assign(context, fields);
+    try {
+      const returned = fn(event, context, callback);
+      if (returned && typeof returned.then === "function") {
+        returned.then(context.succeed, context.fail);
+      } else if (fn.length < 3) {
+        // A plain function that returned: the runtime answers null once the
+        // event loop is empty, unless succeed/fail/done came first.
+        emptyEventLoop().then(once(() => resolve({ result: null })));
+      }
+    } catch (error) {
+      callback(error);
+    }
+  });
+}
+
+function serialize(result) {
+  try {
+    return { payload: JSON.stringify(result === undefined ? null : result) ?? "null" };
+  } catch {
+    return { error: runtimeError("Runtime.JSONStringifyError", "Unable to stringify response body") };
+  }
+}
+
+function tooLarge(payload) {
+  return payload.length > MAX_RESPONSE_BYTES / 3 && new TextEncoder().encode(payload).byteLength > MAX_RESPONSE_BYTES;
+}
+
+let initialised; // Promise of { fn } | { error }: the module loads once per isolate
+let runtime;
+let carried = []; // lines logged after the last invocation returned
 
 export default class extends WorkerEntrypoint {
   // Loads the module and checks the handler exists, without calling it.
   async probe(handler) {
     const { error } = await resolveHandler(handler);
-    return error ?? { ok: true };
+    if (!error) return { ok: true };
+    const { errorType, errorMessage } = errorPayload(error);
+    return { ok: false, errorType, errorMessage };
+  }
+
+  async init(options) {
+    if (initialised) return { cold: false, lines: [], error: (await initialised).payload };
+    runtime = options.runtime;
+    const lines = [];
+    useSink(lines);
+    initialised = resolveHandler(options.handler).then(({ fn, error }) => {
+      if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
+      if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
+          process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
+      if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
+      return error ? { payload: errorPayload(error) } : { fn };
+    });
+    const { payload } = await initialised;
+    useSink(carried = []);
+    return { cold: true, lines, error: payload };
+  }
+
+  async invoke(request) {
+    // A new isolate behind the same id (the loader may replace one at any
+    // time): the executor runs init() again and retries.
+    if (!initialised) return { uninitialised: true };
+    const { fn, payload: initFailure } = await initialised;
+    if (initFailure) return { payload: JSON.stringify(initFailure), failed: true, lines: [] };
+    const lines = carried;
+    useSink(lines);
+    requestId = request.requestId;
+    activeToken = request.egressToken;
+    const context = {
+      functionVersion: request.functionVersion, functionName: request.functionName,
+      memoryLimitInMB: String(request.memoryLimitInMB), logGroupName: request.logGroupName,
+      logStreamName: request.logStreamName, clientContext: request.clientContext, identity: undefined,
+      invokedFunctionArn: request.invokedFunctionArn, awsRequestId: request.requestId,
+      ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
+      getRemainingTimeInMillis: () => request.deadlineMs - Date.now(),
+    };
+    let outcome;
+    try {
+      const event = request.payload === "" ? {} : JSON.parse(request.payload);
+      const run = runtime === "nodejs24.x" ? runPromise : runCallback;
+      outcome = await new Promise((resolve) => {
+        crashInvocation = resolve;
+        invocationStore.run({ token: request.egressToken }, () => run(fn, event, context)).then(resolve, (error) => resolve({ error }));
+      });
+    } catch (error) {
+      outcome = { error };
+    }
+    crashInvocation = undefined;
+    if (!("error" in outcome)) outcome = serialize(outcome.result);
+    let result;
+    if ("error" in outcome) {
+      if (!outcome.logged) logError("Invoke Error", outcome.error);
+      result = { payload: JSON.stringify(errorPayload(outcome.error)), failed: true };
+    } else if (tooLarge(outcome.payload)) {
+      result = { payload: JSON.stringify({ errorType: "Function.ResponseSizeTooLarge", errorMessage: "Response payload size exceeded maximum allowed payload size (" + MAX_RESPONSE_BYTES + " bytes)." }), failed: true };
+    } else {
+      result = { payload: outcome.payload, failed: false };
+    }
+    useSink(carried = []);
+    activeToken = undefined;
+    return { ...result, lines, crashed };
+  }
+
+  // What an invocation logged so far; the executor asks after a timeout.
+  takeLogs(id) {
+    return id === requestId ? sink.slice() : [];
   }
 }
 `;

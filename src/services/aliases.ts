@@ -4,6 +4,7 @@ import { conflict, invalidParameter, notFound, preconditionFailed } from "../err
 import { functionArn, functionNotFound } from "../lambda/function-name";
 import { aliasConfiguration } from "../lambda/responses";
 import type { RoutingConfig } from "../lambda/schemas";
+import { forgetFunction } from "./invoke-target";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
@@ -52,6 +53,7 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
     additionalVersionWeights: await checkRouting(scope, name, functionVersion, routing),
     revisionId: crypto.randomUUID(),
   };
+  forgetFunction(scope.principal.tenantId, name);
   if (!(await scope.store.updateAlias(name, alias, current.revisionId, next))) {
     throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name, alias)}`);
   }
@@ -62,6 +64,7 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   await requireFunction(scope, name);
   // Lambda answers 204 for an alias that does not exist.
   await scope.store.deleteAlias(name, alias);
+  forgetFunction(scope.principal.tenantId, name);
 }
 
 async function requireAlias(scope: TenantScope, name: string, alias: string): Promise<AliasRow> {

@@ -1,4 +1,5 @@
 import { invalidParameter } from "../errors";
+import { forgetTenant } from "./invoke-target";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 
@@ -26,6 +27,8 @@ export async function putFunctionConcurrency(scope: TenantScope, name: string, r
     );
   }
   await scope.store.setReservedConcurrency(name, reserved);
+  // Every function's unreserved pool changes with a reservation.
+  forgetTenant(scope.principal.tenantId);
   return { ReservedConcurrentExecutions: reserved };
 }
 
@@ -37,6 +40,7 @@ export async function getFunctionConcurrency(scope: TenantScope, name: string): 
 export async function deleteFunctionConcurrency(scope: TenantScope, name: string): Promise<void> {
   await requireFunction(scope, name);
   await scope.store.setReservedConcurrency(name, null);
+  forgetTenant(scope.principal.tenantId);
 }
 
 export async function getAccountSettings(scope: TenantScope) {

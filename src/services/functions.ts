@@ -8,6 +8,7 @@ import type { StoredConfig } from "../lambda/function-config";
 import { newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
 import { functionConfiguration, lambdaTimestamp } from "../lambda/responses";
 import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput } from "../lambda/schemas";
+import { forgetFunction } from "./invoke-target";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
@@ -97,6 +98,7 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
 export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Promise<void> {
   const { name, qualifier } = ref;
   await requireFunction(scope, name);
+  forgetFunction(scope.principal.tenantId, name);
   if (qualifier === undefined) {
     await scope.code.release(await scope.store.deleteFunction(name));
     return;
@@ -158,6 +160,7 @@ async function latestOf(scope: TenantScope, name: string, expectedRevision?: str
 }
 
 async function replaceLatest(scope: TenantScope, name: string, current: VersionRow, next: NewVersion): Promise<void> {
+  forgetFunction(scope.principal.tenantId, name);
   if (!(await scope.store.replaceLatest(name, current.revisionId, next))) {
     throw conflict(
       `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name)}`,

@@ -1,8 +1,9 @@
-import { forgetKey } from "../auth/key-cache";
+import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, LambdaError } from "../errors";
 import { cellFor } from "../placement/cells";
+import { forgetTenant } from "./invoke-target";
 
 export const DEFAULT_CONCURRENCY_LIMIT = 1000;
 const ACCOUNT_ID_ATTEMPTS = 5;
@@ -55,6 +56,16 @@ export async function createKey(store: TenantStore, tenantId: string, name: stri
   };
   await store.insertKey(row);
   return { ...keyView(row), secretAccessKey: issued.secretAccessKey, token: issued.token };
+}
+
+/** Changes a tenant's settings; cached keys and invoke metadata carry the old limit, so drop them. */
+export async function updateTenant(store: TenantStore, id: string, patch: { concurrencyLimit?: number | undefined }): Promise<TenantRow | undefined> {
+  const changes = patch.concurrencyLimit === undefined ? {} : { concurrencyLimit: patch.concurrencyLimit };
+  if (Object.keys(changes).length === 0) return store.getTenant(id);
+  const row = await store.updateTenant(id, changes);
+  forgetAllKeys();
+  forgetTenant(id);
+  return row;
 }
 
 export async function revokeKey(store: TenantStore, tenantId: string, accessKeyId: string): Promise<boolean> {

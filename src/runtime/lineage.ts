@@ -1,0 +1,166 @@
+/**
+ * Invocation lineage: which invocation a function's outgoing request belongs
+ * to and how deep in a chain of invocations it is, so that an invoke caused by
+ * a function calling itself (directly or via a queue) can be recognised, as
+ * Lambda's recursive loop detection does.
+ *
+ * Two halves:
+ * - a signed token the runtime shim attaches to each fetch() during an
+ *   invocation (internal header, removed by the egress gateway). Signed
+ *   because user code can see and rewrite its own requests: it must not be
+ *   able to claim a shallower depth than it has.
+ * - the public header the gateway stamps on the request that leaves:
+ *   `X-Amzn-Trace-Id`, the header AWS services and SDKs already propagate.
+ */
+import { hash32 } from "../placement/hash";
+
+export interface Lineage {
+  /** Request id of the invocation that made the outgoing request. */
+  requestId: string;
+  /** Unqualified ARN of the function; hashed into the Lineage field. */
+  functionArn: string;
+  /** Recursion depth of the invocation, as the invoke path counts it; stamped verbatim. */
+  depth: number;
+}
+
+export const TRACE_HEADER = "X-Amzn-Trace-Id";
+
+/**
+ * A token older than this is refused. The longest a Lambda invocation may run
+ * is 15 minutes; a token kept by user code beyond its invocation should not
+ * keep stamping an old, shallow depth forever. (Within this window a function
+ * can still replay one of its own tokens: the token proves who issued it and
+ * roughly when, not that the invocation is still running.)
+ */
+const MAX_TOKEN_AGE_SECONDS = 15 * 60 + 60;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The egress signing secret, derived from the master secret so that the key
+ * that signs lineage tokens is not the key tenant access keys come from.
+ */
+export async function deriveEgressSecret(masterSecret: string): Promise<string> {
+  const mac = await hmac(masterSecret, encoder.encode("cellfn-egress"));
+  return toBase64Url(mac);
+}
+
+/** `base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, first part))`. */
+export async function signInvocationToken(secret: string, lineage: Lineage): Promise<string> {
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const body = { r: lineage.requestId, f: lineage.functionArn, d: lineage.depth, t: issuedAt };
+  const payload = toBase64Url(encoder.encode(JSON.stringify(body)));
+  return `${payload}.${toBase64Url(await hmac(secret, encoder.encode(payload)))}`;
+}
+
+/** The lineage a token carries, or null when it is malformed, forged, tampered with or expired. */
+export async function verifyInvocationToken(secret: string, token: string): Promise<Lineage | null> {
+  const parts = token.split(".");
+  if (parts.length !== 2) return null;
+  const [payload = "", mac = ""] = parts;
+  const presented = fromBase64Url(mac);
+  if (presented === null) return null;
+  const expected = await hmac(secret, encoder.encode(payload));
+  if (presented.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(presented, expected)) return null;
+  const bytes = fromBase64Url(payload);
+  if (bytes === null) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return null;
+  }
+  if (typeof body !== "object" || body === null) return null;
+  const { r, f, d, t } = body as Record<string, unknown>;
+  if (typeof r !== "string" || typeof f !== "string" || typeof t !== "number") return null;
+  if (typeof d !== "number" || !Number.isInteger(d) || d < 0) return null;
+  const age = Date.now() / 1000 - t;
+  if (age > MAX_TOKEN_AGE_SECONDS || age < -60) return null;
+  return { requestId: r, functionArn: f, depth: d };
+}
+
+/**
+ * The `X-Amzn-Trace-Id` value for an outgoing request of `lineage`.
+ *
+ * `Root=1-<8 hex epoch seconds>-<24 hex>` is the documented X-Ray trace id.
+ * The 24 hex digits come from the request id (a UUID) so that every request
+ * of one invocation carries the same trace, as under Lambda.
+ *
+ * `Lineage=<8 hex hash of the function ARN>:<depth>` — UNCONFIRMED encoding.
+ * AWS does not document the Lineage field. Headers seen in the wild look like
+ * `Lineage=037bed70:0` and `Lineage=a87bd80c:1|68fd508a:5` (one hash:counter
+ * per function, "|"-separated), and newer ones like `Lineage=1:fe460cdd:0`
+ * (the OpenTelemetry Java X-Ray propagator reads those as
+ * loop-counter:hash:request-counter). The hash algorithm is unknown, so ours
+ * (FNV-1a based, src/placement/hash.ts) only has to agree with cellfn's own
+ * frontend. We write one entry, for this function; other entries are dropped
+ * because anything already in the header was written by user code.
+ *
+ * When `existing` (the request's own header) has a well-formed Root, it is
+ * kept with its other fields (Parent, Sampled, ...), and Lineage is replaced.
+ */
+export function lineageHeader(lineage: Lineage, existing?: string | null): string {
+  const lineageField = `Lineage=${arnHash(lineage.functionArn)}:${lineage.depth}`;
+  const fields = fieldsOtherThanLineage(existing ?? "");
+  const hasRoot = fields.some((field) => ROOT_FIELD.test(field));
+  const kept = hasRoot ? fields : [`Root=${traceRoot(lineage.requestId)}`];
+  return [...kept, lineageField].join(";");
+}
+
+/** The header without any Lineage field (null when nothing else is left). */
+export function withoutLineage(existing: string): string | null {
+  const fields = fieldsOtherThanLineage(existing);
+  return fields.length > 0 ? fields.join(";") : null;
+}
+
+function fieldsOtherThanLineage(header: string): string[] {
+  return header
+    .split(";")
+    .map((field) => field.trim())
+    .filter((field) => field !== "" && !/^lineage=/i.test(field));
+}
+
+/** Hash and depth of a Lineage field written by `lineageHeader`, or null. */
+export function readLineage(header: string): { arnHash: string; depth: number } | null {
+  const match = /(?:^|;)\s*Lineage=([0-9a-f]{8}):(\d{1,5})\s*(?:;|$)/i.exec(header);
+  if (!match?.[1] || !match[2]) return null;
+  return { arnHash: match[1].toLowerCase(), depth: Number(match[2]) };
+}
+
+/** 8 lower-case hex digits identifying a function in the Lineage field. */
+export function arnHash(functionArn: string): string {
+  return hash32(functionArn).toString(16).padStart(8, "0");
+}
+
+const ROOT_FIELD = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/i;
+
+function traceRoot(requestId: string): string {
+  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0");
+  const fromId = requestId.toLowerCase().replace(/[^0-9a-f]/g, "");
+  const unique = fromId.length >= 24 ? fromId.slice(0, 24) : toHex(crypto.getRandomValues(new Uint8Array(12)));
+  return `1-${epoch}-${unique}`;
+}
+
+async function hmac(secret: string, data: Uint8Array): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

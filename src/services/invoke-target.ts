@@ -1,0 +1,95 @@
+import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
+import { LATEST } from "../data/function-store";
+import { pickAliasVersion } from "../lambda/alias-routing";
+import type { FunctionRef } from "../lambda/function-name";
+import { functionNotFound } from "../lambda/function-name";
+import { resolveVersion } from "./resolve";
+import type { TenantScope } from "./scope";
+
+/**
+ * What an invocation runs: the version it executes (after weighted alias
+ * routing) and the function's concurrency settings. Lookups are cached in
+ * the isolate for METADATA_TTL_MS so a warm invoke reads no D1; control-plane
+ * writes drop the function's entries at once (`forgetFunction`), other
+ * isolates see them within the TTL, as Lambda's own metadata is eventually
+ * consistent for a moment after an update.
+ */
+export const METADATA_TTL_MS = 2_000;
+
+export interface InvokeTarget {
+  fn: FunctionRow;
+  /** The version row that runs. */
+  version: VersionRow;
+  /** The alias invoked, if any (its weights already applied). */
+  alias?: AliasRow;
+  /** The qualifier as the caller wrote it, for the invoked ARN. */
+  qualifier: string | undefined;
+  /** The tenant's limit minus every reservation. */
+  unreservedLimit: number;
+}
+
+interface Cached {
+  fn: FunctionRow;
+  rows: Map<string, VersionRow>;
+  alias?: AliasRow;
+  unreservedLimit: number;
+  expiresAt: number;
+}
+
+const cache = new Map<string, Cached>();
+const MAX_ENTRIES = 5_000;
+
+export async function invokeTarget(scope: TenantScope, ref: FunctionRef, random = Math.random()): Promise<InvokeTarget> {
+  const entry = await lookup(scope, ref);
+  const primary = entry.alias?.functionVersion ?? ref.qualifier ?? LATEST;
+  const chosen = entry.alias ? pickAliasVersion(primary, entry.alias.additionalVersionWeights, random) : primary;
+  const version = entry.rows.get(chosen);
+  if (!version) throw functionNotFound(scope.names, ref.name, chosen);
+  return {
+    fn: entry.fn,
+    version,
+    ...(entry.alias ? { alias: entry.alias } : {}),
+    qualifier: ref.qualifier,
+    unreservedLimit: entry.unreservedLimit,
+  };
+}
+
+/** Drops every cached lookup of a function (call after any write to it). */
+export function forgetFunction(tenantId: string, name: string): void {
+  const prefix = `${tenantId}\u0000${name}\u0000`;
+  for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+}
+
+/** Drops every cached lookup of a tenant (its limit or reservations changed). */
+export function forgetTenant(tenantId: string): void {
+  const prefix = `${tenantId}\u0000`;
+  for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+}
+
+async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
+  const key = `${scope.principal.tenantId}\u0000${ref.name}\u0000${ref.qualifier ?? ""}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expiresAt > now) return hit;
+
+  const resolved = await resolveVersion(scope, ref);
+  const fn = await scope.store.getFunction(ref.name);
+  if (!fn) throw functionNotFound(scope.names, ref.name, ref.qualifier);
+  const rows = new Map([[resolved.row.version, resolved.row]]);
+  const alias = resolved.alias ? await scope.store.getAlias(ref.name, resolved.alias) : undefined;
+  for (const extra of Object.keys(alias?.additionalVersionWeights ?? {})) {
+    const row = await scope.store.getVersion(ref.name, extra);
+    if (row) rows.set(extra, row);
+  }
+  const reserved = await scope.store.reservedConcurrencyTotal();
+  const entry: Cached = {
+    fn,
+    rows,
+    ...(alias ? { alias } : {}),
+    unreservedLimit: Math.max(0, scope.principal.concurrencyLimit - reserved),
+    expiresAt: now + METADATA_TTL_MS,
+  };
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(key, entry);
+  return entry;
+}

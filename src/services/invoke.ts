@@ -1,0 +1,148 @@
+import { exports } from "cloudflare:workers";
+import type { LeaseGrant } from "../../durable-objects/assignment-partition";
+import { LATEST } from "../data/function-store";
+import { invalidParameter, LambdaError } from "../errors";
+import type { FunctionRef } from "../lambda/function-name";
+import { functionArn } from "../lambda/function-name";
+import { hash32 } from "../placement/hash";
+import { loadBundle } from "../runtime/bundle-cache";
+import { deriveEgressSecret, signInvocationToken } from "../runtime/lineage";
+import type { InvocationResult } from "../runtime/executor";
+import { invoke as runInEnvironment } from "../runtime/executor";
+import type { InvokeTarget } from "./invoke-target";
+import { invokeTarget } from "./invoke-target";
+import type { TenantScope } from "./scope";
+
+export interface InvokeOptions {
+  requestId: string;
+  payload: string;
+  /** X-Amz-Tenant-Id. */
+  tenantId: string | undefined;
+  clientContext: unknown;
+  /** Keeps the lease release running after the response (ExecutionContext.waitUntil). */
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** Depth of the invocation chain this request belongs to (1 when not called from a function). */
+  lineageDepth: number;
+}
+
+export interface InvokeOutcome extends InvocationResult {
+  executedVersion: string;
+}
+
+/** Checks the function, qualifier and tenancy header without running anything (DryRun, and before every run). */
+export async function prepareInvoke(scope: TenantScope, ref: FunctionRef, tenantId: string | undefined): Promise<InvokeTarget> {
+  const target = await invokeTarget(scope, ref);
+  const isolated = target.version.config.TenancyConfig?.TenantIsolationMode === "PER_TENANT";
+  if (isolated && tenantId === undefined) {
+    throw invalidParameter(
+      "The function uses tenant isolation mode (TenancyConfig PER_TENANT): pass a tenant id in the X-Amz-Tenant-Id header (CLI --tenant-id, SDK TenantId).",
+    );
+  }
+  if (!isolated && tenantId !== undefined) {
+    throw invalidParameter(
+      "The function does not use tenant isolation mode: remove the X-Amz-Tenant-Id header, or create the function with TenancyConfig {\"TenantIsolationMode\":\"PER_TENANT\"}.",
+    );
+  }
+  return target;
+}
+
+/**
+ * Runs one synchronous invocation: lease from the function's assignment
+ * partition (429 before any user code if over a limit), run the handler in
+ * this request through the executor, give the lease back after responding.
+ */
+export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions): Promise<InvokeOutcome> {
+  const { fn, version } = target;
+  const config = version.config;
+  const tenantId = scope.principal.tenantId;
+  const partition = scope.env.ASSIGNMENT.get(scope.env.ASSIGNMENT.idFromName(`${tenantId}/${fn.name}`));
+  const grant: LeaseGrant = await partition.acquire({
+    tenantId,
+    functionKey: `${tenantId}/${fn.name}`,
+    versionKey: `${version.version}@${version.revisionId}`,
+    isolationKey: opts.tenantId ?? "",
+    reservedConcurrency: fn.reservedConcurrency,
+    unreservedLimit: target.unreservedLimit,
+    timeoutMs: config.Timeout * 1000,
+  });
+  if (!grant.granted) {
+    throw new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason: grant.reason, retryAfterSeconds: 1 });
+  }
+
+  const invokedArn = functionArn(scope.names, fn.name, target.qualifier);
+  const executedArn = functionArn(scope.names, fn.name, version.version === LATEST ? undefined : version.version);
+  let reusable = false;
+  try {
+    const result = await runInEnvironment(
+      scope.env.LOADER,
+      {
+        id: grant.environmentId,
+        loadBundle: () => loadBundle(scope.env, version.bundleKey),
+        environment: runtimeEnvironment(scope, fn.name, version.version, config, grant.environmentId),
+        egress: exports.EgressGateway({
+          props: { allowPrivateEgress: scope.env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn },
+        }),
+        runtime: config.Runtime,
+        handler: config.Handler,
+      },
+      {
+        requestId: opts.requestId,
+        payload: opts.payload,
+        functionName: fn.name,
+        functionVersion: version.version,
+        invokedFunctionArn: invokedArn,
+        memoryLimitInMB: config.MemorySize,
+        timeoutSeconds: config.Timeout,
+        logGroupName: config.LoggingConfig.LogGroup,
+        logStreamName: logStreamName(version.version, grant.environmentId),
+        ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
+        ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
+        egressToken: await signInvocationToken(await deriveEgressSecret(scope.env.KEY_DERIVATION_SECRET), {
+          requestId: opts.requestId,
+          functionArn: executedArn,
+          depth: opts.lineageDepth,
+        }),
+      },
+    );
+    reusable = result.reusable;
+    if (result.platformError) {
+      // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
+      console.error(`invoke ${invokedArn}: ${result.platformError}`);
+      throw new LambdaError(500, "ServiceException", "The function could not be started. Retry the request.");
+    }
+    return { ...result, executedVersion: version.version };
+  } finally {
+    opts.waitUntil(partition.release(grant.leaseId, tenantId, reusable));
+  }
+}
+
+/** Lambda's environment variables for the handler, on top of the function's own. */
+function runtimeEnvironment(
+  scope: TenantScope,
+  name: string,
+  version: string,
+  config: InvokeTarget["version"]["config"],
+  environmentId: string,
+): Record<string, string> {
+  return {
+    ...(config.Environment?.Variables ?? {}),
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_VERSION: version,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.MemorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: config.LoggingConfig.LogGroup,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(version, environmentId),
+    AWS_REGION: scope.names.region,
+    AWS_DEFAULT_REGION: scope.names.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${config.Runtime}`,
+    _HANDLER: config.Handler,
+    LAMBDA_TASK_ROOT: "/var/task",
+    TZ: ":UTC",
+  };
+}
+
+/** `YYYY/MM/DD/[version]<32 hex>`, stable per environment like Lambda's per-sandbox stream. */
+function logStreamName(version: string, environmentId: string): string {
+  const day = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
+  const hex = [0, 1, 2, 3].map((i) => hash32(`${environmentId}#${i}`).toString(16).padStart(8, "0")).join("");
+  return `${day}/[${version}]${hex}`;
+}

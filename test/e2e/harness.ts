@@ -1,0 +1,441 @@
+/**
+ * End-to-end harness (runs in Node, not in workerd): boots the real platform
+ * with `wrangler dev` on a free port against a fresh, throw-away state
+ * directory, and gives tests the admin API and a real AWS SDK Lambda client.
+ *
+ *   const platform = await startPlatform();          // in beforeAll
+ *   const acme = await createTenantWithKey(platform, "acme");
+ *   const lambda = lambdaClient(platform, acme);
+ *   ...
+ *   await platform.stop();                            // in afterAll
+ *
+ * Wrangler needs Node >= 22.12. It is spawned from node_modules/.bin with
+ * node_modules/.bin first on PATH, so its `#!/usr/bin/env node` resolves to the
+ * Node 22 pinned as the `node` devDependency whatever Node runs vitest.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
+import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = path.join(ROOT, "node_modules", ".bin");
+const WRANGLER = path.join(BIN, "wrangler");
+
+const BOOT_TIMEOUT_MS = 90_000;
+const MIGRATE_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_LIMIT = 256 * 1024;
+
+export interface Platform {
+  /** Base URL, e.g. http://127.0.0.1:43817 (no trailing slash). */
+  url: string;
+  port: number;
+  adminToken: string;
+  keyDerivationSecret: string;
+  /** The throw-away `--persist-to` directory (D1, R2, ... state). */
+  stateDir: string;
+  /** Everything wrangler printed so far (stdout and stderr, capped). */
+  output(): string;
+  /** Kills wrangler's whole process group and removes the state directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra `--var NAME:value` bindings (override the defaults below). */
+  vars?: Record<string, string>;
+  /** Echo wrangler's output to this process's stderr (also on with CELLFN_E2E_VERBOSE=1). */
+  verbose?: boolean;
+  /** How long to wait for GET /healthz to answer 200 (default 90 s). */
+  bootTimeoutMs?: number;
+}
+
+export interface TenantCredentials {
+  tenantId: string;
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Bearer form of the key: `Authorization: Bearer <token>`. */
+  token: string;
+}
+
+export interface AdminResponse<T = any> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: T;
+  text: string;
+}
+
+// ---------------------------------------------------------------------------
+// Platform lifecycle
+
+/** Process groups still running and state dirs still present, cleaned up synchronously if this process exits first. */
+const liveGroups = new Set<number>();
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const killAll = () => {
+    for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
+    liveGroups.clear();
+    for (const dir of liveDirs) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
+    liveDirs.clear();
+  };
+  process.on("exit", killAll);
+  // wrangler runs in its own process group, so a Ctrl-C of the test run does
+  // not reach it: take it down with us, then keep the default behaviour
+  // (re-raise) unless someone else handles the signal.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: nothing left in the group
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error("could not pick a free port"))));
+    });
+  });
+}
+
+function secret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+function wranglerEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+    // Deterministic and offline: no telemetry, no fetch of the Request.cf
+    // object from workers.cloudflare.com, no colours in captured output.
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+    WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true",
+    FORCE_COLOR: "0",
+    NO_COLOR: "1",
+  };
+}
+
+/** Runs a wrangler command to completion (no stdin, so it never prompts). */
+async function runWrangler(args: string[], timeoutMs: number): Promise<string> {
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    // `d1 migrations apply` asks for confirmation unless it is non-interactive:
+    // stdin is not a TTY here and CI=true, so it takes the default "yes".
+    env: { ...wranglerEnv(), CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  let output = "";
+  const collect = (chunk: Buffer) => (output += stripVTControlCharacters(chunk.toString()));
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const timer = setTimeout(() => child.pid && killGroup(child.pid, "SIGKILL"), timeoutMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (c, s) => resolve([c, s]));
+  }).finally(() => {
+    clearTimeout(timer);
+    if (child.pid !== undefined) liveGroups.delete(child.pid);
+  });
+  if (code !== 0) {
+    throw new Error(
+      `wrangler ${args.join(" ")} failed (${signal ?? `exit code ${code}`}${signal === "SIGKILL" ? `, timeout ${timeoutMs} ms` : ""}):\n${output}`,
+    );
+  }
+  return output;
+}
+
+/**
+ * Boots the platform: fresh temp state dir, `wrangler d1 migrations apply DB
+ * --local --persist-to <dir>`, then `wrangler dev` on a free port with random
+ * secrets passed as `--var`, and waits for GET /healthz to answer 200.
+ */
+export async function startPlatform(options: StartOptions = {}): Promise<Platform> {
+  if (!existsSync(WRANGLER)) throw new Error(`${WRANGLER} not found: run \`npm install\` first.`);
+  installExitHook();
+  const verbose = options.verbose ?? process.env.CELLFN_E2E_VERBOSE === "1";
+  const bootTimeoutMs = options.bootTimeoutMs ?? BOOT_TIMEOUT_MS;
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), "cellfn-e2e-"));
+  liveDirs.add(stateDir);
+  const removeState = async () => {
+    await rm(stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    liveDirs.delete(stateDir);
+  };
+
+  const migrateStarted = Date.now();
+  try {
+    const migrateOutput = await runWrangler(
+      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+      MIGRATE_TIMEOUT_MS,
+    );
+    if (verbose) process.stderr.write(`${migrateOutput}[harness] migrations applied in ${Date.now() - migrateStarted} ms\n`);
+  } catch (err) {
+    await removeState();
+    throw err;
+  }
+
+  const [port, inspectorPort] = await Promise.all([freePort(), freePort()]);
+  const adminToken = secret();
+  const keyDerivationSecret = secret();
+  const vars: Record<string, string> = {
+    ADMIN_TOKEN: adminToken,
+    KEY_DERIVATION_SECRET: keyDerivationSecret,
+    ALLOW_PRIVATE_EGRESS: "true",
+    ...options.vars,
+  };
+  const args = [
+    "dev",
+    "--port", String(port),
+    "--ip", "127.0.0.1",
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", stateDir,
+    "--show-interactive-dev-session=false",
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+
+  const child: ChildProcess = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: wranglerEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // own process group: stop() kills wrangler and its workerd children together
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) {
+    await removeState();
+    throw new Error("could not spawn wrangler dev");
+  }
+  liveGroups.add(pgid);
+
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    const text = stripVTControlCharacters(chunk.toString());
+    output += text;
+    if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
+    if (verbose) process.stderr.write(text);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.on("error", (err) => {
+      output += `\n[harness] spawn error: ${err.message}\n`;
+      exited ??= { code: null, signal: null };
+      resolve();
+    });
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (!exited) killGroup(pgid, "SIGTERM");
+      await Promise.race([exitPromise, sleep(STOP_GRACE_MS)]);
+      // wrangler may be gone while workerd (same group) lingers, or vice versa.
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+      if (groupAlive(pgid)) killGroup(pgid, "SIGKILL");
+      await Promise.race([exitPromise, sleep(STOP_GRACE_MS)]);
+      liveGroups.delete(pgid);
+      await removeState();
+    })());
+
+  const url = `http://127.0.0.1:${port}`;
+  const platform: Platform = {
+    url,
+    port,
+    adminToken,
+    keyDerivationSecret,
+    stateDir,
+    output: () => output,
+    stop,
+  };
+
+  const started = Date.now();
+  let lastProblem = "no answer yet";
+  while (true) {
+    if (exited) {
+      await stop();
+      throw new Error(
+        `wrangler dev exited before /healthz answered (${exited.signal ?? `exit code ${exited.code}`}).\n` +
+          `command: wrangler ${redact(args, vars).join(" ")}\n--- wrangler output ---\n${output}`,
+      );
+    }
+    // wrangler dev stays up after a failed build (it waits for a file change);
+    // nothing will fix the code during a test run, so fail now.
+    if (/\[ERROR\] Build failed/.test(output)) {
+      await sleep(500); // let the rest of the error message arrive
+      await stop();
+      throw new Error(
+        `wrangler dev could not build the Worker.\n` +
+          `command: wrangler ${redact(args, vars).join(" ")}\n--- wrangler output ---\n${output}`,
+      );
+    }
+    if (Date.now() - started > bootTimeoutMs) {
+      await stop();
+      throw new Error(
+        `wrangler dev did not answer GET ${url}/healthz with 200 within ${bootTimeoutMs} ms (last: ${lastProblem}).\n` +
+          `command: wrangler ${redact(args, vars).join(" ")}\n--- wrangler output ---\n${output}`,
+      );
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      lastProblem = `HTTP ${res.status}`;
+    } catch (err) {
+      lastProblem = err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+    }
+    await sleep(200);
+  }
+  if (verbose) process.stderr.write(`[harness] platform up at ${url} after ${Date.now() - started} ms\n`);
+  return platform;
+}
+
+function redact(args: string[], vars: Record<string, string>): string[] {
+  const secrets = new Set(Object.entries(vars).filter(([k]) => k !== "ALLOW_PRIVATE_EGRESS").map(([, v]) => v));
+  return args.map((arg) => {
+    const colon = arg.indexOf(":");
+    return colon > 0 && secrets.has(arg.slice(colon + 1)) ? `${arg.slice(0, colon)}:<redacted>` : arg;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Admin API
+
+/**
+ * Calls the admin API with `Authorization: Bearer <adminToken>` (or `token`,
+ * or no Authorization header with `token: null`). Never throws on HTTP errors.
+ */
+export async function adminFetch<T = any>(
+  platform: Platform,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+  options: { token?: string | null; timeoutMs?: number } = {},
+): Promise<AdminResponse<T>> {
+  const headers: Record<string, string> = {};
+  const token = options.token === undefined ? platform.adminToken : options.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${platform.url}${urlPath}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+function expectStatus(res: AdminResponse, status: number, what: string): void {
+  if (res.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${res.text}`);
+  }
+}
+
+/** Creates a tenant and one key for it through the admin API. */
+export async function createTenantWithKey(
+  platform: Platform,
+  name: string,
+  scope: "full" | "invoke" = "full",
+): Promise<TenantCredentials> {
+  const tenant = await adminFetch(platform, "POST", "/admin/tenants", { name });
+  expectStatus(tenant, 201, `POST /admin/tenants {"name":${JSON.stringify(name)}}`);
+  const { tenantId, accountId } = tenant.body as { tenantId: string; accountId: string };
+  const key = await createKey(platform, tenantId, `${name}-${scope}`, scope);
+  return { tenantId, accountId, ...key };
+}
+
+/** Adds a key to an existing tenant. */
+export async function createKey(
+  platform: Platform,
+  tenantId: string,
+  name: string,
+  scope: "full" | "invoke" = "full",
+): Promise<{ accessKeyId: string; secretAccessKey: string; token: string }> {
+  const key = await adminFetch(platform, "POST", `/admin/tenants/${encodeURIComponent(tenantId)}/keys`, { name, scope });
+  expectStatus(key, 201, `POST /admin/tenants/${tenantId}/keys`);
+  const { accessKeyId, secretAccessKey, token } = key.body as {
+    accessKeyId: string;
+    secretAccessKey: string;
+    token: string;
+  };
+  return { accessKeyId, secretAccessKey, token };
+}
+
+// ---------------------------------------------------------------------------
+// Lambda API
+
+/**
+ * A real AWS SDK v3 Lambda client pointed at the platform. No retries by
+ * default (`maxAttempts: 1`) so a failing call fails once and visibly.
+ */
+export function lambdaClient(
+  platform: Platform,
+  creds: { accessKeyId: string; secretAccessKey: string },
+  opts: Partial<LambdaClientConfig> = {},
+): LambdaClient {
+  return new LambdaClient({
+    endpoint: platform.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+    ...opts,
+  });
+}

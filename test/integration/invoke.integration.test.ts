@@ -1,0 +1,167 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { makeZipBase64 } from "../fixtures/zips";
+import type { TenantKey } from "../helpers/platform";
+import { errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+
+const HANDLERS: Record<string, Record<string, string>> = {
+  echo: {
+    "index.js": `
+      let invocations = 0;
+      exports.handler = async (event, context) => {
+        invocations += 1;
+        console.log("got", JSON.stringify(event));
+        return { event, invocations, requestId: context.awsRequestId, version: context.functionVersion,
+                 arn: context.invokedFunctionArn, stage: process.env.STAGE ?? null, tenantId: context.tenantId ?? null };
+      };`,
+  },
+  fail: { "index.js": `exports.handler = async () => { throw new TypeError("bad input"); };` },
+  slow: {
+    "index.js": `
+      let calls = 0;
+      exports.handler = async (event) => { calls += 1; await new Promise((r) => setTimeout(r, event.ms ?? 10)); return { calls }; };`,
+  },
+};
+
+async function createFn(key: TenantKey, name: string, handler: keyof typeof HANDLERS, extra: Record<string, unknown> = {}) {
+  const res = await signed(key, "POST", "/2015-03-31/functions", {
+    FunctionName: name,
+    Role: ROLE,
+    Runtime: "nodejs22.x",
+    Handler: "index.handler",
+    Code: { ZipFile: makeZipBase64(HANDLERS[handler] ?? {}) },
+    ...extra,
+  });
+  if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
+}
+
+function invoke(key: TenantKey, name: string, payload: unknown = {}, headers: Record<string, string> = {}, query = "") {
+  return signedWithHeaders(key, `${fn(name)}/invocations${query}`, JSON.stringify(payload), headers);
+}
+
+async function signedWithHeaders(key: TenantKey, path: string, body: string, headers: Record<string, string>) {
+  const { AwsClient } = await import("aws4fetch");
+  const { exports } = await import("cloudflare:workers");
+  const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service: "lambda", region: "us-east-1" });
+  return exports.default.fetch(await client.sign(`http://cellfn.test${path}`, { method: "POST", headers, body }));
+}
+
+describe("synchronous invoke", () => {
+  let key: TenantKey;
+
+  beforeAll(async () => {
+    key = await newTenant();
+    await createFn(key, "echo", "echo", { Environment: { Variables: { STAGE: "test" } } });
+    await createFn(key, "fail", "fail");
+  });
+
+  it("runs the handler and returns its result with the executed version", async () => {
+    const res = await invoke(key, "echo", { a: 1 });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("X-Amz-Executed-Version")).toBe("$LATEST");
+    expect(res.headers.get("X-Amz-Function-Error")).toBeNull();
+    const body = await res.json<Record<string, unknown>>();
+    expect(body).toMatchObject({
+      event: { a: 1 },
+      version: "$LATEST",
+      stage: "test",
+      arn: `arn:aws:lambda:us-east-1:${key.accountId}:function:echo`,
+      tenantId: null,
+    });
+    expect(body.requestId).toBe(res.headers.get("x-amzn-RequestId"));
+  });
+
+  it("keeps module state in a warm environment", async () => {
+    const first = await (await invoke(key, "echo")).json<{ invocations: number }>();
+    const second = await (await invoke(key, "echo")).json<{ invocations: number }>();
+    expect(second.invocations).toBe(first.invocations + 1);
+  });
+
+  it("reports a thrown error as Unhandled with Lambda's payload", async () => {
+    const res = await invoke(key, "fail");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("X-Amz-Function-Error")).toBe("Unhandled");
+    const body = await res.json<{ errorType: string; errorMessage: string; trace: string[] }>();
+    expect(body.errorType).toBe("TypeError");
+    expect(body.errorMessage).toBe("bad input");
+    expect(Array.isArray(body.trace)).toBe(true);
+  });
+
+  it("returns the tail of the log with X-Amz-Log-Type Tail", async () => {
+    const res = await invoke(key, "echo", { tail: true }, { "X-Amz-Log-Type": "Tail" });
+    const log = atob(res.headers.get("X-Amz-Log-Result") ?? "");
+    const requestId = res.headers.get("x-amzn-RequestId");
+    expect(log).toContain(`START RequestId: ${requestId} Version: $LATEST`);
+    expect(log).toMatch(new RegExp(`\\t${requestId}\\tINFO\\tgot {"tail":true}`));
+    expect(log).toContain(`END RequestId: ${requestId}`);
+    expect(log).toMatch(/REPORT RequestId: \S+\tDuration: \d+\.\d{2} ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB/);
+  });
+
+  it("answers DryRun with 204 without running anything", async () => {
+    const before = await (await invoke(key, "echo")).json<{ invocations: number }>();
+    const dry = await invoke(key, "echo", {}, { "X-Amz-Invocation-Type": "DryRun" });
+    expect(dry.status).toBe(204);
+    const after = await (await invoke(key, "echo")).json<{ invocations: number }>();
+    expect(after.invocations).toBe(before.invocations + 1);
+    const missing = await invoke(key, "nope", {}, { "X-Amz-Invocation-Type": "DryRun" });
+    expect(await errorOf(missing)).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
+  });
+
+  it("runs published versions and routes weighted aliases", async () => {
+    await signed(key, "POST", `${fn("echo")}/versions`, {});
+    await signed(key, "PUT", `${fn("echo")}/configuration`, { Environment: { Variables: { STAGE: "v2" } } });
+    await signed(key, "POST", `${fn("echo")}/versions`, {});
+    const v1 = await invoke(key, "echo", {}, {}, "?Qualifier=1");
+    expect(v1.headers.get("X-Amz-Executed-Version")).toBe("1");
+    expect(await v1.json()).toMatchObject({ stage: "test", version: "1" });
+
+    await signed(key, "POST", `${fn("echo")}/aliases`, { Name: "live", FunctionVersion: "1", RoutingConfig: { AdditionalVersionWeights: { "2": 0.5 } } });
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const res = await invoke(key, "echo:live");
+      seen.add(res.headers.get("X-Amz-Executed-Version") ?? "");
+      expect(await res.json()).toMatchObject({ arn: `arn:aws:lambda:us-east-1:${key.accountId}:function:echo:live` });
+    }
+    expect([...seen].sort()).toEqual(["1", "2"]);
+  });
+
+  it("refuses bad payloads and unknown functions before running anything", async () => {
+    const notJson = await signedWithHeaders(key, `${fn("echo")}/invocations`, "{nope", {});
+    expect(await errorOf(notJson)).toMatchObject({ status: 400, type: "InvalidRequestContentException" });
+    const big = await signedWithHeaders(key, `${fn("echo")}/invocations`, JSON.stringify({ s: "x".repeat(6_291_456) }), {});
+    expect(await errorOf(big)).toMatchObject({ status: 413, type: "RequestTooLargeException" });
+    const badType = await invoke(key, "echo", {}, { "X-Amz-Invocation-Type": "Sometimes" });
+    expect(await errorOf(badType)).toMatchObject({ status: 400, type: "ValidationException" });
+  });
+
+  it("hides another tenant's function behind 404", async () => {
+    const other = await newTenant();
+    const res = await invoke(other, "echo");
+    expect(await errorOf(res)).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
+  });
+});
+
+describe("concurrency", () => {
+  it("runs exactly the reserved concurrency at once and throttles the rest with 429", async () => {
+    const key = await newTenant();
+    await createFn(key, "slow", "slow");
+    await signed(key, "PUT", "/2017-10-31/functions/slow/concurrency", { ReservedConcurrentExecutions: 5 });
+    const results = await Promise.all(Array.from({ length: 20 }, () => invoke(key, "slow", { ms: 1500 })));
+    const ok = results.filter((r) => r.status === 200);
+    const throttled = results.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(5);
+    expect(throttled).toHaveLength(15);
+    for (const res of throttled) {
+      expect(res.headers.get("x-amzn-ErrorType")).toBe("TooManyRequestsException");
+      expect(await res.json()).toEqual({ Type: "User", message: "Rate Exceeded.", Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    }
+  });
+
+  it("throttles everything with reserved concurrency 0", async () => {
+    const key = await newTenant();
+    await createFn(key, "zero", "echo");
+    await signed(key, "PUT", "/2017-10-31/functions/zero/concurrency", { ReservedConcurrentExecutions: 0 });
+    const res = await invoke(key, "zero");
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+  });
+});
