@@ -1,6 +1,6 @@
 import { AwsClient } from "aws4fetch";
-import { exports } from "cloudflare:workers";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { makeZipBase64 } from "../fixtures/zips";
 
 /**
  * Drives the real Worker (its default export, inside workerd with real D1,
@@ -76,3 +76,29 @@ export async function errorOf(res: Response): Promise<{ status: number; type: st
 }
 
 export const fn = (name: string) => `/2015-03-31/functions/${encodeURIComponent(name)}`;
+
+/** A CreateFunction body for a Node.js 22 zip handler at index.handler. */
+export function createFunctionBody(name: string, files: Record<string, string>, extra: Record<string, unknown> = {}) {
+  return {
+    FunctionName: name,
+    Role: ROLE,
+    Runtime: "nodejs22.x",
+    Handler: "index.handler",
+    Code: { ZipFile: makeZipBase64(files) },
+    ...extra,
+  };
+}
+
+/** R2 key of the stored bundle whose code contains `needle`, if any. */
+export async function bundleContaining(needle: string): Promise<string | undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = await env.CODE.list({ prefix: "bundles/", ...(cursor === undefined ? {} : { cursor }) });
+    for (const object of page.objects) {
+      const body = await env.CODE.get(object.key);
+      if (body && (await body.text()).includes(needle)) return object.key;
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return undefined;
+}

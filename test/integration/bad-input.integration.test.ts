@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { bearer, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { bearer, bundleContaining, fn, newTenant, ROLE, signed } from "../helpers/platform";
 
 /**
  * Every bad input gets Lambda's error (status, `x-amzn-ErrorType`, a message
@@ -107,18 +107,6 @@ async function snapshot(key: TenantKey) {
   };
 }
 
-async function bundleContaining(needle: string): Promise<string | undefined> {
-  let cursor: string | undefined;
-  do {
-    const page = await env.CODE.list({ prefix: "bundles/", ...(cursor === undefined ? {} : { cursor }) });
-    for (const object of page.objects) {
-      const body = await env.CODE.get(object.key);
-      if (body && (await body.text()).includes(needle)) return object.key;
-    }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor !== undefined);
-  return undefined;
-}
 
 describe("bad input", () => {
   let key: TenantKey;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZip, makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { createFunctionBody, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
 
 type Config = Record<string, unknown> & { FunctionArn: string; RevisionId: string; CodeSha256: string; Version: string };
 
@@ -15,14 +15,7 @@ async function sha256Base64(bytes: Uint8Array): Promise<string> {
 }
 
 function createBody(name: string, extra: Record<string, unknown> = {}) {
-  return {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: "nodejs22.x",
-    Handler: "index.handler",
-    Code: { ZipFile: makeZipBase64(handlerV1) },
-    ...extra,
-  };
+  return createFunctionBody(name, handlerV1, extra);
 }
 
 describe("function control plane", () => {

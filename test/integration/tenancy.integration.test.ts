@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
 
 /**
  * Tenant isolation on every tenant-facing route. Tenant B owns `shared-name`
@@ -97,16 +97,6 @@ async function observe(res: Response, replace: Record<string, string> = {}): Pro
   };
 }
 
-function createBody(name: string, code: Record<string, string>, extra: Record<string, unknown> = {}) {
-  return {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: "nodejs22.x",
-    Handler: "index.handler",
-    Code: { ZipFile: makeZipBase64(code) },
-    ...extra,
-  };
-}
 
 async function ok(res: Response, status = 200): Promise<unknown> {
   const text = await res.text();
@@ -115,7 +105,7 @@ async function ok(res: Response, status = 200): Promise<unknown> {
 }
 
 async function createFunction(key: TenantKey, name: string, code: Record<string, string>, extra: Record<string, unknown> = {}) {
-  await ok(await signed(key, "POST", "/2015-03-31/functions", createBody(name, code, extra)), 201);
+  await ok(await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, code, extra)), 201);
 }
 
 /** Everything a tenant can read about one of its functions. */
@@ -163,19 +153,6 @@ async function listAll(key: TenantKey, allVersions: boolean, maxItems?: number, 
   throw new Error("ListFunctions did not finish paging");
 }
 
-/** R2 key of the bundle whose code contains `needle`. */
-async function bundleContaining(needle: string): Promise<string | undefined> {
-  let cursor: string | undefined;
-  do {
-    const page = await env.CODE.list({ prefix: "bundles/", ...(cursor === undefined ? {} : { cursor }) });
-    for (const object of page.objects) {
-      const body = await env.CODE.get(object.key);
-      if (body && (await body.text()).includes(needle)) return object.key;
-    }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor !== undefined);
-  return undefined;
-}
 
 describe("tenant isolation", () => {
   let a: TenantKey;
@@ -342,7 +319,7 @@ describe("tenant isolation", () => {
     expect(bundleKey).toBeDefined();
 
     // Same name and the very same code as B's (so the same content-addressed bundle).
-    const created = await bearer(d, "POST", "/2015-03-31/functions", createBody(SHARED, CODE_B, { Description: "owned by d" }));
+    const created = await bearer(d, "POST", "/2015-03-31/functions", createFunctionBody(SHARED, CODE_B, { Description: "owned by d" }));
     expect(created.status).toBe(201);
     const config = await created.json<{ FunctionArn: string; Description: string; Version: string }>();
     expect(config.FunctionArn).toBe(`arn:aws:lambda:us-east-1:${d.accountId}:function:${SHARED}`);
@@ -372,7 +349,7 @@ describe("tenant isolation", () => {
   });
 
   it("the same tenant cannot create shared-name twice, and B creating it again conflicts without changing it", async () => {
-    const res = await signed(b, "POST", "/2015-03-31/functions", createBody(SHARED, CODE_OTHER));
+    const res = await signed(b, "POST", "/2015-03-31/functions", createFunctionBody(SHARED, CODE_OTHER));
     const error = await errorOf(res);
     expect(error.status).toBe(409);
     expect(error.type).toBe("ResourceConflictException");
@@ -390,7 +367,7 @@ describe("invoke-only keys", () => {
       op: "CreateFunction",
       method: "POST",
       path: () => "/2015-03-31/functions",
-      body: createBody("created-by-invoke-key", CODE_OTHER),
+      body: createFunctionBody("created-by-invoke-key", CODE_OTHER),
     },
     { op: "UpdateFunctionCode", method: "PUT", path: (n) => `${fn(n)}/code`, body: { ZipFile: makeZipBase64(CODE_OTHER) } },
     { op: "UpdateFunctionConfiguration", method: "PUT", path: (n) => `${fn(n)}/configuration`, body: { Description: "changed" } },
