@@ -18,7 +18,7 @@ export interface LeaseRequest {
 }
 
 export type LeaseGrant =
-  | { granted: true; leaseId: string; environmentId: string; cold: boolean }
+  | { granted: true; leaseId: string; environmentId: string; cold: boolean; expiresAt: number }
   | { granted: false; reason: ThrottleReason };
 
 interface Lease {
@@ -41,6 +41,8 @@ export class AssignmentPartition extends DurableObject<Env> {
   #envs = new Map<string, Environment>();
   #leases = new Map<string, Lease>();
   #sequence = 0;
+  /** When the scheduled alarm fires (kept here so no call has to ask storage). */
+  #alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,7 +89,7 @@ export class AssignmentPartition extends DurableObject<Env> {
       req.tenantId,
     );
     await this.#scheduleAlarm();
-    return { granted: true, leaseId, environmentId: env.id, cold: !warm };
+    return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt };
   }
 
   /** Gives a lease back; `reusable: false` (timeout, crash) retires its environment for good. */
@@ -117,6 +119,7 @@ export class AssignmentPartition extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#alarmAt = null;
     this.#expire(Date.now());
     await this.#scheduleAlarm();
   }
@@ -154,7 +157,9 @@ export class AssignmentPartition extends DurableObject<Env> {
   async #scheduleAlarm(): Promise<void> {
     const times = [...this.#leases.values()].map((l) => l.expiresAt);
     const next = Math.min(...times);
-    if (Number.isFinite(next) && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(next);
+    if (!Number.isFinite(next) || (this.#alarmAt !== null && this.#alarmAt <= next)) return;
+    this.#alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
   }
 
   #quota(tenantId: string) {

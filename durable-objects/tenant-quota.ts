@@ -9,6 +9,8 @@ import { DurableObject } from "cloudflare:workers";
 export class TenantQuota extends DurableObject<Env> {
   /** leaseId → expiresAt (ms). */
   #slots = new Map<string, number>();
+  /** When the scheduled alarm fires (kept here so no call has to ask storage). */
+  #alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,6 +43,7 @@ export class TenantQuota extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#alarmAt = null;
     this.#expire(Date.now());
     await this.#scheduleAlarm();
   }
@@ -56,6 +59,8 @@ export class TenantQuota extends DurableObject<Env> {
 
   async #scheduleAlarm(): Promise<void> {
     const next = Math.min(...this.#slots.values());
-    if (Number.isFinite(next) && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(next);
+    if (!Number.isFinite(next) || (this.#alarmAt !== null && this.#alarmAt <= next)) return;
+    this.#alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The code pipeline of CreateFunction / UpdateFunctionCode: base64 zip →
  * files → handler module (as the Lambda Node.js runtime finds it) → one
- * bundled ES module → a probe in a Dynamic Worker that the handler export
- * exists. Every failure is a LambdaError whose message says what to fix.
- * Nothing is stored here.
+ * bundled ES module (src/code/bundler.ts) → a probe in a Dynamic Worker
+ * without network access that runs the module code (the init phase) and
+ * checks that the handler export exists. Every failure is a LambdaError
+ * whose message says what to fix. Nothing is stored here.
  */
 import { Buffer } from "node:buffer";
 import { invalidParameter, requestTooLarge } from "../errors";
@@ -67,9 +68,10 @@ export function decodeZipFile(zipBase64: string): Uint8Array {
  * upload, so only failures that do not depend on the function's environment
  * count: a missing handler export, a module that cannot be linked, or a
  * Worker that does not start. Errors thrown by the module's own top-level
- * code are accepted: they may depend on environment variables or network
- * access the probe does not have (e.g. `JSON.parse(process.env.CONFIG)`
- * throws a SyntaxError there), and surface at invoke as they do in Lambda.
+ * code (before or after a top-level await) are accepted: they may depend on
+ * environment variables or network access the probe does not have (e.g.
+ * `JSON.parse(process.env.CONFIG)` throws a SyntaxError there), and surface
+ * at invoke as they do in Lambda; the handler export is then not checked.
  */
 function rejectsUpload(probe: Exclude<ProbeResult, { ok: true }>): boolean {
   switch (probe.errorType) {

@@ -3,8 +3,27 @@
  * ES module, once at upload time, with esbuild-wasm running in this Worker.
  * The result is loaded as `handler.js` next to the runtime shim
  * (src/runtime/shim-source.ts), so invoke never bundles.
+ *
+ * None of the function's own code runs when `handler.js` is evaluated. workerd
+ * evaluates modules in global scope, where generating random values, timers
+ * and I/O are disallowed, yet a Lambda handler's module-level code (its init
+ * phase) does exactly that: `crypto.randomUUID()`, SDK clients, `await`ed
+ * configuration. So the bundle's entry is a small virtual module,
+ *
+ *     export const __cellfnLoad = () => import("<the handler module>");
+ *
+ * and esbuild, bundling a dynamically imported module without code
+ * splitting, turns every module of the zip into a lazy initialiser: CommonJS
+ * ones into `__commonJS` wrappers, ES modules into `__esm` wrappers, `async`
+ * ones where the module (or one it imports) uses top-level await. Only the
+ * `import * as x from "node:x"` of built-ins stay at the top of the bundle.
+ * The shim calls `__cellfnLoad()` inside its init() request: that is the
+ * init phase, and it resolves to what Node would load, module.exports of a
+ * CommonJS module (as `default`: the virtual entry is a `.mjs` file, so
+ * esbuild uses Node's interop, not Babel's `__esModule` one) or the
+ * namespace of an ES module.
  */
-import type { Message, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from "esbuild-wasm/esm/browser.js";
+import type { Message, Metafile, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from "esbuild-wasm/esm/browser.js";
 import { invalidParameter } from "../errors";
 import { getEsbuild } from "./esbuild";
 import { dirname, type HandlerModule } from "./handler-path";
@@ -12,14 +31,18 @@ import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import type { ZipFiles } from "./zip";
 
 /**
- * Appended to the bundle when the handler module is CommonJS. esbuild emits
- * a CommonJS entry as `export default require_x()` (default = module.exports),
+ * Appended to the bundle when the handler module is CommonJS: the module
+ * `__cellfnLoad()` resolves to then has module.exports as its `default`,
  * while an ES module's `default` is just one more export; the shim needs to
  * know which it has to walk the handler's property path as Node would.
  */
 export const COMMONJS_MARKER = "__cellfnCommonJS";
 
-/** esbuild namespaces: zip files, and the two wrappers around Node built-ins. */
+/** The bundle's export that runs the function's module code and resolves to its module (see above). */
+export const LOAD_EXPORT = "__cellfnLoad";
+
+/** esbuild namespaces: the virtual entry, zip files, and the two wrappers around Node built-ins. */
+const ENTRY = "cellfn";
 const ZIP = "zip";
 const BUILTIN_ESM = "node-builtin";
 const BUILTIN_CJS = "node-builtin-cjs";
@@ -34,7 +57,7 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Prom
   let result;
   try {
     result = await esbuild.build({
-      entryPoints: [entry.path],
+      entryPoints: [`${ENTRY}:entry.mjs`],
       bundle: true,
       write: false,
       format: "esm",
@@ -44,15 +67,65 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Prom
       minify: false,
       metafile: true,
       logLevel: "silent",
-      plugins: [zipPlugin(files)],
+      plugins: [zipPlugin(files, entry)],
     });
   } catch (error) {
     throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${describeFailure(error)}`);
   }
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error(`esbuild produced no output for ${entry.path}`);
+  const asyncRequire = requireOfAsyncModule(files, result.metafile, output.text);
+  if (asyncRequire !== undefined) {
+    throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${asyncRequire}`);
+  }
   const commonJS = result.metafile.inputs[`${ZIP}:${entry.path}`]?.format === "cjs";
   return commonJS ? `${output.text}export const ${COMMONJS_MARKER} = true;\n` : output.text;
+}
+
+/**
+ * `require()` of an ES module that uses top-level await (itself or through
+ * its imports) cannot work: Node.js throws ERR_REQUIRE_ASYNC_MODULE, and
+ * esbuild would silently return the module's exports before they are set.
+ * esbuild reports no such error, but it marks these modules: their lazy
+ * initialiser is `async "<namespace>:<path>"() {`. Returns the message for
+ * the first such require() (file:line:column, as esbuild's own errors), or
+ * undefined.
+ */
+function requireOfAsyncModule(files: ZipFiles, metafile: Metafile, text: string): string | undefined {
+  const asyncModules = new Set<string>();
+  for (const [, key] of text.matchAll(/^ {2}async ("(?:[^"\\\n]|\\.)*")\(\) \{$/gm)) {
+    try {
+      asyncModules.add(JSON.parse(key as string) as string);
+    } catch {
+      // Not a JSON-compatible string literal: not one of our zip paths.
+    }
+  }
+  if (asyncModules.size === 0) return undefined;
+  for (const [importer, input] of Object.entries(metafile.inputs)) {
+    for (const { path, kind, original } of input.imports) {
+      if (kind !== "require-call" || !asyncModules.has(path)) continue;
+      const file = importer.slice(`${ZIP}:`.length);
+      const required = original ?? path;
+      return (
+        `${file}${locate(files.get(file), required)}: require("${required}") loads ${path.slice(`${ZIP}:`.length)}, ` +
+        "an ES module that uses top-level await (itself or in a module it imports), which require() cannot load " +
+        "(Node.js throws ERR_REQUIRE_ASYNC_MODULE). Load it with `await import()` instead, or move the awaited " +
+        "initialisation into a function, e.g. cache a promise in a module variable and await it in the handler"
+      );
+    }
+  }
+  return undefined;
+}
+
+/** ":line:column" of the first quoted occurrence of `specifier` in `source`, or "" when not found. */
+function locate(source: Uint8Array | undefined, specifier: string): string {
+  if (source === undefined) return "";
+  const text = new TextDecoder().decode(source);
+  const at = ["\"", "'", "`"].map((quote) => text.indexOf(`${quote}${specifier}${quote}`)).filter((i) => i >= 0);
+  if (at.length === 0) return "";
+  const index = Math.min(...at);
+  const before = text.slice(0, index).split("\n");
+  return `:${before.length}:${(before.at(-1) ?? "").length}`;
 }
 
 /**
@@ -67,12 +140,18 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Prom
  * not a namespace object). Imports of built-ins get an ES wrapper that also
  * provides a default export for modules without one (`node:process`).
  */
-function zipPlugin(files: ZipFiles): Plugin {
+function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
   const resolver = new NodeResolver(files);
   return {
     name: "cellfn-zip",
     setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => resolve(resolver, args));
+      build.onResolve({ filter: /.*/ }, (args) => resolve(resolver, entry, args));
+      build.onLoad({ filter: /.*/, namespace: ENTRY }, () => ({
+        // The specifier is irrelevant: resolve() maps any import of this module to the handler module.
+        contents: `export const ${LOAD_EXPORT} = () => import("handler-module");\n`,
+        loader: "js",
+        resolveDir: "/",
+      }));
       build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, path));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({
         contents:
@@ -91,9 +170,10 @@ function zipPlugin(files: ZipFiles): Plugin {
   };
 }
 
-function resolve(resolver: NodeResolver, args: OnResolveArgs): OnResolveResult {
+function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveArgs): OnResolveResult {
   const { path: specifier, kind, namespace } = args;
-  if (kind === "entry-point") return { path: specifier, namespace: ZIP };
+  if (kind === "entry-point") return { path: specifier.slice(`${ENTRY}:`.length), namespace: ENTRY };
+  if (namespace === ENTRY) return { path: entry.path, namespace: ZIP };
   // Inside the wrappers: the real built-in, and the CJS wrapper's ES wrapper.
   if (namespace === BUILTIN_ESM) return { path: specifier, external: true };
   if (namespace === BUILTIN_CJS) return { path: specifier, namespace: BUILTIN_ESM };

@@ -10,9 +10,9 @@ import { SHIM_SOURCE } from "./shim-source";
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 
-/** How long a probe may take to load the module before we stop waiting. */
+/** How long a probe may take to run the module code before we stop waiting. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** Lambda's limit for the init phase (loading the handler module). */
+/** Lambda's limit for the init phase (isolate start and the module code, top-level await included). */
 const INIT_TIMEOUT_MS = 10_000;
 /** After a timeout, how long to wait for the lines the handler logged so far. */
 const LOG_DRAIN_MS = 200;
@@ -83,22 +83,26 @@ export interface InvocationResult {
 }
 
 type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
-type InitResult = { cold: boolean; lines: string[]; error?: ErrorPayload };
+/** init(): whether the isolate still has to run the init phase; error when a warm one's init failed. */
+type InitResult = { cold: boolean; error?: ErrorPayload };
+/** What a cold invoke() reports when the init phase ends, before the handler runs. */
+type InitReport = { lines: string[]; error?: ErrorPayload };
 type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true };
 
 /** RPC surface of the shim's default export (src/runtime/shim-source.ts). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
   init(options: { runtime: string; handler: string }): Promise<InitResult>;
-  invoke(request: InvocationRequest & { deadlineMs: number }): Promise<InvokeResult>;
+  invoke(request: InvocationRequest, initDone: (report: InitReport) => void): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
 
 /**
- * Loads `bundle` into a throwaway Dynamic Worker with no network access and
- * checks that `handler` names a function it exports. Never throws: a Worker
- * that fails to start (e.g. it does not parse) is reported like a module that
- * fails to load.
+ * Loads `bundle` into a throwaway Dynamic Worker with no network access, runs
+ * its module code inside the probe request (the init phase: random values,
+ * timers and top-level await work there, fetch() fails) and checks that
+ * `handler` names a function it exports. Never throws: a Worker that fails to
+ * start (e.g. it does not parse) is reported like a module that fails to load.
  */
 export async function probeHandler(loader: WorkerLoader, bundle: string, handler: string): Promise<ProbeResult> {
   try {
@@ -170,8 +174,10 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
     const worker = loader.get(env.id, () => loadCode(env, request, bundle));
     // The CPU limits stop a handler that never yields on Cloudflare; the
     // timers below cannot fire while it holds the thread (see the tests).
+    // A cold invoke() runs the init phase first, under its own limit.
     const initShim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS } });
     const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
+    const coldShim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS + Math.ceil(timeoutMs) } });
     // Twice at most: a new isolate may replace the warm one between init and invoke.
     for (let attempt = 0; attempt < 2; attempt++) {
       const initStarted = performance.now();
@@ -180,18 +186,48 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
         log.push(startLine(request.requestId, request.functionVersion));
         return timedOut(performance.now() - initStarted);
       }
-      if (init.value.cold) {
-        // Isolate start and module evaluation, without fetching the bundle.
-        initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
-        log.push(...init.value.lines);
-      }
-      log.push(startLine(request.requestId, request.functionVersion));
       if (init.value.error) {
+        // A warm environment whose init failed (callers retire those; kept for safety).
+        log.push(startLine(request.requestId, request.functionVersion));
         return finish({ payload: JSON.stringify(init.value.error), failed: true, durationMs: 0, reusable: false });
       }
 
+      // On a cold isolate the shim runs the init phase inside this same
+      // request (see invoke() in the shim), then calls back before the handler.
+      let reportInit: (report: InitReport) => void = () => {};
+      const initReported = new Promise<InitReport>((resolve) => {
+        reportInit = resolve;
+      });
+      const running = Promise.resolve(
+        (init.value.cold ? coldShim : shim).invoke(request, (report: InitReport) => {
+          reportInit(report);
+        }),
+      );
+      running.catch(() => undefined); // awaited below, unless init times out first
+      if (init.value.cold) {
+        const phase = await withDeadline<{ init: InitReport } | { result: InvokeResult }>(
+          Promise.race([initReported.then((report) => ({ init: report })), running.then((result) => ({ result }))]),
+          Math.max(0, INIT_TIMEOUT_MS - (performance.now() - initStarted)),
+        );
+        if (phase.kind === "timeout") {
+          log.push(startLine(request.requestId, request.functionVersion));
+          return timedOut(performance.now() - initStarted);
+        }
+        if ("result" in phase.value && "uninitialised" in phase.value.result) continue; // replaced before invoke()
+        if ("init" in phase.value) {
+          // Isolate start and the init phase, without fetching the bundle.
+          initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
+          log.push(...phase.value.init.lines);
+          if (phase.value.init.error) {
+            log.push(startLine(request.requestId, request.functionVersion));
+            return finish({ payload: JSON.stringify(phase.value.init.error), failed: true, durationMs: 0, reusable: false });
+          }
+        }
+      }
+      log.push(startLine(request.requestId, request.functionVersion));
+
       invokeStarted = performance.now();
-      const run = await withDeadline<InvokeResult>(shim.invoke({ ...request, deadlineMs: Date.now() + timeoutMs }), timeoutMs);
+      const run = await withDeadline<InvokeResult>(running, timeoutMs);
       const durationMs = performance.now() - invokeStarted;
       if (run.kind === "timeout") {
         // Whatever the handler logged before the deadline, if the isolate can still answer.

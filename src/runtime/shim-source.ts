@@ -9,9 +9,10 @@
  * promise-only one of nodejs24.x (src/runtime/*, context-builder.ts).
  *
  * RPC surface (WorkerEntrypoint; one invocation at a time per isolate):
- *   probe(handler)          → { ok: true } | { ok: false, errorType, errorMessage }
- *   init({ runtime, handler }) → { cold, lines, error? }  (loads the module once)
- *   invoke(request)         → { payload, failed, lines, crashed } | { uninitialised: true }
+ *   probe(handler)          → { ok: true } | { ok: false, errorType, errorMessage }  (runs the module code)
+ *   init({ runtime, handler }) → { cold, error? }  (runs no code of the function)
+ *   invoke(request, initDone) → { payload, failed, lines, crashed } | { uninitialised: true }
+ *                           (a cold isolate first runs the init phase, then calls initDone({ lines, error? }))
  *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
  * errorType values are the runtime's: "Runtime.HandlerNotFound",
  * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
@@ -22,8 +23,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
 
-// Must match COMMONJS_MARKER in src/code/bundler.ts: the bundle exports it
-// when the handler module is CommonJS (its default export is module.exports).
+// Must match COMMONJS_MARKER and LOAD_EXPORT in src/code/bundler.ts: the
+// bundle exports the marker when the handler module is CommonJS (the loaded
+// module's default export is then module.exports).
 const COMMONJS_MARKER = "__cellfnCommonJS";
 const MAX_RESPONSE_BYTES = 6291556;
 const INVOCATION_HEADER = "x-cellfn-invocation";
@@ -151,11 +153,20 @@ globalThis.addEventListener("unhandledrejection", (event) => {
   uncaught("Unhandled Promise Rejection", error);
 });
 
-// ---- Loading the handler. The module is imported on first use, not
-// statically: its top-level code then runs inside a request (it may do I/O)
-// and what it throws becomes a Lambda error instead of a failed Worker.
+// ---- Loading the handler: Lambda's init phase. Evaluating handler.js runs
+// none of the function's code (workerd evaluates modules in global scope,
+// where random values, timers and I/O are disallowed): it exports
+// __cellfnLoad(), which runs the module code and resolves to the handler
+// module (src/code/bundler.ts). Both happen inside a request (the first
+// invoke(), or probe()), once per isolate; what the module code throws
+// becomes a Lambda init error.
+// Bundles built before __cellfnLoad existed are the handler module itself.
+const LOAD_EXPORT = "__cellfnLoad";
 let loading;
-const loadHandlerModule = () => (loading ??= import("./handler.js"));
+const loadHandlerModule = () => (loading ??= import("./handler.js").then(async (bundle) => {
+  const module = typeof bundle[LOAD_EXPORT] === "function" ? await bundle[LOAD_EXPORT]() : bundle;
+  return bundle[COMMONJS_MARKER] === true ? module.default : module; // what the property path starts from
+}));
 
 function initError(error) {
   const name = error instanceof Error ? error.name : "Error";
@@ -173,13 +184,12 @@ function propertyPath(handler) {
 }
 
 async function resolveHandler(handler) {
-  let namespace;
+  let value;
   try {
-    namespace = await loadHandlerModule();
+    value = await loadHandlerModule();
   } catch (error) {
     return { error: initError(error) };
   }
-  let value = namespace[COMMONJS_MARKER] === true ? namespace.default : namespace;
   for (const key of propertyPath(handler)) value = value ? value[key] : undefined;
   if (!value) return { error: runtimeError("Runtime.HandlerNotFound", handler + " is undefined or not exported") };
   if (typeof value !== "function") return { error: runtimeError("Runtime.HandlerNotFound", handler + " is not a function") };
@@ -241,7 +251,8 @@ function tooLarge(payload) {
   return payload.length > MAX_RESPONSE_BYTES / 3 && new TextEncoder().encode(payload).byteLength > MAX_RESPONSE_BYTES;
 }
 
-let initialised; // Promise of { fn } | { error }: the module loads once per isolate
+let initialised; // Promise of { fn } | { payload }: the init phase runs once per isolate
+let settings; // { runtime, handler }, from init()
 let runtime;
 let carried = []; // lines logged after the last invocation returned
 
@@ -254,40 +265,55 @@ export default class extends WorkerEntrypoint {
     return { ok: false, errorType, errorMessage };
   }
 
+  // Takes the function's settings; runs no code of the function. A cold
+  // isolate runs the init phase at the start of its first invoke().
   async init(options) {
-    if (initialised) return { cold: false, lines: [], error: (await initialised).payload };
-    runtime = options.runtime;
-    const lines = [];
-    useSink(lines);
-    initialised = resolveHandler(options.handler).then(({ fn, error }) => {
-      if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
-      if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
-          process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
-      if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
-      return error ? { payload: errorPayload(error) } : { fn };
-    });
-    const { payload } = await initialised;
-    useSink(carried = []);
-    return { cold: true, lines, error: payload };
+    if (initialised) return { cold: false, error: (await initialised).payload };
+    settings = options;
+    return { cold: true };
   }
 
-  async invoke(request) {
+  // The init phase (on a cold isolate) and the invocation, in this one
+  // request: what the module code started without awaiting it (a timer, a
+  // fetch, a promise the handler awaits) runs on into the invocation, as in
+  // Lambda. workerd ends a request's pending work when the request ends, so
+  // init must not be a request of its own. initDone(), a callback into the
+  // executor, reports the end of init: Init Duration, the init lines (logged
+  // before START), and the start of the function's timeout.
+  async invoke(request, initDone) {
     // A new isolate behind the same id (the loader may replace one at any
     // time): the executor runs init() again and retries.
-    if (!initialised) return { uninitialised: true };
+    if (!settings) return { uninitialised: true };
+    if (!initialised) {
+      runtime = settings.runtime;
+      const initLines = [];
+      useSink(initLines);
+      initialised = resolveHandler(settings.handler).then(({ fn, error }) => {
+        if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
+        if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
+            process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
+        if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
+        return error ? { payload: errorPayload(error) } : { fn };
+      });
+      const { payload } = await initialised;
+      useSink(carried = []);
+      await initDone({ lines: initLines, error: payload });
+    }
     const { fn, payload: initFailure } = await initialised;
-    if (initFailure) return { payload: JSON.stringify(initFailure), failed: true, lines: [] };
+    if (initFailure) return { payload: JSON.stringify(initFailure), failed: true, lines: [], crashed };
     const lines = carried;
     useSink(lines);
     requestId = request.requestId;
     activeToken = request.egressToken;
+    // After init: the function's timeout runs from here.
+    const deadlineMs = Date.now() + request.timeoutSeconds * 1000;
     const context = {
       functionVersion: request.functionVersion, functionName: request.functionName,
       memoryLimitInMB: String(request.memoryLimitInMB), logGroupName: request.logGroupName,
       logStreamName: request.logStreamName, clientContext: request.clientContext, identity: undefined,
       invokedFunctionArn: request.invokedFunctionArn, awsRequestId: request.requestId,
       ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
-      getRemainingTimeInMillis: () => request.deadlineMs - Date.now(),
+      getRemainingTimeInMillis: () => deadlineMs - Date.now(),
     };
     let outcome;
     try {

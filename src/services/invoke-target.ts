@@ -1,4 +1,5 @@
 import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
+import { flushHeld } from "../concurrency/held-leases";
 import { LATEST } from "../data/function-store";
 import { pickAliasVersion } from "../lambda/alias-routing";
 import type { FunctionRef } from "../lambda/function-name";
@@ -58,12 +59,19 @@ export async function invokeTarget(scope: TenantScope, ref: FunctionRef, random 
 export function forgetFunction(tenantId: string, name: string): void {
   const prefix = `${tenantId}\u0000${name}\u0000`;
   for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+  flushHeld(`${functionKey(tenantId, name)}\u0000`);
 }
 
 /** Drops every cached lookup of a tenant (its limit or reservations changed). */
 export function forgetTenant(tenantId: string): void {
   const prefix = `${tenantId}\u0000`;
   for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+  flushHeld(`${tenantId}/`);
+}
+
+/** The partition name of a function, and the prefix of its environment ids. */
+export function functionKey(tenantId: string, name: string): string {
+  return `${tenantId}/${name}`;
 }
 
 async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {

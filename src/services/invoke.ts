@@ -4,13 +4,15 @@ import { LATEST } from "../data/function-store";
 import { invalidParameter, LambdaError } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
+import type { HeldLease } from "../concurrency/held-leases";
+import { hold, poolKey, takeHeld } from "../concurrency/held-leases";
 import { hash32 } from "../placement/hash";
 import { loadBundle } from "../runtime/bundle-cache";
 import { deriveEgressSecret, signInvocationToken } from "../runtime/lineage";
 import type { InvocationResult } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import type { InvokeTarget } from "./invoke-target";
-import { invokeTarget } from "./invoke-target";
+import { functionKey, invokeTarget } from "./invoke-target";
 import type { TenantScope } from "./scope";
 
 export interface InvokeOptions {
@@ -47,27 +49,16 @@ export async function prepareInvoke(scope: TenantScope, ref: FunctionRef, tenant
 }
 
 /**
- * Runs one synchronous invocation: lease from the function's assignment
- * partition (429 before any user code if over a limit), run the handler in
- * this request through the executor, give the lease back after responding.
+ * Runs one synchronous invocation: take a lease (429 before any user code if
+ * over a limit), run the handler in this request through the executor, and
+ * after responding hold the lease for the next warm invocation or give it back.
  */
 export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions): Promise<InvokeOutcome> {
   const { fn, version } = target;
   const config = version.config;
   const tenantId = scope.principal.tenantId;
-  const partition = scope.env.ASSIGNMENT.get(scope.env.ASSIGNMENT.idFromName(`${tenantId}/${fn.name}`));
-  const grant: LeaseGrant = await partition.acquire({
-    tenantId,
-    functionKey: `${tenantId}/${fn.name}`,
-    versionKey: `${version.version}@${version.revisionId}`,
-    isolationKey: opts.tenantId ?? "",
-    reservedConcurrency: fn.reservedConcurrency,
-    unreservedLimit: target.unreservedLimit,
-    timeoutMs: config.Timeout * 1000,
-  });
-  if (!grant.granted) {
-    throw new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason: grant.reason, retryAfterSeconds: 1 });
-  }
+  const timeoutMs = config.Timeout * 1000;
+  const lease = await leaseFor(scope, target, opts.tenantId ?? "", timeoutMs);
 
   const invokedArn = functionArn(scope.names, fn.name, target.qualifier);
   const executedArn = functionArn(scope.names, fn.name, version.version === LATEST ? undefined : version.version);
@@ -76,9 +67,9 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
     const result = await runInEnvironment(
       scope.env.LOADER,
       {
-        id: grant.environmentId,
+        id: lease.environmentId,
         loadBundle: () => loadBundle(scope.env, version.bundleKey),
-        environment: runtimeEnvironment(scope, fn.name, version.version, config, grant.environmentId),
+        environment: runtimeEnvironment(scope, fn.name, version.version, config, lease.environmentId),
         egress: exports.EgressGateway({
           props: { allowPrivateEgress: scope.env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn },
         }),
@@ -94,7 +85,7 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
         memoryLimitInMB: config.MemorySize,
         timeoutSeconds: config.Timeout,
         logGroupName: config.LoggingConfig.LogGroup,
-        logStreamName: logStreamName(version.version, grant.environmentId),
+        logStreamName: logStreamName(version.version, lease.environmentId),
         ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
         ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
         egressToken: await signInvocationToken(await deriveEgressSecret(scope.env.KEY_DERIVATION_SECRET), {
@@ -108,13 +99,54 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
     if (result.platformError) {
       // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
       console.error(`invoke ${invokedArn}: ${result.platformError}`);
+      reusable = false;
       throw new LambdaError(500, "ServiceException", "The function could not be started. Retry the request.");
     }
     return { ...result, executedVersion: version.version };
   } finally {
-    opts.waitUntil(partition.release(grant.leaseId, tenantId, reusable));
+    const release = (held: HeldLease, keep: boolean) => partitionOf(scope, fn.name).release(held.leaseId, tenantId, keep);
+    opts.waitUntil(reusable ? hold(lease.poolKey, lease, (held) => release(held, true)) : release(lease, false));
   }
 }
+
+interface Lease extends HeldLease {
+  poolKey: string;
+}
+
+/**
+ * A lease for one invocation: one this isolate still holds from a finished
+ * invocation of the same code if there is one (no round trip), else a new
+ * one from the function's assignment partition, which refuses with 429
+ * before any user code runs when a limit is reached.
+ */
+async function leaseFor(scope: TenantScope, target: InvokeTarget, isolationKey: string, timeoutMs: number): Promise<Lease> {
+  const { fn, version } = target;
+  if (fn.reservedConcurrency === 0) throw throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+  const key = functionKey(scope.principal.tenantId, fn.name);
+  const versionKey = `${version.version}@${version.revisionId}`;
+  const pool = poolKey({ functionKey: key, versionKey, isolationKey, reserved: fn.reservedConcurrency, unreservedLimit: target.unreservedLimit });
+  const held = takeHeld(pool, timeoutMs);
+  if (held) return { ...held, poolKey: pool };
+
+  const grant: LeaseGrant = await partitionOf(scope, fn.name).acquire({
+    tenantId: scope.principal.tenantId,
+    functionKey: key,
+    versionKey,
+    isolationKey,
+    reservedConcurrency: fn.reservedConcurrency,
+    unreservedLimit: target.unreservedLimit,
+    timeoutMs,
+  });
+  if (!grant.granted) throw throttled(grant.reason);
+  return { leaseId: grant.leaseId, environmentId: grant.environmentId, expiresAt: grant.expiresAt, poolKey: pool };
+}
+
+function partitionOf(scope: TenantScope, name: string) {
+  return scope.env.ASSIGNMENT.get(scope.env.ASSIGNMENT.idFromName(functionKey(scope.principal.tenantId, name)));
+}
+
+const throttled = (reason: string) =>
+  new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason, retryAfterSeconds: 1 });
 
 /** Lambda's environment variables for the handler, on top of the function's own. */
 function runtimeEnvironment(

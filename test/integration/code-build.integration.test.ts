@@ -23,21 +23,32 @@ async function buildError(files: Files | string, handler = "index.handler"): Pro
   throw new Error("expected the build to fail");
 }
 
-/** Test-only runner: loads a bundle and calls the handler, to check the bundle really works. */
+/**
+ * Test-only runner: loads a bundle and calls the handler, to check the bundle
+ * really works. The bundle's __cellfnLoad() runs the module code (inside this
+ * request) and resolves to the handler module; for CommonJS its default is module.exports.
+ */
 interface Runner extends Rpc.WorkerEntrypointBranded {
   run(path: string[], event: unknown): Promise<unknown>;
+  /** Evaluates the bundle without calling __cellfnLoad; returns what the function's code left on globalThis.ran. */
+  evaluateOnly(): Promise<unknown>;
 }
 const RUNNER = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 export default class extends WorkerEntrypoint {
+  async evaluateOnly() {
+    const bundle = await import("./handler.js");
+    return { ran: globalThis.ran ?? null, exports: Object.keys(bundle).sort() };
+  }
   async run(path, event) {
-    const ns = await import("./handler.js");
-    let value = ns.__cellfnCommonJS === true ? ns.default : ns;
+    const bundle = await import("./handler.js");
+    const ns = await bundle.__cellfnLoad();
+    let value = bundle.__cellfnCommonJS === true ? ns.default : ns;
     for (const key of path) value = value[key];
     return await value(event);
   }
 }`;
-async function run(bundle: string, path: string[] = ["handler"], event: unknown = {}): Promise<unknown> {
+function runner(bundle: string) {
   const worker = env.LOADER.load({
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
@@ -45,8 +56,9 @@ async function run(bundle: string, path: string[] = ["handler"], event: unknown 
     modules: { "runner.js": RUNNER, "handler.js": bundle },
     globalOutbound: null,
   });
-  return worker.getEntrypoint<Runner>().run(path, event);
+  return worker.getEntrypoint<Runner>();
 }
+const run = (bundle: string, path: string[] = ["handler"], event: unknown = {}): Promise<unknown> => runner(bundle).run(path, event);
 
 async function sha256Base64(bytes: Uint8Array): Promise<string> {
   return toBase64(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
@@ -176,6 +188,42 @@ describe("buildFunctionCode: handlers that build", () => {
     expect(await run(built.bundle)).toEqual(["eu-west-1", "1.2.3"]);
   });
 
+  it("emits a bundle whose evaluation runs none of the function's code (workerd's global scope forbids random values, timers, I/O)", async () => {
+    const built = await build({
+      "index.js": "globalThis.ran = (globalThis.ran ?? []).concat('index');\nconst lib = require('./lib');\nconst id = crypto.randomUUID();\nexports.handler = () => [id.length, lib, globalThis.ran];",
+      "lib.mjs": "globalThis.ran = (globalThis.ran ?? []).concat('lib');\nexport const timer = setTimeout(() => {}, 1) !== undefined;",
+    });
+    expect(await runner(built.bundle).evaluateOnly()).toEqual({ ran: null, exports: ["__cellfnCommonJS", "__cellfnLoad"] });
+    expect(await run(built.bundle)).toEqual([36, { timer: true }, ["index", "lib"]]);
+  });
+
+  it("supports top-level await in an ES module handler and in the modules it imports", async () => {
+    const built = await build({
+      "index.mjs":
+        "import { secret } from './secret.mjs';\nconst digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret));\n" +
+        "export const handler = async () => [secret, new Uint8Array(digest).length];",
+      "secret.mjs": "export const secret = await new Promise((r) => setTimeout(() => r('s3cr3t'), 5));",
+    });
+    expect(built.bundle).not.toContain("__cellfnCommonJS");
+    expect(await run(built.bundle)).toEqual(["s3cr3t", 32]);
+  });
+
+  it("walks module.exports of a CommonJS module flagged __esModule (TypeScript output), as Node does", async () => {
+    const built = await build({
+      "index.js":
+        'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = { handler: () => "default" };\nexports.handler = async () => "module.exports";',
+    });
+    expect(await run(built.bundle)).toBe("module.exports");
+  });
+
+  it("probes modules whose top-level code generates random values: the handler export is really checked", async () => {
+    const files = { "index.js": "const id = require('crypto').randomUUID();\nexports.other = () => id;" };
+    const error = await buildError(files);
+    expect(error.message).toContain("Runtime.HandlerNotFound: index.handler is undefined or not exported");
+    const built = await build({ ...files, "index.js": `${files["index.js"]}\nexports.handler = exports.other;` });
+    expect(await run(built.bundle)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("accepts a module whose top-level code throws (it may need env vars the probe lacks)", async () => {
     const built = await build({
       "index.js": "const config = JSON.parse(process.env.CONFIG);\nexports.handler = () => config;",
@@ -228,6 +276,26 @@ describe("buildFunctionCode: uploads it refuses", () => {
     });
     expect(error.type).toBe("InvalidParameterValueException");
     expect(error.message).toMatch(/^Could not bundle the handler module 'index.js': lib\.js:2:\d+: Unexpected ";"/);
+  });
+
+  it("refuses require() of an ES module that uses top-level await (Node's ERR_REQUIRE_ASYNC_MODULE), saying where", async () => {
+    const error = await buildError({
+      "index.js": "// loads the settings\nconst { settings } = require('./lib/settings.mjs');\nexports.handler = () => settings;",
+      "lib/settings.mjs": "import { value } from './remote.mjs';\nexport const settings = { value };",
+      "lib/remote.mjs": "export const value = await Promise.resolve(1);",
+    });
+    expect(error.type).toBe("InvalidParameterValueException");
+    expect(error.message).toMatch(
+      /^Could not bundle the handler module 'index\.js': index\.js:2:29: require\("\.\/lib\/settings\.mjs"\) loads lib\/settings\.mjs, an ES module that uses top-level await/,
+    );
+    expect(error.message).toContain("ERR_REQUIRE_ASYNC_MODULE");
+    expect(error.message).toContain("cache a promise in a module variable and await it in the handler");
+    // import() of the same module is fine.
+    const built = await build({
+      "index.js": "exports.handler = async () => (await import('./lib/settings.mjs')).settings;",
+      "lib/settings.mjs": "export const settings = { value: await Promise.resolve(1) };",
+    });
+    expect(await run(built.bundle)).toEqual({ value: 1 });
   });
 
   it("refuses an import that cannot be resolved, saying where", async () => {
@@ -313,6 +381,11 @@ describe("probeHandler", () => {
   it("reports a bundle that does not parse as Runtime.UserCodeSyntaxError, without throwing", async () => {
     const result = await probeHandler(env.LOADER, "export const handler = ;", "index.handler");
     expect(result).toMatchObject({ ok: false, errorType: "Runtime.UserCodeSyntaxError" });
+  });
+
+  it("runs the module code of a bundle inside the probe request and reports what it throws, after a top-level await too", async () => {
+    const built = await build({ "index.mjs": "await new Promise((r) => setTimeout(r, 1));\nthrow new RangeError(crypto.randomUUID().length + ' chars');\nexport const handler = () => 1;" });
+    expect(await probeHandler(env.LOADER, built.bundle, "index.handler")).toEqual({ ok: false, errorType: "RangeError", errorMessage: "36 chars" });
   });
 
   it("reports an error thrown by top-level code with its own name", async () => {

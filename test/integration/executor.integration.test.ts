@@ -433,3 +433,115 @@ describe("execution environments", () => {
     expect(warm[5]).toBeLessThan(cold.wall);
   });
 });
+
+describe("init phase: module-level code runs inside a request, as Lambda's init", () => {
+  const invokeTwice = async (files: Files, options: Options = {}) => {
+    const environment = environmentFor(await bundleOf(files), options);
+    const first = await invoke(env.LOADER, environment, requestFor(options.request));
+    const second = await invoke(env.LOADER, environment, requestFor(options.request));
+    return [first, second] as const;
+  };
+
+  it("generates random values at module level: crypto.randomUUID() and require('crypto').randomBytes()", async () => {
+    const files = js(
+      "const nodeCrypto = require('crypto');\nconst id = crypto.randomUUID();\nconst bytes = nodeCrypto.randomBytes(8).toString('hex');\n" +
+        "exports.handler = async () => ({ id, bytes });",
+    );
+    const [first, second] = await invokeTwice(files);
+    expect(first.functionError).toBeUndefined();
+    const { id, bytes } = parsed(first);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(bytes).toMatch(/^[0-9a-f]{16}$/);
+    // The values are the environment's: kept while it is warm, new in another one.
+    expect(parsed(second)).toEqual({ id, bytes });
+    expect(parsed(await run(files)).id).not.toBe(id);
+  });
+
+  it("keeps module-level state across warm invokes", async () => {
+    const [first, second] = await invokeTwice(js("const started = crypto.randomUUID();\nlet calls = 0;\nexports.handler = async () => [started, ++calls];"));
+    const [started, calls] = parsed(first);
+    expect(calls).toBe(1);
+    expect(parsed(second)).toEqual([started, 2]);
+    expect(second.initDurationMs).toBeUndefined();
+  });
+
+  it("lets a module-level setTimeout run without failing init; it fires during the first invocation", async () => {
+    const [first, second] = await invokeTwice(
+      js("let fired = 0;\nsetTimeout(() => { fired++; }, 20);\nexports.handler = async () => { await new Promise((r) => setTimeout(r, 200)); return fired; };"),
+    );
+    expect(first.functionError).toBeUndefined();
+    expect([first.payload, second.payload]).toEqual(["1", "1"]);
+  });
+
+  it("lets the handler await a promise the module started (timer and fetch through the egress gateway)", async () => {
+    const original = EgressGateway.prototype.fetch;
+    // Test double: answers after a delay, so the fetch is still in flight when init ends.
+    EgressGateway.prototype.fetch = async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      return new Response("config from the network");
+    };
+    try {
+      const egress = exports.EgressGateway({ props: { allowPrivateEgress: true, functionArn: "arn:test" } });
+      const [first, second] = await invokeTwice(
+        js(
+          "const later = new Promise((r) => setTimeout(() => r('timer'), 50));\n" +
+            "const config = fetch('https://example.com/config').then((res) => res.text());\n" +
+            "exports.handler = async () => [await later, await config];",
+        ),
+        { egress },
+      );
+      expect(parsed(first)).toEqual(["timer", "config from the network"]);
+      expect(parsed(second)).toEqual(["timer", "config from the network"]);
+    } finally {
+      EgressGateway.prototype.fetch = original;
+    }
+  });
+
+  it("logs module-level output before START with request id undefined", async () => {
+    const result = await run(js("console.log('initialising', crypto.randomUUID().length);\nexports.handler = async () => { console.log('handling'); return 1; };"));
+    const log = lines(result);
+    const start = log.findIndex((line) => line.startsWith("START "));
+    expect(log.findIndex((line) => /\tundefined\tINFO\tinitialising 36$/.test(line))).toBeLessThan(start);
+    expect(log.findIndex((line) => line.endsWith(`\t${result.request.requestId}\tINFO\thandling`))).toBeGreaterThan(start);
+  });
+
+  it("runs an ES module's top-level await in the init phase: counted in Init Duration, not in the function's timeout", async () => {
+    const result = await run(
+      {
+        "index.mjs":
+          "import { randomBytes } from 'node:crypto';\n" +
+          "const key = randomBytes(4).toString('hex');\n" +
+          "const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));\n" +
+          "await new Promise((r) => setTimeout(r, 1200));\n" +
+          "export const handler = async () => ({ key: key.length, digest: digest.length });",
+      },
+      { runtime: "nodejs24.x", request: { timeoutSeconds: 1 } },
+    );
+    expect(result.functionError).toBeUndefined();
+    expect(parsed(result)).toEqual({ key: 8, digest: 32 });
+    expect(result.initDurationMs).toBeGreaterThanOrEqual(1150);
+    expect(result.durationMs).toBeLessThan(1000);
+    expect(result.timedOut).toBe(false);
+  });
+
+  it("reports an error thrown after a top-level await as an init failure", async () => {
+    const result = await run(
+      { "index.mjs": "await Promise.resolve();\nthrow new RangeError('config missing');\nexport const handler = async () => 1;" },
+      { runtime: "nodejs24.x" },
+    );
+    expect(parsed(result)).toMatchObject({ errorType: "RangeError", errorMessage: "config missing" });
+    expect(result.log).toMatch(/^\S+\tundefined\tERROR\tInit Error \t\{"errorType":"RangeError","errorMessage":"config missing"/);
+    expect(result).toMatchObject({ functionError: "Unhandled", reusable: false });
+  });
+
+  it("runs bundles built before the init phase moved into the request (the module is the handler module)", async () => {
+    // The old format: the function's code runs when handler.js is evaluated.
+    const old = "var count = 0;\nvar handler = async () => ++count;\nexport { handler };\n";
+    const environment = environmentFor(old);
+    const results = [];
+    for (let i = 0; i < 2; i++) results.push((await invoke(env.LOADER, environment, requestFor())).payload);
+    expect(results).toEqual(["1", "2"]);
+    const oldCommonJS = "var m = { exports: {} };\nm.exports.handler = async () => 'cjs';\nexport default m.exports;\nexport const __cellfnCommonJS = true;\n";
+    expect((await invoke(env.LOADER, environmentFor(oldCommonJS), requestFor())).payload).toBe('"cjs"');
+  });
+});

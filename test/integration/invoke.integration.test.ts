@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { admin, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
 
 const HANDLERS: Record<string, Record<string, string>> = {
   echo: {
@@ -15,6 +14,17 @@ const HANDLERS: Record<string, Record<string, string>> = {
       };`,
   },
   fail: { "index.js": `exports.handler = async () => { throw new TypeError("bad input"); };` },
+  isolated: {
+    "index.js": `
+      const environment = crypto.randomUUID();
+      let calls = 0;
+      exports.handler = async (event, context) => ({ environment, calls: ++calls, tenantId: context.tenantId });`,
+  },
+  sleepy: {
+    "index.js": `
+      const environment = crypto.randomUUID();
+      exports.handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return { environment }; };`,
+  },
   slow: {
     "index.js": `
       let calls = 0;
@@ -23,14 +33,7 @@ const HANDLERS: Record<string, Record<string, string>> = {
 };
 
 async function createFn(key: TenantKey, name: string, handler: keyof typeof HANDLERS, extra: Record<string, unknown> = {}) {
-  const res = await signed(key, "POST", "/2015-03-31/functions", {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: "nodejs22.x",
-    Handler: "index.handler",
-    Code: { ZipFile: makeZipBase64(HANDLERS[handler] ?? {}) },
-    ...extra,
-  });
+  const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, HANDLERS[handler] ?? {}, extra));
   if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
 }
 
@@ -165,3 +168,73 @@ describe("concurrency", () => {
     expect(await res.json()).toMatchObject({ Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
   });
 });
+
+describe("timeouts", () => {
+  it("ends the invoke at the timeout and never reuses that environment", async () => {
+    const key = await newTenant();
+    await createFn(key, "sleepy", "sleepy", { Timeout: 1 });
+    const warm = await (await invoke(key, "sleepy", { ms: 1 })).json<{ environment: string }>();
+    const started = Date.now();
+    const res = await invoke(key, "sleepy", { ms: 5000 });
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(res.headers.get("X-Amz-Function-Error")).toBe("Unhandled");
+    const requestId = res.headers.get("x-amzn-RequestId");
+    expect(await res.json()).toEqual({
+      errorType: "Sandbox.Timedout",
+      errorMessage: `RequestId: ${requestId} Error: Task timed out after 1.00 seconds`,
+    });
+    const after = await (await invoke(key, "sleepy", { ms: 1 })).json<{ environment: string }>();
+    expect(after.environment).not.toBe(warm.environment);
+  });
+});
+
+describe("tenant isolation mode", () => {
+  let key: TenantKey;
+
+  beforeAll(async () => {
+    key = await newTenant();
+    await createFn(key, "per-tenant", "isolated", { TenancyConfig: { TenantIsolationMode: "PER_TENANT" } });
+    await createFn(key, "shared", "isolated");
+  });
+
+  it("requires X-Amz-Tenant-Id and passes it to the handler", async () => {
+    const missing = await invoke(key, "per-tenant");
+    expect(await errorOf(missing)).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
+    const res = await invoke(key, "per-tenant", {}, { "X-Amz-Tenant-Id": "customer-a" });
+    expect(await res.json()).toMatchObject({ tenantId: "customer-a" });
+  });
+
+  it("never lets one environment serve two tenant ids", async () => {
+    const a1 = await (await invoke(key, "per-tenant", {}, { "X-Amz-Tenant-Id": "alpha" })).json<{ environment: string; calls: number }>();
+    const a2 = await (await invoke(key, "per-tenant", {}, { "X-Amz-Tenant-Id": "alpha" })).json<{ environment: string; calls: number }>();
+    const b1 = await (await invoke(key, "per-tenant", {}, { "X-Amz-Tenant-Id": "beta" })).json<{ environment: string; calls: number }>();
+    expect(a2).toMatchObject({ environment: a1.environment, calls: a1.calls + 1 });
+    expect(b1.environment).not.toBe(a1.environment);
+    expect(b1.calls).toBe(1);
+  });
+
+  it("refuses a tenant id for a function without the mode, and a malformed one", async () => {
+    const res = await invoke(key, "shared", {}, { "X-Amz-Tenant-Id": "customer-a" });
+    expect(await errorOf(res)).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
+    const bad = await invoke(key, "per-tenant", {}, { "X-Amz-Tenant-Id": "no\\slash" });
+    expect(await errorOf(bad)).toMatchObject({ status: 400, type: "ValidationException" });
+  });
+});
+
+describe("tenant concurrency limit", () => {
+  it("holds the tenant's limit across its functions with ConcurrentInvocationLimitExceeded", async () => {
+    const key = await newTenant();
+    const patched = await admin("PATCH", `/tenants/${key.tenantId}`, { concurrencyLimit: 3 });
+    expect(patched.status).toBe(200);
+    await createFn(key, "one", "sleepy");
+    await createFn(key, "two", "sleepy");
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => invoke(key, i % 2 === 0 ? "one" : "two", { ms: 1500 })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    const throttled = results.filter((r) => r.status === 429);
+    expect(throttled).toHaveLength(5);
+    for (const res of throttled) expect(await res.json()).toMatchObject({ Reason: "ConcurrentInvocationLimitExceeded" });
+  });
+});
+

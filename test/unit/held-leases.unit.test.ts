@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { HeldLease } from "../../src/concurrency/held-leases";
+import { flushHeld, hold, LEASE_LINGER_MS, poolKey, takeHeld } from "../../src/concurrency/held-leases";
+
+let n = 0;
+function keyFor(fn = `t/f${n++}`) {
+  return poolKey({ functionKey: fn, versionKey: "1@r", isolationKey: "", reserved: null, unreservedLimit: 100 });
+}
+const lease = (id: string, expiresAt = Date.now() + 60_000): HeldLease => ({ leaseId: id, environmentId: `env-${id}`, expiresAt });
+
+describe("held leases", () => {
+  it("hands a held lease to the next invocation instead of releasing it", async () => {
+    const key = keyFor();
+    const released: string[] = [];
+    const done = hold(key, lease("a"), async (l) => void released.push(l.leaseId));
+    expect(takeHeld(key, 3_000)?.leaseId).toBe("a");
+    expect(takeHeld(key, 3_000)).toBeUndefined();
+    await done;
+    expect(released).toEqual([]);
+  });
+
+  it("releases a lease nobody took after the linger time", async () => {
+    const key = keyFor();
+    const released: string[] = [];
+    const started = Date.now();
+    await hold(key, lease("b"), async (l) => void released.push(l.leaseId));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_LINGER_MS - 5);
+    expect(released).toEqual(["b"]);
+    expect(takeHeld(key, 3_000)).toBeUndefined();
+  });
+
+  it("does not reuse a lease too close to its expiry, and still releases it", async () => {
+    const key = keyFor();
+    const released: string[] = [];
+    const done = hold(key, lease("c", Date.now() + 4_000), async (l) => void released.push(l.leaseId));
+    expect(takeHeld(key, 3_000)).toBeUndefined();
+    await done;
+    expect(released).toEqual(["c"]);
+  });
+
+  it("stops reuse after a flush and releases on schedule", async () => {
+    const fn = `t/flush${n++}`;
+    const key = keyFor(fn);
+    const released: string[] = [];
+    const done = hold(key, lease("d"), async (l) => void released.push(l.leaseId));
+    flushHeld(`${fn}\u0000`);
+    expect(takeHeld(key, 3_000)).toBeUndefined();
+    await done;
+    expect(released).toEqual(["d"]);
+  });
+
+  it("keeps different code versions and concurrency settings apart", () => {
+    const base = { functionKey: "t/g", versionKey: "1@r", isolationKey: "", reserved: null, unreservedLimit: 100 };
+    const keys = new Set([
+      poolKey(base),
+      poolKey({ ...base, versionKey: "2@r" }),
+      poolKey({ ...base, isolationKey: "customer" }),
+      poolKey({ ...base, reserved: 5 }),
+      poolKey({ ...base, unreservedLimit: 50 }),
+    ]);
+    expect(keys.size).toBe(5);
+  });
+});
