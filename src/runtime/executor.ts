@@ -44,6 +44,12 @@ export interface ExecutionEnvironment {
   egress: Fetcher | null;
   runtime: string; // nodejs20.x | nodejs22.x | nodejs24.x
   handler: string;
+  /**
+   * The environment ran an invocation before (a reused lease): skip the
+   * init() round trip and invoke directly. If the isolate turns out to be
+   * new, the shim says so and the usual init path runs.
+   */
+  warm?: boolean;
 }
 
 export interface InvocationRequest {
@@ -181,7 +187,10 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
     // Twice at most: a new isolate may replace the warm one between init and invoke.
     for (let attempt = 0; attempt < 2; attempt++) {
       const initStarted = performance.now();
-      const init = await withDeadline<InitResult>(initShim.init({ runtime: env.runtime, handler: env.handler }), INIT_TIMEOUT_MS);
+      const init: Deadline<InitResult> =
+        attempt === 0 && env.warm
+          ? { kind: "done", value: { cold: false } }
+          : await withDeadline<InitResult>(initShim.init({ runtime: env.runtime, handler: env.handler }), INIT_TIMEOUT_MS);
       if (init.kind === "timeout") {
         log.push(startLine(request.requestId, request.functionVersion));
         return timedOut(performance.now() - initStarted);

@@ -69,7 +69,8 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
       {
         id: lease.environmentId,
         loadBundle: () => loadBundle(scope.env, version.bundleKey),
-        environment: runtimeEnvironment(scope, fn.name, version.version, config, lease.environmentId),
+        environment: config.Environment?.Variables ?? {},
+        warm: lease.warm,
         egress: exports.EgressGateway({
           props: { allowPrivateEgress: scope.env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn },
         }),
@@ -88,7 +89,7 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
         logStreamName: logStreamName(version.version, lease.environmentId),
         ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
         ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
-        egressToken: await signInvocationToken(await deriveEgressSecret(scope.env.KEY_DERIVATION_SECRET), {
+        egressToken: await signInvocationToken(await egressSecret(scope.env.KEY_DERIVATION_SECRET), {
           requestId: opts.requestId,
           functionArn: executedArn,
           depth: opts.lineageDepth,
@@ -111,6 +112,8 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
 
 interface Lease extends HeldLease {
   poolKey: string;
+  /** The environment ran an invocation before. */
+  warm: boolean;
 }
 
 /**
@@ -126,7 +129,7 @@ async function leaseFor(scope: TenantScope, target: InvokeTarget, isolationKey: 
   const versionKey = `${version.version}@${version.revisionId}`;
   const pool = poolKey({ functionKey: key, versionKey, isolationKey, reserved: fn.reservedConcurrency, unreservedLimit: target.unreservedLimit });
   const held = takeHeld(pool, timeoutMs);
-  if (held) return { ...held, poolKey: pool };
+  if (held) return { ...held, poolKey: pool, warm: true };
 
   const grant: LeaseGrant = await partitionOf(scope, fn.name).acquire({
     tenantId: scope.principal.tenantId,
@@ -138,7 +141,14 @@ async function leaseFor(scope: TenantScope, target: InvokeTarget, isolationKey: 
     timeoutMs,
   });
   if (!grant.granted) throw throttled(grant.reason);
-  return { leaseId: grant.leaseId, environmentId: grant.environmentId, expiresAt: grant.expiresAt, poolKey: pool };
+  return { leaseId: grant.leaseId, environmentId: grant.environmentId, expiresAt: grant.expiresAt, poolKey: pool, warm: !grant.cold };
+}
+
+/** The derived egress signing key, computed once per isolate (kept as a string, never a shared promise). */
+let derivedEgress: { master: string; secret: string } | undefined;
+async function egressSecret(master: string): Promise<string> {
+  if (derivedEgress?.master !== master) derivedEgress = { master, secret: await deriveEgressSecret(master) };
+  return derivedEgress.secret;
 }
 
 function partitionOf(scope: TenantScope, name: string) {
@@ -147,30 +157,6 @@ function partitionOf(scope: TenantScope, name: string) {
 
 const throttled = (reason: string) =>
   new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason, retryAfterSeconds: 1 });
-
-/** Lambda's environment variables for the handler, on top of the function's own. */
-function runtimeEnvironment(
-  scope: TenantScope,
-  name: string,
-  version: string,
-  config: InvokeTarget["version"]["config"],
-  environmentId: string,
-): Record<string, string> {
-  return {
-    ...(config.Environment?.Variables ?? {}),
-    AWS_LAMBDA_FUNCTION_NAME: name,
-    AWS_LAMBDA_FUNCTION_VERSION: version,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.MemorySize),
-    AWS_LAMBDA_LOG_GROUP_NAME: config.LoggingConfig.LogGroup,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(version, environmentId),
-    AWS_REGION: scope.names.region,
-    AWS_DEFAULT_REGION: scope.names.region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${config.Runtime}`,
-    _HANDLER: config.Handler,
-    LAMBDA_TASK_ROOT: "/var/task",
-    TZ: ":UTC",
-  };
-}
 
 /** `YYYY/MM/DD/[version]<32 hex>`, stable per environment like Lambda's per-sandbox stream. */
 function logStreamName(version: string, environmentId: string): string {
