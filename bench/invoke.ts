@@ -43,7 +43,7 @@ import os from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { AwsClient } from "aws4fetch";
-import { adminFetch, createTenantWithKey, freePort, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { adminFetch, createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 
@@ -418,17 +418,6 @@ function killBaselineNow(): void {
   baselineStateDir = undefined;
 }
 
-function wranglerEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
-    WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true",
-    FORCE_COLOR: "0",
-    NO_COLOR: "1",
-  };
-}
 
 function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {

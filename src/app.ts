@@ -5,6 +5,7 @@ import { LambdaError } from "./errors";
 import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
 import { concurrencyRoutes } from "./routes/concurrency";
+import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./routes/invoke";
 
@@ -28,6 +29,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2015-03-31/functions", invokeRoutes);
   lambda.route("/2015-03-31/functions", aliasRoutes);
   lambda.route("/2015-03-31/functions", functionRoutes);
+  lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
 

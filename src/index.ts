@@ -1,6 +1,8 @@
 import { buildApp } from "./app";
+import { handleQueueBatch } from "./async/poller";
 
 export { AssignmentPartition } from "../durable-objects/assignment-partition";
+export { QueueManager } from "../durable-objects/queue-manager";
 export { TenantQuota } from "../durable-objects/tenant-quota";
 export { EgressGateway } from "./runtime/egress-gateway";
 
@@ -8,4 +10,5 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  queue: handleQueueBatch,
 } satisfies ExportedHandler<Env>;

@@ -29,7 +29,7 @@ export class TenantStore {
     return this.db.query.tenants.findFirst({ where: eq(tenants.name, name) });
   }
 
-  async updateTenant(id: string, patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell">>): Promise<TenantRow | undefined> {
+  async updateTenant(id: string, patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">>): Promise<TenantRow | undefined> {
     const [row] = await this.db.update(tenants).set(patch).where(eq(tenants.id, id)).returning();
     return row;
   }

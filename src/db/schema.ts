@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * D1 schema. `drizzle-kit generate` turns this into migrations/NNNN_*.sql,
@@ -15,6 +15,8 @@ export const tenants = sqliteTable("tenants", {
   cell: integer("cell").notNull(),
   concurrencyLimit: integer("concurrency_limit").notNull().default(1000),
   createdAt: text("created_at").notNull(),
+  /** Set when an operator moved the tenant: placement no longer follows cellFor(). */
+  cellPinned: integer("cell_pinned", { mode: "boolean" }).notNull().default(false),
 });
 
 export const apiKeys = sqliteTable(
@@ -95,4 +97,59 @@ export const aliases = sqliteTable(
     revisionId: text("revision_id").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.name] })],
+);
+
+/** Asynchronous invocation settings per function version or alias (`$LATEST` when unqualified). */
+export const eventInvokeConfigs = sqliteTable(
+  "event_invoke_configs",
+  {
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier").notNull(),
+    maximumRetryAttempts: integer("maximum_retry_attempts"),
+    maximumEventAgeInSeconds: integer("maximum_event_age_in_seconds"),
+    onSuccess: text("on_success"),
+    onFailure: text("on_failure"),
+    /** Epoch seconds (the API returns a number here). */
+    lastModified: real("last_modified").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier] })],
+);
+
+/**
+ * One row per event accepted with 202: the poller's idempotency record. An
+ * event whose row says `succeeded` or `failed` is acknowledged without
+ * running again when the queue redelivers it.
+ */
+export const asyncEvents = sqliteTable(
+  "async_events",
+  {
+    requestId: text("request_id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier"),
+    status: text("status", { enum: ["queued", "succeeded", "failed"] }).notNull(),
+    /** Handler runs so far (approximateInvokeCount). */
+    invokeCount: integer("invoke_count").notNull().default(0),
+    acceptedAt: integer("accepted_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("async_events_function").on(t.tenantId, t.functionName)],
+);
+
+/** Events that ended without success, with their invocation record: listable and redrivable. */
+export const failedEvents = sqliteTable(
+  "failed_events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    requestId: text("request_id").notNull(),
+    condition: text("condition").notNull(),
+    /** JSON: the Lambda invocation record (version, timestamp, requestContext, requestPayload, ...). */
+    record: text("record", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    redrivenAt: integer("redriven_at"),
+  },
+  (t) => [index("failed_events_function").on(t.tenantId, t.functionName, t.createdAt)],
 );

@@ -7,11 +7,14 @@ import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { LambdaError } from "../errors";
 import { parseJsonBody } from "../lambda/validation";
+import { adminCellRoutes } from "./admin-cells";
 import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
 
 const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/) });
 const patchTenantSchema = z.strictObject({
   concurrencyLimit: z.int().min(0).max(1_000_000).optional(),
+  /** Move to a cell (pinned), or null to return to the hashed cell. */
+  cell: z.int().min(0).nullable().optional(),
 });
 const createKeySchema = z.strictObject({
   name: z.string().min(1).max(128),
@@ -30,9 +33,10 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Operator API: tenants and their keys. */
+/** Operator API: tenants and their keys, and the cells' async queues. */
 export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
+  .route("/", adminCellRoutes)
   .post("/tenants", async (c) => {
     const input = parseJsonBody(createTenantSchema, await c.req.text());
     const row = await createTenant(new TenantStore(database(c.env.DB)), input.name, Number(c.env.CELL_COUNT));
@@ -51,7 +55,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .patch("/tenants/:tenantId", async (c) => {
     const id = c.req.param("tenantId");
     const patch = parseJsonBody(patchTenantSchema, await c.req.text());
-    const row = await updateTenant(new TenantStore(database(c.env.DB)), id, patch);
+    const row = await updateTenant(new TenantStore(database(c.env.DB)), id, patch, Number(c.env.CELL_COUNT));
     if (!row) throw tenantNotFound(id);
     return c.json(tenantView(row));
   })

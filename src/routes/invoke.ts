@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env";
 import { invalidParameter, LambdaError, requestTooLarge, validationError } from "../errors";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
+import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { invokeSync, prepareInvoke } from "../services/invoke";
 import { qualifiedRef, scopeOf } from "./context";
 
@@ -21,17 +22,27 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   const clientContext = clientContextOf(c);
   const ref = qualifiedRef(c);
 
+  const limit = invocationType === "Event" ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > SYNC_PAYLOAD_LIMIT_BYTES) throw tooLarge();
+  if (declared > limit) throw tooLarge(invocationType, declared, limit);
   const payload = await c.req.text();
-  if (new TextEncoder().encode(payload).byteLength > SYNC_PAYLOAD_LIMIT_BYTES) throw tooLarge();
+  const size = new TextEncoder().encode(payload).byteLength;
+  if (size > limit) throw tooLarge(invocationType, size, limit);
   checkJson(payload);
 
   const scope = scopeOf(c);
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
   if (invocationType === "Event") {
-    throw new LambdaError(501, "NotImplementedException", "Asynchronous invocation (InvocationType Event) is not available in this cellfn build yet.");
+    // Checked before accepting, never accept-then-fail: a function throttled to zero runs nothing.
+    if (target.fn.reservedConcurrency === 0) {
+      throw new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", {
+        reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+        retryAfterSeconds: 1,
+      });
+    }
+    await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineageDepth: lineageDepthOf(c) });
+    return c.body(null, 202);
   }
 
   const outcome = await invokeSync(scope, target, {
@@ -52,7 +63,12 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   return c.body(outcome.payload, 200, headers);
 });
 
-const tooLarge = () => requestTooLarge(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+const tooLarge = (type: string, size: number, limit: number) =>
+  requestTooLarge(
+    type === "Event"
+      ? `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
+      : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+  );
 
 function headerEnum<T extends string>(c: Context<AppEnv>, header: string, member: string, values: readonly T[]): T | undefined {
   const value = c.req.header(header);

@@ -1,5 +1,7 @@
 import type { AliasRow } from "../data/function-store";
+import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { LATEST } from "../data/function-store";
+import { database } from "../db/client";
 import { conflict, invalidParameter, notFound, preconditionFailed } from "../errors";
 import { functionArn, functionNotFound } from "../lambda/function-name";
 import { aliasConfiguration } from "../lambda/responses";
@@ -64,6 +66,7 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   await requireFunction(scope, name);
   // Lambda answers 204 for an alias that does not exist.
   await scope.store.deleteAlias(name, alias);
+  await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);
 }
 

@@ -1,4 +1,7 @@
 import { buildFunctionCode } from "../code/build";
+import { deleteEventInvokeConfigs } from "../data/event-config-store";
+import { database } from "../db/client";
+import { checkDeadLetterTarget } from "../lambda/destinations";
 import type { NewVersion, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
 import { conflict, invalidParameter, LambdaError, preconditionFailed } from "../errors";
@@ -24,6 +27,7 @@ interface StoredCode {
 export async function createFunction(scope: TenantScope, input: CreateFunctionInput): Promise<Json> {
   const name = parseNewFunctionName(input.FunctionName, scope.names);
   const config = newFunctionConfig(name, input);
+  if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
 
@@ -65,6 +69,7 @@ export async function updateFunctionConfiguration(
 ): Promise<Json> {
   const current = await latestOf(scope, name, input.RevisionId);
   const config = updatedFunctionConfig(name, current.config, input);
+  if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
   const next = { ...versionRow(LATEST, config, current) };
   await replaceLatest(scope, name, current, next);
   return functionConfiguration({ ...current, ...next }, scope.names);
@@ -100,6 +105,8 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
   await requireFunction(scope, name);
   forgetFunction(scope.principal.tenantId, name);
   if (qualifier === undefined) {
+    // Configs first: a failure after this leaves a function the user can delete again, never stale configs a new function would inherit.
+    await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
     await scope.code.release(await scope.store.deleteFunction(name));
     return;
   }
@@ -115,6 +122,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     );
   }
   await scope.store.deleteVersion(name, qualifier);
+  await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
   await scope.code.release([row.bundleKey]);
 }
 

@@ -1,7 +1,7 @@
 import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
-import { conflict, LambdaError } from "../errors";
+import { conflict, invalidParameter, LambdaError } from "../errors";
 import { cellFor } from "../placement/cells";
 import { forgetTenant } from "./invoke-target";
 
@@ -31,6 +31,7 @@ export async function createTenant(store: TenantStore, name: string, cellCount: 
       cell: cellFor(id, cellCount),
       concurrencyLimit: DEFAULT_CONCURRENCY_LIMIT,
       createdAt: new Date().toISOString(),
+      cellPinned: false,
     };
     try {
       await store.insertTenant(row);
@@ -59,8 +60,23 @@ export async function createKey(store: TenantStore, tenantId: string, name: stri
 }
 
 /** Changes a tenant's settings; cached keys and invoke metadata carry the old limit, so drop them. */
-export async function updateTenant(store: TenantStore, id: string, patch: { concurrencyLimit?: number | undefined }): Promise<TenantRow | undefined> {
-  const changes = patch.concurrencyLimit === undefined ? {} : { concurrencyLimit: patch.concurrencyLimit };
+/**
+ * Changes a tenant's settings. `cell` moves the tenant to another cell (new
+ * async events go there; events already queued finish where they are);
+ * `cell: null` returns it to its rendezvous-hashed cell.
+ */
+export async function updateTenant(
+  store: TenantStore,
+  id: string,
+  patch: { concurrencyLimit?: number | undefined; cell?: number | null | undefined },
+  cellCount: number,
+): Promise<TenantRow | undefined> {
+  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">> = {};
+  if (patch.concurrencyLimit !== undefined) changes.concurrencyLimit = patch.concurrencyLimit;
+  if (patch.cell !== undefined) {
+    if (patch.cell !== null && patch.cell >= cellCount) throw invalidParameter(`cell must be between 0 and ${cellCount - 1}`);
+    Object.assign(changes, patch.cell === null ? { cell: cellFor(id, cellCount), cellPinned: false } : { cell: patch.cell, cellPinned: true });
+  }
   if (Object.keys(changes).length === 0) return store.getTenant(id);
   const row = await store.updateTenant(id, changes);
   forgetAllKeys();

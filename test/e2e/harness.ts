@@ -145,7 +145,8 @@ function secret(): string {
   return randomBytes(32).toString("base64url");
 }
 
-function wranglerEnv(): NodeJS.ProcessEnv {
+/** The environment every wrangler child process gets (also used by bench/). */
+export function wranglerEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`,

@@ -1,0 +1,134 @@
+import { DurableObject } from "cloudflare:workers";
+import type { SidelineMode } from "../src/placement/sideline";
+import { bestOfTwo, shouldSideline, SIDELINE_WINDOW_MS } from "../src/placement/sideline";
+
+export interface RouteRequest {
+  tenantId: string;
+  /** The function's shard: the queue names it may use. */
+  candidates: string[];
+  /** The cell's sideline queue. */
+  sidelineQueue: string;
+}
+
+export interface CellStatus {
+  depths: Record<string, number>;
+  tenants: Array<{ tenantId: string; mode: SidelineMode; sidelined: boolean; eventsInWindow: number }>;
+  lowPriorityAfterSeconds: number | null;
+}
+
+/** Default age after which the poller moves backlog to the low-priority queue. */
+export const DEFAULT_LOW_PRIORITY_AFTER_SECONDS = 30;
+
+interface TenantWindow {
+  windowStart: number;
+  events: number;
+  sidelined: boolean;
+}
+
+/**
+ * One per cell. Routes each accepted async event to a queue: the shallower
+ * of two of the function's shard queues (depths counted here: +1 on route,
+ * -n when the poller settles), or the sideline queue for a flooding tenant.
+ * Depths are an in-memory estimate (they restart at zero with the object);
+ * operator settings — forced sideline modes and the low-priority age — are
+ * kept in SQLite.
+ */
+export class QueueManager extends DurableObject<Env> {
+  #depths = new Map<string, number>();
+  #tenants = new Map<string, TenantWindow>();
+  #modes = new Map<string, SidelineMode>();
+  #cellWindow = { windowStart: 0, events: 0 };
+  #lowPriorityAfterSeconds: number | null = DEFAULT_LOW_PRIORITY_AFTER_SECONDS;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec("CREATE TABLE IF NOT EXISTS sideline_modes (tenant_id TEXT PRIMARY KEY, mode TEXT NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)");
+      for (const row of sql.exec<{ tenant_id: string; mode: SidelineMode }>("SELECT * FROM sideline_modes")) {
+        this.#modes.set(row.tenant_id, row.mode);
+      }
+      const lowPri = sql.exec<{ value: string | null }>("SELECT value FROM settings WHERE key = 'low_priority_after_seconds'").toArray()[0];
+      if (lowPri) this.#lowPriorityAfterSeconds = lowPri.value === null ? null : Number(lowPri.value);
+    });
+  }
+
+  async route(req: RouteRequest): Promise<{ queue: string; sidelined: boolean }> {
+    const now = Date.now();
+    if (now - this.#cellWindow.windowStart >= SIDELINE_WINDOW_MS) this.#cellWindow = { windowStart: now, events: 0 };
+    this.#cellWindow.events += 1;
+    const tenant = this.#windowOf(req.tenantId, now);
+    tenant.events += 1;
+    const sidelined = shouldSideline(this.#modes.get(req.tenantId) ?? "auto", {
+      events: tenant.events,
+      cellEvents: this.#cellWindow.events,
+      sidelined: tenant.sidelined,
+    });
+    if (sidelined !== tenant.sidelined) {
+      console.log(`queue-manager: tenant ${req.tenantId} ${sidelined ? "sidelined" : "back on its shard"} (${tenant.events} events in window)`);
+      tenant.sidelined = sidelined;
+    }
+    const queue = sidelined ? req.sidelineQueue : bestOfTwo(req.candidates, (q) => this.#depths.get(q) ?? 0, Math.random);
+    this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + 1);
+    return { queue, sidelined };
+  }
+
+  /** The poller reports messages it took off queues (acknowledged or moved elsewhere). */
+  async settled(counts: Record<string, number>): Promise<void> {
+    for (const [queue, n] of Object.entries(counts)) {
+      this.#depths.set(queue, Math.max(0, (this.#depths.get(queue) ?? 0) - n));
+    }
+  }
+
+  /** The poller moved messages onto `queue` (low priority, retries): count them there. */
+  async added(counts: Record<string, number>): Promise<void> {
+    for (const [queue, n] of Object.entries(counts)) this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + n);
+  }
+
+  async setSidelineMode(tenantId: string, mode: SidelineMode): Promise<void> {
+    if (mode === "auto") {
+      this.#modes.delete(tenantId);
+      this.ctx.storage.sql.exec("DELETE FROM sideline_modes WHERE tenant_id = ?", tenantId);
+    } else {
+      this.#modes.set(tenantId, mode);
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO sideline_modes VALUES (?, ?)", tenantId, mode);
+    }
+    const window = this.#tenants.get(tenantId);
+    if (window && mode !== "auto") window.sidelined = mode === "on";
+  }
+
+  async setLowPriorityAfter(seconds: number | null): Promise<void> {
+    this.#lowPriorityAfterSeconds = seconds;
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO settings VALUES ('low_priority_after_seconds', ?)",
+      seconds === null ? null : String(seconds),
+    );
+  }
+
+  async status(): Promise<CellStatus> {
+    const now = Date.now();
+    const ids = new Set([...this.#tenants.keys(), ...this.#modes.keys()]);
+    return {
+      depths: Object.fromEntries(this.#depths),
+      tenants: [...ids].map((tenantId) => {
+        const window = this.#windowOf(tenantId, now);
+        return { tenantId, mode: this.#modes.get(tenantId) ?? "auto", sidelined: window.sidelined, eventsInWindow: window.events };
+      }),
+      lowPriorityAfterSeconds: this.#lowPriorityAfterSeconds,
+    };
+  }
+
+  #windowOf(tenantId: string, now: number): TenantWindow {
+    let window = this.#tenants.get(tenantId);
+    if (!window) {
+      const mode = this.#modes.get(tenantId);
+      window = { windowStart: now, events: 0, sidelined: mode === "on" };
+      this.#tenants.set(tenantId, window);
+    } else if (now - window.windowStart >= SIDELINE_WINDOW_MS) {
+      window.windowStart = now;
+      window.events = 0;
+    }
+    return window;
+  }
+}

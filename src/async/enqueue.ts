@@ -1,0 +1,83 @@
+import { eq } from "drizzle-orm";
+import { database } from "../db/client";
+import { asyncEvents } from "../db/schema";
+import type { FunctionRef } from "../lambda/function-name";
+import { shuffleShard } from "../placement/shuffle-shard";
+import type { TenantScope } from "../services/scope";
+import type { AsyncEventMessage } from "./messages";
+import { INLINE_PAYLOAD_BYTES } from "./messages";
+import { asyncLayout, queueBinding, roleQueueName, shardQueueName } from "./queues";
+
+/** Lambda's async payload limit. */
+export const ASYNC_PAYLOAD_LIMIT_BYTES = 1_048_576;
+
+export interface EnqueueOptions {
+  requestId: string;
+  /** X-Amz-Tenant-Id for PER_TENANT functions. */
+  isolationTenantId?: string | undefined;
+  lineageDepth: number;
+}
+
+/** The R2 key of an event payload too large to ride in its queue message. */
+export const payloadKey = (requestId: string) => `async-payloads/${requestId}`;
+
+/**
+ * Accepts one async event: records it (the poller's idempotency row), stores
+ * a large payload in R2, routes it (the tenant's cell, the function's shuffle
+ * shard, best-of-two by depth, or the sideline queue) and sends it. Callers
+ * have already checked the function, qualifier and tenancy header; after
+ * this returns the event is executed or lands in failed events, never lost.
+ */
+export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload: string, opts: EnqueueOptions): Promise<{ queue: string }> {
+  const env = scope.env;
+  const tenantId = scope.principal.tenantId;
+  const now = Date.now();
+  const layout = asyncLayout(env);
+  const cell = scope.principal.cell % layout.cells;
+  const shard = shuffleShard(`${tenantId}/${ref.name}`, layout.queuesPerCell, layout.shardSize).map((i) => shardQueueName(cell, i));
+  const manager = env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
+  const { queue } = await manager.route({ tenantId, candidates: shard, sidelineQueue: roleQueueName(cell, "sideline") });
+
+  const inline = new TextEncoder().encode(payload).byteLength <= INLINE_PAYLOAD_BYTES;
+  if (!inline) await env.CODE.put(payloadKey(opts.requestId), payload);
+  const message: AsyncEventMessage = {
+    kind: "event",
+    requestId: opts.requestId,
+    tenantId,
+    functionName: ref.name,
+    ...(ref.qualifier === undefined ? {} : { qualifier: ref.qualifier }),
+    ...(inline ? { payload } : { payloadKey: payloadKey(opts.requestId) }),
+    ...(opts.isolationTenantId === undefined ? {} : { isolationTenantId: opts.isolationTenantId }),
+    acceptedAt: now,
+    retriesSpent: 0,
+    backoffs: 0,
+    lineageDepth: opts.lineageDepth,
+    queue,
+  };
+  const db = database(env.DB);
+  await db.insert(asyncEvents).values({
+    requestId: opts.requestId,
+    tenantId,
+    functionName: ref.name,
+    qualifier: ref.qualifier ?? null,
+    status: "queued",
+    invokeCount: 0,
+    acceptedAt: now,
+    updatedAt: now,
+  });
+  try {
+    await queueBinding(env, queue).send(message, { contentType: "json" });
+  } catch (err) {
+    // Not accepted after all: undo so nothing claims an event that was never queued.
+    await db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId));
+    if (!inline) await env.CODE.delete(payloadKey(opts.requestId));
+    await manager.settled({ [queue]: 1 });
+    throw err;
+  }
+  return { queue };
+}
+
+/** Sends an event again (a retry, a backoff, a move to low priority), keeping its identity. */
+export async function resend(env: Env, message: AsyncEventMessage, queue: string, delaySeconds: number): Promise<void> {
+  await queueBinding(env, queue).send({ ...message, queue }, { contentType: "json", delaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), 43_200) });
+}

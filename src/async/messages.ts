@@ -1,0 +1,50 @@
+import { z } from "zod";
+
+/**
+ * What travels on the async queues. Payloads up to INLINE_PAYLOAD_BYTES ride
+ * in the message; larger ones (async accepts up to 1 MB, a queue message
+ * holds 128 KB) are stored in R2 under `payloadKey` and deleted once the
+ * event is settled.
+ */
+export const INLINE_PAYLOAD_BYTES = 96 * 1024;
+
+export const asyncEventSchema = z.object({
+  kind: z.literal("event"),
+  /** The request id answered with 202; the event's identity across retries. */
+  requestId: z.string(),
+  tenantId: z.string(),
+  functionName: z.string(),
+  /** Qualifier as invoked (version or alias); absent for unqualified. */
+  qualifier: z.string().optional(),
+  payload: z.string().optional(),
+  payloadKey: z.string().optional(),
+  /** X-Amz-Tenant-Id for PER_TENANT functions. */
+  isolationTenantId: z.string().optional(),
+  /** Epoch ms when the event was accepted (MaximumEventAgeInSeconds counts from here). */
+  acceptedAt: z.number(),
+  /** Function-error retries spent so far (Lambda's retry budget: 0..MaximumRetryAttempts). */
+  retriesSpent: z.number().int().min(0),
+  /** Throttle / platform-error redeliveries so far (backoff grows with it; does not spend the budget). */
+  backoffs: z.number().int().min(0),
+  /** Depth of the invocation chain (recursion detection). */
+  lineageDepth: z.number().int().min(1),
+  /** The queue the event was routed to, so the poller can report depths. */
+  queue: z.string(),
+});
+export type AsyncEventMessage = z.infer<typeof asyncEventSchema>;
+
+export const destinationDeliverySchema = z.object({
+  kind: z.literal("destination"),
+  tenantId: z.string(),
+  functionName: z.string(),
+  requestId: z.string(),
+  /** https URL (http only with ALLOW_PRIVATE_EGRESS=true) receiving the record. */
+  url: z.string(),
+  record: z.record(z.string(), z.unknown()),
+  attempt: z.number().int().min(0),
+  queue: z.string(),
+});
+export type DestinationDelivery = z.infer<typeof destinationDeliverySchema>;
+
+export const queueMessageSchema = z.discriminatedUnion("kind", [asyncEventSchema, destinationDeliverySchema]);
+export type QueueMessage = z.infer<typeof queueMessageSchema>;
