@@ -17,6 +17,8 @@ export default defineConfig({
           ADMIN_TOKEN: "test-admin-token",
           KEY_DERIVATION_SECRET: "test-key-derivation-secret",
           ALLOW_PRIVATE_EGRESS: "true",
+          // Async retries wait 1 then 2 of these units: seconds, not minutes, in tests.
+          ASYNC_RETRY_UNIT_SECONDS: "1",
         },
       },
     }),

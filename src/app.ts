@@ -6,6 +6,7 @@ import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
 import { concurrencyRoutes } from "./routes/concurrency";
 import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
+import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./routes/invoke";
 
@@ -32,6 +33,8 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
+  // cellfn's own extensions (failed events, redrive); tenant auth inside.
+  app.route("/cellfn/v1", failedEventRoutes);
 
   app.notFound((c) =>
     new LambdaError(404, "UnknownOperationException", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(
