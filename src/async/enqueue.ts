@@ -36,10 +36,33 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
   const cell = scope.principal.cell % layout.cells;
   const shard = shuffleShard(`${tenantId}/${ref.name}`, layout.queuesPerCell, layout.shardSize).map((i) => shardQueueName(cell, i));
   const manager = env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
-  const { queue } = await manager.route({ tenantId, candidates: shard, sidelineQueue: roleQueueName(cell, "sideline") });
-
   const inline = new TextEncoder().encode(payload).byteLength <= INLINE_PAYLOAD_BYTES;
-  if (!inline) await env.CODE.put(payloadKey(opts.requestId), payload);
+  const db = database(env.DB);
+  // Routing, the idempotency row and a large payload do not depend on each
+  // other: do them at once to keep the 202 fast.
+  const [routed, recorded, stored] = await Promise.allSettled([
+    manager.route({ tenantId, candidates: shard, sidelineQueue: roleQueueName(cell, "sideline") }),
+    db.insert(asyncEvents).values({
+      requestId: opts.requestId,
+      tenantId,
+      functionName: ref.name,
+      qualifier: ref.qualifier ?? null,
+      status: "queued",
+      invokeCount: 0,
+      acceptedAt: now,
+      updatedAt: now,
+    }),
+    inline ? Promise.resolve() : env.CODE.put(payloadKey(opts.requestId), payload),
+  ]);
+  if (routed.status === "rejected" || recorded.status === "rejected" || stored.status === "rejected") {
+    // Not accepted: undo whichever parts did happen, then answer with the error.
+    if (routed.status === "fulfilled") await manager.settled({ [routed.value.queue]: 1 });
+    if (recorded.status === "fulfilled") await db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId));
+    if (!inline) await env.CODE.delete(payloadKey(opts.requestId));
+    const failure = [routed, recorded, stored].find((r) => r.status === "rejected");
+    throw failure?.status === "rejected" ? failure.reason : new Error("enqueue failed");
+  }
+  const { queue } = routed.value;
   const message: AsyncEventMessage = {
     kind: "event",
     requestId: opts.requestId,
@@ -54,17 +77,6 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
     lineageDepth: opts.lineageDepth,
     queue,
   };
-  const db = database(env.DB);
-  await db.insert(asyncEvents).values({
-    requestId: opts.requestId,
-    tenantId,
-    functionName: ref.name,
-    qualifier: ref.qualifier ?? null,
-    status: "queued",
-    invokeCount: 0,
-    acceptedAt: now,
-    updatedAt: now,
-  });
   try {
     await queueBinding(env, queue).send(message, { contentType: "json" });
   } catch (err) {
