@@ -4,7 +4,8 @@ import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SIGNATURE_HEADER } from "../../src/async/destinations";
 import type { AsyncEventMessage, DestinationDelivery } from "../../src/async/messages";
-import { forgetLowPriorityCache, handleQueueBatch } from "../../src/async/poller";
+import { forgetLowPriorityCache } from "../../src/async/batch-context";
+import { handleQueueBatch } from "../../src/async/poller";
 import type { TenantKey } from "../helpers/platform";
 import { addKey, bearer, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
 

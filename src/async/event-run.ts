@@ -1,0 +1,314 @@
+/**
+ * One accepted event in the poller: idempotency check, age, the attempt
+ * through the sync invoke path, and its settlement (success, retry, back
+ * off, or failure with a record), as src/async/outcome.ts decides.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { LATEST } from "../data/function-store";
+import { FailedEventStore } from "../data/failed-event-store";
+import type { Database } from "../db/client";
+import { asyncEvents } from "../db/schema";
+import { LambdaError } from "../errors";
+import { effectiveEventConfig } from "../services/event-invoke-config";
+import type { InvokeOutcome } from "../services/invoke";
+import { invokeSync, prepareInvoke } from "../services/invoke";
+import { resolveVersion } from "../services/resolve";
+import type { TenantScope } from "../services/scope";
+import { tenantScopeById } from "../services/scope";
+import type { BatchContext } from "./batch-context";
+import { lowPriorityAfterSeconds, retryUnitSeconds } from "./batch-context";
+import type { DeliverySource } from "./destinations";
+import { dispatchDestination, STORED_RECORD_MAX_BYTES } from "./destinations";
+import { resend } from "./enqueue";
+import type { AsyncEventMessage } from "./messages";
+import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
+import { decide, isExpired } from "./outcome";
+import { queueBinding, roleQueueName } from "./queues";
+import type { InvocationRecord, RecordResponse } from "./record";
+import { fitRecord, invocationRecord, parsePayload, recordFunctionArn } from "./record";
+
+type AsyncEventRow = typeof asyncEvents.$inferSelect;
+
+/**
+ * Lambda sends a discarded event to the OnFailure destination, else to the
+ * function's dead-letter target (DeadLetterConfig.TargetArn, here a function
+ * ARN or an http(s) URL, delivered like a destination with the record).
+ */
+async function deadLetterTarget(scope: TenantScope, message: AsyncEventMessage): Promise<string | undefined> {
+  try {
+    const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
+    const { row } = await resolveVersion(scope, ref);
+    return row.config.DeadLetterConfig?.TargetArn || undefined;
+  } catch {
+    return undefined; // the function is gone: the failed event is still recorded
+  }
+}
+
+interface EventRun {
+  message: AsyncEventMessage;
+  row: AsyncEventRow;
+  scope: TenantScope;
+  policy: RetryPolicy;
+  onSuccess: string | undefined;
+  onFailure: string | undefined;
+  bc: BatchContext;
+}
+
+export async function processEvent(message: AsyncEventMessage, bc: BatchContext): Promise<void> {
+  const { env, db } = bc;
+  const row = await db.query.asyncEvents.findFirst({ where: eq(asyncEvents.requestId, message.requestId) });
+  if (!row) {
+    // enqueueEvent writes the row before sending; no row means the event was never accepted (its send was undone).
+    console.warn(`poller: no async_events row for ${message.requestId}; dropping the message`);
+    return;
+  }
+  if (row.tenantId !== message.tenantId || row.functionName !== message.functionName) {
+    console.error(`poller: message ${message.requestId} does not match its async_events row; dropping the message`);
+    return;
+  }
+  if (row.status !== "queued") return; // settled already: a redelivery
+
+  const scope = await tenantScopeById(env, message.tenantId);
+  if (!scope) {
+    console.warn(`poller: tenant ${message.tenantId} no longer exists; dropping event ${message.requestId}`);
+    return;
+  }
+  const config = await effectiveEventConfig(scope, message.functionName, message.qualifier);
+  const run: EventRun = {
+    message,
+    row,
+    scope,
+    policy: {
+      maximumRetryAttempts: config.maximumRetryAttempts,
+      maximumEventAgeInSeconds: config.maximumEventAgeInSeconds,
+      retryUnitSeconds: retryUnitSeconds(env),
+    },
+    onSuccess: config.onSuccess,
+    onFailure: config.onFailure ?? (await deadLetterTarget(scope, message)),
+    bc,
+  };
+  const state: EventState = { acceptedAt: message.acceptedAt, retriesSpent: message.retriesSpent, backoffs: message.backoffs };
+
+  if (bc.source.role === "dlq") {
+    // The queue gave up on this message after max_retries: the poller could not settle it.
+    const payload = await loadPayload(env, message);
+    await settleFailed(run, "PlatformError", payload, undefined);
+    return;
+  }
+
+  if (isExpired(state, run.policy, Date.now())) {
+    await settleFailed(run, "EventAgeExceeded", await loadPayload(env, message), undefined);
+    return;
+  }
+
+  // Old backlog on a shard queue yields to fresh events: it moves to the cell's low-priority queue.
+  if (bc.source.role === "shard" && bc.source.cell !== undefined) {
+    const after = await lowPriorityAfterSeconds(env, bc.source.cell);
+    if (after !== null && Date.now() - message.acceptedAt > after * 1000) {
+      const lowpri = roleQueueName(bc.source.cell, "lowpri");
+      await resend(env, message, lowpri, 0);
+      bc.report.add(lowpri);
+      return;
+    }
+  }
+
+  const payload = await loadPayload(env, message);
+  if (payload === null) {
+    console.error(`poller: payload of ${message.requestId} is missing from R2 (${message.payloadKey})`);
+    await settleFailed(run, "PlatformError", null, undefined);
+    return;
+  }
+
+  const attempt = await attemptInvoke(run, payload);
+  const ran = attempt.outcome !== undefined;
+  const decision = decide(attempt.result, state, run.policy, Date.now());
+  const response = attempt.outcome && responseOf(attempt.outcome);
+  switch (decision.action) {
+    case "succeed":
+      await settleSucceeded(run, payload, response);
+      return;
+    case "fail":
+      // An event discarded for its age reports no response, as Lambda's EventAgeExceeded records do.
+      await settleFailed(run, decision.condition, payload, decision.condition === "EventAgeExceeded" ? undefined : response, ran);
+      return;
+    case "retry":
+    case "backoff": {
+      if (ran) await countRun(db, message.requestId);
+      const next: AsyncEventMessage =
+        decision.action === "retry" ? { ...message, retriesSpent: decision.retriesSpent } : { ...message, backoffs: decision.backoffs };
+      const target = await resendQueue(run, decision.delaySeconds);
+      await resend(env, next, target, decision.delaySeconds);
+      bc.report.add(target);
+      return;
+    }
+  }
+}
+
+interface Attempt {
+  result: AttemptResult;
+  /** Present when the handler ran (success or function error). */
+  outcome?: InvokeOutcome;
+}
+
+/** Runs the event through the synchronous invoke path and classifies how it went. */
+async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
+  const { message, scope, bc } = run;
+  const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
+  try {
+    const target = await prepareInvoke(scope, ref, message.isolationTenantId);
+    if (target.fn.reservedConcurrency === 0) return { result: { kind: "zeroConcurrency" } };
+    const outcome = await invokeSync(scope, target, {
+      requestId: message.requestId,
+      payload,
+      tenantId: message.isolationTenantId,
+      clientContext: undefined,
+      waitUntil: (p) => bc.ctx.waitUntil(p),
+      lineageDepth: message.lineageDepth,
+    });
+    return { result: outcome.functionError ? { kind: "functionError" } : { kind: "success" }, outcome };
+  } catch (err) {
+    if (err instanceof LambdaError) {
+      if (err.status === 429) return { result: { kind: "throttled" } };
+      if (err.status === 404) return { result: { kind: "rejected", condition: "FunctionNotFound" } };
+      if (err.status >= 400 && err.status < 500) {
+        console.warn(`poller: ${message.requestId} refused: ${err.type}: ${err.message}`);
+        return { result: { kind: "rejected", condition: "InvocationRejected" } };
+      }
+    }
+    console.error(`poller: ${message.requestId} platform error`, err);
+    return { result: { kind: "platformError" } };
+  }
+}
+
+function responseOf(outcome: InvokeOutcome): RecordResponse {
+  return { statusCode: 200, executedVersion: outcome.executedVersion, functionError: outcome.functionError, payload: outcome.payload };
+}
+
+function recordOf(run: EventRun, condition: string, payload: string | null, invokeCount: number, response: RecordResponse | undefined): InvocationRecord {
+  const record = invocationRecord({
+    timestamp: Date.now(),
+    requestId: run.message.requestId,
+    names: run.scope.names,
+    functionName: run.message.functionName,
+    qualifier: run.message.qualifier,
+    condition,
+    approximateInvokeCount: invokeCount,
+    requestPayload: payload ?? "",
+    isolationTenantId: run.message.isolationTenantId,
+    response,
+  });
+  if (payload === null) delete record.requestPayload;
+  return record;
+}
+
+function deliverySource(run: EventRun): DeliverySource {
+  const { message, bc } = run;
+  return {
+    tenantId: message.tenantId,
+    functionName: message.functionName,
+    requestId: message.requestId,
+    isolationTenantId: message.isolationTenantId,
+    lineageDepth: message.lineageDepth,
+    // Destination messages go on a queue this poller reads; never onto the dead-letter queue.
+    queue: bc.source.role === "dlq" || bc.source.role === undefined ? message.queue : bc.source.name,
+  };
+}
+
+async function dispatch(run: EventRun, raw: string, record: InvocationRecord): Promise<void> {
+  const result = await dispatchDestination(run.scope, raw, record, deliverySource(run));
+  if (result.kind === "sent") run.bc.report.add(result.sentTo);
+}
+
+/**
+ * Success: OnSuccess destination first, then the row. (If the row write fails
+ * the message is retried and may run again — at least once — but a success
+ * record is never silently lost.)
+ */
+async function settleSucceeded(run: EventRun, payload: string, response: RecordResponse | undefined): Promise<void> {
+  const invokeCount = run.row.invokeCount + 1;
+  if (run.onSuccess) await dispatch(run, run.onSuccess, recordOf(run, "Success", payload, invokeCount, response));
+  const now = Date.now();
+  await run.bc.db
+    .update(asyncEvents)
+    .set({ status: "succeeded", invokeCount: sql`${asyncEvents.invokeCount} + 1`, updatedAt: now })
+    .where(and(eq(asyncEvents.requestId, run.message.requestId), eq(asyncEvents.status, "queued")));
+  await deletePayload(run.bc.env, run.message);
+}
+
+/**
+ * Failure: OnFailure destination, then one D1 batch (a transaction) with the
+ * failed event and the row's status. The record keeps the request payload,
+ * which is what redrive sends again.
+ */
+async function settleFailed(
+  run: EventRun,
+  condition: FailedEventCondition,
+  payload: string | null,
+  response: RecordResponse | undefined,
+  ran = false,
+): Promise<void> {
+  const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
+  const record = recordOf(run, condition, payload, invokeCount, response);
+  if (run.onFailure) await dispatch(run, run.onFailure, record);
+  const now = Date.now();
+  const store = new FailedEventStore(run.bc.db, run.message.tenantId);
+  await run.bc.db.batch([
+    store.insertStatement({
+      id: crypto.randomUUID(),
+      functionName: run.message.functionName,
+      requestId: run.message.requestId,
+      condition,
+      record: fitRecord(record, STORED_RECORD_MAX_BYTES),
+      createdAt: now,
+    }),
+    run.bc.db
+      .update(asyncEvents)
+      .set({ status: "failed", invokeCount, updatedAt: now })
+      .where(eq(asyncEvents.requestId, run.message.requestId)),
+  ]);
+  await deletePayload(run.bc.env, run.message);
+}
+
+/** One more handler run of an event that is not settled yet. */
+async function countRun(db: Database, requestId: string): Promise<void> {
+  await db
+    .update(asyncEvents)
+    .set({ invokeCount: sql`${asyncEvents.invokeCount} + 1`, updatedAt: Date.now() })
+    .where(eq(asyncEvents.requestId, requestId));
+}
+
+/**
+ * Where a retry goes: back to the queue it came from, except that a retry
+ * from a shard queue that will be older than the low-priority age when it
+ * runs goes straight to the low-priority queue (it would be moved there on
+ * arrival anyway).
+ */
+async function resendQueue(run: EventRun, delaySeconds: number): Promise<string> {
+  const { source, env } = run.bc;
+  if (source.role === undefined || source.cell === undefined || source.role === "dlq") return run.message.queue;
+  if (source.role === "shard") {
+    const after = await lowPriorityAfterSeconds(env, source.cell);
+    if (after !== null && Date.now() + delaySeconds * 1000 - run.message.acceptedAt > after * 1000) {
+      return roleQueueName(source.cell, "lowpri");
+    }
+  }
+  return source.name;
+}
+
+/** The event's payload: inline, or from R2; null when the R2 object is gone. */
+async function loadPayload(env: Env, message: AsyncEventMessage): Promise<string | null> {
+  if (message.payload !== undefined) return message.payload;
+  if (message.payloadKey === undefined) return "";
+  const object = await env.CODE.get(message.payloadKey);
+  return object ? object.text() : null;
+}
+
+async function deletePayload(env: Env, message: AsyncEventMessage): Promise<void> {
+  if (message.payloadKey === undefined) return;
+  try {
+    await env.CODE.delete(message.payloadKey);
+  } catch (err) {
+    // The event is settled; a leftover payload object is only storage.
+    console.error(`poller: could not delete ${message.payloadKey}`, err);
+  }
+}
