@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { SidelineMode } from "../src/placement/sideline";
-import { bestOfTwo, shouldSideline, SIDELINE_WINDOW_MS } from "../src/placement/sideline";
+import type { SidelineMode, SlidingCount } from "../src/placement/sideline";
+import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../src/placement/sideline";
 
 export interface RouteRequest {
   tenantId: string;
@@ -19,9 +19,8 @@ export interface CellStatus {
 /** Default age after which the poller moves backlog to the low-priority queue. */
 export const DEFAULT_LOW_PRIORITY_AFTER_SECONDS = 30;
 
-interface TenantWindow {
-  windowStart: number;
-  events: number;
+interface TenantRate {
+  count: SlidingCount;
   sidelined: boolean;
 }
 
@@ -35,9 +34,9 @@ interface TenantWindow {
  */
 export class QueueManager extends DurableObject<Env> {
   #depths = new Map<string, number>();
-  #tenants = new Map<string, TenantWindow>();
+  #tenants = new Map<string, TenantRate>();
   #modes = new Map<string, SidelineMode>();
-  #cellWindow = { windowStart: 0, events: 0 };
+  #cellCount = emptyCount(Date.now());
   #lowPriorityAfterSeconds: number | null = DEFAULT_LOW_PRIORITY_AFTER_SECONDS;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -56,17 +55,18 @@ export class QueueManager extends DurableObject<Env> {
 
   async route(req: RouteRequest): Promise<{ queue: string; sidelined: boolean }> {
     const now = Date.now();
-    if (now - this.#cellWindow.windowStart >= SIDELINE_WINDOW_MS) this.#cellWindow = { windowStart: now, events: 0 };
-    this.#cellWindow.events += 1;
-    const tenant = this.#windowOf(req.tenantId, now);
-    tenant.events += 1;
+    this.#cellCount = advance(this.#cellCount, now);
+    this.#cellCount.current += 1;
+    const tenant = this.#rateOf(req.tenantId, now);
+    tenant.count.current += 1;
+    const events = recentEvents(tenant.count, now);
     const sidelined = shouldSideline(this.#modes.get(req.tenantId) ?? "auto", {
-      events: tenant.events,
-      cellEvents: this.#cellWindow.events,
+      events,
+      cellEvents: recentEvents(this.#cellCount, now),
       sidelined: tenant.sidelined,
     });
     if (sidelined !== tenant.sidelined) {
-      console.log(`queue-manager: tenant ${req.tenantId} ${sidelined ? "sidelined" : "back on its shard"} (${tenant.events} events in window)`);
+      console.log(`queue-manager: tenant ${req.tenantId} ${sidelined ? "sidelined" : "back on its shard"} (${Math.round(events)} recent events)`);
       tenant.sidelined = sidelined;
     }
     const queue = sidelined ? req.sidelineQueue : bestOfTwo(req.candidates, (q) => this.#depths.get(q) ?? 0, Math.random);
@@ -94,8 +94,8 @@ export class QueueManager extends DurableObject<Env> {
       this.#modes.set(tenantId, mode);
       this.ctx.storage.sql.exec("INSERT OR REPLACE INTO sideline_modes VALUES (?, ?)", tenantId, mode);
     }
-    const window = this.#tenants.get(tenantId);
-    if (window && mode !== "auto") window.sidelined = mode === "on";
+    const rate = this.#tenants.get(tenantId);
+    if (rate && mode !== "auto") rate.sidelined = mode === "on";
   }
 
   async setLowPriorityAfter(seconds: number | null): Promise<void> {
@@ -112,23 +112,22 @@ export class QueueManager extends DurableObject<Env> {
     return {
       depths: Object.fromEntries(this.#depths),
       tenants: [...ids].map((tenantId) => {
-        const window = this.#windowOf(tenantId, now);
-        return { tenantId, mode: this.#modes.get(tenantId) ?? "auto", sidelined: window.sidelined, eventsInWindow: window.events };
+        const rate = this.#rateOf(tenantId, now);
+        const eventsInWindow = Math.round(recentEvents(rate.count, now));
+        return { tenantId, mode: this.#modes.get(tenantId) ?? "auto", sidelined: rate.sidelined, eventsInWindow };
       }),
       lowPriorityAfterSeconds: this.#lowPriorityAfterSeconds,
     };
   }
 
-  #windowOf(tenantId: string, now: number): TenantWindow {
-    let window = this.#tenants.get(tenantId);
-    if (!window) {
-      const mode = this.#modes.get(tenantId);
-      window = { windowStart: now, events: 0, sidelined: mode === "on" };
-      this.#tenants.set(tenantId, window);
-    } else if (now - window.windowStart >= SIDELINE_WINDOW_MS) {
-      window.windowStart = now;
-      window.events = 0;
+  #rateOf(tenantId: string, now: number): TenantRate {
+    let rate = this.#tenants.get(tenantId);
+    if (!rate) {
+      rate = { count: emptyCount(now), sidelined: this.#modes.get(tenantId) === "on" };
+      this.#tenants.set(tenantId, rate);
+    } else {
+      rate.count = advance(rate.count, now);
     }
-    return window;
+    return rate;
   }
 }
