@@ -1,6 +1,7 @@
 import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 
+export { EventRunner } from "./async/event-runner";
 export { AssignmentPartition } from "../durable-objects/assignment-partition";
 export { QueueManager } from "../durable-objects/queue-manager";
 export { TenantQuota } from "../durable-objects/tenant-quota";

@@ -7,12 +7,6 @@ import type { Database } from "../db/client";
 import type { QueueRole } from "./queues";
 import { parseQueueName } from "./queues";
 
-/**
- * A Worker request may have only about 4 distinct Dynamic Workers in flight:
- * a batch runs at most this many functions at once (messages of one function
- * run one after another).
- */
-export const MAX_FUNCTIONS_IN_FLIGHT = 4;
 /** How long an isolate trusts the cell's low-priority age (QueueManager.status()). */
 export const LOW_PRIORITY_CACHE_MS = 5_000;
 
@@ -32,8 +26,8 @@ export class DepthReport {
     this.settled.set(queue, (this.settled.get(queue) ?? 0) + 1);
   }
 
-  add(queue: string): void {
-    this.added.set(queue, (this.added.get(queue) ?? 0) + 1);
+  add(queue: string, n = 1): void {
+    this.added.set(queue, (this.added.get(queue) ?? 0) + n);
   }
 
   async send(env: Env): Promise<void> {

@@ -13,6 +13,7 @@
  * - a redelivered event whose row already says succeeded/failed is
  *   acknowledged without running again (queues deliver at least once).
  */
+import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { LATEST } from "../data/function-store";
 import { FailedEventStore } from "../data/failed-event-store";
@@ -20,9 +21,8 @@ import { database } from "../db/client";
 import { asyncEvents } from "../db/schema";
 import { tenantScopeById } from "../services/scope";
 import type { BatchContext } from "./batch-context";
-import { DepthReport, MAX_FUNCTIONS_IN_FLIGHT } from "./batch-context";
+import { DepthReport } from "./batch-context";
 import { deliverToUrl, recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./destinations";
-import { processEvent } from "./event-run";
 import type { DestinationDelivery } from "./messages";
 import { queueMessageSchema } from "./messages";
 import { parseQueueName, queueBinding } from "./queues";
@@ -49,23 +49,23 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, c
     if (lane) lane.push(message);
     else lanes.set(key, [message]);
   }
-  const queue = [...lanes.values()];
-  let next = 0;
-  const worker = async () => {
-    for (let lane = queue[next++]; lane !== undefined; lane = queue[next++]) {
+  // Lanes run side by side, each event in a request context of its own (src/async/event-runner.ts).
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
       for (const message of lane) await handleMessage(message, bc);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(MAX_FUNCTIONS_IN_FLIGHT, queue.length) }, worker));
+    }),
+  );
   await bc.report.send(env);
 }
 
-/** Messages of one function share a lane (they run one after another). */
+/**
+ * Copies of one event (a redelivery next to the original) share a lane and
+ * run one after another, so the second sees the first's recorded outcome and
+ * does not run the handler again; every other message has a lane of its own.
+ */
 function laneKey(message: Message<unknown>): string {
-  const body = message.body as { kind?: unknown; tenantId?: unknown; functionName?: unknown } | null;
-  if (body && body.kind === "event" && typeof body.tenantId === "string" && typeof body.functionName === "string") {
-    return `event\u0000${body.tenantId}\u0000${body.functionName}`;
-  }
+  const body = message.body as { kind?: unknown; requestId?: unknown } | null;
+  if (body && body.kind === "event" && typeof body.requestId === "string") return `event\u0000${body.requestId}`;
   return `other\u0000${message.id}`;
 }
 
@@ -101,7 +101,8 @@ async function processMessage(message: Message<unknown>, bc: BatchContext): Prom
     }
     return countedOn;
   }
-  await processEvent(body, bc);
+  const added = await exports.EventRunner.run(body, bc.source);
+  for (const [queue, n] of Object.entries(added)) bc.report.add(queue, n);
   return countedOn;
 }
 

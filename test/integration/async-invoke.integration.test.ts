@@ -241,6 +241,26 @@ describe("async invoke: the poller", () => {
     expect(await failedRows(requestId)).toEqual([]);
   });
 
+  it("runs the events of a batch side by side, each in an environment of its own", async () => {
+    // Each run reports its start, waits, then reports its end. Run one after
+    // another, starts and ends would alternate; side by side, every start
+    // comes before the first end.
+    await createFn(key, "slow", `
+      exports.handler = async (event) => {
+        await fetch("${RECEIVER}/slow-start", { method: "POST", body: String(event.n) });
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await fetch("${RECEIVER}/slow-end", { method: "POST", body: String(event.n) });
+        return event.n;
+      };`);
+    const messages = await Promise.all([1, 2, 3, 4].map((n) => acceptedEvent(key, "slow", { payload: JSON.stringify({ n }) })));
+    const batch = await runBatch("cellfn-async-0-0", messages);
+    expect(batch.acked.sort()).toEqual([...batch.ids].sort());
+    for (const m of messages) expect(await asyncRow(m.requestId)).toMatchObject({ status: "succeeded", invoke_count: 1 });
+    const order = deliveries.filter((d) => d.path.startsWith("/slow-")).map((d) => d.path);
+    expect(order).toHaveLength(8);
+    expect(order.slice(0, 4)).toEqual(Array(4).fill("/slow-start"));
+  });
+
   it("does not run a redelivered event that already succeeded", async () => {
     const requestId = await invokeEvent(key, "ok", { n: "once" });
     await settled(requestId);
