@@ -64,6 +64,7 @@ import { FLOOD_MIN_EVENTS, FLOOD_SHARE, SIDELINE_WINDOW_MS } from "../src/placem
 import { asyncHandlerSource } from "./async/handler";
 import { cpuSampler, type CpuSummary } from "./async/cpu";
 import { startReceiver, type Receiver } from "./async/receiver";
+import { postLocal } from "./lib/http";
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -162,24 +163,10 @@ interface SentEvent {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
-function post(port: number, urlPath: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string; requestId?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { agent, host: "127.0.0.1", port, path: urlPath, method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => {
-          const requestId = res.headers["x-amzn-requestid"];
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), ...(typeof requestId === "string" ? { requestId } : {}) });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on("error", reject);
-    req.end(body);
-  });
+async function post(port: number, urlPath: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string; requestId?: string }> {
+  const reply = await postLocal(agent, port, urlPath, headers, body, REQUEST_TIMEOUT_MS);
+  const requestId = reply.headers["x-amzn-requestid"];
+  return { status: reply.status, body: reply.body, ...(typeof requestId === "string" ? { requestId } : {}) };
 }
 
 const invokePath = `/2015-03-31/functions/${FUNCTION_NAME}/invocations`;

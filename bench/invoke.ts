@@ -37,7 +37,7 @@
  * BENCH_VERBOSE=1.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -46,6 +46,8 @@ import { AwsClient } from "aws4fetch";
 import { adminFetch, createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
+import { postLocal, type Reply } from "./lib/http";
+import { procTable } from "./lib/proc";
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -84,12 +86,6 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 // ---------------------------------------------------------------------------
 // Load generator
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 interface Target {
   /** Host and port (loopback). */
   port: number;
@@ -105,20 +101,7 @@ interface Target {
 }
 
 function send(agent: http.Agent, port: number, urlPath: string, headers: Record<string, string>, body: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { agent, host: "127.0.0.1", port, path: urlPath, method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on("error", reject);
-    req.end(body);
-  });
+  return postLocal(agent, port, urlPath, headers, body, REQUEST_TIMEOUT_MS);
 }
 
 interface RunResult {
@@ -354,34 +337,9 @@ interface CpuSample {
 
 function cpuSample(): CpuSample | undefined {
   try {
-    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
-    const total = cpu.slice(0, 8).reduce((n, v, i) => (i === 3 || i === 4 ? n : n + v), 0);
-    const parent = new Map<number, number>();
-    const used = new Map<number, number>();
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        parent.set(Number(entry), Number(fields[1]));
-        // utime stime cutime cstime (fields 14-17; here offset by the 2 skipped).
-        used.set(Number(entry), Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
-      } catch {
-        // gone meanwhile
-      }
-    }
-    let servers = 0;
-    for (const pid of used.keys()) {
-      if (pid === process.pid) continue;
-      for (let p: number | undefined = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
-        if (p === process.pid) {
-          servers += used.get(pid) ?? 0;
-          break;
-        }
-      }
-    }
-    return { total, ours: servers + (used.get(process.pid) ?? 0), servers, at: performance.now() };
+    const { total, own, descendants } = procTable();
+    const servers = descendants.reduce((n, d) => n + d.used, 0);
+    return { total, ours: servers + own, servers, at: performance.now() };
   } catch {
     return undefined;
   }

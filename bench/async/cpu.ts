@@ -6,8 +6,9 @@
  * its Durable Objects and the queue broker on few threads: one thread at 100 %
  * saturates the platform even when the machine still has an idle core).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import os from "node:os";
+import { procTable, readStat } from "../lib/proc";
 
 interface Snapshot {
   at: number;
@@ -33,44 +34,15 @@ export interface CpuSummary {
   busiestThreadName: string;
 }
 
-const readStat = (file: string): string[] | undefined => {
-  try {
-    const stat = readFileSync(file, "utf8");
-    return [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ...stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
-  } catch {
-    return undefined;
-  }
-};
-
 const names = new Map<string, string>();
 
 function snapshot(): Snapshot | undefined {
   try {
-    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = cpu.slice(0, 8).reduce((n, v, i) => (i === 3 || i === 4 ? n : n + v), 0);
-    const parent = new Map<number, number>();
-    const used = new Map<number, number>();
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      const fields = readStat(`/proc/${entry}/stat`);
-      if (!fields) continue;
-      // fields[0] = comm; then state (1), ppid (2), ... utime (12) stime (13) cutime (14) cstime (15)
-      parent.set(Number(entry), Number(fields[2]));
-      used.set(Number(entry), Number(fields[12]) + Number(fields[13]) + Number(fields[14]) + Number(fields[15]));
-    }
-    let ours = used.get(process.pid) ?? 0;
+    const { total, own, descendants } = procTable();
+    let ours = own;
     const threads = new Map<string, number>();
-    for (const pid of used.keys()) {
-      if (pid === process.pid) continue;
-      let descendant = false;
-      for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
-        if (p === process.pid) {
-          descendant = true;
-          break;
-        }
-      }
-      if (!descendant) continue;
-      ours += used.get(pid) ?? 0;
+    for (const { pid, used } of descendants) {
+      ours += used;
       let tids: string[] = [];
       try {
         tids = readdirSync(`/proc/${pid}/task`);

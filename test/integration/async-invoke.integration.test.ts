@@ -261,6 +261,26 @@ describe("async invoke: the poller", () => {
     expect(order.slice(0, 4)).toEqual(Array(4).fill("/slow-start"));
   });
 
+  it("honours reserved concurrency: events over it back off and run later, never side by side", async () => {
+    await createFn(key, "single", `
+      exports.handler = async (event) => {
+        await fetch("${RECEIVER}/single-start", { method: "POST", body: String(event.n) });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await fetch("${RECEIVER}/single-end", { method: "POST", body: String(event.n) });
+        return event.n;
+      };`);
+    const put = await signed(key, "PUT", "/2017-10-31/functions/single/concurrency", { ReservedConcurrentExecutions: 1 });
+    expect(put.status).toBe(200);
+    const messages = await Promise.all([1, 2, 3].map((n) => acceptedEvent(key, "single", { payload: JSON.stringify({ n }) })));
+    const batch = await runBatch("cellfn-async-0-0", messages);
+    expect(batch.acked.sort()).toEqual([...batch.ids].sort());
+    // The throttled ones went back on the queue with a backoff; all three run in the end, once each.
+    for (const m of messages) expect(await settled(m.requestId)).toMatchObject({ status: "succeeded", invoke_count: 1 });
+    const order = deliveries.filter((d) => d.path.startsWith("/single-")).map((d) => d.path);
+    expect(order).toEqual(["/single-start", "/single-end", "/single-start", "/single-end", "/single-start", "/single-end"]);
+    expect(await Promise.all(messages.map((m) => failedRows(m.requestId)))).toEqual([[], [], []]);
+  });
+
   it("does not run a redelivered event that already succeeded", async () => {
     const requestId = await invokeEvent(key, "ok", { n: "once" });
     await settled(requestId);

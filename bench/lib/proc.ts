@@ -1,0 +1,52 @@
+/**
+ * Linux /proc accounting shared by the benchmarks (jiffies, USER_HZ = 100):
+ * the machine's busy time, this process's, and its descendants' (wrangler,
+ * workerd, esbuild).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** A /proc stat line as fields: [comm, state, ppid, ...] (fields[12..15] = utime stime cutime cstime). */
+export function readStat(file: string): string[] | undefined {
+  try {
+    const stat = readFileSync(file, "utf8");
+    return [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ...stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+export interface ProcTable {
+  /** Busy jiffies of the whole machine (all but idle and iowait). */
+  total: number;
+  /** Busy jiffies of this process (children it waited for included). */
+  own: number;
+  /** This process's descendants and their busy jiffies. */
+  descendants: Array<{ pid: number; used: number }>;
+}
+
+/** Throws when /proc cannot be read (not Linux). */
+export function procTable(): ProcTable {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const total = cpu.slice(0, 8).reduce((n, v, i) => (i === 3 || i === 4 ? n : n + v), 0);
+  const parent = new Map<number, number>();
+  const used = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = readStat(`/proc/${entry}/stat`);
+    if (!fields) continue;
+    parent.set(Number(entry), Number(fields[2]));
+    used.set(Number(entry), Number(fields[12]) + Number(fields[13]) + Number(fields[14]) + Number(fields[15]));
+  }
+  const descendants: ProcTable["descendants"] = [];
+  for (const [pid, jiffies] of used) {
+    if (pid === process.pid) continue;
+    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
+      if (p === process.pid) {
+        descendants.push({ pid, used: jiffies });
+        break;
+      }
+    }
+  }
+  return { total, own: used.get(process.pid) ?? 0, descendants };
+}
