@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { authenticateTenant, requireFullScope } from "../auth/authenticate";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
@@ -10,6 +11,7 @@ import { database } from "../db/client";
 import { invalidParameter, LambdaError, notFound, requestTooLarge } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
+import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { prepareInvoke } from "../services/invoke";
 import { functionNameOf, listQuery, scopeOf } from "./context";
 
@@ -39,12 +41,12 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     const { marker, maxItems } = listQuery(c);
     const limit = Math.min(maxItems ?? FAILED_EVENTS_PAGE_CAP, FAILED_EVENTS_PAGE_CAP);
     const store = new FailedEventStore(database(c.env.DB), c.get("principal").tenantId);
-    const rows = await store.list(name, marker === undefined ? undefined : decodeMarker(marker), limit + 1);
+    const rows = await store.list(name, marker === undefined ? undefined : failedEventCursor(decodeMarker(marker, cursorKey)), limit + 1);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json({
       FailedEvents: page.map(failedEventView),
-      ...(rows.length > limit && last ? { NextMarker: encodeMarker({ createdAt: last.createdAt, id: last.id }) } : {}),
+      ...(rows.length > limit && last ? { NextMarker: encodeMarker({ c: last.createdAt, i: last.id }) } : {}),
     });
   })
   .post("/functions/:FunctionName/failed-events/:Id/redrive", requireFullScope, async (c) => {
@@ -96,19 +98,8 @@ function failedEventView(row: FailedEventRow) {
   };
 }
 
-/** Markers are opaque to clients: base64url of the last item's sort key. */
-function encodeMarker(cursor: FailedEventCursor): string {
-  return btoa(JSON.stringify({ c: cursor.createdAt, i: cursor.id })).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
+const cursorKey = z.object({ c: z.number(), i: z.string() });
 
-function decodeMarker(marker: string): FailedEventCursor {
-  try {
-    const parsed: unknown = JSON.parse(atob(marker.replaceAll("-", "+").replaceAll("_", "/")));
-    if (parsed && typeof parsed === "object" && "c" in parsed && "i" in parsed && typeof parsed.c === "number" && typeof parsed.i === "string") {
-      return { createdAt: parsed.c, id: parsed.i };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw invalidParameter(`Invalid marker: ${marker}. Pass the NextMarker of a previous response unchanged.`);
+function failedEventCursor(key: z.infer<typeof cursorKey>): FailedEventCursor {
+  return { createdAt: key.c, id: key.i };
 }

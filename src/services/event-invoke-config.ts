@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { EventInvokeConfigRow, EventInvokeConfigValues } from "../data/event-config-store";
 import { EventConfigStore } from "../data/event-config-store";
 import { LATEST } from "../data/function-store";
@@ -7,7 +8,11 @@ import type { EventInvokeConfigInput } from "../lambda/destinations";
 import { checkDestinations } from "../lambda/destinations";
 import type { FunctionRef, NameContext } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
+import { decodeMarker, encodeMarker } from "../lambda/marker";
 import type { TenantScope } from "./scope";
+
+/** ListFunctionEventInvokeConfigs pages by qualifier. */
+const qualifierKey = z.object({ q: z.string() });
 
 /**
  * Put / Update / Get / Delete / ListFunctionEventInvokeConfig(s), with the
@@ -123,12 +128,12 @@ export async function listEventInvokeConfigs(
 ): Promise<Json> {
   if (!(await scope.store.getFunction(name))) throw functionDoesNotExist();
   const limit = Math.min(maxItems ?? EVENT_CONFIG_PAGE_CAP, EVENT_CONFIG_PAGE_CAP);
-  const rows = await storeOf(scope).list(name, marker === undefined ? undefined : decodeMarker(marker), limit + 1);
+  const rows = await storeOf(scope).list(name, marker === undefined ? undefined : decodeMarker(marker, qualifierKey).q, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     FunctionEventInvokeConfigs: page.map((row) => eventInvokeConfiguration(row, scope.names)),
-    ...(rows.length > limit && last ? { NextMarker: encodeMarker(last.qualifier) } : {}),
+    ...(rows.length > limit && last ? { NextMarker: encodeMarker({ q: last.qualifier }) } : {}),
   };
 }
 
@@ -183,19 +188,4 @@ function destinationsOf(input: EventInvokeConfigInput): { onSuccess?: string; on
   if (onSuccess) out.onSuccess = onSuccess;
   if (onFailure) out.onFailure = onFailure;
   return out;
-}
-
-/** Markers are opaque to clients: base64url of the last qualifier returned. */
-function encodeMarker(qualifier: string): string {
-  return btoa(JSON.stringify({ q: qualifier })).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-function decodeMarker(marker: string): string {
-  try {
-    const parsed: unknown = JSON.parse(atob(marker.replaceAll("-", "+").replaceAll("_", "/")));
-    if (parsed && typeof parsed === "object" && "q" in parsed && typeof parsed.q === "string") return parsed.q;
-  } catch {
-    // fall through to the error below
-  }
-  throw invalidParameter(`Invalid marker: ${marker}. Pass the NextMarker of a previous response unchanged.`);
 }

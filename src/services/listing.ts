@@ -1,5 +1,7 @@
+import { z } from "zod";
 import { LATEST } from "../data/function-store";
-import { invalidParameter, validationError } from "../errors";
+import { validationError } from "../errors";
+import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { aliasConfiguration, functionConfiguration } from "../lambda/responses";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
@@ -7,10 +9,8 @@ import type { TenantScope } from "./scope";
 /** Lambda returns at most 50 items a page, whatever MaxItems asks for. */
 export const PAGE_CAP = 50;
 
-interface Cursor {
-  n: string;
-  v: number;
-}
+/** The sort key of listed functions and versions: name and version number (aliases use the name). */
+const cursorKey = z.object({ n: z.string(), v: z.number() });
 
 export async function listFunctions(scope: TenantScope, marker: string | undefined, maxItems: number | undefined, functionVersion: string | undefined) {
   if (functionVersion !== undefined && functionVersion !== "ALL") {
@@ -19,7 +19,7 @@ export async function listFunctions(scope: TenantScope, marker: string | undefin
     );
   }
   const limit = pageSize(maxItems);
-  const after = marker === undefined ? undefined : decodeMarker(marker);
+  const after = marker === undefined ? undefined : decodeMarker(marker, cursorKey);
   const all = functionVersion === "ALL";
   const rows = all
     ? await scope.store.listAllVersions(after && { name: after.n, number: after.v }, limit + 1)
@@ -37,7 +37,7 @@ export async function listFunctions(scope: TenantScope, marker: string | undefin
 export async function listVersions(scope: TenantScope, name: string, marker: string | undefined, maxItems: number | undefined) {
   await requireFunction(scope, name);
   const limit = pageSize(maxItems);
-  const after = marker === undefined ? -1 : decodeMarker(marker).v;
+  const after = marker === undefined ? -1 : decodeMarker(marker, cursorKey).v;
   const rows = await scope.store.listVersions(name, after, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -56,7 +56,7 @@ export async function listAliases(
 ) {
   await requireFunction(scope, name);
   const limit = pageSize(maxItems);
-  const after = marker === undefined ? undefined : decodeMarker(marker).n;
+  const after = marker === undefined ? undefined : decodeMarker(marker, cursorKey).n;
   const rows = await scope.store.listAliases(name, after, limit + 1, functionVersion);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -70,19 +70,3 @@ function pageSize(maxItems: number | undefined): number {
   return Math.min(maxItems ?? PAGE_CAP, PAGE_CAP);
 }
 
-/** Markers are opaque to clients: base64url of the last item's sort key. */
-function encodeMarker(cursor: Cursor): string {
-  return btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-function decodeMarker(marker: string): Cursor {
-  try {
-    const parsed: unknown = JSON.parse(atob(marker.replaceAll("-", "+").replaceAll("_", "/")));
-    if (parsed && typeof parsed === "object" && "n" in parsed && "v" in parsed && typeof parsed.n === "string" && typeof parsed.v === "number") {
-      return { n: parsed.n, v: parsed.v };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw invalidParameter(`Invalid marker: ${marker}. Pass the NextMarker of a previous response unchanged.`);
-}
