@@ -16,6 +16,8 @@ import { assertZippedSize, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./
 export interface BuiltCode {
   /** The single ES module the runtime shim loads as `handler.js`. */
   bundle: string;
+  /** The .zip package itself (kept, so a new Handler can be built from it). */
+  zip: Uint8Array;
   /** base64 of the zip's raw SHA-256, as Lambda reports CodeSha256. */
   codeSha256: string;
   /** Size of the zip in bytes, as Lambda reports CodeSize. */
@@ -23,7 +25,11 @@ export interface BuiltCode {
 }
 
 export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string, handler: string): Promise<BuiltCode> {
-  const zip = decodeZipFile(zipBase64);
+  return buildFromZip(loader, decodeZipFile(zipBase64), handler);
+}
+
+/** The same from the zip's bytes (a stored package rebuilt for a new Handler). */
+export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handler: string): Promise<BuiltCode> {
   const parsed = parseHandler(handler);
   if (!parsed.ok) {
     throw invalidParameter(
@@ -39,7 +45,7 @@ export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string,
   if (!probe.ok && rejectsUpload(probe)) {
     throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${handler}', module '${entry.path}')`);
   }
-  return { bundle, codeSha256: await sha256Base64(zip), codeSize: zip.byteLength };
+  return { bundle, zip, codeSha256: await sha256Base64(zip), codeSize: zip.byteLength };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -2,11 +2,19 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { functionVersions } from "../db/schema";
 
+/** What a function version's code is made of: its bundle and its .zip package (by CodeSha256). */
+export interface CodeRef {
+  bundleKey: string;
+  codeSha256: string;
+}
+
 /**
- * Bundles in R2, content addressed by SHA-256, shared by every tenant: the
- * same code is stored once. A blob is removed only when no function version
- * of any tenant points at it any more (the one query here that is not tenant
- * scoped; it looks up a content hash and returns nothing to callers).
+ * Bundles and .zip packages in R2, content addressed by SHA-256 and shared
+ * by every tenant: the same code is stored once. The package is kept so that
+ * changing a function's Handler can rebuild the bundle from it. A blob is
+ * removed only when no function version of any tenant points at it any more
+ * (the queries here that are not tenant scoped; they look up a content hash
+ * and return nothing to callers).
  */
 export class CodeStore {
   constructor(
@@ -18,10 +26,8 @@ export class CodeStore {
   async put(bundle: string): Promise<string> {
     const bytes = new TextEncoder().encode(bundle);
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    const key = `bundles/${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}.js`;
-    if (!(await this.bucket.head(key))) {
-      await this.bucket.put(key, bytes, { httpMetadata: { contentType: "text/javascript" } });
-    }
+    const key = `bundles/${hex(digest)}.js`;
+    await this.#putOnce(key, bytes, "text/javascript");
     return key;
   }
 
@@ -30,15 +36,39 @@ export class CodeStore {
     return object ? object.text() : null;
   }
 
-  /** Deletes the blobs among `keys` that no function version uses. */
-  async release(keys: Iterable<string>): Promise<void> {
-    for (const key of new Set(keys)) {
-      const user = await this.db
-        .select({ key: functionVersions.bundleKey })
-        .from(functionVersions)
-        .where(eq(functionVersions.bundleKey, key))
-        .limit(1);
+  /** Stores a .zip package (once) under its CodeSha256. */
+  async putZip(codeSha256: string, zip: Uint8Array): Promise<void> {
+    await this.#putOnce(zipKey(codeSha256), zip, "application/zip");
+  }
+
+  async getZip(codeSha256: string): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(zipKey(codeSha256));
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  /** Deletes the bundles and packages among `refs` that no function version uses. */
+  async release(refs: Iterable<CodeRef>): Promise<void> {
+    const list = [...refs];
+    for (const key of new Set(list.map((r) => r.bundleKey))) {
+      const user = await this.db.select({ key: functionVersions.bundleKey }).from(functionVersions).where(eq(functionVersions.bundleKey, key)).limit(1);
       if (user.length === 0) await this.bucket.delete(key);
     }
+    for (const sha of new Set(list.map((r) => r.codeSha256))) {
+      const user = await this.db.select({ sha: functionVersions.codeSha256 }).from(functionVersions).where(eq(functionVersions.codeSha256, sha)).limit(1);
+      if (user.length === 0) await this.bucket.delete(zipKey(sha));
+    }
   }
+
+  async #putOnce(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    if (!(await this.bucket.head(key))) await this.bucket.put(key, bytes, { httpMetadata: { contentType } });
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `zips/<hex sha256>.zip` (CodeSha256 is base64 of the same digest). */
+function zipKey(codeSha256: string): string {
+  return `zips/${hex(Uint8Array.from(atob(codeSha256), (c) => c.charCodeAt(0)))}.zip`;
 }

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, gt, isNotNull, ne, or, sql, sum } from "drizzle-orm";
+import type { CodeRef } from "./code-store";
 import type { Database } from "../db/client";
 import { aliases, functions, functionVersions } from "../db/schema";
 import type { StoredConfig } from "../lambda/function-config";
@@ -118,10 +119,10 @@ export class FunctionStore {
     ]);
   }
 
-  /** Deletes a function with all its versions and aliases; returns the bundle keys it used. */
-  async deleteFunction(name: string): Promise<string[]> {
-    const bundles = await this.db
-      .selectDistinct({ key: functionVersions.bundleKey })
+  /** Deletes a function with all its versions and aliases; returns the code its versions used. */
+  async deleteFunction(name: string): Promise<CodeRef[]> {
+    const code = await this.db
+      .selectDistinct({ bundleKey: functionVersions.bundleKey, codeSha256: functionVersions.codeSha256 })
       .from(functionVersions)
       .where(this.#versionsOf(name));
     await this.db.batch([
@@ -129,7 +130,7 @@ export class FunctionStore {
       this.db.delete(functionVersions).where(this.#versionsOf(name)),
       this.db.delete(functions).where(this.#function(name)),
     ]);
-    return bundles.map((b) => b.key);
+    return code;
   }
 
   async deleteVersion(name: string, version: string): Promise<void> {

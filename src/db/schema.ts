@@ -76,8 +76,9 @@ export const functionVersions = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.tenantId, t.functionName, t.version] }),
     index("function_versions_order").on(t.tenantId, t.functionName, t.versionNumber),
-    // Bundles are shared across tenants; this finds whether one is still used.
+    // Bundles and .zip packages are shared across tenants; these find whether one is still used.
     index("function_versions_bundle").on(t.bundleKey),
+    index("function_versions_code").on(t.codeSha256),
   ],
 );
 

@@ -1,4 +1,6 @@
-import { buildFunctionCode } from "../code/build";
+import { buildFromZip, buildFunctionCode } from "../code/build";
+import type { BuiltCode } from "../code/build";
+import type { CodeRef } from "../data/code-store";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { database } from "../db/client";
 import { checkDeadLetterTarget } from "../lambda/destinations";
@@ -18,10 +20,8 @@ import { isUniqueViolation } from "./sql-errors";
 
 type Json = Record<string, unknown>;
 
-interface StoredCode {
-  codeSha256: string;
+interface StoredCode extends CodeRef {
   codeSize: number;
-  bundleKey: string;
 }
 
 export async function createFunction(scope: TenantScope, input: CreateFunctionInput): Promise<Json> {
@@ -31,13 +31,13 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
 
-  const code = await storeCode(scope, zip, config.Handler);
+  const code = await storeCode(scope, await buildFunctionCode(scope.env.LOADER, zip, config.Handler));
   const latest = versionRow(LATEST, config, code);
   const published = input.Publish ? { ...versionRow("1", config, code), lastModified: latest.lastModified } : undefined;
   try {
     await scope.store.createFunction(name, latest, published);
   } catch (err) {
-    await scope.code.release([code.bundleKey]);
+    await scope.code.release([code]);
     if (isUniqueViolation(err)) throw alreadyExists(name);
     throw err;
   }
@@ -70,8 +70,10 @@ export async function updateFunctionConfiguration(
   const current = await latestOf(scope, name, input.RevisionId);
   const config = updatedFunctionConfig(name, current.config, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
-  const next = { ...versionRow(LATEST, config, current) };
-  await replaceLatest(scope, name, current, next);
+  // The bundle holds the handler's module: a new Handler is built again from the stored package.
+  const code = config.Handler === current.config.Handler ? current : await rebuildForHandler(scope, current, config.Handler);
+  const next = versionRow(LATEST, config, code);
+  await replaceCode(scope, name, current, next);
   return functionConfiguration({ ...current, ...next }, scope.names);
 }
 
@@ -87,15 +89,9 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const code = await storeCode(scope, zip, config.Handler);
+  const code = await storeCode(scope, await buildFunctionCode(scope.env.LOADER, zip, config.Handler));
   const next = versionRow(LATEST, config, code);
-  try {
-    await replaceLatest(scope, name, current, next);
-  } catch (err) {
-    await scope.code.release([code.bundleKey]);
-    throw err;
-  }
-  await scope.code.release([current.bundleKey]);
+  await replaceCode(scope, name, current, next);
   if (input.Publish) return publishVersion(scope, name, {});
   return functionConfiguration({ ...current, ...next }, scope.names);
 }
@@ -123,7 +119,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
   }
   await scope.store.deleteVersion(name, qualifier);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
-  await scope.code.release([row.bundleKey]);
+  await scope.code.release([row]);
 }
 
 export async function publishVersion(
@@ -189,10 +185,30 @@ function versionRow(version: string, config: StoredConfig, code: StoredCode): Ne
   };
 }
 
-async function storeCode(scope: TenantScope, zipBase64: string, handler: string): Promise<StoredCode> {
-  const built = await buildFunctionCode(scope.env.LOADER, zipBase64, handler);
-  const bundleKey = await scope.code.put(built.bundle);
+async function storeCode(scope: TenantScope, built: BuiltCode): Promise<StoredCode> {
+  const [bundleKey] = await Promise.all([scope.code.put(built.bundle), scope.code.putZip(built.codeSha256, built.zip)]);
   return { codeSha256: built.codeSha256, codeSize: built.codeSize, bundleKey };
+}
+
+/** $LATEST with new code or a new bundle: the new row, then the old blobs go if nothing else uses them. */
+async function replaceCode(scope: TenantScope, name: string, current: VersionRow, next: NewVersion): Promise<void> {
+  try {
+    await replaceLatest(scope, name, current, next);
+  } catch (err) {
+    if (next.bundleKey !== current.bundleKey || next.codeSha256 !== current.codeSha256) await scope.code.release([next]);
+    throw err;
+  }
+  if (next.bundleKey !== current.bundleKey || next.codeSha256 !== current.codeSha256) await scope.code.release([current]);
+}
+
+async function rebuildForHandler(scope: TenantScope, current: VersionRow, handler: string): Promise<StoredCode> {
+  const zip = await scope.code.getZip(current.codeSha256);
+  if (!zip) {
+    throw invalidParameter(
+      `The function's .zip package (CodeSha256 ${current.codeSha256}) is not stored, so its Handler cannot change alone: upload the code again with UpdateFunctionCode, then set the Handler.`,
+    );
+  }
+  return storeCode(scope, await buildFromZip(scope.env.LOADER, zip, handler));
 }
 
 function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | undefined; ImageUri?: string | undefined }): string {

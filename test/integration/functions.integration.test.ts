@@ -203,6 +203,46 @@ describe("function control plane", () => {
     ]);
   });
 
+  it("builds a new Handler from the stored .zip package, and removes packages no version uses", async () => {
+    const files = {
+      "index.js": "exports.handler = async () => 'from index';",
+      "lib/other.mjs": "export const main = async (event) => ({ from: 'other', event });",
+    };
+    const zip = makeZip(files);
+    const sha = await sha256Base64(zip);
+    const zipKey = `zips/${Array.from(Uint8Array.from(atob(sha), (c) => c.charCodeAt(0)), (b) => b.toString(16).padStart(2, "0")).join("")}.zip`;
+    expect((await signed(key, "POST", "/2015-03-31/functions", createFunctionBody("rehandled", files))).status).toBe(201);
+    const stored = await env.CODE.get(zipKey);
+    expect(new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(zip);
+    const invoke = async () => (await signed(key, "POST", `${fn("rehandled")}/invocations`, { n: 1 })).json();
+    expect(await invoke()).toBe("from index");
+
+    const res = await signed(key, "PUT", `${fn("rehandled")}/configuration`, { Handler: "lib/other.main" });
+    expect(res.status).toBe(200);
+    expect(await res.json<Config>()).toMatchObject({ Handler: "lib/other.main", CodeSha256: sha, CodeSize: zip.byteLength });
+    expect(await invoke()).toEqual({ from: "other", event: { n: 1 } });
+
+    // A Handler whose module or export is not in the package is refused, and nothing changes.
+    const missing = await signed(key, "PUT", `${fn("rehandled")}/configuration`, { Handler: "lib/other.nope" });
+    const refused = await errorOf(missing);
+    expect(refused).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
+    expect(refused.message).toContain("lib/other.nope");
+    expect(await invoke()).toEqual({ from: "other", event: { n: 1 } });
+
+    // New code replaces the package; deleting the function removes what nothing else uses.
+    const v2 = { "index.js": "exports.handler = async () => 'v2';" };
+    const v2Zip = makeZip(v2);
+    expect((await signed(key, "PUT", `${fn("rehandled")}/configuration`, { Handler: "index.handler" })).status).toBe(200);
+    expect(await invoke()).toBe("from index");
+    expect((await signed(key, "PUT", `${fn("rehandled")}/code`, { ZipFile: makeZipBase64(v2) })).status).toBe(200);
+    expect(await env.CODE.head(zipKey)).toBeNull();
+    expect(await invoke()).toBe("v2");
+    const v2Sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", v2Zip)), (b) => b.toString(16).padStart(2, "0")).join("");
+    expect(await env.CODE.head(`zips/${v2Sha}.zip`)).not.toBeNull();
+    expect((await signed(key, "DELETE", fn("rehandled"))).status).toBe(204);
+    expect(await env.CODE.head(`zips/${v2Sha}.zip`)).toBeNull();
+  });
+
   it("creates and publishes in one call", async () => {
     const res = await signed(key, "POST", "/2015-03-31/functions", createBody("published", { Publish: true }));
     const config = await res.json<Config>();

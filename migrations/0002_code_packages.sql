@@ -1,0 +1,1 @@
+CREATE INDEX `function_versions_code` ON `function_versions` (`code_sha256`);
