@@ -5,7 +5,7 @@ import type { FunctionRef } from "../lambda/function-name";
 import { shuffleShard } from "../placement/shuffle-shard";
 import type { TenantScope } from "../services/scope";
 import type { AsyncEventMessage } from "./messages";
-import { INLINE_PAYLOAD_BYTES } from "./messages";
+import { fitsInline } from "./messages";
 import { asyncLayout, queueBinding, roleQueueName, shardQueueName } from "./queues";
 
 /** Lambda's async payload limit. */
@@ -36,7 +36,7 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
   const cell = scope.principal.cell % layout.cells;
   const shard = shuffleShard(`${tenantId}/${ref.name}`, layout.queuesPerCell, layout.shardSize).map((i) => shardQueueName(cell, i));
   const manager = env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
-  const inline = new TextEncoder().encode(payload).byteLength <= INLINE_PAYLOAD_BYTES;
+  const inline = fitsInline(payload);
   const db = database(env.DB);
   // Routing, the idempotency row and a large payload do not depend on each
   // other: do them at once to keep the 202 fast.
@@ -56,10 +56,12 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
   ]);
   if (routed.status === "rejected" || recorded.status === "rejected" || stored.status === "rejected") {
     // Not accepted: undo whichever parts did happen, then answer with the error.
-    if (routed.status === "fulfilled") await manager.settled({ [routed.value.queue]: 1 });
-    if (recorded.status === "fulfilled") await db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId));
-    if (!inline) await env.CODE.delete(payloadKey(opts.requestId));
     const failure = [routed, recorded, stored].find((r) => r.status === "rejected");
+    await undo([
+      routed.status === "fulfilled" && (() => manager.settled({ [routed.value.queue]: 1 })),
+      recorded.status === "fulfilled" && (() => db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId))),
+      !inline && (() => env.CODE.delete(payloadKey(opts.requestId))),
+    ]);
     throw failure?.status === "rejected" ? failure.reason : new Error("enqueue failed");
   }
   const { queue } = routed.value;
@@ -74,19 +76,34 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
     acceptedAt: now,
     retriesSpent: 0,
     backoffs: 0,
+    attempt: 0,
     lineageDepth: opts.lineageDepth,
     queue,
   };
   try {
     await queueBinding(env, queue).send(message, { contentType: "json" });
   } catch (err) {
-    // Not accepted after all: undo so nothing claims an event that was never queued.
-    await db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId));
-    if (!inline) await env.CODE.delete(payloadKey(opts.requestId));
-    await manager.settled({ [queue]: 1 });
+    // Not accepted after all (the caller answers with an error, not 202): undo so nothing claims it.
+    await undo([
+      () => db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId)),
+      !inline && (() => env.CODE.delete(payloadKey(opts.requestId))),
+      () => manager.settled({ [queue]: 1 }),
+    ]);
     throw err;
   }
   return { queue };
+}
+
+/** Runs every clean-up step even when one fails (the caller rethrows the error that made them needed). */
+async function undo(steps: Array<false | (() => Promise<unknown>)>): Promise<void> {
+  for (const step of steps) {
+    if (!step) continue;
+    try {
+      await step();
+    } catch (err) {
+      console.error("enqueue: clean-up after a refused event failed", err);
+    }
+  }
 }
 
 /** Sends an event again (a retry, a backoff, a move to low priority), keeping its identity. */

@@ -3,10 +3,9 @@
  * through the sync invoke path, and its settlement (success, retry, back
  * off, or failure with a record), as src/async/outcome.ts decides.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { LATEST } from "../data/function-store";
 import { FailedEventStore } from "../data/failed-event-store";
-import type { Database } from "../db/client";
 import { asyncEvents } from "../db/schema";
 import { LambdaError } from "../errors";
 import { effectiveEventConfig } from "../services/event-invoke-config";
@@ -67,6 +66,8 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
   if (row.status !== "queued") return; // settled already: a redelivery
+  // An older copy the queue redelivered (its run had already sent the next message): the newer one carries on.
+  if (message.attempt < row.attempt) return;
 
   const scope = await tenantScopeById(env, message.tenantId);
   if (!scope) {
@@ -105,9 +106,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
   if (bc.source.role === "shard" && bc.source.cell !== undefined) {
     const after = await lowPriorityAfterSeconds(env, bc.source.cell);
     if (after !== null && Date.now() - message.acceptedAt > after * 1000) {
-      const lowpri = roleQueueName(bc.source.cell, "lowpri");
-      await resend(env, message, lowpri, 0);
-      bc.report.add(lowpri);
+      await advance(run, message, roleQueueName(bc.source.cell, "lowpri"), 0, false);
       return;
     }
   }
@@ -133,12 +132,9 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
       return;
     case "retry":
     case "backoff": {
-      if (ran) await countRun(db, message.requestId);
       const next: AsyncEventMessage =
         decision.action === "retry" ? { ...message, retriesSpent: decision.retriesSpent } : { ...message, backoffs: decision.backoffs };
-      const target = await resendQueue(run, decision.delaySeconds);
-      await resend(env, next, target, decision.delaySeconds);
-      bc.report.add(target);
+      await advance(run, next, await resendQueue(run, decision.delaySeconds), decision.delaySeconds, ran);
       return;
     }
   }
@@ -249,7 +245,11 @@ async function settleFailed(
 ): Promise<void> {
   const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
   const record = recordOf(run, condition, payload, invokeCount, response);
-  if (run.onFailure) await dispatch(run, run.onFailure, record);
+  // On the dead-letter queue (the last resort) the record is written first and
+  // the destination is best effort; elsewhere the destination goes first, so a
+  // crash in between sends it again rather than never.
+  const lastResort = run.bc.source.role === "dlq";
+  if (run.onFailure && !lastResort) await dispatch(run, run.onFailure, record);
   const now = Date.now();
   const store = new FailedEventStore(run.bc.db, run.message.tenantId);
   await run.bc.db.batch([
@@ -264,17 +264,34 @@ async function settleFailed(
     run.bc.db
       .update(asyncEvents)
       .set({ status: "failed", invokeCount, updatedAt: now })
-      .where(eq(asyncEvents.requestId, run.message.requestId)),
+      .where(and(eq(asyncEvents.requestId, run.message.requestId), eq(asyncEvents.status, "queued"))),
   ]);
+  if (run.onFailure && lastResort) {
+    try {
+      await dispatch(run, run.onFailure, record);
+    } catch (err) {
+      console.error(`poller: ${run.message.requestId} is recorded as a failed event; its OnFailure delivery failed`, err);
+    }
+  }
   await deletePayload(run.bc.env, run.message);
 }
 
-/** One more handler run of an event that is not settled yet. */
-async function countRun(db: Database, requestId: string): Promise<void> {
-  await db
+/**
+ * Hands the event on to its next message (a retry, a backoff, a move to the
+ * low-priority queue): sends message `attempt + 1`, then records it on the
+ * row (with the handler run, if there was one), which makes this message a
+ * stale copy should the queue deliver it again. In that order: a crash in
+ * between leaves two live copies (at least once), never none.
+ */
+async function advance(run: EventRun, next: AsyncEventMessage, queue: string, delaySeconds: number, ran: boolean): Promise<void> {
+  const { bc, message } = run;
+  const attempt = message.attempt + 1;
+  await resend(bc.env, { ...next, attempt }, queue, delaySeconds);
+  bc.report.add(queue);
+  await bc.db
     .update(asyncEvents)
-    .set({ invokeCount: sql`${asyncEvents.invokeCount} + 1`, updatedAt: Date.now() })
-    .where(eq(asyncEvents.requestId, requestId));
+    .set({ attempt, updatedAt: Date.now(), ...(ran ? { invokeCount: sql`${asyncEvents.invokeCount} + 1` } : {}) })
+    .where(and(eq(asyncEvents.requestId, message.requestId), lt(asyncEvents.attempt, attempt)));
 }
 
 /**

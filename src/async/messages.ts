@@ -1,12 +1,18 @@
 import { z } from "zod";
 
 /**
- * What travels on the async queues. Payloads up to INLINE_PAYLOAD_BYTES ride
+ * What travels on the async queues. Payloads whose JSON string form (escapes
+ * included: that is what the message carries) fits INLINE_PAYLOAD_BYTES ride
  * in the message; larger ones (async accepts up to 1 MB, a queue message
  * holds 128 KB) are stored in R2 under `payloadKey` and deleted once the
  * event is settled.
  */
 export const INLINE_PAYLOAD_BYTES = 96 * 1024;
+
+/** Whether a payload rides in its queue message (see INLINE_PAYLOAD_BYTES). */
+export function fitsInline(payload: string): boolean {
+  return new TextEncoder().encode(JSON.stringify(payload)).byteLength <= INLINE_PAYLOAD_BYTES;
+}
 
 export const asyncEventSchema = z.object({
   kind: z.literal("event"),
@@ -26,6 +32,8 @@ export const asyncEventSchema = z.object({
   retriesSpent: z.number().int().min(0),
   /** Throttle / platform-error redeliveries so far (backoff grows with it; does not spend the budget). */
   backoffs: z.number().int().min(0),
+  /** Which message of the event this is: 0 when accepted, +1 for each retry, backoff or move (async_events.attempt). */
+  attempt: z.number().int().min(0).default(0),
   /** Depth of the invocation chain (recursion detection). */
   lineageDepth: z.number().int().min(1),
   /** The queue the event was routed to, so the poller can report depths. */

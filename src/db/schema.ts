@@ -132,6 +132,12 @@ export const asyncEvents = sqliteTable(
     status: text("status", { enum: ["queued", "succeeded", "failed"] }).notNull(),
     /** Handler runs so far (approximateInvokeCount). */
     invokeCount: integer("invoke_count").notNull().default(0),
+    /**
+     * The newest queue message of this event (each retry, backoff or move
+     * sends message `attempt + 1`): an older copy the queue redelivers is
+     * acknowledged without running.
+     */
+    attempt: integer("attempt").notNull().default(0),
     acceptedAt: integer("accepted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -8,7 +8,7 @@ import { asInvocationRecord, qualifierOfArn } from "../async/record";
 import type { FailedEventCursor, FailedEventRow } from "../data/failed-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { database } from "../db/client";
-import { invalidParameter, LambdaError, notFound, requestTooLarge } from "../errors";
+import { conflict, invalidParameter, LambdaError, notFound, requestTooLarge } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
@@ -57,7 +57,17 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     const row = await store.get(name, id);
     if (!row) throw notFound(`Failed event ${id} not found for function ${functionArn(scope.names, name)}`);
 
+    if (row.redrivenAt !== null) {
+      throw conflict(
+        `Failed event ${id} was already redriven at ${new Date(row.redrivenAt).toISOString()}; if that event failed too, redrive its own failed event.`,
+      );
+    }
     const record = asInvocationRecord(row.record);
+    if (record?.requestContext.condition === "Success") {
+      throw invalidParameter(
+        `Failed event ${id} is a Success record whose destination delivery failed: the function already ran, so it is not redriven. The record is in this listing.`,
+      );
+    }
     if (!record || !("requestPayload" in record)) {
       throw invalidParameter(`Failed event ${id} has no request payload to redrive (it was too large to keep in the record).`);
     }

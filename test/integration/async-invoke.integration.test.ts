@@ -57,6 +57,7 @@ async function waitForDeliveries(path: string, count: number) {
 }
 
 interface AsyncEventRow {
+  attempt: number;
   request_id: string;
   tenant_id: string;
   function_name: string;
@@ -126,6 +127,7 @@ async function acceptedEvent(key: TenantKey, functionName: string, fields: Parti
     acceptedAt: Date.now(),
     retriesSpent: 0,
     backoffs: 0,
+    attempt: 0,
     lineageDepth: 1,
     queue: "cellfn-async-0-0",
     ...fields,
@@ -281,6 +283,34 @@ describe("async invoke: the poller", () => {
     expect(await Promise.all(messages.map((m) => failedRows(m.requestId)))).toEqual([[], [], []]);
   });
 
+  it("acknowledges an older copy of an event without running it once a newer one is queued", async () => {
+    await createFn(key, "stale", FAILING_CODE);
+    await putEventConfig(key, "stale", { DestinationConfig: { OnFailure: { Destination: `${RECEIVER}/stale` } } });
+    const message = await acceptedEvent(key, "stale", { payload: '{"stale":1}' });
+    const first = await runBatch("cellfn-async-0-1", [message]);
+    expect(first.acked).toEqual(first.ids);
+    // The failed run sent attempt 1 (a retry in 1 s) and recorded it.
+    expect(await asyncRow(message.requestId)).toMatchObject({ status: "queued", invoke_count: 1, attempt: 1 });
+    // The queue delivers attempt 0 again (as after a lost acknowledgement): not run, not counted.
+    const redelivered = await runBatch("cellfn-async-0-1", [message]);
+    expect(redelivered.acked).toEqual(redelivered.ids);
+    expect(await asyncRow(message.requestId)).toMatchObject({ status: "queued", invoke_count: 1, attempt: 1 });
+    // The newer copy carries on: 3 runs in all, one RetriesExhausted.
+    expect(await settled(message.requestId)).toMatchObject({ status: "failed", invoke_count: 3 });
+    expect((await failedRows(message.requestId)).map((r) => r.condition)).toEqual(["RetriesExhausted"]);
+    const records = await waitForDeliveries("/stale", 1);
+    expect(records.map((r) => JSON.parse(r.body).requestContext.approximateInvokeCount)).toEqual([3]);
+  });
+
+  it("accepts a payload that fits 96 KiB but not once escaped into its queue message", async () => {
+    // 24,000 quoted strings: 96,001 bytes of JSON, about 144 KB inside a JSON message (over a queue message's 128 KB).
+    const payload = Array.from({ length: 24_000 }, () => "a");
+    const requestId = await invokeEvent(key, "ok", payload);
+    expect(await settled(requestId)).toMatchObject({ status: "succeeded", invoke_count: 1 });
+    const record = await waitFor("the success record", async () => recordsAt("/ok").find((r) => r.requestContext.requestId === requestId));
+    expect(record.requestContext.condition).toBe("Success");
+  });
+
   it("does not run a redelivered event that already succeeded", async () => {
     const requestId = await invokeEvent(key, "ok", { n: "once" });
     await settled(requestId);
@@ -295,6 +325,7 @@ describe("async invoke: the poller", () => {
       acceptedAt: row?.accepted_at ?? Date.now(),
       retriesSpent: 0,
       backoffs: 0,
+      attempt: 0,
       lineageDepth: 1,
       queue: "cellfn-async-0-0",
     };
@@ -551,6 +582,9 @@ describe("async invoke: http destinations", () => {
     const [failed] = await failedRows(message.requestId);
     expect(failed).toMatchObject({ condition: "DestinationDeliveryFailed", function_name: "ok", tenant_id: key.tenantId });
     expect(JSON.parse(failed?.record ?? "")).toEqual(message.record);
+    // Its record is a Success: the function already ran, so redrive refuses to run it again.
+    const redrive = await cellfn(key, "POST", `/functions/ok/failed-events/${failed?.id}/redrive`);
+    expect(await errorOf(redrive)).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
   });
 });
 
@@ -648,6 +682,12 @@ describe("failed events API", () => {
 
     const after = (await list(a, "broken")).FailedEvents.find((e) => e.Id === event?.Id);
     expect(after?.RedrivenAt).toMatch(ISO_MS);
+
+    // Once is enough: a second redrive of the same failed event is refused and sends nothing.
+    const again = await cellfn(a, "POST", `/functions/broken/failed-events/${event?.Id}/redrive`);
+    const refused = await errorOf(again);
+    expect(refused).toMatchObject({ status: 409, type: "ResourceConflictException" });
+    expect(refused.message).toContain("already redriven");
   });
 
   it("keeps tenants apart: B cannot list or redrive A's failed events", async () => {

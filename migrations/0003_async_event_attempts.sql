@@ -1,0 +1,1 @@
+ALTER TABLE `async_events` ADD `attempt` integer DEFAULT 0 NOT NULL;
