@@ -1,5 +1,6 @@
 import { invalidParameter, validationError } from "../errors";
 import type { CreateFunctionInput, UpdateFunctionConfigurationInput } from "./schemas";
+import { MODEL_RUNTIMES } from "./schemas";
 
 export const SUPPORTED_RUNTIMES = ["nodejs20.x", "nodejs22.x", "nodejs24.x"] as const;
 export const MAX_TIMEOUT_SECONDS = 900;
@@ -91,8 +92,18 @@ export function updatedFunctionConfig(
   return next;
 }
 
+/**
+ * A value outside Lambda's Runtime enum (case-sensitive) gets Lambda's own
+ * answer (lambda-api-notes §2); a runtime Lambda knows but cellfn does not
+ * run gets a message naming the runtimes cellfn supports.
+ */
 function checkRuntime(runtime: string): string {
   if ((SUPPORTED_RUNTIMES as readonly string[]).includes(runtime)) return runtime;
+  if (!(MODEL_RUNTIMES as readonly string[]).includes(runtime)) {
+    throw invalidParameter(
+      `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${MODEL_RUNTIMES.join(", ")}]`,
+    );
+  }
   throw invalidParameter(
     `The runtime parameter of ${runtime} is not supported by cellfn. Supported runtimes: ${SUPPORTED_RUNTIMES.join(", ")}.`,
   );

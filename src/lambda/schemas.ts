@@ -8,7 +8,13 @@ import { z } from "zod";
  * src/lambda/function-config.ts.
  */
 
-const MODEL_RUNTIMES = [
+/**
+ * The service model's Runtime enum, in the model's order. Runtime is parsed
+ * as a plain string: Lambda answers a value outside this set with
+ * InvalidParameterValueException, not ValidationException
+ * (lambda-api-notes §2), so src/lambda/function-config.ts checks it.
+ */
+export const MODEL_RUNTIMES = [
   "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
   "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
   "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "nodejs4.3-edge",
@@ -22,7 +28,7 @@ const HANDLER = /^[^\s]+$/;
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 const VERSION = /^(\$LATEST|[0-9]+)$/;
 
-const runtime = z.enum(MODEL_RUNTIMES);
+const runtime = z.string();
 const role = z.string().regex(ROLE);
 const handler = z.string().max(128).regex(HANDLER);
 const description = z.string().max(256);

@@ -63,8 +63,8 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
 }
 
 export async function deleteAlias(scope: TenantScope, name: string, alias: string): Promise<void> {
-  await requireFunction(scope, name);
-  // Lambda answers 204 for an alias that does not exist.
+  // A missing alias is 404 `Cannot find alias arn: ...`, as for Get and Update (lambda-api-notes §2).
+  await requireAlias(scope, name, alias);
   await scope.store.deleteAlias(name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);

@@ -1,8 +1,7 @@
 import type { FunctionRow, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
 import type { FunctionRef } from "../lambda/function-name";
-import { functionArn, functionNotFound } from "../lambda/function-name";
-import { notFound } from "../errors";
+import { functionNotFound } from "../lambda/function-name";
 import type { TenantScope } from "./scope";
 
 export interface ResolvedVersion {
@@ -22,7 +21,8 @@ export async function requireFunction(scope: TenantScope, name: string): Promise
 /**
  * Resolves `name[:qualifier]` to a stored version: no qualifier or `$LATEST`
  * is $LATEST, digits are a published version, anything else is an alias
- * (its primary version; weighted routing happens at invoke).
+ * (its primary version; weighted routing happens at invoke). Whatever is
+ * missing (function, version or alias) is 404 `Function not found: <qualified arn>`.
  */
 export async function resolveVersion(scope: TenantScope, ref: FunctionRef): Promise<ResolvedVersion> {
   const { name, qualifier } = ref;
@@ -32,10 +32,9 @@ export async function resolveVersion(scope: TenantScope, ref: FunctionRef): Prom
     return { row, arnQualifier: qualifier };
   }
   const alias = await scope.store.getAlias(name, qualifier);
-  if (!alias) {
-    if (!(await scope.store.getFunction(name))) throw functionNotFound(scope.names, name, qualifier);
-    throw notFound(`Cannot find alias arn: ${functionArn(scope.names, name, qualifier)}`);
-  }
+  // A missing alias reads like any missing function (lambda-api-notes §1);
+  // `Cannot find alias arn:` is for the alias operations (services/aliases.ts).
+  if (!alias) throw functionNotFound(scope.names, name, qualifier);
   const row = await scope.store.getVersion(name, alias.functionVersion);
   if (!row) throw functionNotFound(scope.names, name, alias.functionVersion);
   return { row, arnQualifier: qualifier, alias: qualifier };

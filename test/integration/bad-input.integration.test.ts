@@ -35,6 +35,12 @@ function createBody(extra: Record<string, unknown> = {}, omit: readonly string[]
   return body;
 }
 
+/** Lambda's answer to a Runtime outside its enum (lambda-api-notes §2): the value unquoted, then the model's enum. */
+const UNKNOWN_RUNTIME = (value: string) =>
+  new RegExp(
+    `^Value ${value} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \\[nodejs, nodejs4\\.3, .*, nodejs20\\.x, .*, nodejs24\\.x, .*, ruby4\\.0\\]$`,
+  );
+
 /** 4097+ bytes of environment once serialised. */
 const bigEnvironment = { Variables: { BIG: "x".repeat(4100) } };
 
@@ -230,8 +236,15 @@ describe("bad input", () => {
         what: "unknown runtime nodejs99",
         body: createBody({ Runtime: "nodejs99" }),
         status: 400,
-        type: "ValidationException",
-        message: [/nodejs99/, /'runtime'/, /enum value set/],
+        type: "InvalidParameterValueException",
+        message: [UNKNOWN_RUNTIME("nodejs99")],
+      },
+      {
+        what: "unknown runtime NodeJS22.x (the enum is case-sensitive)",
+        body: createBody({ Runtime: "NodeJS22.x" }),
+        status: 400,
+        type: "InvalidParameterValueException",
+        message: [UNKNOWN_RUNTIME("NodeJS22\\.x")],
       },
       {
         what: "wrong JSON type (Timeout: \"ten\")",
@@ -321,7 +334,13 @@ describe("bad input", () => {
         type: "InvalidParameterValueException",
         message: [/python3\.12/, /nodejs20\.x/, /nodejs22\.x/, /nodejs24\.x/],
       },
-      { what: "unknown runtime nodejs99", body: { Runtime: "nodejs99" }, status: 400, type: "ValidationException", message: [/nodejs99/] },
+      {
+        what: "unknown runtime nodejs99",
+        body: { Runtime: "nodejs99" },
+        status: 400,
+        type: "InvalidParameterValueException",
+        message: [UNKNOWN_RUNTIME("nodejs99")],
+      },
       {
         what: "wrong JSON type (Timeout: \"ten\")",
         body: { Timeout: "ten" },
@@ -453,6 +472,21 @@ describe("bad input", () => {
         type: "ResourceNotFoundException",
         message: [/function:keep:9/],
       },
+      ...(
+        [
+          ["GetAlias", "GET", undefined],
+          ["UpdateAlias", "PUT", { Description: "x" }],
+          ["DeleteAlias", "DELETE", undefined],
+        ] as const
+      ).map(([op, method, body]) => ({
+        what: `${op} of an alias that does not exist`,
+        method,
+        path: `${aliases}/nope`,
+        body,
+        status: 404,
+        type: "ResourceNotFoundException",
+        message: [/^Cannot find alias arn: arn:aws:lambda:[a-z0-9-]+:\d{12}:function:keep:nope$/],
+      })),
     ];
 
     it.each(CASES)("$what → $status $type, nothing changed", async (c) => {
@@ -559,6 +593,23 @@ describe("bad input", () => {
         type: "InvalidParameterValueException",
         message: [/^The derived qualifier from the function name does not match the specified qualifier\.$/],
       })),
+      ...(
+        [
+          ["GetFunction", "GET", fn("keep")],
+          ["GetFunctionConfiguration", "GET", `${fn("keep")}/configuration`],
+          ["Invoke", "POST", `${fn("keep")}/invocations`],
+        ] as const
+      ).flatMap(([op, method, base]) =>
+        [`${base}?Qualifier=nope`, base.replace(fn("keep"), fn("keep:nope"))].map((path) => ({
+          what: `${op} of a missing alias (${path.includes("Qualifier") ? "Qualifier=nope" : "keep:nope"})`,
+          method,
+          path,
+          body: method === "POST" ? {} : undefined,
+          status: 404,
+          type: "ResourceNotFoundException",
+          message: [/^Function not found: arn:aws:lambda:[a-z0-9-]+:\d{12}:function:keep:nope$/],
+        })),
+      ),
     ];
 
     it.each(CASES)("$what → $status $type, nothing changed", async (c) => {

@@ -158,6 +158,30 @@ describe("function control plane", () => {
     expect(await errorOf(gone)).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
   });
 
+  it("answers a missing alias: Function not found when resolving the function, Cannot find alias arn on the alias operations", async () => {
+    // beta was deleted above; live still exists.
+    const functionNotFound = { status: 404, type: "ResourceNotFoundException", message: `Function not found: ${arnPrefix}orders:beta` };
+    expect(await errorOf(await signed(key, "GET", `${fn("orders")}?Qualifier=beta`))).toEqual(functionNotFound);
+    expect(await errorOf(await signed(key, "GET", fn("orders:beta")))).toEqual(functionNotFound);
+    expect(await errorOf(await signed(key, "GET", `${fn("orders")}/configuration?Qualifier=beta`))).toEqual(functionNotFound);
+    expect(await errorOf(await signed(key, "GET", `${fn("orders:beta")}/configuration`))).toEqual(functionNotFound);
+    expect(await errorOf(await signed(key, "POST", `${fn("orders")}/invocations?Qualifier=beta`, {}))).toEqual(functionNotFound);
+    expect(await errorOf(await signed(key, "POST", `${fn("orders:beta")}/invocations`, {}))).toEqual(functionNotFound);
+
+    const aliasNotFound = { status: 404, type: "ResourceNotFoundException", message: `Cannot find alias arn: ${arnPrefix}orders:beta` };
+    expect(await errorOf(await signed(key, "GET", `${fn("orders")}/aliases/beta`))).toEqual(aliasNotFound);
+    expect(await errorOf(await signed(key, "PUT", `${fn("orders")}/aliases/beta`, { Description: "x" }))).toEqual(aliasNotFound);
+    expect(await errorOf(await signed(key, "DELETE", `${fn("orders")}/aliases/beta`))).toEqual(aliasNotFound);
+
+    // An existing alias still resolves, and a missing function is still Function not found (unqualified by the alias op).
+    expect((await signed(key, "GET", `${fn("orders")}/configuration?Qualifier=live`)).status).toBe(200);
+    expect(await errorOf(await signed(key, "DELETE", `${fn("nowhere")}/aliases/beta`))).toEqual({
+      status: 404,
+      type: "ResourceNotFoundException",
+      message: `Function not found: ${arnPrefix}nowhere`,
+    });
+  });
+
   it("sets, reads and removes reserved concurrency", async () => {
     const put = await signed(key, "PUT", `/2017-10-31/functions/orders/concurrency`, { ReservedConcurrentExecutions: 5 });
     expect(await put.json()).toEqual({ ReservedConcurrentExecutions: 5 });

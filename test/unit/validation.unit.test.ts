@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LambdaError } from "../../src/errors";
+import { newFunctionConfig, updatedFunctionConfig } from "../../src/lambda/function-config";
 import { createFunctionSchema } from "../../src/lambda/schemas";
 import { parseJsonBody } from "../../src/lambda/validation";
 
@@ -65,10 +66,71 @@ describe("parseJsonBody", () => {
     expect(err.message).toMatch(/^2 validation errors detected: /);
   });
 
-  it("lists the enum for an unknown runtime", () => {
-    const err = failure(JSON.stringify({ ...valid, Runtime: "nodejs99" }));
-    expect(err.type).toBe("ValidationException");
-    expect(err.message).toContain("Member must satisfy enum value set: [");
-    expect(err.message).toContain("nodejs22.x");
+  it("leaves the Runtime enum to the service checks (Lambda answers InvalidParameterValueException there)", () => {
+    expect(parseJsonBody(createFunctionSchema, JSON.stringify({ ...valid, Runtime: "nodejs99" })).Runtime).toBe("nodejs99");
+  });
+
+  it("refuses a Runtime that is not a string as unparseable", () => {
+    const err = failure(JSON.stringify({ ...valid, Runtime: 22 }));
+    expect(err.type).toBe("InvalidRequestContentException");
+    expect(err.message).toContain("runtime");
+  });
+});
+
+/** The Runtime enum of the service model (reference/lambda-api.md, CreateFunction), in its order. */
+const LAMBDA_RUNTIME_ENUM =
+  "nodejs, nodejs4.3, nodejs6.10, nodejs8.10, nodejs10.x, nodejs12.x, nodejs14.x, nodejs16.x, java8, java8.al2, java11, " +
+  "python2.7, python3.6, python3.7, python3.8, python3.9, dotnetcore1.0, dotnetcore2.0, dotnetcore2.1, dotnetcore3.1, " +
+  "dotnet6, dotnet8, nodejs4.3-edge, go1.x, ruby2.5, ruby2.7, provided, provided.al2, nodejs18.x, python3.10, java17, " +
+  "ruby3.2, ruby3.3, ruby3.4, python3.11, nodejs20.x, provided.al2023, python3.12, java21, python3.13, nodejs22.x, " +
+  "nodejs24.x, python3.14, java25, dotnet10, ruby4.0";
+
+function configFailure(build: () => unknown): LambdaError {
+  try {
+    build();
+  } catch (err) {
+    if (err instanceof LambdaError) return err;
+    throw err;
+  }
+  throw new Error("expected a LambdaError");
+}
+
+describe("Runtime checks (CreateFunction / UpdateFunctionConfiguration)", () => {
+  const input = parseJsonBody(createFunctionSchema, JSON.stringify(valid));
+  const current = newFunctionConfig("f", input);
+  const create = (Runtime: string) => () => newFunctionConfig("f", { ...input, Runtime });
+  const update = (Runtime: string) => () => updatedFunctionConfig("f", current, { Runtime });
+
+  it.each(["nodejs99", "NodeJS22.x", "nodejs22", ""])(
+    "a runtime outside Lambda's enum (%j) → 400 InvalidParameterValueException listing the enum",
+    (runtime) => {
+      for (const build of [create(runtime), update(runtime)]) {
+        const err = configFailure(build);
+        expect(err.status).toBe(400);
+        expect(err.type).toBe("InvalidParameterValueException");
+        expect(err.message).toBe(
+          `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${LAMBDA_RUNTIME_ENUM}]`,
+        );
+      }
+    },
+  );
+
+  it.each(["python3.12", "java21", "ruby3.4"])(
+    "a runtime in Lambda's enum that cellfn does not run (%s) → 400 InvalidParameterValueException naming the supported ones",
+    (runtime) => {
+      for (const build of [create(runtime), update(runtime)]) {
+        const err = configFailure(build);
+        expect(err.status).toBe(400);
+        expect(err.type).toBe("InvalidParameterValueException");
+        expect(err.message).toBe(
+          `The runtime parameter of ${runtime} is not supported by cellfn. Supported runtimes: nodejs20.x, nodejs22.x, nodejs24.x.`,
+        );
+      }
+    },
+  );
+
+  it.each(["nodejs20.x", "nodejs22.x", "nodejs24.x"])("%s is accepted", (runtime) => {
+    expect(create(runtime)().Runtime).toBe(runtime);
+    expect(update(runtime)().Runtime).toBe(runtime);
   });
 });
