@@ -4,6 +4,7 @@ import { authenticateTenant } from "./auth/authenticate";
 import { LambdaError } from "./errors";
 import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
+import { codeDownloadRoutes } from "./routes/code-download";
 import { concurrencyRoutes } from "./routes/concurrency";
 import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
@@ -35,6 +36,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", lambda);
   // cellfn's own extensions (failed events, redrive); tenant auth inside.
   app.route("/cellfn/v1", failedEventRoutes);
+  // GetFunction's Code.Location: presigned, no credentials.
+  app.route("/cellfn/code", codeDownloadRoutes);
 
   app.notFound((c) =>
     new LambdaError(404, "UnknownOperationException", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(

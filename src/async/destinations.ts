@@ -28,6 +28,7 @@ import { INLINE_PAYLOAD_BYTES } from "./messages";
 import { queueBinding } from "./queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord } from "./record";
+import { hmacSha256, toHex } from "../util/bytes";
 
 /** Attempts at an http(s) destination before the record is kept as a failed event. */
 export const URL_DELIVERY_ATTEMPTS = 5;
@@ -38,8 +39,6 @@ export const SIGNATURE_HEADER = "X-Cellfn-Signature";
 export const URL_RECORD_MAX_BYTES = INLINE_PAYLOAD_BYTES;
 /** Largest record stored as a failed event (D1 rows are at most 2 MB). */
 export const STORED_RECORD_MAX_BYTES = 1_900_000;
-
-const encoder = new TextEncoder();
 
 /** Where a delivery comes from: the event whose record it is. */
 export interface DeliverySource {
@@ -183,12 +182,12 @@ export function refuseUrl(url: URL, allowPrivateEgress: boolean): string | null 
  * the same for every destination of the tenant.
  */
 export async function destinationSigningKey(derivationSecret: string, tenantId: string): Promise<string> {
-  return toHex(await hmac(encoder.encode(derivationSecret), `cellfn-destination:${tenantId}`));
+  return toHex(await hmacSha256(derivationSecret, `cellfn-destination:${tenantId}`));
 }
 
 /** `t=<t>,v1=<hex HMAC-SHA256(utf8(key), "<t>.<body>")>`. */
 export async function signatureHeader(key: string, t: number, body: string): Promise<string> {
-  return `t=${t},v1=${toHex(await hmac(encoder.encode(key), `${t}.${body}`))}`;
+  return `t=${t},v1=${toHex(await hmacSha256(key, `${t}.${body}`))}`;
 }
 
 /** Keeps a record that could not be delivered, so that it is listed (and redrivable) as a failed event. */
@@ -216,13 +215,4 @@ function isRecordLike(value: unknown): value is InvocationRecord {
 
 function isClientError(err: unknown): boolean {
   return err instanceof LambdaError && err.status >= 400 && err.status < 500 && err.status !== 429;
-}
-
-async function hmac(key: Uint8Array, data: string): Promise<Uint8Array> {
-  const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, encoder.encode(data)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,3 +1,4 @@
+import { hmacSha256, sha256, toBase64, toHex } from "../util/bytes";
 /**
  * Tenant access keys. SigV4 verification needs the secret itself (the HMAC
  * chain starts from it), so a hash alone cannot verify a signature. The
@@ -27,9 +28,7 @@ export async function issueKey(derivationSecret: string): Promise<IssuedKey> {
 
 /** 40 characters of base64, like an AWS secret access key. */
 export async function deriveSecret(derivationSecret: string, accessKeyId: string, salt: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(derivationSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`cellfn-key:${accessKeyId}:${salt}`));
-  return btoa(String.fromCharCode(...new Uint8Array(mac))).slice(0, 40);
+  return toBase64(await hmacSha256(derivationSecret, `cellfn-key:${accessKeyId}:${salt}`)).slice(0, 40);
 }
 
 export function bearerToken(accessKeyId: string, secret: string): string {
@@ -43,7 +42,7 @@ export function parseBearerToken(token: string): { accessKeyId: string; secret: 
 }
 
 export async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
+  return toHex(await sha256(text));
 }
 
 /** Constant-time comparison of two strings of equal length. */
@@ -57,8 +56,4 @@ export function timingSafeEqualText(a: string, b: string): boolean {
 function randomFrom(alphabet: string, length: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(length));
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

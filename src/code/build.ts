@@ -12,6 +12,7 @@ import { type ProbeResult, probeHandler } from "../runtime/executor";
 import { bundleHandler } from "./bundler";
 import { findHandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";
 import { assertZippedSize, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./zip";
+import { sha256, toBase64 } from "../util/bytes";
 
 export interface BuiltCode {
   /** The single ES module the runtime shim loads as `handler.js`. */
@@ -45,7 +46,7 @@ export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handle
   if (!probe.ok && rejectsUpload(probe)) {
     throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${handler}', module '${entry.path}')`);
   }
-  return { bundle, zip, codeSha256: await sha256Base64(zip), codeSize: zip.byteLength };
+  return { bundle, zip, codeSha256: toBase64(await sha256(zip)), codeSize: zip.byteLength };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -118,9 +119,4 @@ function missingModuleHint(files: ZipFiles, handler: ParsedHandler): string {
     `. It does have '${nearest.path}': zip the contents of '${nearest.folder}' rather than the folder itself, ` +
     `or set the handler to '${nearest.folder}/${modulePath}.${propertyPath.join(".")}'`
   );
-}
-
-async function sha256Base64(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Buffer.from(digest).toString("base64");
 }

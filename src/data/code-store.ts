@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { functionVersions } from "../db/schema";
+import { fromBase64, sha256, toHex } from "../util/bytes";
 
 /** What a function version's code is made of: its bundle and its .zip package (by CodeSha256). */
 export interface CodeRef {
@@ -25,8 +26,7 @@ export class CodeStore {
   /** Stores a bundle (once) and returns its key. */
   async put(bundle: string): Promise<string> {
     const bytes = new TextEncoder().encode(bundle);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    const key = `bundles/${hex(digest)}.js`;
+    const key = `bundles/${toHex(await sha256(bytes))}.js`;
     await this.#putOnce(key, bytes, "text/javascript");
     return key;
   }
@@ -64,11 +64,7 @@ export class CodeStore {
   }
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** `zips/<hex sha256>.zip` (CodeSha256 is base64 of the same digest). */
 function zipKey(codeSha256: string): string {
-  return `zips/${hex(Uint8Array.from(atob(codeSha256), (c) => c.charCodeAt(0)))}.zip`;
+  return `zips/${toHex(fromBase64(codeSha256))}.zip`;
 }

@@ -25,7 +25,7 @@ export const functionRoutes = new Hono<AppEnv>({ strict: false })
     const { marker, maxItems } = listQuery(c);
     return c.json(await listFunctions(scopeOf(c), marker, maxItems, c.req.query("FunctionVersion")));
   })
-  .get("/:FunctionName", async (c) => c.json(await getFunction(scopeOf(c), qualifiedRef(c))))
+  .get("/:FunctionName", async (c) => c.json(await getFunction(scopeOf(c), qualifiedRef(c), new URL(c.req.url).origin)))
   .delete("/:FunctionName", requireFullScope, async (c) => {
     await deleteFunction(scopeOf(c), qualifiedRef(c));
     return c.body(null, 204);

@@ -13,6 +13,7 @@
  *   `X-Amzn-Trace-Id`, the header AWS services and SDKs already propagate.
  */
 import { hash32 } from "../placement/hash";
+import { fromBase64Url, hmacSha256, toBase64Url, toHex } from "../util/bytes";
 
 export interface Lineage {
   /** Request id of the invocation that made the outgoing request. */
@@ -42,7 +43,7 @@ const decoder = new TextDecoder();
  * that signs lineage tokens is not the key tenant access keys come from.
  */
 export async function deriveEgressSecret(masterSecret: string): Promise<string> {
-  const mac = await hmac(masterSecret, encoder.encode("cellfn-egress"));
+  const mac = await hmacSha256(masterSecret, "cellfn-egress");
   return toBase64Url(mac);
 }
 
@@ -51,7 +52,7 @@ export async function signInvocationToken(secret: string, lineage: Lineage): Pro
   const issuedAt = Math.floor(Date.now() / 1000);
   const body = { r: lineage.requestId, f: lineage.functionArn, d: lineage.depth, t: issuedAt };
   const payload = toBase64Url(encoder.encode(JSON.stringify(body)));
-  return `${payload}.${toBase64Url(await hmac(secret, encoder.encode(payload)))}`;
+  return `${payload}.${toBase64Url(await hmacSha256(secret, payload))}`;
 }
 
 /** The lineage a token carries, or null when it is malformed, forged, tampered with or expired. */
@@ -61,7 +62,7 @@ export async function verifyInvocationToken(secret: string, token: string): Prom
   const [payload = "", mac = ""] = parts;
   const presented = fromBase64Url(mac);
   if (presented === null) return null;
-  const expected = await hmac(secret, encoder.encode(payload));
+  const expected = await hmacSha256(secret, payload);
   if (presented.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(presented, expected)) return null;
   const bytes = fromBase64Url(payload);
   if (bytes === null) return null;
@@ -140,27 +141,4 @@ function traceRoot(requestId: string): string {
   const fromId = requestId.toLowerCase().replace(/[^0-9a-f]/g, "");
   const unique = fromId.length >= 24 ? fromId.slice(0, 24) : toHex(crypto.getRandomValues(new Uint8Array(12)));
   return `1-${epoch}-${unique}`;
-}
-
-async function hmac(secret: string, data: Uint8Array): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  try {
-    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,4 +1,5 @@
 import { buildFromZip, buildFunctionCode } from "../code/build";
+import { codeDownloadUrl } from "../code/download-url";
 import type { BuiltCode } from "../code/build";
 import type { CodeRef } from "../data/code-store";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
@@ -45,12 +46,13 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   return functionConfiguration({ ...shown, tenantId: scope.principal.tenantId, functionName: name }, scope.names, { arnQualifier: null });
 }
 
-export async function getFunction(scope: TenantScope, ref: FunctionRef): Promise<Json> {
+/** `origin`: where this API is served, for the presigned Code.Location. */
+export async function getFunction(scope: TenantScope, ref: FunctionRef, origin: string): Promise<Json> {
   const { row, arnQualifier } = await resolveVersion(scope, ref);
   const fn = await requireFunction(scope, ref.name);
   const out: Json = {
     Configuration: functionConfiguration(row, scope.names, { arnQualifier }),
-    Code: { RepositoryType: "S3" },
+    Code: { RepositoryType: "S3", Location: await codeDownloadUrl(scope.env.KEY_DERIVATION_SECRET, origin, row.codeSha256) },
   };
   if (row.config.Tags && Object.keys(row.config.Tags).length > 0) out.Tags = row.config.Tags;
   if (fn.reservedConcurrency !== null) out.Concurrency = { ReservedConcurrentExecutions: fn.reservedConcurrency };

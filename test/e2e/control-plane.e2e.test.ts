@@ -138,6 +138,10 @@ describe("control plane through the AWS SDK", () => {
       Version: "$LATEST",
     });
     expect(got.Code?.RepositoryType).toBe("S3");
+    // Code.Location downloads the package, as the presigned S3 URL does: no credentials.
+    const download = await fetch(got.Code?.Location ?? "");
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(ZIP_V1))).toBe(true);
 
     const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "hello" }));
     expect(config).toMatchObject({

@@ -102,3 +102,16 @@ export async function bundleContaining(needle: string): Promise<string | undefin
   } while (cursor !== undefined);
   return undefined;
 }
+
+/**
+ * GetFunction's answer with `Code.Location` reduced to its path (the package's
+ * hash): the presigned query changes every second, the package does not.
+ */
+export async function getFunctionState(key: TenantKey, name: string): Promise<unknown> {
+  const res = await signed(key, "GET", fn(name));
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GetFunction ${name}: expected 200, got ${res.status}: ${text}`);
+  const body = JSON.parse(text) as { Code?: { Location?: string } };
+  if (body.Code?.Location) body.Code.Location = new URL(body.Code.Location).pathname;
+  return body;
+}

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { bearer, bundleContaining, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { bearer, bundleContaining, fn, getFunctionState, newTenant, ROLE, signed } from "../helpers/platform";
 
 /**
  * Every bad input gets Lambda's error (status, `x-amzn-ErrorType`, a message
@@ -103,7 +103,7 @@ async function listAll(key: TenantKey): Promise<unknown[]> {
 async function snapshot(key: TenantKey) {
   return {
     functions: await listAll(key),
-    keep: await ok(await signed(key, "GET", fn("keep"))),
+    keep: await getFunctionState(key, "keep"),
     keepV1: await ok(await signed(key, "GET", `${fn("keep")}/configuration?Qualifier=1`)),
     keepV2: await ok(await signed(key, "GET", `${fn("keep")}/configuration?Qualifier=2`)),
     versions: await ok(await signed(key, "GET", `${fn("keep")}/versions`)),

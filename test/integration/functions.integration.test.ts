@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZip, makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
@@ -68,6 +68,31 @@ describe("function control plane", () => {
     }
     const latest = await (await signed(key, "GET", `${fn("orders")}/configuration?Qualifier=$LATEST`)).json<Config>();
     expect(latest.FunctionArn).toBe(`${arnPrefix}orders:$LATEST`);
+  });
+
+  it("GetFunction's Code.Location downloads the .zip package without credentials, and only as signed", async () => {
+    const got = await (await signed(key, "GET", fn("orders"))).json<{ Code: { RepositoryType: string; Location: string } }>();
+    expect(got.Code.RepositoryType).toBe("S3");
+    const location = new URL(got.Code.Location);
+    expect(location.pathname).toMatch(/^\/cellfn\/code\/[0-9a-f]{64}\.zip$/);
+    const download = await exports.default.fetch(location.href);
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-type")).toBe("application/zip");
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(makeZip(handlerV1));
+
+    const tampered = (change: (u: URL) => void) => {
+      const u = new URL(location.href);
+      change(u);
+      return exports.default.fetch(u.href);
+    };
+    const signature = location.searchParams.get("Signature") ?? "";
+    const refusals = await Promise.all([
+      tampered((u) => u.searchParams.set("Signature", `${signature.slice(0, -1)}${signature.endsWith("0") ? "1" : "0"}`)),
+      tampered((u) => u.searchParams.set("Expires", String(Number(u.searchParams.get("Expires")) + 3600))),
+      tampered((u) => (u.pathname = `/cellfn/code/${"0".repeat(64)}.zip`)),
+      tampered((u) => u.searchParams.delete("Signature")),
+    ]);
+    for (const res of refusals) expect(await errorOf(res)).toMatchObject({ status: 403, type: "AccessDeniedException" });
   });
 
   it("stores identical code once across tenants", async () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, getFunctionState, newTenant, ROLE, signed } from "../helpers/platform";
 
 /**
  * Tenant isolation on every tenant-facing route. Tenant B owns `shared-name`
@@ -111,7 +111,7 @@ async function createFunction(key: TenantKey, name: string, code: Record<string,
 /** Everything a tenant can read about one of its functions. */
 async function functionState(key: TenantKey, name: string) {
   return {
-    function: await ok(await signed(key, "GET", fn(name))),
+    function: await getFunctionState(key, name),
     v1: await ok(await signed(key, "GET", `${fn(name)}/configuration?Qualifier=1`)),
     versions: await ok(await signed(key, "GET", `${fn(name)}/versions`)),
     aliases: await ok(await signed(key, "GET", `${fn(name)}/aliases`)),
