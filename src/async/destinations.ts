@@ -13,7 +13,9 @@
  * where key is the UTF-8 of the tenant's signing key string as
  * `GET /cellfn/v1/destination-signing-key` returns it.
  */
+import { and, eq } from "drizzle-orm";
 import { database } from "../db/client";
+import { asyncEvents } from "../db/schema";
 import { FailedEventStore } from "../data/failed-event-store";
 import { LambdaError } from "../errors";
 import { parseDestination } from "../lambda/destinations";
@@ -28,7 +30,7 @@ import { INLINE_PAYLOAD_BYTES } from "./messages";
 import { queueBinding } from "./queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord } from "./record";
-import { hmacSha256, toHex } from "../util/bytes";
+import { hmacSha256, sha256, toHex } from "../util/bytes";
 
 /** Attempts at an http(s) destination before the record is kept as a failed event. */
 export const URL_DELIVERY_ATTEMPTS = 5;
@@ -106,10 +108,24 @@ export async function dispatchDestination(
     if (isClientError(err)) return recordedFailure(scope.env, source, record, `destination function ${raw}: ${(err as Error).message}`);
     throw err;
   }
-  const requestId = crypto.randomUUID();
+  // One destination event per source event and outcome: a settle that is
+  // retried after this (the queue redelivers the message) finds it accepted.
+  const requestId = await destinationRequestId(source.requestId, record.requestContext.condition);
+  const db = database(scope.env.DB);
+  const accepted = await db.query.asyncEvents.findFirst({
+    columns: { requestId: true },
+    where: and(eq(asyncEvents.requestId, requestId), eq(asyncEvents.tenantId, source.tenantId)),
+  });
+  if (accepted) return { kind: "enqueued", requestId };
   const payload = JSON.stringify(fitRecord(record, ASYNC_PAYLOAD_LIMIT_BYTES));
   await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: source.lineageDepth + 1 });
   return { kind: "enqueued", requestId };
+}
+
+/** A UUID-shaped request id derived from the source event's request id and the record's condition. */
+export async function destinationRequestId(sourceRequestId: string, condition: string): Promise<string> {
+  const hex = toHex(await sha256(`cellfn-destination-event:${sourceRequestId}:${condition}`));
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16] ?? "0", 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export type UrlDeliveryOutcome =

@@ -2,7 +2,9 @@ import { AwsClient } from "aws4fetch";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { SIGNATURE_HEADER } from "../../src/async/destinations";
+import { dispatchDestination, SIGNATURE_HEADER } from "../../src/async/destinations";
+import type { InvocationRecord } from "../../src/async/record";
+import { tenantScopeById } from "../../src/services/scope";
 import type { AsyncEventMessage, DestinationDelivery } from "../../src/async/messages";
 import { forgetLowPriorityCache } from "../../src/async/batch-context";
 import { handleQueueBatch } from "../../src/async/poller";
@@ -464,6 +466,27 @@ describe("async invoke: the poller", () => {
       responsePayload: { echoed: { n: 4 } },
     });
     expect(sinkRecord.responsePayload).toEqual({ echoed: sinkRecord.requestPayload });
+  });
+
+  it("sends one destination event per source event, however often the settle is retried", async () => {
+    const scope = await tenantScopeById(env, key.tenantId);
+    if (!scope) throw new Error("no scope");
+    const sourceRequestId = crypto.randomUUID();
+    const record = {
+      version: "1.0",
+      timestamp: new Date().toISOString(),
+      requestContext: { requestId: sourceRequestId, functionArn: arn("chained", "$LATEST"), condition: "Success", approximateInvokeCount: 1 },
+      requestPayload: { n: 5 },
+    } as InvocationRecord;
+    const source = { tenantId: key.tenantId, functionName: "chained", requestId: sourceRequestId, lineageDepth: 1, queue: "cellfn-async-0-0" };
+    const first = await dispatchDestination(scope, arn("sink"), record, source);
+    const again = await dispatchDestination(scope, arn("sink"), record, source);
+    expect(first).toMatchObject({ kind: "enqueued" });
+    expect(again).toEqual(first);
+    const sinkRecords = async () => recordsAt("/sink").filter((r) => r.requestPayload?.requestContext?.requestId === sourceRequestId);
+    await waitFor("sink's record", async () => (await sinkRecords()).length > 0);
+    await sleep(1000);
+    expect(await sinkRecords()).toHaveLength(1);
   });
 
   it("qualifies the record's ARN with the invoked version or alias", async () => {
