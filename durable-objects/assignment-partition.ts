@@ -73,7 +73,11 @@ export class AssignmentPartition extends DurableObject<Env> {
     this.#envs.set(env.id, env);
     this.#leases.set(leaseId, lease);
 
-    if (lease.pooled && !(await this.#quota(req.tenantId).take(leaseId, req.unreservedLimit, expiresAt))) {
+    // Leases started under a reservation that has since been removed still
+    // run outside the tenant's pool: until they end they count against it.
+    let unpooled = 0;
+    for (const other of this.#leases.values()) if (!other.pooled) unpooled += 1;
+    if (lease.pooled && !(await this.#quota(req.tenantId).take(leaseId, req.unreservedLimit - unpooled, expiresAt))) {
       this.#leases.delete(leaseId);
       if (warm) env.busy = false;
       else this.#envs.delete(env.id);

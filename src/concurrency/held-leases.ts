@@ -9,8 +9,13 @@
 
 /** How long a finished invocation's lease waits here for the next invocation. */
 export const LEASE_LINGER_MS = 200;
-/** A held lease is reused only if it outlives one more full invocation by this much. */
-const REUSE_MARGIN_MS = 5_000;
+/**
+ * A held lease is reused only if it outlives one more full invocation by this
+ * much: a warm environment may have been evicted and need its init again
+ * (up to the executor's 10 s init deadline), then the log drain, plus clock
+ * skew between this isolate and the partition.
+ */
+export const REUSE_MARGIN_MS = 16_000;
 
 export interface HeldLease {
   leaseId: string;

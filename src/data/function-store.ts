@@ -141,6 +141,24 @@ export class FunctionStore {
     await this.db.update(functions).set({ reservedConcurrency: value }).where(this.#function(name));
   }
 
+  /**
+   * Reserves `value` for a function only if the tenant's other reservations
+   * plus it stay within `maxReserved`, in one statement (concurrent
+   * reservations cannot both pass); false when they would not.
+   */
+  async reserveConcurrency(name: string, value: number, maxReserved: number): Promise<boolean> {
+    const others = this.db
+      .select({ total: sql`coalesce(sum(${functions.reservedConcurrency}), 0)` })
+      .from(functions)
+      .where(and(eq(functions.tenantId, this.tenantId), isNotNull(functions.reservedConcurrency), ne(functions.name, name)));
+    const result = await this.db
+      .update(functions)
+      .set({ reservedConcurrency: value })
+      .where(and(this.#function(name), sql`(${others}) + ${value} <= ${maxReserved}`))
+      .run();
+    return result.meta.changes === 1;
+  }
+
   /** Sum of reserved concurrency over the tenant's functions, leaving out `exceptName`. */
   async reservedConcurrencyTotal(exceptName?: string): Promise<number> {
     const [row] = await this.db

@@ -1,6 +1,6 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { apiKeys, tenants } from "../db/schema";
+import { apiKeys, functions, tenants } from "../db/schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type KeyRow = typeof apiKeys.$inferSelect;
@@ -29,9 +29,35 @@ export class TenantStore {
     return this.db.query.tenants.findFirst({ where: eq(tenants.name, name) });
   }
 
-  async updateTenant(id: string, patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">>): Promise<TenantRow | undefined> {
-    const [row] = await this.db.update(tenants).set(patch).where(eq(tenants.id, id)).returning();
+  /**
+   * Updates a tenant. With `maxReserved`, only if its functions' reserved
+   * concurrency adds up to at most that (checked inside the statement);
+   * undefined when the tenant is missing or the check fails.
+   */
+  async updateTenant(
+    id: string,
+    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">>,
+    maxReserved?: number,
+  ): Promise<TenantRow | undefined> {
+    const reserved = this.db
+      .select({ total: sql`coalesce(sum(${functions.reservedConcurrency}), 0)` })
+      .from(functions)
+      .where(eq(functions.tenantId, id));
+    const [row] = await this.db
+      .update(tenants)
+      .set(patch)
+      .where(and(eq(tenants.id, id), maxReserved === undefined ? undefined : sql`(${reserved}) <= ${maxReserved}`))
+      .returning();
     return row;
+  }
+
+  /** Sum of the reserved concurrency of a tenant's functions. */
+  async reservedConcurrency(id: string): Promise<number> {
+    const [row] = await this.db
+      .select({ total: sql<number>`coalesce(sum(${functions.reservedConcurrency}), 0)` })
+      .from(functions)
+      .where(eq(functions.tenantId, id));
+    return Number(row?.total ?? 0);
   }
 
   async insertKey(row: KeyRow): Promise<void> {

@@ -45,7 +45,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
     return c.body(null, 202);
   }
 
-  const outcome = await invokeSync(scope, target, {
+  const running = invokeSync(scope, target, {
     requestId: c.get("requestId"),
     payload,
     tenantId,
@@ -53,6 +53,10 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     lineageDepth: lineageDepthOf(c),
   });
+  // Under waitUntil the invocation (and its lease's release) finishes even if
+  // the client disconnects, instead of holding the slot until it expires.
+  c.executionCtx.waitUntil(running.then(noop, noop));
+  const outcome = await running;
 
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -122,3 +126,5 @@ function checkJson(payload: string): void {
     );
   }
 }
+
+function noop(): void {}

@@ -55,8 +55,9 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
     additionalVersionWeights: await checkRouting(scope, name, functionVersion, routing),
     revisionId: crypto.randomUUID(),
   };
-  forgetFunction(scope.principal.tenantId, name);
-  if (!(await scope.store.updateAlias(name, alias, current.revisionId, next))) {
+  const updated = await scope.store.updateAlias(name, alias, current.revisionId, next);
+  forgetFunction(scope.principal.tenantId, name); // after the write, so the old alias is not cached again
+  if (!updated) {
     throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name, alias)}`);
   }
   return aliasConfiguration({ ...current, ...next }, scope.names);

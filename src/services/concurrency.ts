@@ -1,4 +1,4 @@
-import { invalidParameter } from "../errors";
+import { conflict, invalidParameter } from "../errors";
 import { forgetTenant } from "./invoke-target";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
@@ -16,17 +16,25 @@ export async function putFunctionConcurrency(scope: TenantScope, name: string, r
   await requireFunction(scope, name);
   const limit = scope.principal.concurrencyLimit;
   const floor = minimumUnreserved(limit);
-  const others = await scope.store.reservedConcurrencyTotal(name);
-  const unreservedWithoutThis = limit - others;
-  if (reserved > unreservedWithoutThis) {
-    throw invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${unreservedWithoutThis}].`);
+  const refuse = async () => {
+    const unreservedWithoutThis = limit - (await scope.store.reservedConcurrencyTotal(name));
+    if (reserved > unreservedWithoutThis) {
+      return invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${unreservedWithoutThis}].`);
+    }
+    if (unreservedWithoutThis - reserved < floor) {
+      return invalidParameter(
+        `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`,
+      );
+    }
+    return undefined;
+  };
+  const early = await refuse();
+  if (early) throw early;
+  // The check again, inside the write: another reservation may have landed since.
+  if (!(await scope.store.reserveConcurrency(name, reserved, limit - floor))) {
+    await requireFunction(scope, name);
+    throw (await refuse()) ?? conflict(`The reservation of ${name} could not be set: the tenant's reservations changed meanwhile. Retry the request.`);
   }
-  if (unreservedWithoutThis - reserved < floor) {
-    throw invalidParameter(
-      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`,
-    );
-  }
-  await scope.store.setReservedConcurrency(name, reserved);
   // Every function's unreserved pool changes with a reservation.
   forgetTenant(scope.principal.tenantId);
   return { ReservedConcurrentExecutions: reserved };

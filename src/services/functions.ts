@@ -101,11 +101,12 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
 export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Promise<void> {
   const { name, qualifier } = ref;
   await requireFunction(scope, name);
-  forgetFunction(scope.principal.tenantId, name);
   if (qualifier === undefined) {
     // Configs first: a failure after this leaves a function the user can delete again, never stale configs a new function would inherit.
     await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
-    await scope.code.release(await scope.store.deleteFunction(name));
+    const code = await scope.store.deleteFunction(name);
+    forgetFunction(scope.principal.tenantId, name);
+    await scope.code.release(code);
     return;
   }
   if (qualifier === LATEST) throw invalidParameter("$LATEST version cannot be deleted without deleting the function.");
@@ -120,6 +121,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     );
   }
   await scope.store.deleteVersion(name, qualifier);
+  forgetFunction(scope.principal.tenantId, name);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
   await scope.code.release([row]);
 }
@@ -166,8 +168,10 @@ async function latestOf(scope: TenantScope, name: string, expectedRevision?: str
 }
 
 async function replaceLatest(scope: TenantScope, name: string, current: VersionRow, next: NewVersion): Promise<void> {
+  const replaced = await scope.store.replaceLatest(name, current.revisionId, next);
+  // After the write: an invoke in this isolate meanwhile must not cache the old row again.
   forgetFunction(scope.principal.tenantId, name);
-  if (!(await scope.store.replaceLatest(name, current.revisionId, next))) {
+  if (!replaced) {
     throw conflict(
       `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name)}`,
     );

@@ -3,6 +3,7 @@ import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, invalidParameter, LambdaError } from "../errors";
 import { cellFor } from "../placement/cells";
+import { minimumUnreserved } from "./concurrency";
 import { forgetTenant } from "./invoke-target";
 
 export const DEFAULT_CONCURRENCY_LIMIT = 1000;
@@ -78,7 +79,15 @@ export async function updateTenant(
     Object.assign(changes, patch.cell === null ? { cell: cellFor(id, cellCount), cellPinned: false } : { cell: patch.cell, cellPinned: true });
   }
   if (Object.keys(changes).length === 0) return store.getTenant(id);
-  const row = await store.updateTenant(id, changes);
+  const limit = changes.concurrencyLimit;
+  const maxReserved = limit === undefined ? undefined : limit - minimumUnreserved(limit);
+  const row = await store.updateTenant(id, changes, maxReserved);
+  if (!row && limit !== undefined && (await store.getTenant(id))) {
+    const reserved = await store.reservedConcurrency(id);
+    throw invalidParameter(
+      `concurrencyLimit ${limit} is too low: the tenant's functions reserve ${reserved} and ${minimumUnreserved(limit)} must stay unreserved. Lower or delete reservations (DeleteFunctionConcurrency) first.`,
+    );
+  }
   forgetAllKeys();
   forgetTenant(id);
   return row;

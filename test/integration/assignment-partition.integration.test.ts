@@ -41,6 +41,19 @@ describe("AssignmentPartition", () => {
     expect((await partition.snapshot()).inFlight).toBe(5);
   });
 
+  it("counts leases started under a reservation that was then removed against the tenant's pool", async () => {
+    const { tenantId, partition } = fresh();
+    const reserved = await Promise.all([1, 2].map(() => partition.acquire(request(tenantId, "f", { reservedConcurrency: 2 }))));
+    expect(reserved.every((g) => g.granted)).toBe(true);
+    // The reservation is deleted while both still run: with an unreserved limit of 3, only 1 more may start.
+    const pooled = await Promise.all([1, 2, 3].map(() => partition.acquire(request(tenantId, "f", { unreservedLimit: 3 }))));
+    expect(pooled.filter((g) => g.granted)).toHaveLength(1);
+    expect(pooled.filter((g) => !g.granted)).toEqual([
+      { granted: false, reason: "ConcurrentInvocationLimitExceeded" },
+      { granted: false, reason: "ConcurrentInvocationLimitExceeded" },
+    ]);
+  });
+
   it("throttles everything with reserved concurrency 0", async () => {
     const { tenantId, partition } = fresh();
     expect(await partition.acquire(request(tenantId, "f", { reservedConcurrency: 0 }))).toEqual({

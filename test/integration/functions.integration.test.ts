@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZip, makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { createFunctionBody, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
+import { admin, createFunctionBody, errorOf, fn, newTenant, ROLE, signed } from "../helpers/platform";
 
 type Config = Record<string, unknown> & { FunctionArn: string; RevisionId: string; CodeSha256: string; Version: string };
 
@@ -224,6 +224,30 @@ describe("function control plane", () => {
 
     expect((await signed(key, "DELETE", `/2017-10-31/functions/orders/concurrency`)).status).toBe(204);
     expect(await (await signed(key, "GET", `/2019-09-30/functions/orders/concurrency`)).json()).toEqual({});
+  });
+
+  it("keeps reservations within the tenant's limit under concurrent PutFunctionConcurrency, and the limit above them", async () => {
+    const tenant = await newTenant();
+    expect((await admin("PATCH", `/tenants/${tenant.tenantId}`, { concurrencyLimit: 100 })).status).toBe(200);
+    for (const name of ["left", "right"]) {
+      expect((await signed(tenant, "POST", "/2015-03-31/functions", createBody(name))).status).toBe(201);
+    }
+    // 100 - 10 kept unreserved = 90 to reserve: both 60s at once cannot both pass.
+    const puts = await Promise.all(
+      ["left", "right"].map((name) => signed(tenant, "PUT", `/2017-10-31/functions/${name}/concurrency`, { ReservedConcurrentExecutions: 60 })),
+    );
+    expect(puts.map((r) => r.status).sort()).toEqual([200, 400]);
+    const refused = await errorOf(puts.find((r) => r.status === 400) ?? puts[0]!);
+    expect(refused).toMatchObject({ type: "InvalidParameterValueException" });
+    expect(refused.message).toBe("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [40].");
+    const settings = await (await signed(tenant, "GET", "/2016-08-19/account-settings")).json<{ AccountLimit: Record<string, number> }>();
+    expect(settings.AccountLimit.UnreservedConcurrentExecutions).toBe(40);
+
+    // The operator cannot lower the limit under the reservations (60 + a tenth kept free).
+    const low = await admin("PATCH", `/tenants/${tenant.tenantId}`, { concurrencyLimit: 65 });
+    expect(await errorOf(low)).toMatchObject({ status: 400, type: "InvalidParameterValueException" });
+    expect((await (await admin("GET", `/tenants/${tenant.tenantId}`)).json<{ concurrencyLimit: number }>()).concurrencyLimit).toBe(100);
+    expect((await admin("PATCH", `/tenants/${tenant.tenantId}`, { concurrencyLimit: 67 })).status).toBe(200);
   });
 
   it("lists functions in pages", async () => {
