@@ -313,6 +313,27 @@ describe("async invoke: the poller", () => {
     expect(record.requestContext.condition).toBe("Success");
   });
 
+  it("stops a handler that runs past its timeout with its invocation (sync and Event), so it never outlives its slot", async () => {
+    // Reports a tick every 200 ms for 5 s; the function's timeout is 1 s.
+    await createFn(key, "ticker", `
+      exports.handler = async (event) => {
+        for (let i = 0; i < 25; i++) {
+          await fetch("${RECEIVER}/tick-" + event.path, { method: "POST", body: String(i) });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      };`, { Timeout: 1 });
+    await putEventConfig(key, "ticker", { MaximumRetryAttempts: 0 });
+    const sync = await signed(key, "POST", `${fn("ticker")}/invocations`, { path: "sync" });
+    expect(await sync.json()).toMatchObject({ errorType: "Sandbox.Timedout" });
+    const requestId = await invokeEvent(key, "ticker", { path: "event" });
+    expect(await settled(requestId)).toMatchObject({ status: "failed" });
+    await sleep(2500);
+    // At most the ticks of its 1 s (5 or 6), not the 25 of a handler left running.
+    expect(deliveriesTo("/tick-sync").length).toBeLessThanOrEqual(6);
+    expect(deliveriesTo("/tick-event").length).toBeLessThanOrEqual(6);
+    expect(deliveriesTo("/tick-event").length).toBeGreaterThan(0);
+  });
+
   it("does not run a redelivered event that already succeeded", async () => {
     const requestId = await invokeEvent(key, "ok", { n: "once" });
     await settled(requestId);
