@@ -86,6 +86,12 @@ export interface InvocationResult {
    * loaded): the caller should answer ServiceException rather than a function error.
    */
   platformError?: string;
+  /**
+   * Set when the environment had crashed after its previous invocation (an
+   * uncaught error once the handler had returned): nothing ran; the caller
+   * retires it and runs the invocation on another one.
+   */
+  crashedBefore?: true;
 }
 
 type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
@@ -93,7 +99,7 @@ type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] 
 type InitResult = { cold: boolean; error?: ErrorPayload };
 /** What a cold invoke() reports when the init phase ends, before the handler runs. */
 type InitReport = { lines: string[]; error?: ErrorPayload };
-type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true };
+type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true } | { crashedBefore: true };
 
 /** RPC surface of the shim's default export (src/runtime/shim-source.ts). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
@@ -253,6 +259,9 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       if ("uninitialised" in run.value) {
         log.pop(); // the START line: init runs again first
         continue;
+      }
+      if ("crashedBefore" in run.value) {
+        return { payload: "", log: "", durationMs: 0, billedDurationMs: 0, reusable: false, timedOut: false, crashedBefore: true };
       }
       log.push(...run.value.lines);
       return finish({ payload: run.value.payload, failed: run.value.failed, durationMs, reusable: !run.value.crashed });

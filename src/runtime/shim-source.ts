@@ -11,7 +11,7 @@
  * RPC surface (WorkerEntrypoint; one invocation at a time per isolate):
  *   probe(handler)          → { ok: true } | { ok: false, errorType, errorMessage }  (runs the module code)
  *   init({ runtime, handler }) → { cold, error? }  (runs no code of the function)
- *   invoke(request, initDone) → { payload, failed, lines, crashed } | { uninitialised: true }
+ *   invoke(request, initDone) → { payload, failed, lines, crashed } | { uninitialised: true } | { crashedBefore: true }
  *                           (a cold isolate first runs the init phase, then calls initDone({ lines, error? }))
  *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
  * errorType values are the runtime's: "Runtime.HandlerNotFound",
@@ -281,6 +281,10 @@ export default class extends WorkerEntrypoint {
   // executor, reports the end of init: Init Duration, the init lines (logged
   // before START), and the start of the function's timeout.
   async invoke(request, initDone) {
+    // The runtime crashed after its last invocation returned (a timer or a
+    // promise of the function threw): in Lambda the process is gone and the
+    // next invocation gets a new environment. Nothing runs here.
+    if (crashed) return { crashedBefore: true };
     // A new isolate behind the same id (the loader may replace one at any
     // time): the executor runs init() again and retries.
     if (!settings) return { uninitialised: true };

@@ -58,57 +58,65 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
   const config = version.config;
   const tenantId = scope.principal.tenantId;
   const timeoutMs = config.Timeout * 1000;
-  const lease = await leaseFor(scope, target, opts.tenantId ?? "", timeoutMs);
-
   const invokedArn = functionArn(scope.names, fn.name, target.qualifier);
   const executedArn = functionArn(scope.names, fn.name, version.version === LATEST ? undefined : version.version);
-  let reusable = false;
-  try {
-    const result = await runInEnvironment(
-      scope.env.LOADER,
-      {
-        id: lease.environmentId,
-        loadBundle: () => loadBundle(scope.env, version.bundleKey),
-        environment: config.Environment?.Variables ?? {},
-        warm: lease.warm,
-        egress: exports.EgressGateway({
-          props: { allowPrivateEgress: scope.env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn },
-        }),
-        runtime: config.Runtime,
-        handler: config.Handler,
-      },
-      {
-        requestId: opts.requestId,
-        payload: opts.payload,
-        functionName: fn.name,
-        functionVersion: version.version,
-        invokedFunctionArn: invokedArn,
-        memoryLimitInMB: config.MemorySize,
-        timeoutSeconds: config.Timeout,
-        logGroupName: config.LoggingConfig.LogGroup,
-        logStreamName: logStreamName(version.version, lease.environmentId),
-        ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
-        ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
-        egressToken: await signInvocationToken(await egressSecret(scope.env.KEY_DERIVATION_SECRET), {
+  // Another try only when the environment turns out to have crashed after
+  // its last invocation: nothing ran in it, and it is retired.
+  for (let attempt = 1; ; attempt++) {
+    const lease = await leaseFor(scope, target, opts.tenantId ?? "", timeoutMs);
+    let reusable = false;
+    try {
+      const result = await runInEnvironment(
+        scope.env.LOADER,
+        {
+          id: lease.environmentId,
+          loadBundle: () => loadBundle(scope.env, version.bundleKey),
+          environment: config.Environment?.Variables ?? {},
+          warm: lease.warm,
+          egress: exports.EgressGateway({
+            props: { allowPrivateEgress: scope.env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn },
+          }),
+          runtime: config.Runtime,
+          handler: config.Handler,
+        },
+        {
           requestId: opts.requestId,
-          functionArn: executedArn,
-          depth: opts.lineageDepth,
-        }),
-      },
-    );
-    reusable = result.reusable;
-    if (result.platformError) {
-      // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
-      console.error(`invoke ${invokedArn}: ${result.platformError}`);
-      reusable = false;
-      throw new LambdaError(500, "ServiceException", "The function could not be started. Retry the request.");
+          payload: opts.payload,
+          functionName: fn.name,
+          functionVersion: version.version,
+          invokedFunctionArn: invokedArn,
+          memoryLimitInMB: config.MemorySize,
+          timeoutSeconds: config.Timeout,
+          logGroupName: config.LoggingConfig.LogGroup,
+          logStreamName: logStreamName(version.version, lease.environmentId),
+          ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
+          ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
+          egressToken: await signInvocationToken(await egressSecret(scope.env.KEY_DERIVATION_SECRET), {
+            requestId: opts.requestId,
+            functionArn: executedArn,
+            depth: opts.lineageDepth,
+          }),
+        },
+      );
+      reusable = result.reusable;
+      if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;
+      if (result.crashedBefore) throw new LambdaError(500, "ServiceException", "The function's execution environments kept failing. Retry the request.");
+      if (result.platformError) {
+        // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
+        console.error(`invoke ${invokedArn}: ${result.platformError}`);
+        reusable = false;
+        throw new LambdaError(500, "ServiceException", "The function could not be started. Retry the request.");
+      }
+      return { ...result, executedVersion: version.version };
+    } finally {
+      const release = (held: HeldLease, keep: boolean) => partitionOf(scope, fn.name).release(held.leaseId, tenantId, keep);
+      opts.waitUntil(reusable ? hold(lease.poolKey, lease, (held) => release(held, true)) : release(lease, false));
     }
-    return { ...result, executedVersion: version.version };
-  } finally {
-    const release = (held: HeldLease, keep: boolean) => partitionOf(scope, fn.name).release(held.leaseId, tenantId, keep);
-    opts.waitUntil(reusable ? hold(lease.poolKey, lease, (held) => release(held, true)) : release(lease, false));
   }
 }
+
+/** Environments one invocation tries when they turn out to have crashed between invocations. */
+const MAX_ENVIRONMENT_ATTEMPTS = 3;
 
 interface Lease extends HeldLease {
   poolKey: string;

@@ -25,6 +25,16 @@ const HANDLERS: Record<string, Record<string, string>> = {
       const environment = crypto.randomUUID();
       exports.handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return { environment }; };`,
   },
+  lateCrash: {
+    "index.js": `
+      const environment = crypto.randomUUID();
+      let calls = 0;
+      exports.handler = async (event) => {
+        calls += 1;
+        if (event.crashLater) Promise.reject(new Error("late failure after the handler returned"));
+        return { environment, calls };
+      };`,
+  },
   slow: {
     "index.js": `
       let calls = 0;
@@ -77,6 +87,18 @@ describe("synchronous invoke", () => {
     const first = await (await invoke(key, "echo")).json<{ invocations: number }>();
     const second = await (await invoke(key, "echo")).json<{ invocations: number }>();
     expect(second.invocations).toBe(first.invocations + 1);
+  });
+
+  it("gives the next invocation a new environment when the runtime crashed after the last one returned", async () => {
+    await createFn(key, "late-crash", "lateCrash");
+    const first = await (await invoke(key, "late-crash", { crashLater: true })).json<{ environment: string; calls: number }>();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await invoke(key, "late-crash", {});
+    expect(second.status).toBe(200);
+    expect(second.headers.get("X-Amz-Function-Error")).toBeNull();
+    const body = await second.json<{ environment: string; calls: number }>();
+    expect(body.environment).not.toBe(first.environment);
+    expect(body.calls).toBe(1);
   });
 
   it("reports a thrown error as Unhandled with Lambda's payload", async () => {
