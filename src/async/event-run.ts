@@ -38,8 +38,11 @@ async function deadLetterTarget(scope: TenantScope, message: AsyncEventMessage):
     const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
     const { row } = await resolveVersion(scope, ref);
     return row.config.DeadLetterConfig?.TargetArn || undefined;
-  } catch {
-    return undefined; // the function is gone: the failed event is still recorded
+  } catch (err) {
+    // The function is gone: the failed event is still recorded. Anything else
+    // (D1 unavailable) is retried with the message rather than skipping the target.
+    if (err instanceof LambdaError && err.status === 404) return undefined;
+    throw err;
   }
 }
 
@@ -49,7 +52,8 @@ interface EventRun {
   scope: TenantScope;
   policy: RetryPolicy;
   onSuccess: string | undefined;
-  onFailure: string | undefined;
+  /** OnFailure destination, else the function's dead-letter target (looked up only when an event fails). */
+  onFailure: () => Promise<string | undefined>;
   bc: BatchContext;
 }
 
@@ -85,7 +89,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
       retryUnitSeconds: retryUnitSeconds(env),
     },
     onSuccess: config.onSuccess,
-    onFailure: config.onFailure ?? (await deadLetterTarget(scope, message)),
+    onFailure: async () => config.onFailure ?? (await deadLetterTarget(scope, message)),
     bc,
   };
   const state: EventState = { acceptedAt: message.acceptedAt, retriesSpent: message.retriesSpent, backoffs: message.backoffs };
@@ -249,7 +253,8 @@ async function settleFailed(
   // the destination is best effort; elsewhere the destination goes first, so a
   // crash in between sends it again rather than never.
   const lastResort = run.bc.source.role === "dlq";
-  if (run.onFailure && !lastResort) await dispatch(run, run.onFailure, record);
+  const onFailure = lastResort ? await run.onFailure().catch(() => undefined) : await run.onFailure();
+  if (onFailure && !lastResort) await dispatch(run, onFailure, record);
   const now = Date.now();
   const store = new FailedEventStore(run.bc.db, run.message.tenantId);
   await run.bc.db.batch([
@@ -266,9 +271,9 @@ async function settleFailed(
       .set({ status: "failed", invokeCount, updatedAt: now })
       .where(and(eq(asyncEvents.requestId, run.message.requestId), eq(asyncEvents.status, "queued"))),
   ]);
-  if (run.onFailure && lastResort) {
+  if (onFailure && lastResort) {
     try {
-      await dispatch(run, run.onFailure, record);
+      await dispatch(run, onFailure, record);
     } catch (err) {
       console.error(`poller: ${run.message.requestId} is recorded as a failed event; its OnFailure delivery failed`, err);
     }
