@@ -128,7 +128,7 @@ function runDev(port, adminToken) {
   log(`starting: wrangler ${args.slice(1).join(" ")}`);
   log(`admin token: ADMIN_TOKEN in ${DEV_VARS}`);
   log(`  ADMIN_TOKEN=${adminToken}`);
-  log(`  try: curl -s -X POST http://127.0.0.1:${port}/admin/tenants -H "Authorization: Bearer $ADMIN_TOKEN" -d '{"name":"acme"}'`);
+  log(`  try: curl -s -X POST http://127.0.0.1:${port}/admin/tenants -H "Authorization: Bearer ${adminToken}" -d '{"name":"acme"}'`);
 
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
   const forward = (signal) => {
