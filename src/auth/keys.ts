@@ -45,6 +45,12 @@ export async function sha256Hex(text: string): Promise<string> {
   return toHex(await sha256(text));
 }
 
+/** Constant-time comparison of two secrets of any lengths (compares their SHA-256, so not even the length leaks). */
+export async function sameSecret(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+  return crypto.subtle.timingSafeEqual(x, y);
+}
+
 /** Constant-time comparison of two strings of equal length. */
 export function timingSafeEqualText(a: string, b: string): boolean {
   const x = encoder.encode(a);

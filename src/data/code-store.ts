@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { functionVersions } from "../db/schema";
@@ -9,6 +10,12 @@ export interface CodeRef {
   codeSha256: string;
 }
 
+/** Code written to R2 for a version row that is about to be written, with its bytes. */
+export interface StagedCode extends CodeRef {
+  bundle: Uint8Array;
+  zip: Uint8Array;
+}
+
 /**
  * Bundles and .zip packages in R2, content addressed by SHA-256 and shared
  * by every tenant: the same code is stored once. The package is kept so that
@@ -16,6 +23,14 @@ export interface CodeRef {
  * removed only when no function version of any tenant points at it any more
  * (the queries here that are not tenant scoped; they look up a content hash
  * and return nothing to callers).
+ *
+ * A writer and a releaser of the same blob can interleave (one tenant stages
+ * code another tenant's version is just dropping). Neither R2 nor D1 has a
+ * lock across both, so each side checks after its own write: the releaser
+ * deletes, then looks for a version again and puts the blob back if one
+ * appeared; the writer, once its version row exists, puts back a blob that
+ * is gone (`confirm`). Whichever of the two writes lands second sees the
+ * other's.
  */
 export class CodeStore {
   constructor(
@@ -23,22 +38,28 @@ export class CodeStore {
     private readonly db: Database,
   ) {}
 
-  /** Stores a bundle (once) and returns its key. */
-  async put(bundle: string): Promise<string> {
-    const bytes = new TextEncoder().encode(bundle);
-    const key = `bundles/${toHex(await sha256(bytes))}.js`;
-    await this.#putOnce(key, bytes, "text/javascript");
-    return key;
+  /** Stores a bundle and its package (each once) before the version row that uses them is written. */
+  async stage(code: { bundle: string; zip: Uint8Array; codeSha256: string }): Promise<StagedCode> {
+    const bundle = new TextEncoder().encode(code.bundle);
+    const staged = { bundleKey: `bundles/${toHex(await sha256(bundle))}.js`, codeSha256: code.codeSha256, bundle, zip: code.zip };
+    await Promise.all([
+      this.#putOnce(staged.bundleKey, bundle, BUNDLE_TYPE),
+      this.#putOnce(zipKey(staged.codeSha256), staged.zip, ZIP_TYPE),
+    ]);
+    return staged;
+  }
+
+  /** After the version row is written: puts back a staged blob a concurrent release removed meanwhile. */
+  async confirm(staged: StagedCode): Promise<void> {
+    await Promise.all([
+      this.#putOnce(staged.bundleKey, staged.bundle, BUNDLE_TYPE),
+      this.#putOnce(zipKey(staged.codeSha256), staged.zip, ZIP_TYPE),
+    ]);
   }
 
   async get(key: string): Promise<string | null> {
     const object = await this.bucket.get(key);
     return object ? object.text() : null;
-  }
-
-  /** Stores a .zip package (once) under its CodeSha256. */
-  async putZip(codeSha256: string, zip: Uint8Array): Promise<void> {
-    await this.#putOnce(zipKey(codeSha256), zip, "application/zip");
   }
 
   async getZip(codeSha256: string): Promise<Uint8Array | null> {
@@ -50,19 +71,35 @@ export class CodeStore {
   async release(refs: Iterable<CodeRef>): Promise<void> {
     const list = [...refs];
     for (const key of new Set(list.map((r) => r.bundleKey))) {
-      const user = await this.db.select({ key: functionVersions.bundleKey }).from(functionVersions).where(eq(functionVersions.bundleKey, key)).limit(1);
-      if (user.length === 0) await this.bucket.delete(key);
+      await this.#deleteUnused(key, BUNDLE_TYPE, () => this.#used(eq(functionVersions.bundleKey, key)));
     }
     for (const sha of new Set(list.map((r) => r.codeSha256))) {
-      const user = await this.db.select({ sha: functionVersions.codeSha256 }).from(functionVersions).where(eq(functionVersions.codeSha256, sha)).limit(1);
-      if (user.length === 0) await this.bucket.delete(zipKey(sha));
+      await this.#deleteUnused(zipKey(sha), ZIP_TYPE, () => this.#used(eq(functionVersions.codeSha256, sha)));
     }
+  }
+
+  async #used(where: SQL): Promise<boolean> {
+    const rows = await this.db.select({ key: functionVersions.bundleKey }).from(functionVersions).where(where).limit(1);
+    return rows.length > 0;
+  }
+
+  async #deleteUnused(key: string, contentType: string, used: () => Promise<boolean>): Promise<void> {
+    if (await used()) return;
+    const object = await this.bucket.get(key);
+    if (!object) return;
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    await this.bucket.delete(key);
+    // A version written meanwhile may have found the blob present and skipped its upload.
+    if (await used()) await this.bucket.put(key, bytes, { httpMetadata: { contentType } });
   }
 
   async #putOnce(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
     if (!(await this.bucket.head(key))) await this.bucket.put(key, bytes, { httpMetadata: { contentType } });
   }
 }
+
+const BUNDLE_TYPE = "text/javascript";
+const ZIP_TYPE = "application/zip";
 
 /** `zips/<hex sha256>.zip` (CodeSha256 is base64 of the same digest). */
 function zipKey(codeSha256: string): string {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { failedEvents } from "../db/schema";
 
@@ -61,13 +61,25 @@ export class FailedEventStore {
     });
   }
 
-  /** Stamps a redrive; false when the row is not this tenant's (or is gone). */
-  async markRedriven(functionName: string, id: string, at: number): Promise<boolean> {
+  /** Claims the one redrive of a failed event; false when it was redriven already (or is not this tenant's). */
+  async claimRedrive(functionName: string, id: string, at: number): Promise<boolean> {
     const result = await this.db
       .update(failedEvents)
       .set({ redrivenAt: at })
-      .where(and(eq(failedEvents.tenantId, this.tenantId), eq(failedEvents.functionName, functionName), eq(failedEvents.id, id)))
+      .where(and(this.#row(functionName, id), isNull(failedEvents.redrivenAt)))
       .run();
     return result.meta.changes === 1;
+  }
+
+  /** Gives a claimed redrive back (its event could not be accepted). */
+  async unclaimRedrive(functionName: string, id: string, at: number): Promise<void> {
+    await this.db
+      .update(failedEvents)
+      .set({ redrivenAt: null })
+      .where(and(this.#row(functionName, id), eq(failedEvents.redrivenAt, at)));
+  }
+
+  #row(functionName: string, id: string) {
+    return and(eq(failedEvents.tenantId, this.tenantId), eq(failedEvents.functionName, functionName), eq(failedEvents.id, id));
   }
 }

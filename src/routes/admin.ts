@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
-import { timingSafeEqualText } from "../auth/keys";
+import { sameSecret } from "../auth/keys";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { LambdaError } from "../errors";
@@ -27,7 +27,7 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const expected = c.env.ADMIN_TOKEN;
-  if (!expected || !token || !timingSafeEqualText(token, expected)) {
+  if (!expected || !token || !(await sameSecret(token, expected))) {
     throw new LambdaError(401, "UnauthorizedException", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.");
   }
   await next();

@@ -57,11 +57,7 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     const row = await store.get(name, id);
     if (!row) throw notFound(`Failed event ${id} not found for function ${functionArn(scope.names, name)}`);
 
-    if (row.redrivenAt !== null) {
-      throw conflict(
-        `Failed event ${id} was already redriven at ${new Date(row.redrivenAt).toISOString()}; if that event failed too, redrive its own failed event.`,
-      );
-    }
+    if (row.redrivenAt !== null) throw alreadyRedriven(id, row.redrivenAt);
     const record = asInvocationRecord(row.record);
     if (record?.requestContext.condition === "Success") {
       throw invalidParameter(
@@ -88,9 +84,16 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
         retryAfterSeconds: 1,
       });
     }
+    // Claim the redrive first, so two at once cannot both send the event.
+    const claimedAt = Date.now();
+    if (!(await store.claimRedrive(name, id, claimedAt))) throw alreadyRedriven(id, (await store.get(name, id))?.redrivenAt ?? claimedAt);
     const requestId = c.get("requestId");
-    await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: 1 });
-    await store.markRedriven(name, id, Date.now());
+    try {
+      await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: 1 });
+    } catch (err) {
+      await store.unclaimRedrive(name, id, claimedAt);
+      throw err;
+    }
     return c.json({ RequestId: requestId }, 202);
   })
   .get("/destination-signing-key", requireFullScope, async (c) =>
@@ -113,3 +116,6 @@ const cursorKey = z.object({ c: z.number(), i: z.string() });
 function failedEventCursor(key: z.infer<typeof cursorKey>): FailedEventCursor {
   return { createdAt: key.c, id: key.i };
 }
+
+const alreadyRedriven = (id: string, at: number) =>
+  conflict(`Failed event ${id} was already redriven at ${new Date(at).toISOString()}; if that event failed too, redrive its own failed event.`);

@@ -1,7 +1,7 @@
 import { buildFromZip, buildFunctionCode } from "../code/build";
 import { codeDownloadUrl } from "../code/download-url";
 import type { BuiltCode } from "../code/build";
-import type { CodeRef } from "../data/code-store";
+import type { CodeRef, StagedCode } from "../data/code-store";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { database } from "../db/client";
 import { checkDeadLetterTarget } from "../lambda/destinations";
@@ -42,6 +42,7 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
     if (isUniqueViolation(err)) throw alreadyExists(name);
     throw err;
   }
+  await scope.code.confirm(code);
   const shown = published ?? latest;
   return functionConfiguration({ ...shown, tenantId: scope.principal.tenantId, functionName: name }, scope.names, { arnQualifier: null });
 }
@@ -73,9 +74,9 @@ export async function updateFunctionConfiguration(
   const config = updatedFunctionConfig(name, current.config, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
   // The bundle holds the handler's module: a new Handler is built again from the stored package.
-  const code = config.Handler === current.config.Handler ? current : await rebuildForHandler(scope, current, config.Handler);
-  const next = versionRow(LATEST, config, code);
-  await replaceCode(scope, name, current, next);
+  const staged = config.Handler === current.config.Handler ? undefined : await rebuildForHandler(scope, current, config.Handler);
+  const next = versionRow(LATEST, config, staged ?? current);
+  await replaceCode(scope, name, current, next, staged);
   return functionConfiguration({ ...current, ...next }, scope.names);
 }
 
@@ -93,7 +94,7 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
 
   const code = await storeCode(scope, await buildFunctionCode(scope.env.LOADER, zip, config.Handler));
   const next = versionRow(LATEST, config, code);
-  await replaceCode(scope, name, current, next);
+  await replaceCode(scope, name, current, next, code);
   if (input.Publish) return publishVersion(scope, name, {});
   return functionConfiguration({ ...current, ...next }, scope.names);
 }
@@ -191,23 +192,23 @@ function versionRow(version: string, config: StoredConfig, code: StoredCode): Ne
   };
 }
 
-async function storeCode(scope: TenantScope, built: BuiltCode): Promise<StoredCode> {
-  const [bundleKey] = await Promise.all([scope.code.put(built.bundle), scope.code.putZip(built.codeSha256, built.zip)]);
-  return { codeSha256: built.codeSha256, codeSize: built.codeSize, bundleKey };
+async function storeCode(scope: TenantScope, built: BuiltCode): Promise<StagedCode & StoredCode> {
+  return { ...(await scope.code.stage(built)), codeSize: built.codeSize };
 }
 
 /** $LATEST with new code or a new bundle: the new row, then the old blobs go if nothing else uses them. */
-async function replaceCode(scope: TenantScope, name: string, current: VersionRow, next: NewVersion): Promise<void> {
+async function replaceCode(scope: TenantScope, name: string, current: VersionRow, next: NewVersion, staged?: StagedCode): Promise<void> {
   try {
     await replaceLatest(scope, name, current, next);
   } catch (err) {
-    if (next.bundleKey !== current.bundleKey || next.codeSha256 !== current.codeSha256) await scope.code.release([next]);
+    if (staged) await scope.code.release([staged]);
     throw err;
   }
+  if (staged) await scope.code.confirm(staged);
   if (next.bundleKey !== current.bundleKey || next.codeSha256 !== current.codeSha256) await scope.code.release([current]);
 }
 
-async function rebuildForHandler(scope: TenantScope, current: VersionRow, handler: string): Promise<StoredCode> {
+async function rebuildForHandler(scope: TenantScope, current: VersionRow, handler: string): Promise<StagedCode & StoredCode> {
   const zip = await scope.code.getZip(current.codeSha256);
   if (!zip) {
     throw invalidParameter(

@@ -734,6 +734,21 @@ describe("failed events API", () => {
     expect(refused.message).toContain("already redriven");
   });
 
+  it("redrives a failed event once even when asked twice at the same time", async () => {
+    await createFn(a, "twice", FAILING_CODE);
+    await putEventConfig(a, "twice", { MaximumRetryAttempts: 0 });
+    await settled(await invokeEvent(a, "twice", { n: 2 }));
+    const [event] = (await list(a, "twice")).FailedEvents;
+    const answers = await Promise.all([1, 2].map(() => cellfn(a, "POST", `/functions/twice/failed-events/${event?.Id}/redrive`)));
+    expect(answers.map((r) => r.status).sort()).toEqual([202, 409]);
+    const conflictAnswer = answers.find((r) => r.status === 409);
+    expect(await errorOf(conflictAnswer ?? answers[0]!)).toMatchObject({ type: "ResourceConflictException" });
+    // The one redriven event fails again on its own: two failed events in all, not three.
+    await waitFor("the redriven event's failure", async () => (await list(a, "twice")).FailedEvents.length >= 2);
+    await sleep(1000);
+    expect((await list(a, "twice")).FailedEvents).toHaveLength(2);
+  });
+
   it("keeps tenants apart: B cannot list or redrive A's failed events", async () => {
     const [event] = (await list(a, "broken")).FailedEvents;
     // B's own function of the same name has no failed events; a name B does not have lists nothing either.
