@@ -76,6 +76,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
   const scope = await tenantScopeById(env, message.tenantId);
   if (!scope) {
     console.warn(`poller: tenant ${message.tenantId} no longer exists; dropping event ${message.requestId}`);
+    await deletePayload(env, message);
     return;
   }
   const config = await effectiveEventConfig(scope, message.functionName, message.qualifier);
