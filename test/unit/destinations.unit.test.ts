@@ -8,19 +8,11 @@ import {
   parseDestination,
 } from "../../src/lambda/destinations";
 import { parseJsonBody } from "../../src/lambda/validation";
+import { thrownLambdaError } from "../helpers/errors";
 
 const ctx = { accountId: "111122223333", region: "us-east-1" };
 const fnArn = (name: string) => `arn:aws:lambda:us-east-1:111122223333:function:${name}`;
 
-function errorOf(fn: () => unknown): LambdaError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LambdaError) return err;
-    throw err;
-  }
-  throw new Error("expected a LambdaError");
-}
 
 async function asyncErrorOf(fn: () => Promise<unknown>): Promise<LambdaError> {
   try {
@@ -76,7 +68,7 @@ describe("parseDestination", () => {
     "http://:80/x",
     "arn:aws:iam::111122223333:role/x",
   ])("refuses %s as an invalid destination", (raw) => {
-    const err = errorOf(() => parseDestination(raw, ctx));
+    const err = thrownLambdaError(() => parseDestination(raw, ctx));
     expect(err.status).toBe(400);
     expect(err.type).toBe("InvalidParameterValueException");
     expect(err.message).toBe(`The destination ARN ${raw} is invalid.`);
@@ -88,7 +80,7 @@ describe("parseDestination", () => {
     ["arn:aws:events:us-east-1:111122223333:event-bus/default", "an Amazon EventBridge event bus"],
     ["arn:aws:s3:::my-bucket", "an Amazon S3 bucket"],
   ])("refuses %s: cellfn does not deliver to it", (raw, what) => {
-    const err = errorOf(() => parseDestination(raw, ctx));
+    const err = thrownLambdaError(() => parseDestination(raw, ctx));
     expect(err.status).toBe(400);
     expect(err.type).toBe("InvalidParameterValueException");
     expect(err.message).toBe(
@@ -143,10 +135,10 @@ describe("checkDeadLetterTarget", () => {
   it("takes the targets of a destination and refuses the function itself", () => {
     expect(checkDeadLetterTarget(fnArn("other"), ctx, "self")).toEqual({ kind: "function", name: "other" });
     expect(checkDeadLetterTarget("https://dlq.example/", ctx, "self").kind).toBe("url");
-    expect(errorOf(() => checkDeadLetterTarget(fnArn("self"), ctx, "self")).message).toBe(
+    expect(thrownLambdaError(() => checkDeadLetterTarget(fnArn("self"), ctx, "self")).message).toBe(
       "You can't specify the function as a destination for itself.",
     );
-    expect(errorOf(() => checkDeadLetterTarget("arn:aws:sqs:us-east-1:111122223333:dlq", ctx, "self")).message).toContain(
+    expect(thrownLambdaError(() => checkDeadLetterTarget("arn:aws:sqs:us-east-1:111122223333:dlq", ctx, "self")).message).toContain(
       "an Amazon SQS queue",
     );
   });
@@ -180,14 +172,14 @@ describe("eventInvokeConfigSchema", () => {
       `Value 'https://x.example/${"a".repeat(340)}' at 'destinationConfig.onSuccess.destination' failed to satisfy constraint: Member must have length less than or equal to 350`,
     ],
   ])("refuses %j with a ValidationException", (body, message) => {
-    const err = errorOf(() => parse(body));
+    const err = thrownLambdaError(() => parse(body));
     expect(err.status).toBe(400);
     expect(err.type).toBe("ValidationException");
     expect(err.message).toBe(`1 validation error detected: ${message}`);
   });
 
   it("counts every constraint failure", () => {
-    const err = errorOf(() => parse({ MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 1 }));
+    const err = thrownLambdaError(() => parse({ MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 1 }));
     expect(err.message).toMatch(/^2 validation errors detected: /);
   });
 
@@ -197,7 +189,7 @@ describe("eventInvokeConfigSchema", () => {
     [{ DestinationConfig: { OnDone: {} } }, 'Unrecognized field "OnDone", not marked as ignorable'],
     [{ MaximumRetryAttempts: "1" }, "Cannot deserialize value of type `number` from string value at 'maximumRetryAttempts'"],
   ])("refuses %j as unparseable", (body, detail) => {
-    const err = errorOf(() => parse(body));
+    const err = thrownLambdaError(() => parse(body));
     expect(err.type).toBe("InvalidRequestContentException");
     expect(err.message).toBe(`Could not parse request body into json: ${detail}`);
   });

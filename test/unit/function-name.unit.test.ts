@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { LambdaError } from "../../src/errors";
 import { functionArn, parseFunctionName } from "../../src/lambda/function-name";
+import { thrownLambdaError } from "../helpers/errors";
 
 const ctx = { accountId: "111122223333", region: "us-east-1" };
 const qualified = { qualified: true } as const;
 
-function errorOf(fn: () => unknown): LambdaError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof LambdaError) return err;
-    throw err;
-  }
-  throw new Error("expected a LambdaError");
-}
 
 describe("parseFunctionName", () => {
   it.each([
@@ -35,44 +26,44 @@ describe("parseFunctionName", () => {
   });
 
   it("refuses a name qualifier that disagrees with Qualifier", () => {
-    const err = errorOf(() => parseFunctionName("f:1", ctx, { qualified: true, qualifierParam: "2" }));
+    const err = thrownLambdaError(() => parseFunctionName("f:1", ctx, { qualified: true, qualifierParam: "2" }));
     expect(err.type).toBe("InvalidParameterValueException");
     expect(err.message).toBe("The derived qualifier from the function name does not match the specified qualifier.");
   });
 
   it("answers 403 with no detail for another account's ARN", () => {
-    const err = errorOf(() => parseFunctionName("arn:aws:lambda:us-east-1:999988887777:function:f", ctx, qualified));
+    const err = thrownLambdaError(() => parseFunctionName("arn:aws:lambda:us-east-1:999988887777:function:f", ctx, qualified));
     expect(err.status).toBe(403);
     expect(err.type).toBe("AccessDeniedException");
     expect(err.message).toBe("");
   });
 
   it("answers 404 for another region's ARN", () => {
-    const err = errorOf(() => parseFunctionName("arn:aws:lambda:eu-west-1:111122223333:function:f", ctx, qualified));
+    const err = thrownLambdaError(() => parseFunctionName("arn:aws:lambda:eu-west-1:111122223333:function:f", ctx, qualified));
     expect(err.status).toBe(404);
     expect(err.message).toBe("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')");
   });
 
   it("limits the bare name to 64 characters with InvalidParameterValueException", () => {
-    const err = errorOf(() => parseFunctionName("a".repeat(65), ctx, qualified));
+    const err = thrownLambdaError(() => parseFunctionName("a".repeat(65), ctx, qualified));
     expect(err.type).toBe("InvalidParameterValueException");
     expect(err.message).toContain("Member must have length less than or equal to 64");
     expect(parseFunctionName("a".repeat(64), ctx, qualified)).toEqual({ name: "a".repeat(64) });
   });
 
   it("refuses bad characters with ValidationException naming the pattern", () => {
-    const err = errorOf(() => parseFunctionName("bad name!", ctx, qualified));
+    const err = thrownLambdaError(() => parseFunctionName("bad name!", ctx, qualified));
     expect(err.type).toBe("ValidationException");
     expect(err.message).toContain("at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern");
   });
 
   it("refuses a qualifier where the operation takes none", () => {
-    const err = errorOf(() => parseFunctionName("f:1", ctx, { qualified: false }));
+    const err = thrownLambdaError(() => parseFunctionName("f:1", ctx, { qualified: false }));
     expect(err.type).toBe("ValidationException");
   });
 
   it("refuses a malformed Qualifier parameter", () => {
-    const err = errorOf(() => parseFunctionName("f", ctx, { qualified: true, qualifierParam: "no/slash" }));
+    const err = thrownLambdaError(() => parseFunctionName("f", ctx, { qualified: true, qualifierParam: "no/slash" }));
     expect(err.type).toBe("ValidationException");
   });
 });

@@ -3,6 +3,7 @@ import { LambdaError } from "../../src/errors";
 import { newFunctionConfig, updatedFunctionConfig } from "../../src/lambda/function-config";
 import { createFunctionSchema } from "../../src/lambda/schemas";
 import { parseJsonBody } from "../../src/lambda/validation";
+import { thrownLambdaError } from "../helpers/errors";
 
 const valid = {
   FunctionName: "f",
@@ -85,15 +86,6 @@ const LAMBDA_RUNTIME_ENUM =
   "ruby3.2, ruby3.3, ruby3.4, python3.11, nodejs20.x, provided.al2023, python3.12, java21, python3.13, nodejs22.x, " +
   "nodejs24.x, python3.14, java25, dotnet10, ruby4.0";
 
-function configFailure(build: () => unknown): LambdaError {
-  try {
-    build();
-  } catch (err) {
-    if (err instanceof LambdaError) return err;
-    throw err;
-  }
-  throw new Error("expected a LambdaError");
-}
 
 describe("Runtime checks (CreateFunction / UpdateFunctionConfiguration)", () => {
   const input = parseJsonBody(createFunctionSchema, JSON.stringify(valid));
@@ -105,7 +97,7 @@ describe("Runtime checks (CreateFunction / UpdateFunctionConfiguration)", () => 
     "a runtime outside Lambda's enum (%j) → 400 InvalidParameterValueException listing the enum",
     (runtime) => {
       for (const build of [create(runtime), update(runtime)]) {
-        const err = configFailure(build);
+        const err = thrownLambdaError(build);
         expect(err.status).toBe(400);
         expect(err.type).toBe("InvalidParameterValueException");
         expect(err.message).toBe(
@@ -119,7 +111,7 @@ describe("Runtime checks (CreateFunction / UpdateFunctionConfiguration)", () => 
     "a runtime in Lambda's enum that cellfn does not run (%s) → 400 InvalidParameterValueException naming the supported ones",
     (runtime) => {
       for (const build of [create(runtime), update(runtime)]) {
-        const err = configFailure(build);
+        const err = thrownLambdaError(build);
         expect(err.status).toBe(400);
         expect(err.type).toBe("InvalidParameterValueException");
         expect(err.message).toBe(
