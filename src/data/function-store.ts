@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNotNull, ne, or, sql, sum } from "drizzle-orm";
+import { and, asc, count, eq, gt, ne, or, sql } from "drizzle-orm";
 import type { CodeRef } from "./code-store";
 import type { Database } from "../db/client";
 import { aliases, functions, functionVersions } from "../db/schema";
@@ -147,10 +147,7 @@ export class FunctionStore {
    * reservations cannot both pass); false when they would not.
    */
   async reserveConcurrency(name: string, value: number, maxReserved: number): Promise<boolean> {
-    const others = this.db
-      .select({ total: sql`coalesce(sum(${functions.reservedConcurrency}), 0)` })
-      .from(functions)
-      .where(and(eq(functions.tenantId, this.tenantId), isNotNull(functions.reservedConcurrency), ne(functions.name, name)));
+    const others = reservedConcurrencySum(this.db, this.tenantId, name);
     const result = await this.db
       .update(functions)
       .set({ reservedConcurrency: value })
@@ -161,16 +158,7 @@ export class FunctionStore {
 
   /** Sum of reserved concurrency over the tenant's functions, leaving out `exceptName`. */
   async reservedConcurrencyTotal(exceptName?: string): Promise<number> {
-    const [row] = await this.db
-      .select({ total: sum(functions.reservedConcurrency) })
-      .from(functions)
-      .where(
-        and(
-          eq(functions.tenantId, this.tenantId),
-          isNotNull(functions.reservedConcurrency),
-          exceptName === undefined ? undefined : ne(functions.name, exceptName),
-        ),
-      );
+    const [row] = await reservedConcurrencySum(this.db, this.tenantId, exceptName);
     return Number(row?.total ?? 0);
   }
 
@@ -241,4 +229,16 @@ export class FunctionStore {
   #insertVersion(name: string, version: NewVersion) {
     return this.db.insert(functionVersions).values({ ...version, tenantId: this.tenantId, functionName: name });
   }
+}
+
+/**
+ * The query for the sum of a tenant's reserved concurrency (0 when none),
+ * leaving out `exceptName`: awaited for the number, or embedded as a
+ * subquery in a conditional write.
+ */
+export function reservedConcurrencySum(db: Database, tenantId: string, exceptName?: string) {
+  return db
+    .select({ total: sql<number>`coalesce(sum(${functions.reservedConcurrency}), 0)` })
+    .from(functions)
+    .where(and(eq(functions.tenantId, tenantId), exceptName === undefined ? undefined : ne(functions.name, exceptName)));
 }

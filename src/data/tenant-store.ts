@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { apiKeys, functions, tenants } from "../db/schema";
+import { apiKeys, tenants } from "../db/schema";
+import { reservedConcurrencySum } from "./function-store";
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type KeyRow = typeof apiKeys.$inferSelect;
@@ -39,10 +40,7 @@ export class TenantStore {
     patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">>,
     maxReserved?: number,
   ): Promise<TenantRow | undefined> {
-    const reserved = this.db
-      .select({ total: sql`coalesce(sum(${functions.reservedConcurrency}), 0)` })
-      .from(functions)
-      .where(eq(functions.tenantId, id));
+    const reserved = reservedConcurrencySum(this.db, id);
     const [row] = await this.db
       .update(tenants)
       .set(patch)
@@ -53,10 +51,7 @@ export class TenantStore {
 
   /** Sum of the reserved concurrency of a tenant's functions. */
   async reservedConcurrency(id: string): Promise<number> {
-    const [row] = await this.db
-      .select({ total: sql<number>`coalesce(sum(${functions.reservedConcurrency}), 0)` })
-      .from(functions)
-      .where(eq(functions.tenantId, id));
+    const [row] = await reservedConcurrencySum(this.db, id);
     return Number(row?.total ?? 0);
   }
 
