@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
+import { DOWNLOAD_MOUNT } from "./code/download-url";
 import { LambdaError } from "./errors";
 import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
@@ -37,7 +38,7 @@ export function buildApp(): Hono<AppEnv> {
   // cellfn's own extensions (failed events, redrive); tenant auth inside.
   app.route("/cellfn/v1", failedEventRoutes);
   // GetFunction's Code.Location: presigned, no credentials.
-  app.route("/cellfn/code", codeDownloadRoutes);
+  app.route(DOWNLOAD_MOUNT, codeDownloadRoutes);
 
   app.notFound((c) =>
     new LambdaError(404, "UnknownOperationException", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(

@@ -10,7 +10,8 @@ import { timingSafeEqualText } from "../auth/keys";
 import { fromBase64, hmacSha256, toHex } from "../util/bytes";
 
 export const DOWNLOAD_URL_TTL_SECONDS = 600;
-export const DOWNLOAD_PATH_PREFIX = "/cellfn/code/";
+/** Where the download route is mounted (src/app.ts). */
+export const DOWNLOAD_MOUNT = "/cellfn/code";
 
 async function signature(derivationSecret: string, packageHex: string, expires: number): Promise<string> {
   const key = await hmacSha256(derivationSecret, "cellfn-code-download");
@@ -21,7 +22,7 @@ export async function codeDownloadUrl(derivationSecret: string, origin: string, 
   const packageHex = toHex(fromBase64(codeSha256));
   const expires = Math.floor(nowMs / 1000) + DOWNLOAD_URL_TTL_SECONDS;
   const sig = await signature(derivationSecret, packageHex, expires);
-  return `${origin}${DOWNLOAD_PATH_PREFIX}${packageHex}.zip?Expires=${expires}&Signature=${sig}`;
+  return `${origin}${DOWNLOAD_MOUNT}/${packageHex}.zip?Expires=${expires}&Signature=${sig}`;
 }
 
 /** Why a download URL is refused, or null when it is valid now. */

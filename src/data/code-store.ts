@@ -63,8 +63,13 @@ export class CodeStore {
   }
 
   async getZip(codeSha256: string): Promise<Uint8Array | null> {
-    const object = await this.bucket.get(zipKey(codeSha256));
+    const object = await this.openZip(toHex(fromBase64(codeSha256)));
     return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  /** The stored package whose SHA-256 is `packageHex`, as a stream (code downloads). */
+  openZip(packageHex: string): Promise<R2ObjectBody | null> {
+    return this.bucket.get(zipKeyOfHex(packageHex));
   }
 
   /** Deletes the bundles and packages among `refs` that no function version uses. */
@@ -103,5 +108,9 @@ const ZIP_TYPE = "application/zip";
 
 /** `zips/<hex sha256>.zip` (CodeSha256 is base64 of the same digest). */
 function zipKey(codeSha256: string): string {
-  return `zips/${toHex(fromBase64(codeSha256))}.zip`;
+  return zipKeyOfHex(toHex(fromBase64(codeSha256)));
+}
+
+function zipKeyOfHex(packageHex: string): string {
+  return `zips/${packageHex}.zip`;
 }
