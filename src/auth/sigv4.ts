@@ -1,5 +1,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { LambdaError } from "../errors";
+import { sha256, toHex } from "../util/bytes";
+import { timingSafeEqualText } from "./keys";
 
 /**
  * Server-side verification of AWS Signature Version 4 (header form), so the
@@ -105,18 +107,6 @@ function checkClock(amzDate: string, signedAt: number, now: number): void {
   }
 }
 
-async function sha256Hex(data: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function timingSafeEqualStrings(a: string, b: string): boolean {
-  const enc = new TextEncoder();
-  const x = enc.encode(a);
-  const y = enc.encode(b);
-  // Length is not secret (a signature is always 64 hex digits); only the bytes are.
-  return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);
-}
 
 /**
  * The URL and header set handed to AwsV4Signer, adjusted where it would
@@ -207,7 +197,7 @@ export async function verifySigV4(
   // let a captured request be replayed with a different body. UNSIGNED-PAYLOAD and
   // streaming payloads are thereby refused: Lambda has no use for them.
   const claimedHash = request.headers.get("x-amz-content-sha256");
-  if (claimedHash !== null && claimedHash !== (await sha256Hex(body))) throw invalid(SIGNATURE_MISMATCH);
+  if (claimedHash !== null && claimedHash !== toHex(await sha256(new Uint8Array(body)))) throw invalid(SIGNATURE_MISMATCH);
 
   const { url, headers } = canonicalInputs(request, parsed.signedHeaders, body);
   const signer = new AwsV4Signer({
@@ -225,6 +215,6 @@ export async function verifySigV4(
   // AwsV4Signer always signs host and x-amz-date (both required above), so its
   // list equals the client's exactly when the client's was sorted and unique.
   const expected = signer.signedHeaders === parsed.signedHeaders.join(";") ? await signer.signature() : "";
-  if (!timingSafeEqualStrings(expected, parsed.signature)) throw invalid(SIGNATURE_MISMATCH);
+  if (!timingSafeEqualText(expected, parsed.signature)) throw invalid(SIGNATURE_MISMATCH);
   return { accessKeyId, region };
 }
