@@ -171,6 +171,15 @@ const FAILING_CODE = `
     return { fixed: true, event };
   };`;
 
+/** A handler that reports `/<name>-start`, waits `ms`, then reports `/<name>-end` to the receiver. */
+const startEndHandler = (name: string, ms: number) => `
+  exports.handler = async (event) => {
+    await fetch("${RECEIVER}/${name}-start", { method: "POST", body: String(event.n) });
+    await new Promise((resolve) => setTimeout(resolve, ${ms}));
+    await fetch("${RECEIVER}/${name}-end", { method: "POST", body: String(event.n) });
+    return event.n;
+  };`;
+
 let realFetch: typeof fetch;
 beforeAll(() => {
   realFetch = globalThis.fetch;
@@ -249,13 +258,7 @@ describe("async invoke: the poller", () => {
     // Each run reports its start, waits, then reports its end. Run one after
     // another, starts and ends would alternate; side by side, every start
     // comes before the first end.
-    await createFn(key, "slow", `
-      exports.handler = async (event) => {
-        await fetch("${RECEIVER}/slow-start", { method: "POST", body: String(event.n) });
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        await fetch("${RECEIVER}/slow-end", { method: "POST", body: String(event.n) });
-        return event.n;
-      };`);
+    await createFn(key, "slow", startEndHandler("slow", 1500));
     const messages = await Promise.all([1, 2, 3, 4].map((n) => acceptedEvent(key, "slow", { payload: JSON.stringify({ n }) })));
     const batch = await runBatch("cellfn-async-0-0", messages);
     expect(batch.acked.sort()).toEqual([...batch.ids].sort());
@@ -266,13 +269,7 @@ describe("async invoke: the poller", () => {
   });
 
   it("honours reserved concurrency: events over it back off and run later, never side by side", async () => {
-    await createFn(key, "single", `
-      exports.handler = async (event) => {
-        await fetch("${RECEIVER}/single-start", { method: "POST", body: String(event.n) });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await fetch("${RECEIVER}/single-end", { method: "POST", body: String(event.n) });
-        return event.n;
-      };`);
+    await createFn(key, "single", startEndHandler("single", 300));
     const put = await signed(key, "PUT", "/2017-10-31/functions/single/concurrency", { ReservedConcurrentExecutions: 1 });
     expect(put.status).toBe(200);
     const messages = await Promise.all([1, 2, 3].map((n) => acceptedEvent(key, "single", { payload: JSON.stringify({ n }) })));
