@@ -16,24 +16,20 @@ export async function putFunctionConcurrency(scope: TenantScope, name: string, r
   await requireFunction(scope, name);
   const limit = scope.principal.concurrencyLimit;
   const floor = minimumUnreserved(limit);
-  const refuse = async () => {
+  // The check is inside the write (concurrent reservations cannot both pass);
+  // only a refused write reads the totals, to answer with Lambda's message.
+  if (!(await scope.store.reserveConcurrency(name, reserved, limit - floor))) {
+    await requireFunction(scope, name);
     const unreservedWithoutThis = limit - (await scope.store.reservedConcurrencyTotal(name));
     if (reserved > unreservedWithoutThis) {
-      return invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${unreservedWithoutThis}].`);
+      throw invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${unreservedWithoutThis}].`);
     }
     if (unreservedWithoutThis - reserved < floor) {
-      return invalidParameter(
+      throw invalidParameter(
         `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${floor}].`,
       );
     }
-    return undefined;
-  };
-  const early = await refuse();
-  if (early) throw early;
-  // The check again, inside the write: another reservation may have landed since.
-  if (!(await scope.store.reserveConcurrency(name, reserved, limit - floor))) {
-    await requireFunction(scope, name);
-    throw (await refuse()) ?? conflict(`The reservation of ${name} could not be set: the tenant's reservations changed meanwhile. Retry the request.`);
+    throw conflict(`The reservation of ${name} could not be set: the tenant's reservations changed meanwhile. Retry the request.`);
   }
   // Every function's unreserved pool changes with a reservation.
   forgetTenant(scope.principal.tenantId);
