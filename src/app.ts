@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
+import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
 import { LambdaError } from "./errors";
 import { adminRoutes } from "./routes/admin";
@@ -35,6 +36,8 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
+  // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.
+  app.route("/", awsJsonRoutes);
   // cellfn's own extensions (failed events, redrive); tenant auth inside.
   app.route("/cellfn/v1", failedEventRoutes);
   // GetFunction's Code.Location: presigned, no credentials.

@@ -12,21 +12,33 @@ const unrecognized = () =>
   new LambdaError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
 
 /**
- * Authenticates a tenant on the Lambda API: SigV4 with an access key (AWS CLI
- * and SDKs) or `Authorization: Bearer <token>` (curl). Sets `principal`.
- * Keys of scope "invoke" may read and invoke, not change anything.
+ * Authenticates a tenant: SigV4 with an access key (AWS CLI and SDKs; the
+ * credential scope must name `service`) or `Authorization: Bearer <token>`
+ * (curl). `readBody` gives the raw body (Hono's cached reader, so the route
+ * can read it again). Throws LambdaError (the caller maps it to its service's shape).
  */
-export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
-  const db = database(c.env.DB);
-  const authorization = c.req.header("authorization") ?? "";
+export async function authenticate(
+  env: Env,
+  request: Request,
+  readBody: () => Promise<ArrayBuffer>,
+  service = "lambda",
+): Promise<Principal> {
+  const db = database(env.DB);
+  const authorization = request.headers.get("authorization") ?? "";
   let accessKeyId: string;
 
-  if (hasSigV4(c.req.raw)) {
-    const body = await c.req.arrayBuffer();
-    const result = await verifySigV4(c.req.raw, body, async (id) => {
-      const found = await lookupKey(db, id);
-      return found ? deriveSecret(c.env.KEY_DERIVATION_SECRET, id, found.key.secretSalt) : null;
-    });
+  if (hasSigV4(request)) {
+    const body = await readBody();
+    const result = await verifySigV4(
+      request,
+      body,
+      async (id) => {
+        const found = await lookupKey(db, id);
+        return found ? deriveSecret(env.KEY_DERIVATION_SECRET, id, found.key.secretSalt) : null;
+      },
+      new Date(),
+      service,
+    );
     accessKeyId = result.accessKeyId;
   } else if (authorization.startsWith("Bearer ")) {
     const parsed = parseBearerToken(authorization.slice("Bearer ".length).trim());
@@ -40,7 +52,7 @@ export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
 
   const found = await lookupKey(db, accessKeyId);
   if (!found) throw unrecognized();
-  const principal: Principal = {
+  return {
     tenantId: found.tenant.id,
     accountId: found.tenant.accountId,
     accessKeyId,
@@ -48,7 +60,11 @@ export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
     concurrencyLimit: found.tenant.concurrencyLimit,
     cell: found.tenant.cell,
   };
-  c.set("principal", principal);
+}
+
+/** Lambda API routes: authenticates the tenant and sets `principal`. Keys of scope "invoke" may read and invoke, not change anything. */
+export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("principal", await authenticate(c.env, c.req.raw, () => c.req.arrayBuffer()));
   await next();
 });
 

@@ -27,7 +27,7 @@ export interface SigV4Result {
 }
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
-const SERVICE = "lambda";
+const LAMBDA = "lambda";
 const TERMINATOR = "aws4_request";
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -138,13 +138,16 @@ function canonicalInputs(request: Request, signed: string[], body: ArrayBuffer):
 /**
  * Verifies the request's SigV4 Authorization header. `body` is the exact raw
  * request body bytes. `secretFor` returns the secret access key for an access
- * key id, or null when unknown/revoked. Throws LambdaError on every failure.
+ * key id, or null when unknown/revoked. `service` is the signing name the
+ * credential scope must name (`lambda`, `sqs`, `kinesis`, `logs`).
+ * Throws LambdaError on every failure.
  */
 export async function verifySigV4(
   request: Request,
   body: ArrayBuffer,
   secretFor: (accessKeyId: string) => Promise<string | null>,
   now: Date = new Date(),
+  service: string = LAMBDA,
 ): Promise<SigV4Result> {
   const auth = (request.headers.get("authorization") ?? "").trim();
   const amzDate = request.headers.get("x-amz-date");
@@ -168,7 +171,7 @@ export async function verifySigV4(
   }
 
   const scope = parsed.credential.replace(/\/+$/, "").split("/");
-  const [accessKeyId = "", scopeDate = "", region = "", service = "", terminator = ""] = scope;
+  const [accessKeyId = "", scopeDate = "", region = "", scopedService = "", terminator = ""] = scope;
   if (scope.length !== 5) {
     throw incomplete(
       `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${parsed.credential}'`,
@@ -176,7 +179,7 @@ export async function verifySigV4(
   }
   const scopeErrors: string[] = [];
   if (!region) scopeErrors.push("Credential should be scoped to a valid region, not ''.");
-  if (service !== SERVICE) scopeErrors.push(`Credential should be scoped to correct service: '${SERVICE}'.`);
+  if (scopedService !== service) scopeErrors.push(`Credential should be scoped to correct service: '${service}'.`);
   if (terminator !== TERMINATOR) {
     scopeErrors.push(`Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${terminator}'.`);
   }
@@ -207,7 +210,7 @@ export async function verifySigV4(
     body,
     accessKeyId,
     secretAccessKey: secret,
-    service: SERVICE,
+    service,
     region,
     datetime: date,
     allHeaders: true,

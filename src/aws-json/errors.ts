@@ -1,0 +1,26 @@
+/**
+ * The error of a JSON-protocol service: `{"__type", "message"}` with the
+ * HTTP status the service model gives the exception. `queryError` is SQS's
+ * `x-amzn-query-error` header (`AWS.SimpleQueueService.NonExistentQueue;Sender`),
+ * which the SDKs read to keep the codes of the older query protocol.
+ */
+export class AwsJsonError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
+    readonly type: string,
+    message: string,
+    readonly queryError?: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+
+  toResponse(errorTypePrefix: string, contentType: string, requestId: string): Response {
+    const headers = new Headers({ "content-type": contentType, "x-amzn-RequestId": requestId });
+    if (this.queryError) headers.set("x-amzn-query-error", this.queryError);
+    return new Response(JSON.stringify({ __type: `${errorTypePrefix}${this.type}`, message: this.message }), {
+      status: this.status,
+      headers,
+    });
+  }
+}

@@ -1,0 +1,4 @@
+import type { JsonService } from "./service";
+
+/** Every JSON-protocol service cellfn serves, by `X-Amz-Target` prefix. */
+export const JSON_SERVICES: readonly JsonService[] = [];

@@ -1,0 +1,71 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { authenticate } from "../auth/authenticate";
+import { LambdaError } from "../errors";
+import { AwsJsonError } from "./errors";
+import { JSON_SERVICES } from "./registry";
+import type { JsonService } from "./service";
+
+const FALLBACK: Pick<JsonService, "errorTypePrefix" | "contentType"> = { errorTypePrefix: "", contentType: "application/x-amz-json-1.1" };
+
+/**
+ * `POST /` for the JSON-protocol services (SQS, Kinesis, CloudWatch Logs):
+ * picks the service by `X-Amz-Target`, authenticates the tenant with the
+ * service's SigV4 signing name, parses the body and runs the operation.
+ * Errors leave in that service's shape, never Lambda's.
+ */
+export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async (c) => {
+  const target = c.req.header("x-amz-target") ?? "";
+  const dot = target.lastIndexOf(".");
+  const service = JSON_SERVICES.find((s) => s.targetPrefix === target.slice(0, dot));
+  try {
+    if (!service) throw new AwsJsonError(400, "UnknownOperationException", target ? `Unknown target: ${target}` : "Missing X-Amz-Target header");
+    const name = target.slice(dot + 1);
+    const operation = Object.hasOwn(service.operations, name) ? service.operations[name] : undefined;
+    if (!operation) throw new AwsJsonError(400, "UnknownOperationException", `Unknown operation: ${name}`);
+    const principal = await authenticate(c.env, c.req.raw, () => c.req.arrayBuffer(), service.signingName);
+    const input = parseBody(await c.req.text());
+    const output = await operation(input, {
+      env: c.env,
+      principal,
+      requestId: c.get("requestId"),
+      endpoint: new URL(c.req.url).origin,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      signal: c.req.raw.signal,
+    });
+    return new Response(JSON.stringify(output ?? {}), { status: 200, headers: { "content-type": service.contentType } });
+  } catch (error) {
+    return errorResponse(c, service ?? FALLBACK, error);
+  }
+});
+
+function parseBody(text: string): Record<string, unknown> {
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AwsJsonError(400, "SerializationException", "Start of structure or map found where not expected.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new AwsJsonError(400, "SerializationException", "Start of structure or map found where not expected.");
+  }
+  return value as Record<string, unknown>;
+}
+
+function errorResponse(c: Context<AppEnv>, service: Pick<JsonService, "errorTypePrefix" | "contentType">, error: unknown): Response {
+  const requestId = c.get("requestId");
+  if (error instanceof AwsJsonError) return error.toResponse(service.errorTypePrefix, service.contentType, requestId);
+  // Authentication failures keep their codes; JSON services answer them with 400 (403 for a missing token).
+  if (error instanceof LambdaError && error.status < 500) {
+    const status = error.type === "MissingAuthenticationTokenException" || error.type === "AccessDeniedException" ? 403 : 400;
+    return new AwsJsonError(status, error.type, error.message).toResponse("", service.contentType, requestId);
+  }
+  console.error("aws-json: unhandled error", c.req.header("x-amz-target"), error);
+  return new AwsJsonError(500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.").toResponse(
+    "",
+    service.contentType,
+    requestId,
+  );
+}

@@ -1,0 +1,34 @@
+import type { Principal } from "../auth/principal";
+
+/**
+ * The AWS services cellfn serves besides Lambda speak the JSON protocols
+ * (awsJson1_0 / awsJson1_1): every operation is `POST /` with
+ * `X-Amz-Target: <TargetPrefix>.<Operation>`, a JSON body, and errors as
+ * `{"__type", "message"}`. Each service is one `JsonService`, listed in
+ * ./registry.ts; ./routes.ts authenticates, parses and dispatches.
+ */
+export interface JsonServiceCall {
+  env: Env;
+  principal: Principal;
+  requestId: string;
+  /** `http(s)://host[:port]` the client called: queue URLs and similar are built on it. */
+  endpoint: string;
+  /** Keeps work running after the response (ExecutionContext.waitUntil). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** The client disconnected (long polls stop waiting). */
+  signal: AbortSignal;
+}
+
+export type JsonOperation = (input: Record<string, unknown>, call: JsonServiceCall) => Promise<unknown>;
+
+export interface JsonService {
+  /** `AmazonSQS`, `Kinesis_20131202`, `Logs_20140328`. */
+  targetPrefix: string;
+  /** The SigV4 signing name the credential scope must carry: `sqs`, `kinesis`, `logs`. */
+  signingName: string;
+  /** `application/x-amz-json-1.0` or `application/x-amz-json-1.1`. */
+  contentType: string;
+  /** Prefix of `__type` in error bodies (`com.amazonaws.sqs#` for SQS, "" for most). */
+  errorTypePrefix: string;
+  operations: Record<string, JsonOperation>;
+}
