@@ -3,7 +3,7 @@ import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
-import { LambdaError } from "./errors";
+import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
 import { codeDownloadRoutes } from "./routes/code-download";
@@ -44,7 +44,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route(DOWNLOAD_MOUNT, codeDownloadRoutes);
 
   app.notFound((c) =>
-    new LambdaError(404, "UnknownOperationException", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(
+    unknownOperation(c.req.method, new URL(c.req.url).pathname).toResponse(
       c.get("requestId"),
     ),
   );
@@ -52,7 +52,7 @@ export function buildApp(): Hono<AppEnv> {
   app.onError((err, c) => {
     if (err instanceof LambdaError) return err.toResponse(c.get("requestId"));
     console.error("unhandled error", c.req.method, c.req.path, err);
-    return new LambdaError(500, "ServiceException", "An internal error occurred. Retry the request.").toResponse(
+    return serviceException("An internal error occurred. Retry the request.").toResponse(
       c.get("requestId"),
     );
   });

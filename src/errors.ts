@@ -70,3 +70,41 @@ export const preconditionFailed = () =>
 /** The modeled 413 (the SDKs map it to a typed exception). */
 export const requestTooLarge = (message: string) =>
   new LambdaError(413, "RequestTooLargeException", message);
+
+// ---- The catalogue: every error the Lambda API surface sends is built here.
+
+export const serviceException = (message: string) => new LambdaError(500, "ServiceException", message);
+
+export const invalidRequestContent = (detail: string) =>
+  new LambdaError(400, "InvalidRequestContentException", `Could not parse request body into json: ${detail}`);
+
+/** Model constraint violations, counted and listed as AWS words them. */
+export const validationErrors = (messages: string[]) =>
+  validationError(`${messages.length} validation error${messages.length === 1 ? "" : "s"} detected: ${messages.join("; ")}`);
+
+export const unknownOperation = (method: string, path: string) =>
+  new LambdaError(404, "UnknownOperationException", `No route for ${method} ${path}`);
+
+/** 429 before any user code ran; `reason` as Lambda's `Reason` member. */
+export const tooManyRequests = (reason: string) =>
+  new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason, retryAfterSeconds: 1 });
+
+export const functionAlreadyExists = (name: string) => conflict(`Function already exist: ${name}`);
+
+// Authentication.
+export const missingAuthenticationToken = () => new LambdaError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+export const unrecognizedClient = () =>
+  new LambdaError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+// REST-JSON services (Lambda, Glacier) answer signature failures with 403.
+export const incompleteSignature = (message: string) => new LambdaError(403, "IncompleteSignatureException", message);
+export const invalidSignature = (message: string) => new LambdaError(403, "InvalidSignatureException", message);
+export const invokeOnlyKey = (accessKeyId: string) =>
+  accessDenied(
+    `Access key ${accessKeyId} has scope "invoke": it can invoke functions and read their configuration, not change them. Use a key with scope "full".`,
+  );
+
+// The operator API.
+export const adminUnauthorized = () => new LambdaError(401, "UnauthorizedException", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.");
+export const tenantNotFound = (id: string) => notFound(`Tenant not found: ${id}`);
+export const keyNotFound = (accessKeyId: string) => notFound(`Key not found: ${accessKeyId}`);
+export const cellNotFound = (raw: string, count: number) => notFound(`Cell not found: ${raw} (cells are 0..${count - 1})`);

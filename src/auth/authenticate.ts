@@ -1,15 +1,12 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { database } from "../db/client";
-import { LambdaError } from "../errors";
+import { invokeOnlyKey, missingAuthenticationToken, unrecognizedClient } from "../errors";
 import { lookupKey } from "./key-cache";
 import { deriveSecret, parseBearerToken, sha256Hex, timingSafeEqualText } from "./keys";
+import { tenantScope } from "../services/scope";
 import type { Principal } from "./principal";
 import { hasSigV4, verifySigV4 } from "./sigv4";
-
-const missingToken = () => new LambdaError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
-const unrecognized = () =>
-  new LambdaError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
 
 /**
  * Authenticates a tenant: SigV4 with an access key (AWS CLI and SDKs; the
@@ -42,16 +39,16 @@ export async function authenticate(
     accessKeyId = result.accessKeyId;
   } else if (authorization.startsWith("Bearer ")) {
     const parsed = parseBearerToken(authorization.slice("Bearer ".length).trim());
-    if (!parsed) throw unrecognized();
+    if (!parsed) throw unrecognizedClient();
     const found = await lookupKey(db, parsed.accessKeyId);
-    if (!found || !timingSafeEqualText(await sha256Hex(parsed.secret), found.key.secretHash)) throw unrecognized();
+    if (!found || !timingSafeEqualText(await sha256Hex(parsed.secret), found.key.secretHash)) throw unrecognizedClient();
     accessKeyId = parsed.accessKeyId;
   } else {
-    throw missingToken();
+    throw missingAuthenticationToken();
   }
 
   const found = await lookupKey(db, accessKeyId);
-  if (!found) throw unrecognized();
+  if (!found) throw unrecognizedClient();
   return {
     tenantId: found.tenant.id,
     accountId: found.tenant.accountId,
@@ -62,9 +59,11 @@ export async function authenticate(
   };
 }
 
-/** Lambda API routes: authenticates the tenant and sets `principal`. Keys of scope "invoke" may read and invoke, not change anything. */
+/** Lambda API routes: authenticates the tenant and sets `principal` and its `scope`. Keys of scope "invoke" may read and invoke, not change anything. */
 export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("principal", await authenticate(c.env, c.req.raw, () => c.req.arrayBuffer()));
+  const principal = await authenticate(c.env, c.req.raw, () => c.req.arrayBuffer());
+  c.set("principal", principal);
+  c.set("scope", tenantScope(c.env, principal));
   await next();
 });
 
@@ -72,11 +71,7 @@ export const authenticateTenant = createMiddleware<AppEnv>(async (c, next) => {
 export const requireFullScope = createMiddleware<AppEnv>(async (c, next) => {
   const { scope, accessKeyId } = c.get("principal");
   if (scope !== "full") {
-    throw new LambdaError(
-      403,
-      "AccessDeniedException",
-      `Access key ${accessKeyId} has scope "invoke": it can invoke functions and read their configuration, not change them. Use a key with scope "full".`,
-    );
+    throw invokeOnlyKey(accessKeyId);
   }
   await next();
 });

@@ -1,5 +1,5 @@
 import { AwsV4Signer } from "aws4fetch";
-import { LambdaError } from "../errors";
+import { incompleteSignature as incomplete, invalidSignature as invalid, unrecognizedClient } from "../errors";
 import { sha256, toHex } from "../util/bytes";
 import { timingSafeEqualText } from "./keys";
 
@@ -35,9 +35,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 export const SIGNATURE_MISMATCH =
   "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
-// REST-JSON services (Lambda, Glacier) answer signature failures with 403.
-const incomplete = (message: string) => new LambdaError(403, "IncompleteSignatureException", message);
-const invalid = (message: string) => new LambdaError(403, "InvalidSignatureException", message);
 
 export function hasSigV4(request: Request): boolean {
   return (request.headers.get("authorization") ?? "").startsWith(ALGORITHM);
@@ -192,7 +189,7 @@ export async function verifySigV4(
 
   const secret = accessKeyId ? await secretFor(accessKeyId) : null;
   if (secret === null) {
-    throw new LambdaError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+    throw unrecognizedClient();
   }
 
   // The payload hash is always the body's own hash. The JS SDK also sends it as

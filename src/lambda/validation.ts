@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { LambdaError } from "../errors";
+import { invalidRequestContent as unparseable, validationErrors } from "../errors";
 
 /**
  * Turns a request body into a typed value with the errors Lambda gives:
@@ -37,16 +37,9 @@ export function parseValue<S extends z.ZodType>(schema: S, data: unknown): z.inf
     );
   }
   const messages = issues.map(describeIssue);
-  const count = messages.length;
-  throw new LambdaError(
-    400,
-    "ValidationException",
-    `${count} validation error${count === 1 ? "" : "s"} detected: ${messages.join("; ")}`,
-  );
+  throw validationErrors(messages);
 }
 
-const unparseable = (detail: string) =>
-  new LambdaError(400, "InvalidRequestContentException", `Could not parse request body into json: ${detail}`);
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = memberPath(issue.path);

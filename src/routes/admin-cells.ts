@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
-import { LambdaError } from "../errors";
+import { cellNotFound, tenantNotFound } from "../errors";
 import { parseJsonBody } from "../lambda/validation";
 
 const sidelineSchema = z.strictObject({ mode: z.enum(["on", "off", "auto"]) });
@@ -17,7 +17,7 @@ function cellParam(env: Env, raw: string): number {
   const cell = Number(raw);
   const count = Number(env.CELL_COUNT);
   if (!Number.isInteger(cell) || cell < 0 || cell >= count) {
-    throw new LambdaError(404, "ResourceNotFoundException", `Cell not found: ${raw} (cells are 0..${count - 1})`);
+    throw cellNotFound(raw, count);
   }
   return cell;
 }
@@ -52,7 +52,7 @@ export const adminCellRoutes = new Hono<AppEnv>()
     const id = c.req.param("tenantId");
     const input = parseJsonBody(sidelineSchema, await c.req.text());
     const tenant = await new TenantStore(database(c.env.DB)).getTenant(id);
-    if (!tenant) throw new LambdaError(404, "ResourceNotFoundException", `Tenant not found: ${id}`);
+    if (!tenant) throw tenantNotFound(id);
     const cell = tenant.cell % Number(c.env.CELL_COUNT);
     await managerOf(c.env, cell).setSidelineMode(id, input.mode);
     return c.json({ tenantId: id, cell, mode: input.mode });

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env";
 import { sameSecret } from "../auth/keys";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
-import { LambdaError } from "../errors";
+import { adminUnauthorized, keyNotFound, tenantNotFound } from "../errors";
 import { parseJsonBody } from "../lambda/validation";
 import { adminCellRoutes } from "./admin-cells";
 import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
@@ -21,14 +21,13 @@ const createKeySchema = z.strictObject({
   scope: z.enum(["full", "invoke"]).default("full"),
 });
 
-const tenantNotFound = (id: string) => new LambdaError(404, "ResourceNotFoundException", `Tenant not found: ${id}`);
 
 const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const expected = c.env.ADMIN_TOKEN;
   if (!expected || !token || !(await sameSecret(token, expected))) {
-    throw new LambdaError(401, "UnauthorizedException", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.");
+    throw adminUnauthorized();
   }
   await next();
 });
@@ -75,6 +74,6 @@ export const adminRoutes = new Hono<AppEnv>()
   .delete("/tenants/:tenantId/keys/:accessKeyId", async (c) => {
     const { tenantId, accessKeyId } = c.req.param();
     const deleted = await revokeKey(new TenantStore(database(c.env.DB)), tenantId, accessKeyId);
-    if (!deleted) throw new LambdaError(404, "ResourceNotFoundException", `Key not found: ${accessKeyId}`);
+    if (!deleted) throw keyNotFound(accessKeyId);
     return c.body(null, 204);
   });

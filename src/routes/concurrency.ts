@@ -4,7 +4,7 @@ import { requireFullScope } from "../auth/authenticate";
 import { putConcurrencySchema } from "../lambda/schemas";
 import { parseJsonBody } from "../lambda/validation";
 import { deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from "../services/concurrency";
-import { functionNameOf, scopeOf } from "./context";
+import { functionNameOf } from "./context";
 
 /**
  * Reserved concurrency and account settings. Each operation carries its own
@@ -15,11 +15,11 @@ export const concurrencyRoutes = new Hono<AppEnv>({ strict: false })
   .put("/2017-10-31/functions/:FunctionName/concurrency", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(putConcurrencySchema, await c.req.text());
-    return c.json(await putFunctionConcurrency(scopeOf(c), name, input.ReservedConcurrentExecutions));
+    return c.json(await putFunctionConcurrency(c.var.scope, name, input.ReservedConcurrentExecutions));
   })
   .delete("/2017-10-31/functions/:FunctionName/concurrency", requireFullScope, async (c) => {
-    await deleteFunctionConcurrency(scopeOf(c), functionNameOf(c));
+    await deleteFunctionConcurrency(c.var.scope, functionNameOf(c));
     return c.body(null, 204);
   })
-  .get("/2019-09-30/functions/:FunctionName/concurrency", async (c) => c.json(await getFunctionConcurrency(scopeOf(c), functionNameOf(c))))
-  .get("/2016-08-19/account-settings", async (c) => c.json(await getAccountSettings(scopeOf(c))));
+  .get("/2019-09-30/functions/:FunctionName/concurrency", async (c) => c.json(await getFunctionConcurrency(c.var.scope, functionNameOf(c))))
+  .get("/2016-08-19/account-settings", async (c) => c.json(await getAccountSettings(c.var.scope)));

@@ -4,14 +4,8 @@ import type { FunctionRef } from "../lambda/function-name";
 import { parseFunctionName } from "../lambda/function-name";
 import { listQuerySchema } from "../lambda/schemas";
 import { parseValue } from "../lambda/validation";
-import type { TenantScope } from "../services/scope";
-import { tenantScope } from "../services/scope";
 
 /** Route-level helpers shared by the Lambda API areas. */
-
-export function scopeOf(c: Context<AppEnv>): TenantScope {
-  return tenantScope(c.env, c.get("principal"));
-}
 
 /** `{FunctionName}` with an optional `Qualifier` query parameter (Get*, Delete, Invoke). */
 export function qualifiedRef(c: Context<AppEnv>): FunctionRef {

@@ -13,7 +13,7 @@ import {
   putEventInvokeConfig,
   updateEventInvokeConfig,
 } from "../services/event-invoke-config";
-import { functionNameOf, qualifiedRef, scopeOf } from "./context";
+import { functionNameOf, qualifiedRef } from "./context";
 
 /** Marker / MaxItems of ListFunctionEventInvokeConfigs: the model caps MaxItems at 50. */
 const listQuerySchema = z.object({
@@ -40,20 +40,20 @@ export const eventInvokeConfigRoutes = new Hono<AppEnv>({ strict: false })
   .get("/:FunctionName/event-invoke-config/list", async (c) => {
     const name = functionNameOf(c);
     const { marker, maxItems } = listQuery(c);
-    return c.json(await listEventInvokeConfigs(scopeOf(c), name, marker, maxItems));
+    return c.json(await listEventInvokeConfigs(c.var.scope, name, marker, maxItems));
   })
   .put("/:FunctionName/event-invoke-config", requireFullScope, async (c) => {
     const ref = qualifiedRef(c);
     const input = parseJsonBody(eventInvokeConfigSchema, await c.req.text());
-    return c.json(await putEventInvokeConfig(scopeOf(c), ref, input));
+    return c.json(await putEventInvokeConfig(c.var.scope, ref, input));
   })
   .post("/:FunctionName/event-invoke-config", requireFullScope, async (c) => {
     const ref = qualifiedRef(c);
     const input = parseJsonBody(eventInvokeConfigSchema, await c.req.text());
-    return c.json(await updateEventInvokeConfig(scopeOf(c), ref, input));
+    return c.json(await updateEventInvokeConfig(c.var.scope, ref, input));
   })
-  .get("/:FunctionName/event-invoke-config", async (c) => c.json(await getEventInvokeConfig(scopeOf(c), qualifiedRef(c))))
+  .get("/:FunctionName/event-invoke-config", async (c) => c.json(await getEventInvokeConfig(c.var.scope, qualifiedRef(c))))
   .delete("/:FunctionName/event-invoke-config", requireFullScope, async (c) => {
-    await deleteEventInvokeConfig(scopeOf(c), qualifiedRef(c));
+    await deleteEventInvokeConfig(c.var.scope, qualifiedRef(c));
     return c.body(null, 204);
   });

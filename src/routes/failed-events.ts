@@ -8,12 +8,12 @@ import { asInvocationRecord, qualifierOfArn } from "../async/record";
 import type { FailedEventCursor, FailedEventRow } from "../data/failed-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { database } from "../db/client";
-import { conflict, invalidParameter, LambdaError, notFound, requestTooLarge } from "../errors";
+import { conflict, invalidParameter, notFound, requestTooLarge, tooManyRequests } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { prepareInvoke } from "../services/invoke";
-import { functionNameOf, listQuery, scopeOf } from "./context";
+import { functionNameOf, listQuery } from "./context";
 
 /** Items per page at most, whatever MaxItems asks for (as Lambda's list operations). */
 export const FAILED_EVENTS_PAGE_CAP = 50;
@@ -52,7 +52,7 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
   .post("/functions/:FunctionName/failed-events/:Id/redrive", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const id = c.req.param("Id");
-    const scope = scopeOf(c);
+    const scope = c.var.scope;
     const store = new FailedEventStore(database(c.env.DB), scope.principal.tenantId);
     const row = await store.get(name, id);
     if (!row) throw notFound(`Failed event ${id} not found for function ${functionArn(scope.names, name)}`);
@@ -79,10 +79,7 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     // The same checks as an Event invoke: never accept what cannot run.
     const target = await prepareInvoke(scope, ref, isolationTenantId);
     if (target.fn.reservedConcurrency === 0) {
-      throw new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", {
-        reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
-        retryAfterSeconds: 1,
-      });
+      throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
     }
     // Claim the redrive first, so two at once cannot both send the event.
     const claimedAt = Date.now();

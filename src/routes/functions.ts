@@ -13,41 +13,41 @@ import {
   updateFunctionConfiguration,
 } from "../services/functions";
 import { listFunctions, listVersions } from "../services/listing";
-import { functionNameOf, listQuery, qualifiedRef, scopeOf } from "./context";
+import { functionNameOf, listQuery, qualifiedRef } from "./context";
 
 /** Function CRUD, code and versions: `/2015-03-31/functions...`. */
 export const functionRoutes = new Hono<AppEnv>({ strict: false })
   .post("/", requireFullScope, async (c) => {
     const input = parseJsonBody(createFunctionSchema, await c.req.text());
-    return c.json(await createFunction(scopeOf(c), input), 201);
+    return c.json(await createFunction(c.var.scope, input), 201);
   })
   .get("/", async (c) => {
     const { marker, maxItems } = listQuery(c);
-    return c.json(await listFunctions(scopeOf(c), marker, maxItems, c.req.query("FunctionVersion")));
+    return c.json(await listFunctions(c.var.scope, marker, maxItems, c.req.query("FunctionVersion")));
   })
-  .get("/:FunctionName", async (c) => c.json(await getFunction(scopeOf(c), qualifiedRef(c), new URL(c.req.url).origin)))
+  .get("/:FunctionName", async (c) => c.json(await getFunction(c.var.scope, qualifiedRef(c), new URL(c.req.url).origin)))
   .delete("/:FunctionName", requireFullScope, async (c) => {
-    await deleteFunction(scopeOf(c), qualifiedRef(c));
+    await deleteFunction(c.var.scope, qualifiedRef(c));
     return c.body(null, 204);
   })
-  .get("/:FunctionName/configuration", async (c) => c.json(await getFunctionConfiguration(scopeOf(c), qualifiedRef(c))))
+  .get("/:FunctionName/configuration", async (c) => c.json(await getFunctionConfiguration(c.var.scope, qualifiedRef(c))))
   .put("/:FunctionName/configuration", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(updateFunctionConfigurationSchema, await c.req.text());
-    return c.json(await updateFunctionConfiguration(scopeOf(c), name, input));
+    return c.json(await updateFunctionConfiguration(c.var.scope, name, input));
   })
   .put("/:FunctionName/code", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(updateFunctionCodeSchema, await c.req.text());
-    return c.json(await updateFunctionCode(scopeOf(c), name, input));
+    return c.json(await updateFunctionCode(c.var.scope, name, input));
   })
   .post("/:FunctionName/versions", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(publishVersionSchema, await c.req.text());
-    return c.json(await publishVersion(scopeOf(c), name, input), 201);
+    return c.json(await publishVersion(c.var.scope, name, input), 201);
   })
   .get("/:FunctionName/versions", async (c) => {
     const name = functionNameOf(c);
     const { marker, maxItems } = listQuery(c);
-    return c.json(await listVersions(scopeOf(c), name, marker, maxItems));
+    return c.json(await listVersions(c.var.scope, name, marker, maxItems));
   });

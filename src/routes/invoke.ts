@@ -6,7 +6,7 @@ import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { invokeSync, prepareInvoke } from "../services/invoke";
-import { qualifiedRef, scopeOf } from "./context";
+import { qualifiedRef } from "./context";
 
 /** Lambda's synchronous payload limit, request and response (lambda-api-notes Appendix B). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
@@ -30,7 +30,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   if (size > limit) throw tooLarge(invocationType, size, limit);
   checkJson(payload);
 
-  const scope = scopeOf(c);
+  const scope = c.var.scope;
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
   if (invocationType === "Event") {

@@ -7,7 +7,7 @@ import { database } from "../db/client";
 import { checkDeadLetterTarget } from "../lambda/destinations";
 import type { NewVersion, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
-import { conflict, invalidParameter, LambdaError, preconditionFailed } from "../errors";
+import { conflict, functionAlreadyExists as alreadyExists, invalidParameter, preconditionFailed } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn, parseNewFunctionName } from "../lambda/function-name";
 import type { StoredConfig } from "../lambda/function-config";
@@ -231,4 +231,3 @@ function sameConfig(a: StoredConfig, b: StoredConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const alreadyExists = (name: string) => new LambdaError(409, "ResourceConflictException", `Function already exist: ${name}`);

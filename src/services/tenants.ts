@@ -1,7 +1,7 @@
 import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
-import { conflict, invalidParameter, LambdaError } from "../errors";
+import { conflict, invalidParameter, serviceException } from "../errors";
 import { cellFor } from "../placement/cells";
 import { minimumUnreserved } from "./concurrency";
 import { forgetTenant } from "./invoke-target";
@@ -42,7 +42,7 @@ export async function createTenant(store: TenantStore, name: string, cellCount: 
       if (attempt === ACCOUNT_ID_ATTEMPTS - 1) throw err;
     }
   }
-  throw new LambdaError(500, "ServiceException", "Could not allocate an account id");
+  throw serviceException("Could not allocate an account id");
 }
 
 export async function createKey(store: TenantStore, tenantId: string, name: string, scope: "full" | "invoke", derivationSecret: string) {
