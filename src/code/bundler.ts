@@ -2,7 +2,7 @@
  * Bundles a handler module and everything it imports from the zip into ONE
  * ES module, once at upload time, with esbuild-wasm running in this Worker.
  * The result is loaded as `handler.js` next to the runtime shim
- * (src/runtime/shim-source.ts), so invoke never bundles.
+ * (src/runtime/shim.js), so invoke never bundles.
  *
  * None of the function's own code runs when `handler.js` is evaluated. workerd
  * evaluates modules in global scope, where generating random values, timers
@@ -25,21 +25,19 @@
  */
 import type { Message, Metafile, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from "esbuild-wasm/esm/browser.js";
 import { invalidParameter } from "../errors";
+import { COMMONJS_MARKER, LOAD_EXPORT } from "../runtime/markers";
 import { getEsbuild } from "./esbuild";
 import { dirname, type HandlerModule } from "./handler-path";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import type { ZipFiles } from "./zip";
 
-/**
- * Appended to the bundle when the handler module is CommonJS: the module
- * `__cellfnLoad()` resolves to then has module.exports as its `default`,
- * while an ES module's `default` is just one more export; the shim needs to
- * know which it has to walk the handler's property path as Node would.
+/*
+ * COMMONJS_MARKER is appended to the bundle when the handler module is
+ * CommonJS: the module `__cellfnLoad()` (LOAD_EXPORT) resolves to then has
+ * module.exports as its `default`, while an ES module's `default` is just one
+ * more export; the shim needs to know which it has to walk the handler's
+ * property path as Node would.
  */
-export const COMMONJS_MARKER = "__cellfnCommonJS";
-
-/** The bundle's export that runs the function's module code and resolves to its module (see above). */
-export const LOAD_EXPORT = "__cellfnLoad";
 
 /** esbuild namespaces: the virtual entry, zip files, and the two wrappers around Node built-ins. */
 const ENTRY = "cellfn";

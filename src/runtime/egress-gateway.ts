@@ -12,9 +12,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { isHttpUrl, isPrivateDestination } from "./address-policy";
 import { deriveEgressSecret, lineageHeader, TRACE_HEADER, verifyInvocationToken, withoutLineage } from "./lineage";
 import type { Lineage } from "./lineage";
-
-/** Internal header the runtime shim adds to each fetch() during an invocation. */
-export const INVOCATION_HEADER = "x-cellfn-invocation";
+import { INVOCATION_HEADER } from "./markers";
 
 export interface EgressProps {
   /** ALLOW_PRIVATE_EGRESS: true only for local development. */

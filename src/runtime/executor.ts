@@ -1,10 +1,11 @@
 /**
  * The only module that talks to the Worker Loader (`env.LOADER`): it runs a
  * function's bundle in a Dynamic Worker, next to the runtime shim
- * (src/runtime/shim-source.ts), for the upload probe and for invocations.
+ * (src/runtime/shim.js), for the upload probe and for invocations.
  */
 import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
-import { SHIM_SOURCE } from "./shim-source";
+import { MARKERS_MODULE } from "./markers";
+import SHIM_SOURCE from "./shim.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
@@ -101,7 +102,7 @@ type InitResult = { cold: boolean; error?: ErrorPayload };
 type InitReport = { lines: string[]; error?: ErrorPayload };
 type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true } | { crashedBefore: true };
 
-/** RPC surface of the shim's default export (src/runtime/shim-source.ts). */
+/** RPC surface of the shim's default export (src/runtime/shim.js). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
   init(options: { runtime: string; handler: string }): Promise<InitResult>;
@@ -122,7 +123,7 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: COMPATIBILITY_FLAGS,
       mainModule: "shim.js",
-      modules: { "shim.js": SHIM_SOURCE, "handler.js": bundle },
+      modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
@@ -344,7 +345,7 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     mainModule: "shim.js",
-    modules: { "shim.js": SHIM_SOURCE, "handler.js": bundle },
+    modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
     // String bindings: with nodejs_compat (populate_process_env, on by
     // default since 2025-04-01) they are also process.env; the tests check it.
     env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),

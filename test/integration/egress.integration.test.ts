@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { INVOCATION_HEADER } from "../../src/runtime/egress-gateway";
+import { INVOCATION_HEADER } from "../../src/runtime/markers";
 import { arnHash, deriveEgressSecret, readLineage, signInvocationToken } from "../../src/runtime/lineage";
 
 // A Dynamic Worker whose only job is to fetch() what it is told, as user code

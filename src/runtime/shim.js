@@ -1,8 +1,11 @@
+// @ts-check
 /**
  * Source of the main module every Dynamic Worker of a function runs: a small
  * Lambda Node.js runtime. The function's bundle (src/code/bundler.ts) sits
- * next to it as `handler.js`. It is shipped to the Worker Loader as module
- * text (src/runtime/executor.ts), so it is plain JavaScript in a string.
+ * next to it as `handler.js`, and the names both must agree on as
+ * `markers.js` (src/runtime/markers.ts). wrangler.toml's Text rule ships this
+ * file to the Worker Loader as module text (src/runtime/executor.ts); it is
+ * checked JavaScript (`npm run typecheck`, tsconfig.shim.json).
  *
  * It follows the Lambda runtime interface client (RIC): the callback
  * runtime of nodejs20.x/22.x (src/Runtime.js, CallbackContext.js) and the
@@ -18,17 +21,12 @@
  * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
  * "Runtime.CallbackHandlerDeprecated", or a user error's own name.
  */
-export const SHIM_SOURCE = String.raw`
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
+import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT } from "./markers.js";
 
-// Must match COMMONJS_MARKER and LOAD_EXPORT in src/code/bundler.ts: the
-// bundle exports the marker when the handler module is CommonJS (the loaded
-// module's default export is then module.exports).
-const COMMONJS_MARKER = "__cellfnCommonJS";
 const MAX_RESPONSE_BYTES = 6291556;
-const INVOCATION_HEADER = "x-cellfn-invocation";
 const MAX_LOG_CHARS = 1000000;
 const CALLBACK_REMOVED =
   "ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.";
@@ -63,10 +61,10 @@ function workDone() {
   if (isIdle()) for (const check of idleWaiters.splice(0)) platform.setTimeout(check, 0);
 }
 function emptyEventLoop() {
-  return new Promise((resolve) => {
+  return /** @type {Promise<void>} */ (new Promise((resolve) => {
     const check = () => (isIdle() ? resolve() : idleWaiters.push(check));
     platform.setTimeout(check, 0); // after the current turn's microtasks
-  });
+  }));
 }
 const forget = (id) => { if (liveTimers.delete(id)) workDone(); };
 globalThis.setTimeout = (fn, ms, ...args) => {
@@ -124,7 +122,8 @@ function logError(label, value) {
   const error = value instanceof Error ? value : new Error(value);
   const enumerable = (_key, v) => {
     if (!(v instanceof Error)) return v;
-    const out = Object.assign({ errorType: v.name, errorMessage: v.message, code: v.code }, v);
+    /** @type {Record<string, unknown>} */
+    const out = Object.assign({ errorType: v.name, errorMessage: v.message, code: /** @type {{ code?: unknown }} */ (v).code }, { ...v });
     if (typeof v.stack === "string") out.stack = v.stack.split("\n");
     return out;
   };
@@ -161,8 +160,8 @@ globalThis.addEventListener("unhandledrejection", (event) => {
 // invoke(), or probe()), once per isolate; what the module code throws
 // becomes a Lambda init error.
 // Bundles built before __cellfnLoad existed are the handler module itself.
-const LOAD_EXPORT = "__cellfnLoad";
 let loading;
+// @ts-expect-error: the function's bundle, a module the executor supplies next to this one.
 const loadHandlerModule = () => (loading ??= import("./handler.js").then(async (bundle) => {
   const module = typeof bundle[LOAD_EXPORT] === "function" ? await bundle[LOAD_EXPORT]() : bundle;
   return bundle[COMMONJS_MARKER] === true ? module.default : module; // what the property path starts from
@@ -351,4 +350,3 @@ export default class extends WorkerEntrypoint {
     return id === requestId ? sink.slice() : [];
   }
 }
-`;
