@@ -496,7 +496,7 @@ function reportOf(reply: Reply): { initMs?: number; durationMs?: number } {
   };
 }
 
-/** Mean ms of what src/services/invoke.ts does per invocation for the egress token, run in Node. */
+/** Mean ms of what src/invoke/run.ts does per invocation for the egress token, run in Node. */
 async function timeEgressToken(): Promise<number> {
   const { deriveEgressSecret, signInvocationToken } = await import("../src/runtime/lineage");
   const lineage = { requestId: crypto.randomUUID(), functionArn: "arn:aws:lambda:us-east-1:000000000000:function:bench-echo", depth: 1 };

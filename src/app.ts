@@ -11,7 +11,7 @@ import { concurrencyRoutes } from "./routes/concurrency";
 import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
-import { invokeRoutes } from "./routes/invoke";
+import { invokeRoutes } from "./invoke/routes";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {

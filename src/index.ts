@@ -1,10 +1,10 @@
 import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 
-export { EventRunner } from "./async/event-runner";
-export { AssignmentPartition } from "../durable-objects/assignment-partition";
-export { QueueManager } from "../durable-objects/queue-manager";
-export { TenantQuota } from "../durable-objects/tenant-quota";
+export { EventRunner } from "./async/event-entrypoint";
+export { AssignmentPartition } from "./invoke/assignment-partition";
+export { QueueManager } from "./async/queue-manager";
+export { TenantQuota } from "./invoke/tenant-quota";
 export { EgressGateway } from "./runtime/egress-gateway";
 
 const app = buildApp();

@@ -21,7 +21,7 @@
  *                   lease acquire does).
  *   POST /lease     (diagnostic) cellfn's lease alone: AssignmentPartition
  *                   .acquire (which takes a TenantQuota slot) on the critical
- *                   path and .release in waitUntil, as src/services/invoke.ts
+ *                   path and .release in waitUntil, as src/invoke/run.ts
  *                   does, with cellfn's own Durable Object classes.
  *   POST /quota     (diagnostic) the TenantQuota half of the lease alone.
  *   Diagnostic routes and /loader, /executor send the awaited step's
@@ -31,11 +31,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { invoke as runInEnvironment } from "../../src/runtime/executor";
 import { HANDLER_SOURCE } from "../handler";
-import type { AssignmentPartition } from "../../durable-objects/assignment-partition";
-import type { TenantQuota } from "../../durable-objects/tenant-quota";
+import type { AssignmentPartition } from "../../src/invoke/assignment-partition";
+import type { TenantQuota } from "../../src/invoke/tenant-quota";
 
-export { AssignmentPartition } from "../../durable-objects/assignment-partition";
-export { TenantQuota } from "../../durable-objects/tenant-quota";
+export { AssignmentPartition } from "../../src/invoke/assignment-partition";
+export { TenantQuota } from "../../src/invoke/tenant-quota";
 
 export interface BaselineEnv {
   LOADER: WorkerLoader;

@@ -3,7 +3,7 @@
  * low-priority and dead-letter queues of every cell). It runs accepted events
  * through the same path as a synchronous invoke, retries them as Lambda does
  * (src/async/outcome.ts), delivers invocation records to destinations
- * (src/async/destinations.ts) and keeps every event that ends without success
+ * (src/async/deliver.ts) and keeps every event that ends without success
  * as a failed event. Nothing accepted with 202 is lost without a record:
  *
  * - a message is acknowledged only after its outcome is written (D1 row,
@@ -22,7 +22,7 @@ import { asyncEvents } from "../db/schema";
 import { tenantScopeById } from "../services/scope";
 import type { BatchContext } from "./batch-context";
 import { DepthReport } from "./batch-context";
-import { deliverToUrl, recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./destinations";
+import { deliverToUrl, recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./deliver";
 import type { DestinationDelivery } from "./messages";
 import { queueMessageSchema } from "./messages";
 import { parseQueueName, queueBinding } from "./queues";
@@ -49,7 +49,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, c
     if (lane) lane.push(message);
     else lanes.set(key, [message]);
   }
-  // Lanes run side by side, each event in a request context of its own (src/async/event-runner.ts).
+  // Lanes run side by side, each event in a request context of its own (src/async/event-entrypoint.ts).
   await Promise.all(
     [...lanes.values()].map(async (lane) => {
       for (const message of lane) await handleMessage(message, bc);

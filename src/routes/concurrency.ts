@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { requireFullScope } from "../auth/authenticate";
 import { putConcurrencySchema } from "../lambda/schemas";
 import { parseJsonBody } from "../lambda/validation";
-import { deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from "../services/concurrency";
+import { deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from "../services/function-concurrency";
 import { functionNameOf } from "./context";
 
 /**

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { requireFullScope } from "../auth/authenticate";
-import { eventInvokeConfigSchema } from "../lambda/destinations";
+import { eventInvokeConfigSchema } from "../lambda/destination-config";
 import { parseJsonBody, parseValue } from "../lambda/validation";
 import {
   deleteEventInvokeConfig,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { authenticateTenant, requireFullScope } from "../auth/authenticate";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
-import { destinationSigningKey } from "../async/destinations";
+import { destinationSigningKey } from "../async/deliver";
 import { asInvocationRecord, qualifierOfArn } from "../async/record";
 import type { FailedEventCursor, FailedEventRow } from "../data/failed-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
@@ -12,7 +12,7 @@ import { conflict, invalidParameter, notFound, requestTooLarge, tooManyRequests 
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
-import { prepareInvoke } from "../services/invoke";
+import { prepareInvoke } from "../invoke/run";
 import { functionNameOf, listQuery } from "./context";
 
 /** Items per page at most, whatever MaxItems asks for (as Lambda's list operations). */

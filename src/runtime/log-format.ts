@@ -3,7 +3,7 @@
  * pure functions: the platform lines (START / END / REPORT / timeout), the
  * application line format, and the `X-Amz-Log-Result` tail.
  *
- * The shim (src/runtime/shim-source.ts) formats application lines itself,
+ * The shim (src/runtime/shim.js) formats application lines itself,
  * inside the function's isolate, with the same layout as `appLogLine`.
  */
 

@@ -6,7 +6,7 @@ import { conflict, invalidParameter, notFound, preconditionFailed } from "../err
 import { functionArn, functionNotFound } from "../lambda/function-name";
 import { aliasConfiguration } from "../lambda/responses";
 import type { RoutingConfig } from "../lambda/schemas";
-import { forgetFunction } from "./invoke-target";
+import { forgetFunction } from "../invoke/target";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";

@@ -3,8 +3,8 @@ import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, invalidParameter, serviceException } from "../errors";
 import { cellFor } from "../placement/cells";
-import { minimumUnreserved } from "./concurrency";
-import { forgetTenant } from "./invoke-target";
+import { minimumUnreserved } from "./function-concurrency";
+import { forgetTenant } from "../invoke/target";
 
 export const DEFAULT_CONCURRENCY_LIMIT = 1000;
 const ACCOUNT_ID_ATTEMPTS = 5;

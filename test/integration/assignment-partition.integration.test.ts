@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { LeaseRequest } from "../../durable-objects/assignment-partition";
-import { LEASE_GRACE_MS } from "../../src/concurrency/environment-pool";
+import type { LeaseRequest } from "../../src/invoke/assignment-partition";
+import { LEASE_GRACE_MS } from "../../src/invoke/partition-rules";
 
 let counter = 0;
 function partitionFor(fn: string) {

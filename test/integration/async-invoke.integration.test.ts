@@ -2,7 +2,7 @@ import { AwsClient } from "aws4fetch";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { dispatchDestination, SIGNATURE_HEADER } from "../../src/async/destinations";
+import { dispatchDestination, SIGNATURE_HEADER } from "../../src/async/deliver";
 import type { InvocationRecord } from "../../src/async/record";
 import { tenantScopeById } from "../../src/services/scope";
 import type { AsyncEventMessage, DestinationDelivery } from "../../src/async/messages";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { HeldLease } from "../../src/concurrency/held-leases";
-import { flushHeld, hold, LEASE_LINGER_MS, poolKey, takeHeld } from "../../src/concurrency/held-leases";
+import type { HeldLease } from "../../src/invoke/held-leases";
+import { flushHeld, hold, LEASE_LINGER_MS, poolKey, takeHeld } from "../../src/invoke/held-leases";
 
 let n = 0;
 function keyFor(fn = `t/f${n++}`) {

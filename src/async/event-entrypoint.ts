@@ -13,7 +13,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { database } from "../db/client";
 import type { QueueSource } from "./batch-context";
 import { DepthReport } from "./batch-context";
-import { processEvent } from "./event-run";
+import { processEvent } from "./process-event";
 import type { AsyncEventMessage } from "./messages";
 
 export class EventRunner extends WorkerEntrypoint<Env> {

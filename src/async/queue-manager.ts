@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { SidelineMode, SlidingCount } from "../src/placement/sideline";
-import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../src/placement/sideline";
+import type { SidelineMode, SlidingCount } from "../placement/sideline";
+import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../placement/sideline";
 
 export interface RouteRequest {
   tenantId: string;

@@ -1,11 +1,11 @@
 import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
-import { flushHeld } from "../concurrency/held-leases";
+import { flushHeld } from "./held-leases";
 import { LATEST } from "../data/function-store";
 import { pickAliasVersion } from "../lambda/alias-routing";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionNotFound } from "../lambda/function-name";
-import { resolveVersion } from "./resolve";
-import type { TenantScope } from "./scope";
+import { resolveVersion } from "../services/resolve";
+import type { TenantScope } from "../services/scope";
 
 /**
  * What an invocation runs: the version it executes (after weighted alias

@@ -1,5 +1,5 @@
 import { conflict, invalidParameter } from "../errors";
-import { forgetTenant } from "./invoke-target";
+import { forgetTenant } from "../invoke/target";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 

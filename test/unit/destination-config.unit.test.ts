@@ -6,7 +6,7 @@ import {
   DESTINATION_ARN_PATTERN_TEXT,
   eventInvokeConfigSchema,
   parseDestination,
-} from "../../src/lambda/destinations";
+} from "../../src/lambda/destination-config";
 import { parseJsonBody } from "../../src/lambda/validation";
 import { thrownLambdaError } from "../helpers/errors";
 

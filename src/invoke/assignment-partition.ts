@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Environment, ThrottleReason } from "../src/concurrency/environment-pool";
-import { admitReserved, environmentId, expiredIdle, LEASE_GRACE_MS, pickIdle } from "../src/concurrency/environment-pool";
+import type { Environment, ThrottleReason } from "./partition-rules";
+import { admitReserved, environmentId, expiredIdle, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
 
 /** What the frontend asks for before it runs one invocation. */
 export interface LeaseRequest {

@@ -1,5 +1,5 @@
 /**
- * Pure rules of the assignment partition (durable-objects/assignment-partition.ts):
+ * Pure rules of the assignment partition (src/invoke/assignment-partition.ts):
  * which warm environment a lease gets and when environments and leases expire.
  */
 

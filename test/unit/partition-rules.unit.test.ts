@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Environment } from "../../src/concurrency/environment-pool";
-import { admitReserved, ENV_IDLE_MS, environmentId, expiredIdle, pickIdle } from "../../src/concurrency/environment-pool";
+import type { Environment } from "../../src/invoke/partition-rules";
+import { admitReserved, ENV_IDLE_MS, environmentId, expiredIdle, pickIdle } from "../../src/invoke/partition-rules";
 
 const env = (id: string, extra: Partial<Environment> = {}): Environment => ({
   id,

@@ -5,8 +5,8 @@ import { invalidParameter, LambdaError, requestTooLarge, validationError } from 
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
-import { invokeSync, prepareInvoke } from "../services/invoke";
-import { qualifiedRef } from "./context";
+import { invokeSync, prepareInvoke } from "./run";
+import { qualifiedRef } from "../routes/context";
 
 /** Lambda's synchronous payload limit, request and response (lambda-api-notes Appendix B). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;

@@ -1,19 +1,19 @@
 import { exports } from "cloudflare:workers";
-import type { LeaseGrant } from "../../durable-objects/assignment-partition";
+import type { LeaseGrant } from "./assignment-partition";
 import { LATEST } from "../data/function-store";
 import { invalidParameter, LambdaError } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
-import type { HeldLease } from "../concurrency/held-leases";
-import { hold, poolKey, takeHeld } from "../concurrency/held-leases";
+import type { HeldLease } from "./held-leases";
+import { hold, poolKey, takeHeld } from "./held-leases";
 import { hash32 } from "../placement/hash";
 import { loadBundle } from "../runtime/bundle-cache";
 import { deriveEgressSecret, signInvocationToken } from "../runtime/lineage";
 import type { InvocationResult } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
-import type { InvokeTarget } from "./invoke-target";
-import { functionKey, invokeTarget } from "./invoke-target";
-import type { TenantScope } from "./scope";
+import type { InvokeTarget } from "./target";
+import { functionKey, invokeTarget } from "./target";
+import type { TenantScope } from "../services/scope";
 
 export interface InvokeOptions {
   requestId: string;
