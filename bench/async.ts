@@ -346,7 +346,6 @@ function stats(receiver: Receiver, events: SentEvent[]): RunStats {
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
 const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : "-");
 
 function table(head: string[], rows: string[][], leftCols: number[] = [0]): string {

@@ -43,7 +43,7 @@ import os from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { AwsClient } from "aws4fetch";
-import { adminFetch, createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { postLocal, type Reply } from "./lib/http";

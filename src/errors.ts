@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  * The one error type of the Lambda API surface. `app.onError` (src/app.ts)
  * turns it into the AWS shape: status, `x-amzn-ErrorType` header and a JSON
  * body `{"Type","message"|"Message"}` whose casing follows the exception's
- * member in the service model (lambda-api-notes.md §0).
+ * member in the service model (docs/reference/lambda-api-notes.md §0).
  */
 export class LambdaError extends Error {
   constructor(
@@ -108,3 +108,15 @@ export const adminUnauthorized = () => new LambdaError(401, "UnauthorizedExcepti
 export const tenantNotFound = (id: string) => notFound(`Tenant not found: ${id}`);
 export const keyNotFound = (accessKeyId: string) => notFound(`Key not found: ${accessKeyId}`);
 export const cellNotFound = (raw: string, count: number) => notFound(`Cell not found: ${raw} (cells are 0..${count - 1})`);
+
+// Invoke.
+export const isolationTenantMissing = () =>
+  invalidParameter(
+    "The function uses tenant isolation mode (TenancyConfig PER_TENANT): pass a tenant id in the X-Amz-Tenant-Id header (CLI --tenant-id, SDK TenantId).",
+  );
+export const isolationTenantUnexpected = () =>
+  invalidParameter(
+    'The function does not use tenant isolation mode: remove the X-Amz-Tenant-Id header, or create the function with TenancyConfig {"TenantIsolationMode":"PER_TENANT"}.',
+  );
+export const environmentsFailing = () => serviceException("The function's execution environments kept failing. Retry the request.");
+export const functionCouldNotStart = () => serviceException("The function could not be started. Retry the request.");

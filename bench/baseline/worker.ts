@@ -67,6 +67,9 @@ export class BenchProbe extends DurableObject<BaselineEnv> {
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 
+/** Executor slots that ran an invocation (their environment is warm). */
+const warmSlots = new Set<string>();
+
 /** HANDLER_SOURCE's logic, inline (case a). */
 const handler = async (event: unknown) => ({ ok: true, echo: event });
 
@@ -126,6 +129,8 @@ export default {
       }
       case "/executor": {
         const slot = url.searchParams.get("slot") ?? "0";
+        // As cellfn's lease does: an environment that ran before is invoked warm (one RPC).
+        const warm = warmSlots.has(slot);
         const [result, ms] = await timed(() => runInEnvironment(
           env.LOADER,
           {
@@ -135,6 +140,7 @@ export default {
             egress: null,
             runtime: "nodejs22.x",
             handler: "index.handler",
+            warm,
           },
           {
             requestId: crypto.randomUUID(),
@@ -148,6 +154,8 @@ export default {
             logStreamName: `2026/01/01/[$LATEST]${slot}`,
           },
         ));
+        if (result.reusable) warmSlots.add(slot);
+        else warmSlots.delete(slot);
         const headers: Record<string, string> = { "content-type": "application/json", "server-timing": `executor;dur=${ms.toFixed(3)}` };
         if (result.functionError) headers["x-amz-function-error"] = result.functionError;
         return new Response(result.payload, { status: result.platformError ? 500 : 200, headers });

@@ -4,6 +4,7 @@
  * poller reads (retry unit, the cell's low-priority age).
  */
 import type { Database } from "../db/client";
+import { QueueManager } from "./queue-manager";
 import type { QueueRole } from "./queues";
 import { parseQueueName } from "./queues";
 
@@ -50,7 +51,7 @@ export class DepthReport {
     await Promise.all(
       [...byCell].map(async ([cell, counts]) => {
         try {
-          const manager = queueManager(env, cell);
+          const manager = QueueManager.ofCell(env, cell);
           if (Object.keys(counts.settled).length > 0) await manager.settled(counts.settled);
           if (Object.keys(counts.added).length > 0) await manager.added(counts.added);
         } catch (err) {
@@ -78,9 +79,6 @@ export function retryUnitSeconds(env: Env): number {
   return Number.isFinite(value) && value >= 0 ? value : 60;
 }
 
-function queueManager(env: Env, cell: number) {
-  return env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
-}
 
 const lowPriorityCache = new Map<number, { value: number | null; expiresAt: number }>();
 
@@ -91,7 +89,7 @@ export async function lowPriorityAfterSeconds(env: Env, cell: number): Promise<n
   if (hit && hit.expiresAt > now) return hit.value;
   let value: number | null;
   try {
-    value = (await queueManager(env, cell).status()).lowPriorityAfterSeconds;
+    value = (await QueueManager.ofCell(env, cell).status()).lowPriorityAfterSeconds;
   } catch (err) {
     console.error(`poller: cell ${cell} status unavailable; not moving backlog this time`, err);
     value = null;

@@ -13,16 +13,15 @@
  * where key is the UTF-8 of the tenant's signing key string as
  * `GET /cellfn/v1/destination-signing-key` returns it.
  */
-import { and, eq } from "drizzle-orm";
 import { database } from "../db/client";
-import { asyncEvents } from "../db/schema";
+import { AsyncEventStore } from "../data/async-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { LambdaError } from "../errors";
 import { parseDestination } from "../lambda/destination-config";
 import type { FunctionRef } from "../lambda/function-name";
 import { isHttpUrl, isPrivateDestination } from "../runtime/address-policy";
 import { invokeTarget } from "../invoke/target";
-import { prepareInvoke } from "../invoke/run";
+import { prepareInvoke } from "../invoke/target";
 import type { TenantScope } from "../services/scope";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "./enqueue";
 import type { DestinationDelivery } from "./messages";
@@ -111,12 +110,7 @@ export async function dispatchDestination(
   // One destination event per source event and outcome: a settle that is
   // retried after this (the queue redelivers the message) finds it accepted.
   const requestId = await destinationRequestId(source.requestId, record.requestContext.condition);
-  const db = database(scope.env.DB);
-  const accepted = await db.query.asyncEvents.findFirst({
-    columns: { requestId: true },
-    where: and(eq(asyncEvents.requestId, requestId), eq(asyncEvents.tenantId, source.tenantId)),
-  });
-  if (accepted) return { kind: "enqueued", requestId };
+  if (await new AsyncEventStore(database(scope.env.DB), source.tenantId).exists(requestId)) return { kind: "enqueued", requestId };
   const payload = JSON.stringify(fitRecord(record, ASYNC_PAYLOAD_LIMIT_BYTES));
   await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: source.lineageDepth + 1 });
   return { kind: "enqueued", requestId };

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { AsyncEventStore } from "../data/async-event-store";
 import { database } from "../db/client";
-import { asyncEvents } from "../db/schema";
+import { QueueManager } from "./queue-manager";
 import type { FunctionRef } from "../lambda/function-name";
 import { shuffleShard } from "../placement/shuffle-shard";
 import type { TenantScope } from "../services/scope";
@@ -35,23 +35,14 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
   const layout = asyncLayout(env);
   const cell = scope.principal.cell % layout.cells;
   const shard = shuffleShard(`${tenantId}/${ref.name}`, layout.queuesPerCell, layout.shardSize).map((i) => shardQueueName(cell, i));
-  const manager = env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
+  const manager = QueueManager.ofCell(env, cell);
   const inline = fitsInline(payload);
-  const db = database(env.DB);
+  const events = new AsyncEventStore(database(env.DB), tenantId);
   // Routing, the idempotency row and a large payload do not depend on each
   // other: do them at once to keep the 202 fast.
   const [routed, recorded, stored] = await Promise.allSettled([
     manager.route({ tenantId, candidates: shard, sidelineQueue: roleQueueName(cell, "sideline") }),
-    db.insert(asyncEvents).values({
-      requestId: opts.requestId,
-      tenantId,
-      functionName: ref.name,
-      qualifier: ref.qualifier ?? null,
-      status: "queued",
-      invokeCount: 0,
-      acceptedAt: now,
-      updatedAt: now,
-    }),
+    events.accept({ requestId: opts.requestId, functionName: ref.name, qualifier: ref.qualifier ?? null, acceptedAt: now }),
     inline ? Promise.resolve() : env.CODE.put(payloadKey(opts.requestId), payload),
   ]);
   if (routed.status === "rejected" || recorded.status === "rejected" || stored.status === "rejected") {
@@ -59,7 +50,7 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
     const failure = [routed, recorded, stored].find((r) => r.status === "rejected");
     await undo([
       routed.status === "fulfilled" && (() => manager.settled({ [routed.value.queue]: 1 })),
-      recorded.status === "fulfilled" && (() => db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId))),
+      recorded.status === "fulfilled" && (() => events.forget(opts.requestId)),
       !inline && (() => env.CODE.delete(payloadKey(opts.requestId))),
     ]);
     throw failure?.status === "rejected" ? failure.reason : new Error("enqueue failed");
@@ -85,7 +76,7 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
   } catch (err) {
     // Not accepted after all (the caller answers with an error, not 202): undo so nothing claims it.
     await undo([
-      () => db.delete(asyncEvents).where(eq(asyncEvents.requestId, opts.requestId)),
+      () => events.forget(opts.requestId),
       !inline && (() => env.CODE.delete(payloadKey(opts.requestId))),
       () => manager.settled({ [queue]: 1 }),
     ]);

@@ -2,7 +2,7 @@
  * Runs one accepted event in a request context of its own.
  *
  * A queue consumer batch is one request context, and a context may have only
- * about 4 distinct Dynamic Workers in flight (ARCHITECTURE.md, "Limits of the
+ * about 4 distinct Dynamic Workers in flight (docs/ARCHITECTURE.md, "Limits of the
  * Worker Loader"). The poller calls this entrypoint through the Worker's
  * loopback binding (`exports.EventRunner`, no wrangler.toml entry needed), so
  * every event gets its own context and a batch runs all its events at once,

@@ -2,7 +2,7 @@
  * What the poller does after one attempt at an async event. PURE: no I/O, no
  * clock (the caller passes `now`), unit-tested in test/unit/async-outcome.
  *
- * Lambda's rules (lambda-api-notes §4, "Queue and retry semantics"):
+ * Lambda's rules (docs/reference/lambda-api-notes.md §4, "Queue and retry semantics"):
  * - a function error (thrown error, timeout, crash) spends the retry budget:
  *   up to MaximumRetryAttempts retries, about 1 then 2 minutes apart
  *   (here 1 then 2 × ASYNC_RETRY_UNIT_SECONDS); after that RetriesExhausted;

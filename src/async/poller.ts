@@ -14,11 +14,10 @@
  *   acknowledged without running again (queues deliver at least once).
  */
 import { exports } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { LATEST } from "../data/function-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { database } from "../db/client";
-import { asyncEvents } from "../db/schema";
+import { AsyncEventStore } from "../data/async-event-store";
 import { tenantScopeById } from "../services/scope";
 import type { BatchContext } from "./batch-context";
 import { DepthReport } from "./batch-context";
@@ -139,8 +138,9 @@ async function recordUnreadable(body: unknown, bc: BatchContext): Promise<void> 
   const scope = await tenantScopeById(bc.env, tenantId);
   if (!scope) return;
   const now = Date.now();
-  const row = await bc.db.query.asyncEvents.findFirst({ where: eq(asyncEvents.requestId, requestId) });
-  if (row && (row.tenantId !== tenantId || row.status !== "queued")) return;
+  const events = new AsyncEventStore(bc.db, tenantId);
+  const row = await events.get(requestId);
+  if (row && row.status !== "queued") return;
   const record: InvocationRecord = {
     version: "1.0",
     timestamp: new Date(now).toISOString(),
@@ -161,7 +161,7 @@ async function recordUnreadable(body: unknown, bc: BatchContext): Promise<void> 
     createdAt: now,
   });
   if (row) {
-    await bc.db.batch([insert, bc.db.update(asyncEvents).set({ status: "failed", updatedAt: now }).where(eq(asyncEvents.requestId, requestId))]);
+    await bc.db.batch([insert, events.failStatement(requestId, now)]);
   } else {
     await insert;
   }

@@ -3,14 +3,14 @@
  * through the sync invoke path, and its settlement (success, retry, back
  * off, or failure with a record), as src/async/outcome.ts decides.
  */
-import { and, eq, lt, sql } from "drizzle-orm";
-import { LATEST } from "../data/function-store";
 import { FailedEventStore } from "../data/failed-event-store";
-import { asyncEvents } from "../db/schema";
+import type { AsyncEventRow } from "../data/async-event-store";
+import { AsyncEventStore } from "../data/async-event-store";
 import { LambdaError } from "../errors";
 import { effectiveEventConfig } from "../services/event-invoke-config";
 import type { InvokeOutcome } from "../invoke/run";
-import { invokeSync, prepareInvoke } from "../invoke/run";
+import { invokeSync } from "../invoke/run";
+import { prepareInvoke } from "../invoke/target";
 import { resolveVersion } from "../services/resolve";
 import type { TenantScope } from "../services/scope";
 import { tenantScopeById } from "../services/scope";
@@ -22,11 +22,10 @@ import { resend } from "./enqueue";
 import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
 import { decide, isExpired } from "./outcome";
-import { queueBinding, roleQueueName } from "./queues";
+import { roleQueueName } from "./queues";
 import type { InvocationRecord, RecordResponse } from "./record";
-import { fitRecord, invocationRecord, parsePayload, recordFunctionArn } from "./record";
+import { fitRecord, invocationRecord } from "./record";
 
-type AsyncEventRow = typeof asyncEvents.$inferSelect;
 
 /**
  * Lambda sends a discarded event to the OnFailure destination, else to the
@@ -59,7 +58,7 @@ interface EventRun {
 
 export async function processEvent(message: AsyncEventMessage, bc: BatchContext): Promise<void> {
   const { env, db } = bc;
-  const row = await db.query.asyncEvents.findFirst({ where: eq(asyncEvents.requestId, message.requestId) });
+  const row = await new AsyncEventStore(db, message.tenantId).get(message.requestId);
   if (!row) {
     // enqueueEvent writes the row before sending; no row means the event was never accepted (its send was undone).
     console.warn(`poller: no async_events row for ${message.requestId}; dropping the message`);
@@ -229,10 +228,7 @@ async function settleSucceeded(run: EventRun, payload: string, response: RecordR
   const invokeCount = run.row.invokeCount + 1;
   if (run.onSuccess) await dispatch(run, run.onSuccess, recordOf(run, "Success", payload, invokeCount, response));
   const now = Date.now();
-  await run.bc.db
-    .update(asyncEvents)
-    .set({ status: "succeeded", invokeCount: sql`${asyncEvents.invokeCount} + 1`, updatedAt: now })
-    .where(and(eq(asyncEvents.requestId, run.message.requestId), eq(asyncEvents.status, "queued")));
+  await new AsyncEventStore(run.bc.db, run.message.tenantId).succeed(run.message.requestId, now);
   await deletePayload(run.bc.env, run.message);
 }
 
@@ -267,10 +263,7 @@ async function settleFailed(
       record: fitRecord(record, STORED_RECORD_MAX_BYTES),
       createdAt: now,
     }),
-    run.bc.db
-      .update(asyncEvents)
-      .set({ status: "failed", invokeCount, updatedAt: now })
-      .where(and(eq(asyncEvents.requestId, run.message.requestId), eq(asyncEvents.status, "queued"))),
+    new AsyncEventStore(run.bc.db, run.message.tenantId).failStatement(run.message.requestId, now, invokeCount),
   ]);
   if (onFailure && lastResort) {
     try {
@@ -294,10 +287,7 @@ async function advance(run: EventRun, next: AsyncEventMessage, queue: string, de
   const attempt = message.attempt + 1;
   await resend(bc.env, { ...next, attempt }, queue, delaySeconds);
   bc.report.add(queue);
-  await bc.db
-    .update(asyncEvents)
-    .set({ attempt, updatedAt: Date.now(), ...(ran ? { invokeCount: sql`${asyncEvents.invokeCount} + 1` } : {}) })
-    .where(and(eq(asyncEvents.requestId, message.requestId), lt(asyncEvents.attempt, attempt)));
+  await new AsyncEventStore(bc.db, message.tenantId).advance(message.requestId, attempt, ran, Date.now());
 }
 
 /**

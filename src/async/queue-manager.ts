@@ -33,6 +33,11 @@ interface TenantRate {
  * kept in SQLite.
  */
 export class QueueManager extends DurableObject<Env> {
+  /** The manager of a cell's queues. */
+  static ofCell(env: Env, cell: number): DurableObjectStub<QueueManager> {
+    return env.QUEUE_MANAGER.getByName(`cell-${cell}`);
+  }
+
   #depths = new Map<string, number>();
   #tenants = new Map<string, TenantRate>();
   #modes = new Map<string, SidelineMode>();

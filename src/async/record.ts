@@ -1,7 +1,7 @@
 /**
  * Lambda's invocation record for asynchronous invocations: what OnSuccess /
  * OnFailure destinations receive and what failed events keep
- * (lambda-api-notes §4, "Invocation record sent to destinations"). PURE: the
+ * (docs/reference/lambda-api-notes.md §4, "Invocation record sent to destinations"). PURE: the
  * caller passes the clock and every value; unit-tested in test/unit/async-record.
  */
 import { LATEST } from "../data/function-store";

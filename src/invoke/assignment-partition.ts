@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Environment, ThrottleReason } from "./partition-rules";
-import { admitReserved, environmentId, expiredIdle, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
+import { admitReserved, environmentId, expiredIdle, functionKey, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
+import { TenantQuota } from "./tenant-quota";
 
 /** What the frontend asks for before it runs one invocation. */
 export interface LeaseRequest {
@@ -28,14 +29,23 @@ interface Lease {
   pooled: boolean;
 }
 
+/** Journal keys: leases in flight, environments, and the environment sequence. */
+const LEASE = "lease:";
+const ENV = "env:";
+const SEQUENCE = "sequence";
+const UNCONFIRMED = { allowUnconfirmed: true } as const;
+
 /**
  * One per function: owns its execution environments and counts its
  * invocations in flight. The frontend asks for a lease (environment id +
  * concurrency slot), runs the handler itself, and gives the lease back; the
  * payload never passes through here. Leases and environments are journaled
- * in SQLite so a restart neither forgets running invocations nor reuses an
- * environment that timed out. A lease whose frontend died expires
- * (timeout + LEASE_GRACE_MS) and its environment is thrown away.
+ * so a restart neither forgets running invocations nor reuses an
+ * environment that timed out; the journal is written without waiting for its
+ * commit (`allowUnconfirmed`: a grant is not held back by a disk write; a
+ * crash in that moment forgets the leases of that moment). A lease whose
+ * frontend died expires (timeout + LEASE_GRACE_MS) and its environment is
+ * thrown away. A warm acquire writes only its lease.
  */
 export class AssignmentPartition extends DurableObject<Env> {
   #envs = new Map<string, Environment>();
@@ -43,6 +53,10 @@ export class AssignmentPartition extends DurableObject<Env> {
   #sequence = 0;
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
+
+  static of(env: Env, tenantId: string, functionName: string): DurableObjectStub<AssignmentPartition> {
+    return env.ASSIGNMENT.getByName(functionKey(tenantId, functionName));
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,22 +91,15 @@ export class AssignmentPartition extends DurableObject<Env> {
     // run outside the tenant's pool: until they end they count against it.
     let unpooled = 0;
     for (const other of this.#leases.values()) if (!other.pooled) unpooled += 1;
-    if (lease.pooled && !(await this.#quota(req.tenantId).take(leaseId, req.unreservedLimit - unpooled, expiresAt))) {
+    if (lease.pooled && !(await TenantQuota.of(this.env, req.tenantId).take(leaseId, req.unreservedLimit - unpooled, expiresAt))) {
       this.#leases.delete(leaseId);
       if (warm) env.busy = false;
       else this.#envs.delete(env.id);
       return { granted: false, reason: "ConcurrentInvocationLimitExceeded" };
     }
-    this.#saveEnv(env);
-    this.ctx.storage.sql.exec(
-      "INSERT INTO leases (lease_id, env_id, expires_at, pooled, tenant_id) VALUES (?, ?, ?, ?, ?)",
-      leaseId,
-      env.id,
-      expiresAt,
-      lease.pooled ? 1 : 0,
-      req.tenantId,
-    );
-    await this.#scheduleAlarm();
+    if (!warm) void this.ctx.storage.put({ [ENV + env.id]: env, [SEQUENCE]: this.#sequence }, UNCONFIRMED);
+    void this.ctx.storage.put(LEASE + leaseId, lease, UNCONFIRMED);
+    this.#scheduleAlarm(expiresAt);
     return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt };
   }
 
@@ -101,16 +108,15 @@ export class AssignmentPartition extends DurableObject<Env> {
     const lease = this.#leases.get(leaseId);
     if (!lease) return;
     this.#leases.delete(leaseId);
-    this.ctx.storage.sql.exec("DELETE FROM leases WHERE lease_id = ?", leaseId);
+    void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
     const env = this.#envs.get(lease.environmentId);
     if (env && reusable) {
       env.busy = false;
       env.lastUsedAt = Date.now();
-      this.#saveEnv(env);
     } else if (env) {
       this.#retire(env.id);
     }
-    if (lease.pooled) await this.#quota(tenantId).give(leaseId);
+    if (lease.pooled) await TenantQuota.of(this.env, tenantId).give(leaseId);
   }
 
   /** For tests and operators: what this partition holds right now. */
@@ -124,8 +130,10 @@ export class AssignmentPartition extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    this.#expire(Date.now());
-    await this.#scheduleAlarm();
+    const now = Date.now();
+    this.#expire(now);
+    const next = Math.min(...[...this.#leases.values()].map((l) => l.expiresAt));
+    if (Number.isFinite(next)) this.#scheduleAlarm(next);
   }
 
   /** Reclaims abandoned leases (their environment is never reused) and forgets long-idle environments. */
@@ -134,7 +142,7 @@ export class AssignmentPartition extends DurableObject<Env> {
       if (lease.expiresAt > now) continue;
       console.warn(`assignment-partition: reclaimed abandoned lease ${leaseId} of ${lease.environmentId}`);
       this.#leases.delete(leaseId);
-      this.ctx.storage.sql.exec("DELETE FROM leases WHERE lease_id = ?", leaseId);
+      void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
       this.#retire(lease.environmentId);
       // The quota expires the matching slot on its own clock (same expiresAt).
     }
@@ -142,58 +150,27 @@ export class AssignmentPartition extends DurableObject<Env> {
   }
 
   #retire(envId: string): void {
-    this.#envs.delete(envId);
-    this.ctx.storage.sql.exec("DELETE FROM environments WHERE env_id = ?", envId);
+    if (!this.#envs.delete(envId)) return;
+    void this.ctx.storage.delete(ENV + envId, UNCONFIRMED);
   }
 
-  #saveEnv(env: Environment): void {
-    this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO environments (env_id, version_key, isolation_key, busy, last_used_at) VALUES (?, ?, ?, ?, ?)",
-      env.id,
-      env.versionKey,
-      env.isolationKey,
-      env.busy ? 1 : 0,
-      env.lastUsedAt,
-    );
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sequence', ?)", this.#sequence);
+  /** Moves the alarm earlier when `at` comes first (an alarm later than needed only reclaims late). */
+  #scheduleAlarm(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at, UNCONFIRMED);
   }
 
-  async #scheduleAlarm(): Promise<void> {
-    const times = [...this.#leases.values()].map((l) => l.expiresAt);
-    const next = Math.min(...times);
-    if (!Number.isFinite(next) || (this.#alarmAt !== null && this.#alarmAt <= next)) return;
-    this.#alarmAt = next;
-    await this.ctx.storage.setAlarm(next);
-  }
-
-  #quota(tenantId: string) {
-    return this.env.TENANT_QUOTA.get(this.env.TENANT_QUOTA.idFromName(tenantId));
-  }
-
-  #load(): void {
-    const sql = this.ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS environments (
-      env_id TEXT PRIMARY KEY, version_key TEXT NOT NULL, isolation_key TEXT NOT NULL,
-      busy INTEGER NOT NULL, last_used_at INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS leases (
-      lease_id TEXT PRIMARY KEY, env_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
-      pooled INTEGER NOT NULL, tenant_id TEXT NOT NULL)`);
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-    for (const row of sql.exec<{ env_id: string; version_key: string; isolation_key: string; busy: number; last_used_at: number }>(
-      "SELECT * FROM environments",
-    )) {
-      this.#envs.set(row.env_id, {
-        id: row.env_id,
-        versionKey: row.version_key,
-        isolationKey: row.isolation_key,
-        busy: row.busy === 1,
-        lastUsedAt: row.last_used_at,
-      });
+  async #load(): Promise<void> {
+    const storage = this.ctx.storage;
+    for (const [key, lease] of await storage.list<Lease>({ prefix: LEASE })) this.#leases.set(key.slice(LEASE.length), lease);
+    const busy = new Set([...this.#leases.values()].map((l) => l.environmentId));
+    const now = Date.now();
+    // Idle times are not journaled (a warm acquire writes no environment): a
+    // reloaded environment counts as used now, so it is not forgotten early.
+    for (const [, env] of await storage.list<Environment>({ prefix: ENV })) {
+      this.#envs.set(env.id, { ...env, busy: busy.has(env.id), lastUsedAt: now });
     }
-    for (const row of sql.exec<{ lease_id: string; env_id: string; expires_at: number; pooled: number }>("SELECT * FROM leases")) {
-      this.#leases.set(row.lease_id, { environmentId: row.env_id, expiresAt: row.expires_at, pooled: row.pooled === 1 });
-    }
-    const seq = sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'sequence'").toArray()[0];
-    this.#sequence = seq?.value ?? 0;
+    this.#sequence = (await storage.get<number>(SEQUENCE)) ?? 0;
   }
 }

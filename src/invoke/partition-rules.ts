@@ -38,6 +38,11 @@ export function expiredIdle(envs: Iterable<Environment>, now: number): Environme
   return [...envs].filter((e) => !e.busy && now - e.lastUsedAt > ENV_IDLE_MS);
 }
 
+/** The partition name of a function (`<tenantId>/<name>`), and the prefix of its environment ids. */
+export function functionKey(tenantId: string, name: string): string {
+  return `${tenantId}/${name}`;
+}
+
 /** The Worker Loader id of a new environment; unique per function, code, isolation key and sequence. */
 export function environmentId(functionKey: string, versionKey: string, isolationKey: string, sequence: number): string {
   const iso = isolationKey === "" ? "-" : encodeURIComponent(isolationKey);

@@ -1,14 +1,15 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { invalidParameter, LambdaError, requestTooLarge, validationError } from "../errors";
+import { invalidParameter, invalidRequestContent, requestTooLarge, tooManyRequests, validationError } from "../errors";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
-import { invokeSync, prepareInvoke } from "./run";
+import { invokeSync } from "./run";
+import { prepareInvoke } from "./target";
 import { qualifiedRef } from "../routes/context";
 
-/** Lambda's synchronous payload limit, request and response (lambda-api-notes Appendix B). */
+/** Lambda's synchronous payload limit, request and response (docs/reference/lambda-api-notes.md Appendix B). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
 const CLIENT_CONTEXT_MAX_BYTES = 3583;
 const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
@@ -36,10 +37,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   if (invocationType === "Event") {
     // Checked before accepting, never accept-then-fail: a function throttled to zero runs nothing.
     if (target.fn.reservedConcurrency === 0) {
-      throw new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", {
-        reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
-        retryAfterSeconds: 1,
-      });
+      throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
     }
     await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineageDepth: lineageDepthOf(c) });
     return c.body(null, 202);
@@ -119,11 +117,7 @@ function checkJson(payload: string): void {
   try {
     JSON.parse(payload);
   } catch (err) {
-    throw new LambdaError(
-      400,
-      "InvalidRequestContentException",
-      `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`,
-    );
+    throw invalidRequestContent(`Could not parse payload into json: ${(err as Error).message}`);
   }
 }
 

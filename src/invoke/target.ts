@@ -1,6 +1,8 @@
 import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
 import { flushHeld } from "./held-leases";
+import { functionKey } from "./partition-rules";
 import { LATEST } from "../data/function-store";
+import { isolationTenantMissing, isolationTenantUnexpected } from "../errors";
 import { pickAliasVersion } from "../lambda/alias-routing";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionNotFound } from "../lambda/function-name";
@@ -69,27 +71,23 @@ export function forgetTenant(tenantId: string): void {
   flushHeld(`${tenantId}/`);
 }
 
-/** The partition name of a function, and the prefix of its environment ids. */
-export function functionKey(tenantId: string, name: string): string {
-  return `${tenantId}/${name}`;
-}
-
 async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   const key = `${scope.principal.tenantId}\u0000${ref.name}\u0000${ref.qualifier ?? ""}`;
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.expiresAt > now) return hit;
 
-  const resolved = await resolveVersion(scope, ref);
-  const fn = await scope.store.getFunction(ref.name);
+  // Independent reads side by side: a miss costs one D1 round trip, not four.
+  const [resolved, fn, reserved] = await Promise.all([
+    resolveVersion(scope, ref),
+    scope.store.getFunction(ref.name),
+    scope.store.reservedConcurrencyTotal(),
+  ]);
   if (!fn) throw functionNotFound(scope.names, ref.name, ref.qualifier);
   const rows = new Map([[resolved.row.version, resolved.row]]);
-  const alias = resolved.alias ? await scope.store.getAlias(ref.name, resolved.alias) : undefined;
-  for (const extra of Object.keys(alias?.additionalVersionWeights ?? {})) {
-    const row = await scope.store.getVersion(ref.name, extra);
-    if (row) rows.set(extra, row);
-  }
-  const reserved = await scope.store.reservedConcurrencyTotal();
+  const alias = resolved.aliasRow;
+  const extras = await Promise.all(Object.keys(alias?.additionalVersionWeights ?? {}).map((v) => scope.store.getVersion(ref.name, v)));
+  for (const row of extras) if (row) rows.set(row.version, row);
   const entry: Cached = {
     fn,
     rows,
@@ -100,4 +98,13 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   if (cache.size >= MAX_ENTRIES) cache.clear();
   cache.set(key, entry);
   return entry;
+}
+
+/** Checks the function, qualifier and tenancy header without running anything (DryRun, Event, and before every run). */
+export async function prepareInvoke(scope: TenantScope, ref: FunctionRef, tenantId: string | undefined): Promise<InvokeTarget> {
+  const target = await invokeTarget(scope, ref);
+  const isolated = target.version.config.TenancyConfig?.TenantIsolationMode === "PER_TENANT";
+  if (isolated && tenantId === undefined) throw isolationTenantMissing();
+  if (!isolated && tenantId !== undefined) throw isolationTenantUnexpected();
+  return target;
 }

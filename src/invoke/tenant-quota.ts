@@ -1,10 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 
+/** Journal keys of held slots: `slot:<leaseId>` → expiresAt (ms). */
+const SLOT_PREFIX = "slot:";
+
 /**
  * One per tenant: the tenant's unreserved concurrency, shared by all its
  * functions without reserved concurrency. Partitions take a slot per
- * invocation and give it back; slots are journaled in SQLite with an expiry,
- * so a partition that vanishes mid-invocation never leaks one.
+ * invocation and give it back. Slots carry an expiry, so a partition that
+ * vanishes mid-invocation never leaks one.
+ *
+ * The journal is written without waiting for the commit (`allowUnconfirmed`):
+ * a grant is answered at once instead of after a disk write. What that risks
+ * is a crash of this object within the moment before the commit, which would
+ * forget the slots granted in that moment until their invocations end.
  */
 export class TenantQuota extends DurableObject<Env> {
   /** leaseId → expiresAt (ms). */
@@ -12,12 +20,15 @@ export class TenantQuota extends DurableObject<Env> {
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
 
+  static of(env: Env, tenantId: string): DurableObjectStub<TenantQuota> {
+    return env.TENANT_QUOTA.getByName(tenantId);
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS slots (lease_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-      for (const row of ctx.storage.sql.exec<{ lease_id: string; expires_at: number }>("SELECT * FROM slots")) {
-        this.#slots.set(row.lease_id, row.expires_at);
+      for (const [key, expiresAt] of await ctx.storage.list<number>({ prefix: SLOT_PREFIX })) {
+        this.#slots.set(key.slice(SLOT_PREFIX.length), expiresAt);
       }
     });
   }
@@ -27,14 +38,14 @@ export class TenantQuota extends DurableObject<Env> {
     this.#expire(Date.now());
     if (this.#slots.size >= limit) return false;
     this.#slots.set(leaseId, expiresAt);
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO slots VALUES (?, ?)", leaseId, expiresAt);
-    await this.#scheduleAlarm();
+    void this.ctx.storage.put(SLOT_PREFIX + leaseId, expiresAt, { allowUnconfirmed: true });
+    this.#scheduleAlarm(expiresAt);
     return true;
   }
 
   async give(leaseId: string): Promise<void> {
     if (!this.#slots.delete(leaseId)) return;
-    this.ctx.storage.sql.exec("DELETE FROM slots WHERE lease_id = ?", leaseId);
+    void this.ctx.storage.delete(SLOT_PREFIX + leaseId, { allowUnconfirmed: true });
   }
 
   async inFlight(): Promise<number> {
@@ -45,7 +56,8 @@ export class TenantQuota extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
     this.#expire(Date.now());
-    await this.#scheduleAlarm();
+    const next = Math.min(...this.#slots.values());
+    if (Number.isFinite(next)) this.#scheduleAlarm(next);
   }
 
   #expire(now: number): void {
@@ -53,14 +65,14 @@ export class TenantQuota extends DurableObject<Env> {
       if (expiresAt > now) continue;
       console.warn(`tenant-quota: reclaimed abandoned slot ${leaseId}`);
       this.#slots.delete(leaseId);
-      this.ctx.storage.sql.exec("DELETE FROM slots WHERE lease_id = ?", leaseId);
+      void this.ctx.storage.delete(SLOT_PREFIX + leaseId, { allowUnconfirmed: true });
     }
   }
 
-  async #scheduleAlarm(): Promise<void> {
-    const next = Math.min(...this.#slots.values());
-    if (!Number.isFinite(next) || (this.#alarmAt !== null && this.#alarmAt <= next)) return;
-    this.#alarmAt = next;
-    await this.ctx.storage.setAlarm(next);
+  /** Moves the alarm earlier when `at` comes first (an alarm later than needed only reclaims late). */
+  #scheduleAlarm(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at, { allowUnconfirmed: true });
   }
 }

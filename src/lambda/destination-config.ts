@@ -16,7 +16,7 @@ import type { NameContext } from "./function-name";
 
 export type Destination = { kind: "function"; name: string; qualifier?: string } | { kind: "url"; url: URL };
 
-/** The model's constraint on `Destination` (reference/lambda-api.md): 0..350 characters. */
+/** The model's constraint on `Destination` (docs/reference/lambda-api.md): 0..350 characters. */
 export const DESTINATION_MAX_LENGTH = 350;
 
 /** The model's pattern for a destination, as Lambda prints it in a ValidationException. */

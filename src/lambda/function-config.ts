@@ -94,7 +94,7 @@ export function updatedFunctionConfig(
 
 /**
  * A value outside Lambda's Runtime enum (case-sensitive) gets Lambda's own
- * answer (lambda-api-notes §2); a runtime Lambda knows but cellfn does not
+ * answer (docs/reference/lambda-api-notes.md §2); a runtime Lambda knows but cellfn does not
  * run gets a message naming the runtimes cellfn supports.
  */
 function checkRuntime(runtime: string): string {

@@ -35,7 +35,7 @@ export interface ParseOptions {
  * Parses every accepted form: `name`, `name:qualifier`, partial ARN
  * `123456789012:function:name[:q]`, full ARN `arn:aws:lambda:r:acct:function:name[:q]`.
  * An ARN of another account is 403 AccessDeniedException with no message,
- * whether or not such a function exists (lambda-api-notes §0).
+ * whether or not such a function exists (docs/reference/lambda-api-notes.md §0).
  */
 export function parseFunctionName(raw: string, ctx: NameContext, opts: ParseOptions): FunctionRef {
   const maxLength = opts.qualified ? 256 : 140;

@@ -5,7 +5,7 @@ import { functionArn } from "./function-name";
 
 /**
  * FunctionConfiguration as Lambda returns it. `arnQualifier` follows
- * lambda-api-notes §2: unqualified for $LATEST reached without a qualifier,
+ * docs/reference/lambda-api-notes.md §2: unqualified for $LATEST reached without a qualifier,
  * the version number for published versions, `$LATEST` or the alias name when
  * the caller addressed it that way.
  */

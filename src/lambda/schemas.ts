@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * Request shapes of the control-plane operations, with the service model's
- * constraints (reference/lambda-api.md). Objects are strict: Lambda refuses
+ * constraints (docs/reference/lambda-api.md). Objects are strict: Lambda refuses
  * fields it does not know. Service-level rules the model does not express
  * (Timeout <= 900, supported runtimes, 4 KB of environment) live in
  * src/lambda/function-config.ts.
@@ -12,7 +12,7 @@ import { z } from "zod";
  * The service model's Runtime enum, in the model's order. Runtime is parsed
  * as a plain string: Lambda answers a value outside this set with
  * InvalidParameterValueException, not ValidationException
- * (lambda-api-notes §2), so src/lambda/function-config.ts checks it.
+ * (docs/reference/lambda-api-notes.md §2), so src/lambda/function-config.ts checks it.
  */
 export const MODEL_RUNTIMES = [
   "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",

@@ -3,15 +3,12 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
+import { QueueManager } from "../async/queue-manager";
 import { cellNotFound, tenantNotFound } from "../errors";
 import { parseJsonBody } from "../lambda/validation";
 
 const sidelineSchema = z.strictObject({ mode: z.enum(["on", "off", "auto"]) });
 const cellPatchSchema = z.strictObject({ lowPriorityAfterSeconds: z.int().min(1).max(21_600).nullable() });
-
-function managerOf(env: Env, cell: number) {
-  return env.QUEUE_MANAGER.get(env.QUEUE_MANAGER.idFromName(`cell-${cell}`));
-}
 
 function cellParam(env: Env, raw: string): number {
   const cell = Number(raw);
@@ -34,19 +31,19 @@ export const adminCellRoutes = new Hono<AppEnv>()
   .get("/cells", async (c) => {
     const count = Number(c.env.CELL_COUNT);
     const cells = await Promise.all(
-      Array.from({ length: count }, async (_, cell) => ({ cell, ...(await managerOf(c.env, cell).status()) })),
+      Array.from({ length: count }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) })),
     );
     return c.json({ cells });
   })
   .get("/cells/:cell", async (c) => {
     const cell = cellParam(c.env, c.req.param("cell"));
-    return c.json({ cell, ...(await managerOf(c.env, cell).status()) });
+    return c.json({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) });
   })
   .patch("/cells/:cell", async (c) => {
     const cell = cellParam(c.env, c.req.param("cell"));
     const input = parseJsonBody(cellPatchSchema, await c.req.text());
-    await managerOf(c.env, cell).setLowPriorityAfter(input.lowPriorityAfterSeconds);
-    return c.json({ cell, ...(await managerOf(c.env, cell).status()) });
+    await QueueManager.ofCell(c.env, cell).setLowPriorityAfter(input.lowPriorityAfterSeconds);
+    return c.json({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) });
   })
   .put("/tenants/:tenantId/sideline", async (c) => {
     const id = c.req.param("tenantId");
@@ -54,6 +51,6 @@ export const adminCellRoutes = new Hono<AppEnv>()
     const tenant = await new TenantStore(database(c.env.DB)).getTenant(id);
     if (!tenant) throw tenantNotFound(id);
     const cell = tenant.cell % Number(c.env.CELL_COUNT);
-    await managerOf(c.env, cell).setSidelineMode(id, input.mode);
+    await QueueManager.ofCell(c.env, cell).setSidelineMode(id, input.mode);
     return c.json({ tenantId: id, cell, mode: input.mode });
   });

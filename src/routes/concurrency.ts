@@ -8,7 +8,7 @@ import { functionNameOf } from "./context";
 
 /**
  * Reserved concurrency and account settings. Each operation carries its own
- * API date in the path (lambda-api-notes Appendix A), so this sub-app is
+ * API date in the path (docs/reference/lambda-api-notes.md Appendix A), so this sub-app is
  * mounted at the root.
  */
 export const concurrencyRoutes = new Hono<AppEnv>({ strict: false })

@@ -12,7 +12,7 @@ import { conflict, invalidParameter, notFound, requestTooLarge, tooManyRequests 
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
-import { prepareInvoke } from "../invoke/run";
+import { prepareInvoke } from "../invoke/target";
 import { functionNameOf, listQuery } from "./context";
 
 /** Items per page at most, whatever MaxItems asks for (as Lambda's list operations). */

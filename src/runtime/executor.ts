@@ -46,9 +46,9 @@ export interface ExecutionEnvironment {
   runtime: string; // nodejs20.x | nodejs22.x | nodejs24.x
   handler: string;
   /**
-   * The environment ran an invocation before (a reused lease): skip the
-   * init() round trip and invoke directly. If the isolate turns out to be
-   * new, the shim says so and the usual init path runs.
+   * The environment ran an invocation before (a reused lease): invoke with
+   * one RPC and no init callback. If the isolate turns out to be new, the
+   * shim says so and the usual init path runs.
    */
   warm?: boolean;
 }
@@ -96,8 +96,6 @@ export interface InvocationResult {
 }
 
 type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
-/** init(): whether the isolate still has to run the init phase; error when a warm one's init failed. */
-type InitResult = { cold: boolean; error?: ErrorPayload };
 /** What a cold invoke() reports when the init phase ends, before the handler runs. */
 type InitReport = { lines: string[]; error?: ErrorPayload };
 type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true } | { crashedBefore: true };
@@ -105,8 +103,7 @@ type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed
 /** RPC surface of the shim's default export (src/runtime/shim.js). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
-  init(options: { runtime: string; handler: string }): Promise<InitResult>;
-  invoke(request: InvocationRequest, initDone: (report: InitReport) => void): Promise<InvokeResult>;
+  invoke(request: InvocationRequest, settings: { runtime: string; handler: string }, initDone?: (report: InitReport) => void): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
 
@@ -182,92 +179,80 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
     const payload = JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: timeoutMessage(request.requestId, request.timeoutSeconds) });
     return finish({ payload, failed: true, durationMs, reusable: false, timedOut: true });
   };
+  /** The handler's run, once it answered or its deadline passed. */
+  const settle = async (shim: ShimEntrypoint, run: Deadline<InvokeResult>, durationMs: number): Promise<InvocationResult> => {
+    if (run.kind === "timeout") {
+      // Whatever the handler logged before the deadline, if the isolate can still answer.
+      const drained = await withDeadline<string[]>(shim.takeLogs(request.requestId), LOG_DRAIN_MS).catch(() => undefined);
+      if (drained?.kind === "done") log.push(...drained.value);
+      return timedOut(durationMs);
+    }
+    if (durationMs > timeoutMs) {
+      // It answered, but only after the deadline: our timer could not fire
+      // while the handler held the thread. Lambda would have stopped it.
+      if ("lines" in run.value) log.push(...run.value.lines);
+      return timedOut(durationMs);
+    }
+    if ("crashedBefore" in run.value) {
+      return { payload: "", log: "", durationMs: 0, billedDurationMs: 0, reusable: false, timedOut: false, crashedBefore: true };
+    }
+    if ("uninitialised" in run.value) throw new Error("the execution environment was replaced during its init phase");
+    log.push(...run.value.lines);
+    return finish({ payload: run.value.payload, failed: run.value.failed, durationMs, reusable: !run.value.crashed });
+  };
 
   try {
     const worker = loader.get(env.id, () => loadCode(env, request, bundle));
+    const settings = { runtime: env.runtime, handler: env.handler };
     // The CPU limits stop a handler that never yields on Cloudflare; the
     // timers below cannot fire while it holds the thread (see the tests).
-    // A cold invoke() runs the init phase first, under its own limit.
-    const initShim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS } });
-    const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
-    const coldShim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS + Math.ceil(timeoutMs) } });
-    // Twice at most: a new isolate may replace the warm one between init and invoke.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const initStarted = performance.now();
-      const init: Deadline<InitResult> =
-        attempt === 0 && env.warm
-          ? { kind: "done", value: { cold: false } }
-          : await withDeadline<InitResult>(initShim.init({ runtime: env.runtime, handler: env.handler }), INIT_TIMEOUT_MS);
-      if (init.kind === "timeout") {
-        log.push(startLine(request.requestId, request.functionVersion));
-        return timedOut(performance.now() - initStarted);
-      }
-      if (init.value.error) {
-        // A warm environment whose init failed (callers retire those; kept for safety).
-        log.push(startLine(request.requestId, request.functionVersion));
-        return finish({ payload: JSON.stringify(init.value.error), failed: true, durationMs: 0, reusable: false });
-      }
-
-      // On a cold isolate the shim runs the init phase inside this same
-      // request (see invoke() in the shim), then calls back before the handler.
-      let reportInit: (report: InitReport) => void = () => {};
-      const initReported = new Promise<InitReport>((resolve) => {
-        reportInit = resolve;
-      });
-      const running = Promise.resolve(
-        (init.value.cold ? coldShim : shim).invoke(request, (report: InitReport) => {
-          reportInit(report);
-        }),
-      );
-      running.catch(() => undefined); // awaited below, unless init times out first
-      if (init.value.cold) {
-        const phase = await withDeadline<{ init: InitReport } | { result: InvokeResult }>(
-          Promise.race([initReported.then((report) => ({ init: report })), running.then((result) => ({ result }))]),
-          Math.max(0, INIT_TIMEOUT_MS - (performance.now() - initStarted)),
-        );
-        if (phase.kind === "timeout") {
-          log.push(startLine(request.requestId, request.functionVersion));
-          return timedOut(performance.now() - initStarted);
-        }
-        if ("result" in phase.value && "uninitialised" in phase.value.result) continue; // replaced before invoke()
-        if ("init" in phase.value) {
-          // Isolate start and the init phase, without fetching the bundle.
-          initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
-          log.push(...phase.value.init.lines);
-          if (phase.value.init.error) {
-            log.push(startLine(request.requestId, request.functionVersion));
-            return finish({ payload: JSON.stringify(phase.value.init.error), failed: true, durationMs: 0, reusable: false });
-          }
-        }
-      }
+    if (env.warm) {
+      // One RPC, no callback: the isolate ran an invocation before. If the
+      // loader replaced it meanwhile, the shim says so and the cold path runs.
+      const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
       log.push(startLine(request.requestId, request.functionVersion));
-
       invokeStarted = performance.now();
-      const run = await withDeadline<InvokeResult>(running, timeoutMs);
-      const durationMs = performance.now() - invokeStarted;
-      if (run.kind === "timeout") {
-        // Whatever the handler logged before the deadline, if the isolate can still answer.
-        const drained = await withDeadline<string[]>(shim.takeLogs(request.requestId), LOG_DRAIN_MS).catch(() => undefined);
-        if (drained?.kind === "done") log.push(...drained.value);
-        return timedOut(durationMs);
-      }
-      if (durationMs > timeoutMs) {
-        // It answered, but only after the deadline: our timer could not fire
-        // while the handler held the thread. Lambda would have stopped it.
-        if ("lines" in run.value) log.push(...run.value.lines);
-        return timedOut(durationMs);
-      }
-      if ("uninitialised" in run.value) {
-        log.pop(); // the START line: init runs again first
-        continue;
-      }
-      if ("crashedBefore" in run.value) {
-        return { payload: "", log: "", durationMs: 0, billedDurationMs: 0, reusable: false, timedOut: false, crashedBefore: true };
-      }
-      log.push(...run.value.lines);
-      return finish({ payload: run.value.payload, failed: run.value.failed, durationMs, reusable: !run.value.crashed });
+      const run = await withDeadline<InvokeResult>(shim.invoke(request, settings), timeoutMs);
+      if (run.kind === "done" && "uninitialised" in run.value) log.pop();
+      else return await settle(shim, run, performance.now() - invokeStarted);
     }
-    throw new Error("the execution environment was replaced twice during one invocation");
+
+    // A new isolate runs the init phase inside the invoke() request (see the
+    // shim), under its own limit, then calls back before the handler runs.
+    const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS + Math.ceil(timeoutMs) } });
+    const initStarted = performance.now();
+    let reportInit: (report: InitReport) => void = () => {};
+    const initReported = new Promise<InitReport>((resolve) => {
+      reportInit = resolve;
+    });
+    const running = Promise.resolve(
+      shim.invoke(request, settings, (report: InitReport) => {
+        reportInit(report);
+      }),
+    );
+    running.catch(() => undefined); // awaited below, unless init times out first
+    const phase = await withDeadline<{ init: InitReport } | { result: InvokeResult }>(
+      Promise.race([initReported.then((report) => ({ init: report })), running.then((result) => ({ result }))]),
+      INIT_TIMEOUT_MS,
+    );
+    if (phase.kind === "timeout") {
+      log.push(startLine(request.requestId, request.functionVersion));
+      return timedOut(performance.now() - initStarted);
+    }
+    if ("init" in phase.value) {
+      // Isolate start and the init phase, without fetching the bundle.
+      initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
+      log.push(...phase.value.init.lines);
+      if (phase.value.init.error) {
+        log.push(startLine(request.requestId, request.functionVersion));
+        return finish({ payload: JSON.stringify(phase.value.init.error), failed: true, durationMs: 0, reusable: false });
+      }
+    }
+    // (A result before any init report: the isolate had run its init phase already.)
+    log.push(startLine(request.requestId, request.functionVersion));
+    invokeStarted = performance.now();
+    const run = await withDeadline<InvokeResult>(running, timeoutMs);
+    return await settle(shim, run, performance.now() - invokeStarted);
   } catch (error) {
     if (bundle.error !== undefined) {
       const message = bundle.error instanceof Error ? bundle.error.message : String(bundle.error);

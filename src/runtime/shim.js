@@ -13,9 +13,11 @@
  *
  * RPC surface (WorkerEntrypoint; one invocation at a time per isolate):
  *   probe(handler)          → { ok: true } | { ok: false, errorType, errorMessage }  (runs the module code)
- *   init({ runtime, handler }) → { cold, error? }  (runs no code of the function)
- *   invoke(request, initDone) → { payload, failed, lines, crashed } | { uninitialised: true } | { crashedBefore: true }
- *                           (a cold isolate first runs the init phase, then calls initDone({ lines, error? }))
+ *   invoke(request, settings, initDone?)
+ *                           → { payload, failed, lines, crashed } | { uninitialised: true } | { crashedBefore: true }
+ *                           (a new isolate first runs the init phase with settings = { runtime, handler },
+ *                           then calls initDone({ lines, error? }); without initDone (the executor
+ *                           expected a warm isolate) it answers { uninitialised: true } instead)
  *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
  * errorType values are the runtime's: "Runtime.HandlerNotFound",
  * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
@@ -251,7 +253,6 @@ function tooLarge(payload) {
 }
 
 let initialised; // Promise of { fn } | { payload }: the init phase runs once per isolate
-let settings; // { runtime, handler }, from init()
 let runtime;
 let carried = []; // lines logged after the last invocation returned
 
@@ -264,14 +265,6 @@ export default class extends WorkerEntrypoint {
     return { ok: false, errorType, errorMessage };
   }
 
-  // Takes the function's settings; runs no code of the function. A cold
-  // isolate runs the init phase at the start of its first invoke().
-  async init(options) {
-    if (initialised) return { cold: false, error: (await initialised).payload };
-    settings = options;
-    return { cold: true };
-  }
-
   // The init phase (on a cold isolate) and the invocation, in this one
   // request: what the module code started without awaiting it (a timer, a
   // fetch, a promise the handler awaits) runs on into the invocation, as in
@@ -279,14 +272,14 @@ export default class extends WorkerEntrypoint {
   // init must not be a request of its own. initDone(), a callback into the
   // executor, reports the end of init: Init Duration, the init lines (logged
   // before START), and the start of the function's timeout.
-  async invoke(request, initDone) {
+  async invoke(request, settings, initDone) {
     // The runtime crashed after its last invocation returned (a timer or a
     // promise of the function threw): in Lambda the process is gone and the
     // next invocation gets a new environment. Nothing runs here.
     if (crashed) return { crashedBefore: true };
     // A new isolate behind the same id (the loader may replace one at any
-    // time): the executor runs init() again and retries.
-    if (!settings) return { uninitialised: true };
+    // time) where the executor expected a warm one: it retries with initDone.
+    if (!initialised && !initDone) return { uninitialised: true };
     if (!initialised) {
       runtime = settings.runtime;
       const initLines = [];

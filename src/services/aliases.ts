@@ -64,7 +64,7 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
 }
 
 export async function deleteAlias(scope: TenantScope, name: string, alias: string): Promise<void> {
-  // A missing alias is 404 `Cannot find alias arn: ...`, as for Get and Update (lambda-api-notes §2).
+  // A missing alias is 404 `Cannot find alias arn: ...`, as for Get and Update (docs/reference/lambda-api-notes.md §2).
   await requireAlias(scope, name, alias);
   await scope.store.deleteAlias(name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
@@ -78,7 +78,7 @@ async function requireAlias(scope: TenantScope, name: string, alias: string): Pr
   return row;
 }
 
-/** Checks the target version and the weighted routing rules of lambda-api-notes §2; returns the weights to store. */
+/** Checks the target version and the weighted routing rules of docs/reference/lambda-api-notes.md §2; returns the weights to store. */
 async function checkRouting(
   scope: TenantScope,
   name: string,

@@ -1,4 +1,4 @@
-import type { FunctionRow, VersionRow } from "../data/function-store";
+import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionNotFound } from "../lambda/function-name";
@@ -9,6 +9,8 @@ export interface ResolvedVersion {
   /** What the caller addressed: undefined (plain name), `$LATEST`, a version number or an alias. */
   arnQualifier: string | undefined;
   alias?: string;
+  /** The alias row, when the qualifier named one. */
+  aliasRow?: AliasRow;
 }
 
 /** The function row, or 404 `Function not found: <arn>`. */
@@ -32,10 +34,10 @@ export async function resolveVersion(scope: TenantScope, ref: FunctionRef): Prom
     return { row, arnQualifier: qualifier };
   }
   const alias = await scope.store.getAlias(name, qualifier);
-  // A missing alias reads like any missing function (lambda-api-notes §1);
+  // A missing alias reads like any missing function (docs/reference/lambda-api-notes.md §1);
   // `Cannot find alias arn:` is for the alias operations (services/aliases.ts).
   if (!alias) throw functionNotFound(scope.names, name, qualifier);
   const row = await scope.store.getVersion(name, alias.functionVersion);
   if (!row) throw functionNotFound(scope.names, name, alias.functionVersion);
-  return { row, arnQualifier: qualifier, alias: qualifier };
+  return { row, arnQualifier: qualifier, alias: qualifier, aliasRow: alias };
 }

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
@@ -35,7 +34,7 @@ function createBody(extra: Record<string, unknown> = {}, omit: readonly string[]
   return body;
 }
 
-/** Lambda's answer to a Runtime outside its enum (lambda-api-notes §2): the value unquoted, then the model's enum. */
+/** Lambda's answer to a Runtime outside its enum (docs/reference/lambda-api-notes.md §2): the value unquoted, then the model's enum. */
 const UNKNOWN_RUNTIME = (value: string) =>
   new RegExp(
     `^Value ${value} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \\[nodejs, nodejs4\\.3, .*, nodejs20\\.x, .*, nodejs24\\.x, .*, ruby4\\.0\\]$`,

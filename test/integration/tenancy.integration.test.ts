@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, getFunctionState, newTenant, ROLE, signed } from "../helpers/platform";
+import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, getFunctionState, newTenant, signed } from "../helpers/platform";
 
 /**
  * Tenant isolation on every tenant-facing route. Tenant B owns `shared-name`

@@ -78,7 +78,7 @@ describe("parseJsonBody", () => {
   });
 });
 
-/** The Runtime enum of the service model (reference/lambda-api.md, CreateFunction), in its order. */
+/** The Runtime enum of the service model (docs/reference/lambda-api.md, CreateFunction), in its order. */
 const LAMBDA_RUNTIME_ENUM =
   "nodejs, nodejs4.3, nodejs6.10, nodejs8.10, nodejs10.x, nodejs12.x, nodejs14.x, nodejs16.x, java8, java8.al2, java11, " +
   "python2.7, python3.6, python3.7, python3.8, python3.9, dotnetcore1.0, dotnetcore2.0, dotnetcore2.1, dotnetcore3.1, " +

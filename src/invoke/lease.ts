@@ -1,0 +1,57 @@
+/**
+ * The lease of one invocation: an execution environment (a Worker Loader id)
+ * and a concurrency slot. `acquire` takes one this isolate still holds from a
+ * finished invocation of the same code (held-leases.ts: no round trip) or asks
+ * the function's AssignmentPartition, which refuses with 429 before any user
+ * code runs when a limit is reached. `release` holds a reusable lease here
+ * for the next invocation a moment longer, or gives it back. Callers never
+ * see the cache or the Durable Object stubs.
+ */
+import { tooManyRequests } from "../errors";
+import type { TenantScope } from "../services/scope";
+import { AssignmentPartition } from "./assignment-partition";
+import type { HeldLease } from "./held-leases";
+import { hold, poolKey, takeHeld } from "./held-leases";
+import { functionKey } from "./partition-rules";
+import type { InvokeTarget } from "./target";
+
+export interface Lease extends HeldLease {
+  /** The environment ran an invocation before. */
+  warm: boolean;
+  /** Where a held lease waits for reuse: same function, code, isolation key and limits. */
+  pool: string;
+  tenantId: string;
+  functionName: string;
+}
+
+export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string): Promise<Lease> {
+  const { fn, version } = target;
+  if (fn.reservedConcurrency === 0) throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
+  const tenantId = scope.principal.tenantId;
+  const key = functionKey(tenantId, fn.name);
+  const versionKey = `${version.version}@${version.revisionId}`;
+  const timeoutMs = version.config.Timeout * 1000;
+  const pool = poolKey({ functionKey: key, versionKey, isolationKey, reserved: fn.reservedConcurrency, unreservedLimit: target.unreservedLimit });
+  const owner = { pool, tenantId, functionName: fn.name };
+  const held = takeHeld(pool, timeoutMs);
+  if (held) return { ...held, ...owner, warm: true };
+
+  const grant = await AssignmentPartition.of(scope.env, tenantId, fn.name).acquire({
+    tenantId,
+    functionKey: key,
+    versionKey,
+    isolationKey,
+    reservedConcurrency: fn.reservedConcurrency,
+    unreservedLimit: target.unreservedLimit,
+    timeoutMs,
+  });
+  if (!grant.granted) throw tooManyRequests(grant.reason);
+  return { leaseId: grant.leaseId, environmentId: grant.environmentId, expiresAt: grant.expiresAt, ...owner, warm: !grant.cold };
+}
+
+/** Resolves once the lease is back with its partition (after its hold, when reusable): run it under waitUntil. */
+export function release(env: Env, lease: Lease, reusable: boolean): Promise<void> {
+  const giveBack = (held: HeldLease, keep: boolean) =>
+    AssignmentPartition.of(env, lease.tenantId, lease.functionName).release(held.leaseId, lease.tenantId, keep);
+  return reusable ? hold(lease.pool, lease, (held) => giveBack(held, true)) : giveBack(lease, false);
+}
