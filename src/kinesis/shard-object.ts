@@ -47,6 +47,7 @@ export interface ShardRead {
 /** A GetRecords answer holds at most this much data, as Kinesis's. */
 export const READ_MAX_BYTES = 10 * 1024 * 1024;
 const HOUR_MS = 60 * 60 * 1000;
+const encoder = new TextEncoder();
 
 export class StreamShard extends DurableObject<Env> {
   #meta: ShardMeta | null = null;
@@ -83,7 +84,7 @@ export class StreamShard extends DurableObject<Env> {
     const arrivalMs = Math.max(now, meta.lastArrivalMs);
     const outcomes: PutOutcome[] = [];
     for (const entry of entries) {
-      const bytes = entry.data.length + new TextEncoder().encode(entry.partitionKey).length;
+      const bytes = entry.data.length + encoder.encode(entry.partitionKey).length;
       const budget = admitRecord(this.#budget, now, bytes);
       if (!budget) {
         outcomes.push({ throttled: true });

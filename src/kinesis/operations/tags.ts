@@ -6,7 +6,8 @@ import { directoryOf, streamTarget } from "../streams";
 import { parseInput } from "../validation";
 import { requireFullScope } from "./streams";
 
-const DEFAULT_LIST_TAGS = 10;
+// The most a stream can hold, so an unpaged call sees every tag.
+const DEFAULT_LIST_TAGS = 50;
 
 export async function addTagsToStream(body: Record<string, unknown>, { env, principal }: JsonServiceCall): Promise<void> {
   const input = parseInput<AddTagsInput>(body, ADD_TAGS);
