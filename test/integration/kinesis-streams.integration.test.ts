@@ -101,6 +101,20 @@ describe("Kinesis streams: create, describe, list, delete", () => {
     expect(await fails(key, "ListShards", { StreamName: "s", NextToken: first.NextToken })).toMatchObject({ type: "InvalidArgumentException" });
   });
 
+  it("pages DescribeStream's shards with Limit and ExclusiveStartShardId", async () => {
+    const key = await newTenant();
+    await ok(key, "CreateStream", { StreamName: "p", ShardCount: 3 });
+    const first = await ok<{ StreamDescription: { Shards: Shard[]; HasMoreShards: boolean } }>(key, "DescribeStream", { StreamName: "p", Limit: 2 });
+    expect(first.StreamDescription.Shards.map((s) => s.ShardId)).toEqual(["shardId-000000000000", "shardId-000000000001"]);
+    expect(first.StreamDescription.HasMoreShards).toBe(true);
+    const next = await ok<{ StreamDescription: { Shards: Shard[]; HasMoreShards: boolean } }>(key, "DescribeStream", {
+      StreamName: "p",
+      ExclusiveStartShardId: "shardId-000000000001",
+    });
+    expect(next.StreamDescription.Shards.map((s) => s.ShardId)).toEqual(["shardId-000000000002"]);
+    expect(next.StreamDescription.HasMoreShards).toBe(false);
+  });
+
   it("deletes a stream with its records; a new stream of the same name starts empty", async () => {
     const key = await newTenant();
     await ok(key, "CreateStream", { StreamName: "gone", ShardCount: 1 });
