@@ -6,6 +6,8 @@ export { AssignmentPartition } from "./invoke/assignment-partition";
 export { QueueManager } from "./async/queue-manager";
 export { TenantQuota } from "./invoke/tenant-quota";
 export { EgressGateway } from "./runtime/egress-gateway";
+export { StreamDirectory } from "./kinesis/directory-object";
+export { StreamShard } from "./kinesis/shard-object";
 
 const app = buildApp();
 
