@@ -91,15 +91,14 @@ export function matchDelimited(pattern: DelimitedPattern, message: string): bool
   const fields = splitFields(message);
   const bindings = new Map<string, string>();
   const holds = (c: Condition): boolean => {
-    if (c.kind === "and") return holds(c.left) && holds(c.right);
-    if (c.kind === "or") return holds(c.left) || holds(c.right);
+    if (c.kind !== "compare") return c.kind === "and" ? holds(c.left) && holds(c.right) : holds(c.left) || holds(c.right);
     const value = bindings.get(c.field);
     return value !== undefined && compare(value, c.op, c.literal);
   };
   // Tries every way the `...` slots can absorb fields; patterns are short, so this stays small.
   const align = (slot: number, field: number): boolean => {
     if (slot === pattern.slots.length) return field === fields.length && pattern.conditions.every(holds);
-    const name = pattern.slots[slot];
+    const name = pattern.slots[slot] ?? null;
     if (name === null) {
       for (let next = field; next <= fields.length; next++) if (align(slot + 1, next)) return true;
       return false;
