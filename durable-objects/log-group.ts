@@ -52,15 +52,20 @@ export class LogGroup extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
+      this.#createSchema();
       const sql = ctx.storage.sql;
-      sql.exec(`CREATE TABLE IF NOT EXISTS log_group (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, creation_time INTEGER NOT NULL, retention_days INTEGER)`);
-      sql.exec(`CREATE TABLE IF NOT EXISTS streams (name TEXT PRIMARY KEY, creation_time INTEGER NOT NULL, first_event INTEGER, last_event INTEGER, last_ingestion INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0)`);
-      sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, ts INTEGER NOT NULL, ingestion INTEGER NOT NULL, message TEXT NOT NULL, bytes INTEGER NOT NULL)`);
-      sql.exec(`CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream, ts, id)`);
-      sql.exec(`CREATE INDEX IF NOT EXISTS events_by_time ON events (ts, id)`);
       const row = sql.exec<{ name: string; creation_time: number; retention_days: number | null }>("SELECT * FROM log_group").toArray()[0];
       this.#info = row ? { name: row.name, creationTime: row.creation_time, retentionInDays: row.retention_days } : null;
     });
+  }
+
+  #createSchema(): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_group (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, creation_time INTEGER NOT NULL, retention_days INTEGER)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS streams (name TEXT PRIMARY KEY, creation_time INTEGER NOT NULL, first_event INTEGER, last_event INTEGER, last_ingestion INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, ts INTEGER NOT NULL, ingestion INTEGER NOT NULL, message TEXT NOT NULL, bytes INTEGER NOT NULL)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream, ts, id)`);
+    sql.exec(`CREATE INDEX IF NOT EXISTS events_by_time ON events (ts, id)`);
   }
 
   /** Creates the group; false if it already exists. */
@@ -214,6 +219,8 @@ export class LogGroup extends DurableObject<Env> {
     this.#info = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // The object lives on (the name may be created again): its tables must too.
+    this.#createSchema();
     return true;
   }
 

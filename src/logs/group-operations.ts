@@ -4,8 +4,8 @@ import { describeGroup, groupNotFound, logDirectory, logGroupArn, logGroupObject
 import { LogsInput, invalid } from "./input";
 import { DESCRIBE_DEFAULT_LIMIT, LOG_GROUP_NAME, LOG_STREAM_NAME, RETENTION_DAYS } from "./limits";
 
-const GROUP_NAME_RULE = { min: 1, max: 512, pattern: LOG_GROUP_NAME, patternText: "[\\.\\-_/#A-Za-z0-9]+" };
-const IDENTIFIER_RULE = { min: 1, max: 2048, pattern: /^[\w#+=/:,.@-]*$/, patternText: "[\\w#+=/:,.@-]*" };
+export const GROUP_NAME_RULE = { min: 1, max: 512, pattern: LOG_GROUP_NAME, patternText: "[\\.\\-_/#A-Za-z0-9]+" };
+export const IDENTIFIER_RULE = { min: 1, max: 2048, pattern: /^[\w#+=/:,.@-]*$/, patternText: "[\\w#+=/:,.@-]*" };
 export const STREAM_NAME_RULE = { min: 1, max: 512, pattern: LOG_STREAM_NAME, patternText: "[^:*]*" };
 
 /** `logGroupName` or `logGroupIdentifier`, as the read operations accept them. */

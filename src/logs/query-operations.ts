@@ -1,5 +1,6 @@
 import { AwsJsonError } from "../aws-json/errors";
 import type { JsonOperation, JsonServiceCall } from "../aws-json/service";
+import { GROUP_NAME_RULE, IDENTIFIER_RULE } from "./group-operations";
 import { describeGroup, logDirectory, logGroupObject, resolveGroupName } from "./groups";
 import { LogsInput, invalid } from "./input";
 import type { QueryEvent } from "./insights/fields";
@@ -28,9 +29,9 @@ export const startQuery: JsonOperation = async (body, call) => {
   const input = new LogsInput(body);
   const language = input.string("queryLanguage") ?? "CWLI";
   if (language !== "CWLI") throw new AwsJsonError(400, "InvalidParameterException", `Query language ${language} is not supported by cellfn (only CWLI, the Logs Insights language).`);
-  const single = input.string("logGroupName", { min: 1, max: 512 });
-  const names = input.strings("logGroupNames", { max: 50 });
-  const identifiers = input.strings("logGroupIdentifiers", { max: 50 });
+  const single = input.string("logGroupName", GROUP_NAME_RULE);
+  const names = input.strings("logGroupNames", { max: 50, item: GROUP_NAME_RULE });
+  const identifiers = input.strings("logGroupIdentifiers", { max: 50, item: IDENTIFIER_RULE });
   const given = [single === undefined ? undefined : [single], names, identifiers].filter((v) => v !== undefined);
   if (given.length !== 1) throw new AwsJsonError(400, "InvalidParameterException", "Exactly one of logGroupName, logGroupNames or logGroupIdentifiers must be given.");
   const startTime = input.integer("startTime", { required: true, min: 0 }) ?? 0;
