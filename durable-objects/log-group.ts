@@ -98,9 +98,12 @@ export class LogGroup extends DurableObject<Env> {
    * the group and stream if missing (the platform's own ingestion); without
    * it, both must exist. Returns false if they do not.
    */
-  async append(stream: string, events: readonly { timestamp: number; message: string }[], now: number, autoCreate: { name: string } | null): Promise<boolean> {
+  async append(stream: string, events: readonly { timestamp: number; message: string }[], now: number, autoCreate: { tenantId: string; name: string } | null): Promise<boolean> {
     if (!this.#info) {
       if (!autoCreate) return false;
+      // Listed in the tenant's directory before it exists, so a group is never stored unlisted;
+      // only the first write of a group pays for this call.
+      await this.env.LOG_DIRECTORY.get(this.env.LOG_DIRECTORY.idFromName(autoCreate.tenantId)).register(autoCreate.name);
       await this.create(autoCreate.name, now);
     }
     const sql = this.ctx.storage.sql;

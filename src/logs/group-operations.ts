@@ -29,9 +29,12 @@ export const createLogGroup: JsonOperation = async (body, call) => {
 export const deleteLogGroup: JsonOperation = async (body, call) => {
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
-  const dropped = await logGroupObject(call.env, call.principal.tenantId, name).drop();
-  if (!dropped) throw groupNotFound();
+  // Unlisted first: a write racing the delete may re-create the group, and then it must be listed again
+  // (its own first write registers it); a name listed without a group is skipped by DescribeLogGroups.
+  const group = logGroupObject(call.env, call.principal.tenantId, name);
+  if (!(await group.describe())) throw groupNotFound();
   await logDirectory(call.env, call.principal.tenantId).unregister(name);
+  if (!(await group.drop())) throw groupNotFound();
   return {};
 };
 

@@ -1,6 +1,6 @@
 import { timeoutLine } from "../runtime/log-format";
 import { functionLogGroup } from "./limits";
-import { logDirectory, logGroupObject } from "./groups";
+import { logGroupObject } from "./groups";
 
 /**
  * How the platform writes function logs into CloudWatch Logs–compatible storage.
@@ -32,10 +32,8 @@ export interface InvocationLog {
 }
 
 export async function recordInvocationLog(env: Env, entry: InvocationLog): Promise<void> {
-  const group = logGroupObject(env, entry.tenantId, entry.logGroup);
-  // Registered in the tenant's directory first: a group is never stored without being listed.
-  await logDirectory(env, entry.tenantId).register(entry.logGroup);
-  await group.append(entry.logStream, entry.lines, Date.now(), { name: entry.logGroup });
+  // One Durable Object call per invocation: the group lists itself in the tenant's directory when it is first created.
+  await logGroupObject(env, entry.tenantId, entry.logGroup).append(entry.logStream, entry.lines, Date.now(), { tenantId: entry.tenantId, name: entry.logGroup });
 }
 
 /** Platform events a function's log shows although its code never ran (or never finished). */
