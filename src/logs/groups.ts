@@ -35,7 +35,12 @@ export function logGroupArn(call: JsonServiceCall, name: string): string {
  * region names a group this tenant does not have: the same
  * ResourceNotFoundException as a missing name, so nothing leaks.
  */
-export function resolveGroupName(call: JsonServiceCall, name: string | undefined, identifier: string | undefined): string {
+export function resolveGroupName(
+  call: JsonServiceCall,
+  name: string | undefined,
+  identifier: string | undefined,
+  notFound: (groupName: string) => AwsJsonError = groupNotFound,
+): string {
   if (name !== undefined && identifier !== undefined) {
     throw new AwsJsonError(400, "InvalidParameterException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
   }
@@ -45,8 +50,7 @@ export function resolveGroupName(call: JsonServiceCall, name: string | undefined
   const match = /^arn:aws[a-z-]*:logs:([a-z0-9-]+):(\d{12}):log-group:([.\-_/#A-Za-z0-9]+?)(:\*)?$/.exec(given);
   if (!match) throw new AwsJsonError(400, "InvalidParameterException", `Invalid log group ARN: ${given}`);
   const [, region, account, groupName = ""] = match;
-  if (account !== call.principal.accountId || region !== call.env.REGION) throw groupNotFound();
-  if (!LOG_GROUP_NAME.test(groupName)) throw groupNotFound();
+  if (account !== call.principal.accountId || region !== call.env.REGION || !LOG_GROUP_NAME.test(groupName)) throw notFound(groupName);
   return groupName;
 }
 

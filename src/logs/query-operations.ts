@@ -1,7 +1,7 @@
 import { AwsJsonError } from "../aws-json/errors";
 import type { JsonOperation, JsonServiceCall } from "../aws-json/service";
 import { GROUP_NAME_RULE, IDENTIFIER_RULE } from "./group-operations";
-import { describeGroup, logDirectory, logGroupObject, resolveGroupName } from "./groups";
+import { logDirectory, logGroupObject, resolveGroupName } from "./groups";
 import { LogsInput, invalid } from "./input";
 import type { QueryEvent } from "./insights/fields";
 import { MalformedQueryError, parseQuery } from "./insights/parse";
@@ -46,9 +46,11 @@ export const startQuery: JsonOperation = async (body, call) => {
     if (error instanceof MalformedQueryError) throw new AwsJsonError(400, "MalformedQueryException", error.message);
     throw error;
   }
-  const groups = [...new Set((given[0] ?? []).map((g) => resolveGroupName(call, undefined, g)))];
+  const groups = [...new Set((given[0] ?? []).map((g) => resolveGroupName(call, undefined, g, (name) => groupMissing(call, name))))];
   if (groups.length === 0) throw invalid(undefined, "logGroupNames", "Member must have length greater than or equal to 1");
-  await Promise.all(groups.map((g) => describeGroup(call, g)));
+  const found = await Promise.all(groups.map((g) => logGroupObject(call.env, call.principal.tenantId, g).describe()));
+  const missing = groups.find((_, i) => !found[i]);
+  if (missing !== undefined) throw groupMissing(call, missing);
 
   const queryId = crypto.randomUUID();
   const directory = logDirectory(call.env, call.principal.tenantId);
@@ -66,6 +68,11 @@ export const startQuery: JsonOperation = async (body, call) => {
   );
   return { queryId };
 };
+
+/** Insights' wording, with the caller's own account: another tenant's group reads exactly as a missing one. */
+function groupMissing(call: JsonServiceCall, name: string): AwsJsonError {
+  return new AwsJsonError(400, "ResourceNotFoundException", `Log group '${name}' does not exist for account ID '${call.principal.accountId}'`);
+}
 
 async function runQuery(call: JsonServiceCall, query: Query, groups: string[], range: { start: number; end: number }, limit: number) {
   const run = new QueryRun(query, limit);

@@ -180,7 +180,7 @@ describe("Logs Insights", () => {
     });
     expect(await logs(acme, "StartQuery", { logGroupName: "/aws/lambda/none", ...range, queryString: "fields @message" })).toEqual({
       status: 400,
-      body: { __type: "ResourceNotFoundException", message: "The specified log group does not exist." },
+      body: { __type: "ResourceNotFoundException", message: `Log group '/aws/lambda/none' does not exist for account ID '${acme.accountId}'` },
     });
     expect((await logs(acme, "StartQuery", { logGroupName: "/aws/lambda/api", startTime: 10, endTime: 5, queryString: "fields @message" })).body.__type).toBe("InvalidParameterException");
   });
@@ -232,12 +232,19 @@ describe("tenant isolation: another tenant's group by name or ARN is exactly a m
     ["StartQuery", (g) => ({ ...(g.logGroupName ? { logGroupName: g.logGroupName } : { logGroupIdentifiers: [g.logGroupIdentifier] }), startTime: 0, endTime: 2_000_000_000, queryString: "fields @message" })],
   ];
 
+  // StartQuery's message names the group (as Insights' does): compared with the names masked.
+  const masked = async (operation: string, input: Record<string, unknown>) => {
+    const res = await logs(other, operation, input);
+    return { ...res, body: { ...res.body, message: String(res.body.message).replace("/aws/lambda/nothing-here", "<group>").replace("/aws/lambda/api", "<group>") } };
+  };
+
   it.each(cases)("%s by name and by ARN", async (operation, input) => {
-    const missingByName = await logs(other, operation, input({ logGroupName: "/aws/lambda/nothing-here" }));
+    const missingByName = await masked(operation, input({ logGroupName: "/aws/lambda/nothing-here" }));
     expect(missingByName.status).toBe(400);
-    expect(await logs(other, operation, input({ logGroupName: "/aws/lambda/api" }))).toEqual(missingByName);
-    expect(await logs(other, operation, input({ logGroupIdentifier: arn() }))).toEqual(await logs(other, operation, input({ logGroupIdentifier: missingArn() })));
-    expect(await logs(other, operation, input({ logGroupIdentifier: arn() }))).toEqual(missingByName);
+    expect(missingByName.body).toMatchObject({ __type: "ResourceNotFoundException" });
+    expect(await masked(operation, input({ logGroupName: "/aws/lambda/api" }))).toEqual(missingByName);
+    expect(await masked(operation, input({ logGroupIdentifier: arn() }))).toEqual(await masked(operation, input({ logGroupIdentifier: missingArn() })));
+    expect(await masked(operation, input({ logGroupIdentifier: arn() }))).toEqual(missingByName);
   });
 
   it.each([

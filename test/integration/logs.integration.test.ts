@@ -219,8 +219,10 @@ describe("retention, truncation, platform events", () => {
     ]);
     const noisy = await ok<{ events: { message: string }[] }>(tenant, "GetLogEvents", { logGroupName: "/aws/lambda/noisy", logStreamName: "s", startFromHead: true });
     const cut = noisy.events[0]?.message ?? "";
-    expect(new TextEncoder().encode(cut).length).toBe(MAX_EVENT_BYTES);
-    expect(cut).toBe("é".repeat(MAX_EVENT_BYTES / 2));
+    // 256 KB = 262,144 bytes: 131,072 two-byte characters.
+    expect(MAX_EVENT_BYTES).toBe(262_144);
+    expect(new TextEncoder().encode(cut).length).toBe(262_144);
+    expect(cut).toBe("é".repeat(131_072));
     expect(noisy.events[1]?.message).toBe("after");
     const quiet = await ok<{ events: { message: string }[] }>(tenant, "GetLogEvents", { logGroupName: "/aws/lambda/quiet", logStreamName: "s" });
     expect(quiet.events.map((e) => e.message)).toEqual(["quiet line"]);
