@@ -34,6 +34,8 @@ export interface EventRange {
 
 /** Rows FilterLogEvents reads from SQLite at a time. */
 const FILTER_PAGE = 1000;
+/** What one Insights page may carry over RPC (messages are up to 256 KB each). */
+const SCAN_PAGE_BYTES = 4 * 1024 * 1024;
 
 type StreamRow = { name: string; creation_time: number; first_event: number | null; last_event: number | null; last_ingestion: number | null; stored_bytes: number };
 
@@ -140,19 +142,16 @@ export class LogGroup extends DurableObject<Env> {
   async streamEvents(stream: string, range: EventRange, from: { after: Position } | { before: Position } | "head" | "tail", limit: number): Promise<StoredEvent[]> {
     const start = range.start ?? 0;
     const end = range.end ?? Number.MAX_SAFE_INTEGER;
-    const sql = this.ctx.storage.sql;
     const cols = "id, stream, ts, ingestion, message";
-    if (from === "head") return sql.exec<StoredEvent>(`SELECT ${cols} FROM events WHERE stream = ? AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?`, stream, start, end, limit).toArray();
-    if (from !== "tail" && "after" in from) {
-      return sql
-        .exec<StoredEvent>(`SELECT ${cols} FROM events WHERE stream = ? AND ts >= ? AND ts < ? AND (ts, id) > (?, ?) ORDER BY ts, id LIMIT ?`, stream, start, end, from.after.ts, from.after.id, limit)
-        .toArray();
+    const forward = from === "head" || (from !== "tail" && "after" in from);
+    if (forward) {
+      const after = from === "head" ? { ts: -1, id: -1 } : "after" in from ? from.after : { ts: -1, id: -1 };
+      const rows = this.ctx.storage.sql.exec<StoredEvent>(`SELECT ${cols} FROM events WHERE stream = ? AND ts >= ? AND ts < ? AND (ts, id) > (?, ?) ORDER BY ts, id LIMIT ?`, stream, start, end, after.ts, after.id, limit);
+      return takeUpTo(rows, READ_MAX_BYTES).taken;
     }
-    const before = from === "tail" ? { ts: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER } : from.before;
-    return sql
-      .exec<StoredEvent>(`SELECT ${cols} FROM events WHERE stream = ? AND ts >= ? AND ts < ? AND (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`, stream, start, end, before.ts, before.id, limit)
-      .toArray()
-      .reverse();
+    const before = from === "tail" || !("before" in from) ? { ts: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER } : from.before;
+    const rows = this.ctx.storage.sql.exec<StoredEvent>(`SELECT ${cols} FROM events WHERE stream = ? AND ts >= ? AND ts < ? AND (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`, stream, start, end, before.ts, before.id, limit);
+    return takeUpTo(rows, READ_MAX_BYTES).taken.reverse();
   }
 
   /**
@@ -197,14 +196,14 @@ export class LogGroup extends DurableObject<Env> {
     return { events, resumeAt: last };
   }
 
-  /** Insights: a page of events in [start, end) in time order after `after`. */
-  async scan(range: EventRange, after: Position | undefined, limit: number): Promise<StoredEvent[]> {
-    return this.ctx.storage.sql
-      .exec<StoredEvent>(
-        "SELECT id, stream, ts, ingestion, message FROM events WHERE ts >= ? AND ts < ? AND (ts, id) > (?, ?) ORDER BY ts, id LIMIT ?",
-        range.start ?? 0, range.end ?? Number.MAX_SAFE_INTEGER, after?.ts ?? -1, after?.id ?? -1, limit,
-      )
-      .toArray();
+  /** Insights: a page of events in [start, end) in time order after `after` (at most `limit` events or SCAN_PAGE_BYTES). */
+  async scan(range: EventRange, after: Position | undefined, limit: number): Promise<{ events: StoredEvent[]; more: boolean }> {
+    const rows = this.ctx.storage.sql.exec<StoredEvent>(
+      "SELECT id, stream, ts, ingestion, message FROM events WHERE ts >= ? AND ts < ? AND (ts, id) > (?, ?) ORDER BY ts, id LIMIT ?",
+      range.start ?? 0, range.end ?? Number.MAX_SAFE_INTEGER, after?.ts ?? -1, after?.id ?? -1, limit,
+    );
+    const { taken, complete } = takeUpTo(rows, SCAN_PAGE_BYTES, limit);
+    return { events: taken, more: !complete };
   }
 
   /** Sets (days) or removes (null) the retention policy; false if the group does not exist. */
@@ -257,6 +256,24 @@ export class LogGroup extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > due) await this.ctx.storage.setAlarm(due);
   }
+}
+
+/**
+ * Rows from a cursor until `maxBytes` of messages (at least one row, so a
+ * single 256 KB event always gets through) or `maxRows`; the rest of the
+ * cursor is never read. `complete` is false if rows may remain.
+ */
+function takeUpTo(rows: Iterator<StoredEvent>, maxBytes: number, maxRows = Infinity): { taken: StoredEvent[]; complete: boolean } {
+  const taken: StoredEvent[] = [];
+  let bytes = 0;
+  while (taken.length < maxRows) {
+    const next = rows.next();
+    if (next.done === true) return { taken, complete: true };
+    bytes += next.value.message.length;
+    if (taken.length > 0 && bytes > maxBytes) return { taken, complete: false };
+    taken.push(next.value);
+  }
+  return { taken, complete: false };
 }
 
 function streamInfo(row: StreamRow): StreamInfo {

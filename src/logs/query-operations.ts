@@ -81,15 +81,15 @@ async function runQuery(call: JsonServiceCall, query: Query, groups: string[], r
     const group = logGroupObject(call.env, call.principal.tenantId, name);
     let after: Position | undefined;
     for (;;) {
-      const page = await group.scan(range, after, SCAN_PAGE_EVENTS);
-      scanned += page.length;
+      const { events, more } = await group.scan(range, after, SCAN_PAGE_EVENTS);
+      scanned += events.length;
       if (scanned > QUERY_MAX_SCANNED_EVENTS) throw new Error(`query reads more than ${QUERY_MAX_SCANNED_EVENTS} events`);
-      for (const e of page) {
+      for (const e of events) {
         const event: QueryEvent = { timestamp: e.ts, ingestionTime: e.ingestion, message: e.message, logStream: e.stream, logGroup: name, accountId: call.principal.accountId };
         run.add(event);
       }
-      const last = page.at(-1);
-      if (last === undefined || page.length < SCAN_PAGE_EVENTS) break;
+      const last = events.at(-1);
+      if (last === undefined || !more) break;
       after = { ts: last.ts, id: last.id };
     }
   }

@@ -228,6 +228,28 @@ describe("retention, truncation, platform events", () => {
     expect(quiet.events.map((e) => e.message)).toEqual(["quiet line"]);
   });
 
+  it("reads stay within 1 MB (GetLogEvents pages on) and Insights reads big events in bounded pages", async () => {
+    const tenant = await newTenant("full", "logs-mb");
+    const big = "x".repeat(MAX_EVENT_BYTES);
+    const at = Date.now() - 5_000;
+    await recordInvocationLog(env, { tenantId: tenant.tenantId, logGroup: "/aws/lambda/big", logStream: "s", lines: Array.from({ length: 20 }, (_, i) => ({ timestamp: at + i, message: `${i}${big.slice(1)}` })) });
+    type Page = { events: { message: string }[]; nextForwardToken: string };
+    const first = await ok<Page>(tenant, "GetLogEvents", { logGroupName: "/aws/lambda/big", logStreamName: "s", startFromHead: true });
+    expect(first.events.map((e) => e.message.length)).toEqual([MAX_EVENT_BYTES, MAX_EVENT_BYTES, MAX_EVENT_BYTES, MAX_EVENT_BYTES]);
+    const second = await ok<Page>(tenant, "GetLogEvents", { logGroupName: "/aws/lambda/big", logStreamName: "s", nextToken: first.nextForwardToken });
+    expect(second.events.map((e) => e.message.slice(0, 1))).toEqual(["4", "5", "6", "7"]);
+    const filtered = await ok<{ events: unknown[]; nextToken?: string }>(tenant, "FilterLogEvents", { logGroupName: "/aws/lambda/big" });
+    expect(filtered.events).toHaveLength(4);
+    expect(filtered.nextToken).toBeTypeOf("string");
+    const { queryId } = await ok<{ queryId: string }>(tenant, "StartQuery", { logGroupName: "/aws/lambda/big", startTime: Math.floor(at / 1000) - 1, endTime: Math.floor(at / 1000) + 60, queryString: "stats count(*) as n" });
+    let results: { status: string; results: unknown } = { status: "Running", results: [] };
+    for (let i = 0; i < 100 && results.status === "Running"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      results = await ok(tenant, "GetQueryResults", { queryId });
+    }
+    expect(results).toMatchObject({ status: "Complete", results: [[{ field: "n", value: "20" }]] });
+  });
+
   it("platform events (throttles, timeouts) land in the function's group", async () => {
     const tenant = await newTenant("full", "logs-platform");
     await recordPlatformEvent(env, { tenantId: tenant.tenantId, functionName: "busy", event: { kind: "throttle", requestId: "r-1", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" } });

@@ -142,6 +142,16 @@ describe("Insights: fields, filter, parse, sort, limit", () => {
     ]);
   });
 
+  it("without stats or sort, the newest events win however many arrive (only those are kept)", () => {
+    const events = Array.from({ length: 1000 }, (_, i) => event(T0 + i, `line ${i}`));
+    const limited = run("fields @message | limit 3", events);
+    expect(table(limited)).toEqual([{ "@message": "line 999" }, { "@message": "line 998" }, { "@message": "line 997" }]);
+    expect(limited.recordsMatched).toBe(1000);
+    const capped = run("filter @message like /line 1/", events, 5);
+    expect(capped.rows.map((r) => r.find((f) => f.field === "@message")?.value)).toEqual(["line 199", "line 198", "line 197", "line 196", "line 195"]);
+    expect(capped.recordsMatched).toBe(111);
+  });
+
   it("StartQuery's limit caps the rows", () => {
     expect(run("fields @message", invocations(), 7).rows).toHaveLength(7);
   });

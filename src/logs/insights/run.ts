@@ -1,5 +1,6 @@
-import type { Aggregate, Command, Query } from "./ast";
+import type { Command, Query } from "./ast";
 import { compareValues, evaluate, toNumber, truthy } from "./evaluate";
+import { StatsAccumulator } from "./stats";
 import { discoverFields, type QueryEvent, type QueryRecord } from "./fields";
 
 export interface ResultField {
@@ -30,6 +31,11 @@ export class QueryRun {
   #streaming: Command[];
   #rest: Command[];
   #kept: QueryRecord[] = [];
+  /** The first stats command, when it directly follows the per-event commands: fed as events arrive. */
+  #stats: StatsAccumulator | null = null;
+  /** Without stats or sort only the newest this-many records can reach the results. */
+  #keepNewest = Infinity;
+  #matched = 0;
   #scanned = 0;
   #bytes = 0;
   /** Output columns holding epoch milliseconds, shown as Insights timestamps. */
@@ -41,6 +47,9 @@ export class QueryRun {
     const split = query.commands.findIndex((c) => c.kind === "stats" || c.kind === "sort" || c.kind === "limit");
     this.#streaming = split < 0 ? query.commands : query.commands.slice(0, split);
     this.#rest = split < 0 ? [] : query.commands.slice(split);
+    const next = this.#rest[0];
+    if (next?.kind === "stats") this.#stats = new StatsAccumulator(next);
+    else if (!query.commands.some((c) => c.kind === "stats" || c.kind === "sort")) this.#keepNewest = next?.kind === "limit" ? next.count : resultLimit;
   }
 
   add(event: QueryEvent): void {
@@ -51,20 +60,28 @@ export class QueryRun {
       record = applyToRecord(command, record);
       if (record === undefined) return;
     }
+    this.#matched++;
+    if (this.#stats) {
+      this.#stats.add(record);
+      return;
+    }
     this.#kept.push(record);
+    if (this.#kept.length >= 2 * this.#keepNewest) this.#kept = newestFirst(this.#kept).slice(0, this.#keepNewest);
   }
 
   finish(): QueryOutput {
-    const recordsMatched = this.#kept.length;
     let rows = this.#kept;
-    const hasStats = this.#query.commands.some((c) => c.kind === "stats");
-    if (!hasStats && !this.#query.commands.some((c) => c.kind === "sort")) {
-      rows = rows.sort((a, b) => (toNumber(b.get("@timestamp")) ?? 0) - (toNumber(a.get("@timestamp")) ?? 0));
-    }
+    if (Number.isFinite(this.#keepNewest)) rows = newestFirst(rows);
     let columns: string[] | undefined;
     for (const command of this.#rest) {
       if (command.kind === "stats") {
-        rows = this.#stats(command, rows);
+        for (const by of command.by) if (by.expr.kind === "call" && by.expr.name === "bin") this.#timeColumns.add(by.label);
+        if (this.#stats) rows = this.#stats.rows();
+        else {
+          const stats = new StatsAccumulator(command);
+          for (const row of rows) stats.add(row);
+          rows = stats.rows();
+        }
         columns = [...command.by.map((b) => b.label), ...command.aggregates.map((a) => a.label)];
       } else if (command.kind === "sort") {
         rows = rows.sort((a, b) => {
@@ -83,45 +100,10 @@ export class QueryRun {
     columns = this.#columns(columns);
     return {
       rows: rows.slice(0, this.#resultLimit).map((row) => this.#format(row, columns)),
-      recordsMatched,
+      recordsMatched: this.#matched,
       recordsScanned: this.#scanned,
       bytesScanned: this.#bytes,
     };
-  }
-
-  #stats(command: Extract<Command, { kind: "stats" }>, records: QueryRecord[]): QueryRecord[] {
-    for (const by of command.by) if (by.expr.kind === "call" && by.expr.name === "bin") this.#timeColumns.add(by.label);
-    const groups = new Map<string, { keys: unknown[]; states: AggregateState[] }>();
-    for (const record of records) {
-      const keys = command.by.map((b) => evaluate(b.expr, record));
-      const id = JSON.stringify(keys);
-      let group = groups.get(id);
-      if (group === undefined) {
-        group = { keys, states: command.aggregates.map(() => newState()) };
-        groups.set(id, group);
-      }
-      command.aggregates.forEach((aggregate, i) => {
-        const state = group.states[i];
-        if (state) accumulate(state, aggregate, record);
-      });
-    }
-    const rows = [...groups.values()].map((group) => {
-      const row: QueryRecord = new Map();
-      command.by.forEach((b, i) => row.set(b.label, group.keys[i]));
-      command.aggregates.forEach((aggregate, i) => {
-        const state = group.states[i];
-        if (state) row.set(aggregate.label, result(state, aggregate));
-      });
-      return row;
-    });
-    // Groups come out ordered by their keys (bin(…) periods oldest first).
-    return rows.sort((a, b) => {
-      for (const by of command.by) {
-        const order = compareValues(a.get(by.label), b.get(by.label)) ?? 0;
-        if (order !== 0) return order;
-      }
-      return 0;
-    });
   }
 
   #columns(afterStats: string[] | undefined): string[] | undefined {
@@ -170,61 +152,8 @@ function applyToRecord(command: Command, record: QueryRecord): QueryRecord | und
   }
 }
 
-interface AggregateState {
-  count: number;
-  /** How many values were numbers (sum, avg, min, max read only those). */
-  numbers: number;
-  sum: number;
-  min: number;
-  max: number;
-  values: number[];
-  distinct: Set<string>;
-}
-
-function newState(): AggregateState {
-  return { count: 0, numbers: 0, sum: 0, min: Infinity, max: -Infinity, values: [], distinct: new Set() };
-}
-
-function accumulate(state: AggregateState, aggregate: Aggregate, record: QueryRecord): void {
-  if (aggregate.arg === null) {
-    state.count++;
-    return;
-  }
-  const value = evaluate(aggregate.arg, record);
-  if (value === undefined || value === null) return;
-  state.count++;
-  if (aggregate.name === "count_distinct") state.distinct.add(String(value));
-  const n = toNumber(value);
-  if (n === undefined) return;
-  state.numbers++;
-  state.sum += n;
-  state.min = Math.min(state.min, n);
-  state.max = Math.max(state.max, n);
-  if (aggregate.name === "pct") state.values.push(n);
-}
-
-function result(state: AggregateState, aggregate: Aggregate): number | undefined {
-  switch (aggregate.name) {
-    case "count":
-      return state.count;
-    case "count_distinct":
-      return state.distinct.size;
-    case "sum":
-      return state.numbers === 0 ? undefined : state.sum;
-    case "min":
-      return Number.isFinite(state.min) ? state.min : undefined;
-    case "max":
-      return Number.isFinite(state.max) ? state.max : undefined;
-    case "avg":
-      return state.numbers === 0 ? undefined : state.sum / state.numbers;
-    case "pct": {
-      // Nearest rank: the smallest value with at least p % of the values at or below it (exact, no sketch).
-      if (state.values.length === 0) return undefined;
-      const sorted = state.values.sort((a, b) => a - b);
-      const rank = Math.max(1, Math.ceil((aggregate.percentile / 100) * sorted.length));
-      return sorted[rank - 1];
-    }
-  }
+function newestFirst(records: QueryRecord[]): QueryRecord[] {
+  return records.sort((a, b) => (toNumber(b.get("@timestamp")) ?? 0) - (toNumber(a.get("@timestamp")) ?? 0));
 }
 
 /** `2026-12-04 05:00:01.000`: how Insights prints @timestamp and bin(…) values. */
