@@ -2,7 +2,7 @@ import { AwsJsonError } from "../aws-json/errors";
 import type { JsonOperation } from "../aws-json/service";
 import { FilterPatternError, parseFilterPattern } from "./filter-pattern/parse";
 import { groupOf, STREAM_NAME_RULE } from "./group-operations";
-import { describeGroup, GROUP_NOT_FOUND, groupNotFound, logGroupObject, STREAM_NOT_FOUND } from "./groups";
+import { describeGroup, GROUP_NOT_FOUND, groupNotFound, logGroupObject, requireFullScope, STREAM_NOT_FOUND } from "./groups";
 import { LogsInput, invalid } from "./input";
 import {
   DAY_MS,
@@ -27,6 +27,7 @@ const INVALID_TOKEN = () => new AwsJsonError(400, "InvalidParameterException", "
  * `rejectedLogEventsInfo`, as CloudWatch does; the rest are stored.
  */
 export const putLogEvents: JsonOperation = async (body, call) => {
+  requireFullScope(call, "PutLogEvents");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { min: 1, max: 512, pattern: LOG_GROUP_NAME, required: true }) ?? "";
   const stream = input.string("logStreamName", { ...STREAM_NAME_RULE, required: true }) ?? "";

@@ -1,6 +1,6 @@
 import { AwsJsonError } from "../aws-json/errors";
 import type { JsonOperation } from "../aws-json/service";
-import { describeGroup, groupNotFound, logDirectory, logGroupArn, logGroupObject, resolveGroupName } from "./groups";
+import { describeGroup, groupNotFound, logDirectory, logGroupArn, logGroupObject, requireFullScope, resolveGroupName } from "./groups";
 import { LogsInput, invalid } from "./input";
 import { DESCRIBE_DEFAULT_LIMIT, LOG_GROUP_NAME, LOG_STREAM_NAME, RETENTION_DAYS } from "./limits";
 
@@ -14,6 +14,7 @@ export function groupOf(input: LogsInput, call: Parameters<JsonOperation>[1]): s
 }
 
 export const createLogGroup: JsonOperation = async (body, call) => {
+  requireFullScope(call, "CreateLogGroup");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
   const logGroupClass = input.string("logGroupClass");
@@ -27,6 +28,7 @@ export const createLogGroup: JsonOperation = async (body, call) => {
 };
 
 export const deleteLogGroup: JsonOperation = async (body, call) => {
+  requireFullScope(call, "DeleteLogGroup");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
   // Unlisted first: a write racing the delete may re-create the group, and then it must be listed again
@@ -93,6 +95,7 @@ export const describeLogGroups: JsonOperation = async (body, call) => {
 };
 
 export const putRetentionPolicy: JsonOperation = async (body, call) => {
+  requireFullScope(call, "PutRetentionPolicy");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
   const days = input.integer("retentionInDays", { required: true }) ?? 0;
@@ -104,6 +107,7 @@ export const putRetentionPolicy: JsonOperation = async (body, call) => {
 };
 
 export const deleteRetentionPolicy: JsonOperation = async (body, call) => {
+  requireFullScope(call, "DeleteRetentionPolicy");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
   if (!(await logGroupObject(call.env, call.principal.tenantId, name).setRetention(null))) throw groupNotFound();
@@ -111,6 +115,7 @@ export const deleteRetentionPolicy: JsonOperation = async (body, call) => {
 };
 
 export const createLogStream: JsonOperation = async (body, call) => {
+  requireFullScope(call, "CreateLogStream");
   const input = new LogsInput(body);
   const name = input.string("logGroupName", { ...GROUP_NAME_RULE, required: true }) ?? "";
   const stream = input.string("logStreamName", { ...STREAM_NAME_RULE, required: true }) ?? "";

@@ -60,3 +60,17 @@ export async function describeGroup(call: JsonServiceCall, name: string): Promis
   if (!info) throw groupNotFound();
   return info;
 }
+
+/**
+ * Keys of scope "invoke" may read logs (and run queries) but not change
+ * anything: as on the Lambda API, writes need a "full" key. AWS's JSON
+ * services refuse an unauthorised call with 400 AccessDeniedException.
+ */
+export function requireFullScope(call: JsonServiceCall, operation: string): void {
+  if (call.principal.scope === "full") return;
+  throw new AwsJsonError(
+    400,
+    "AccessDeniedException",
+    `Access key ${call.principal.accessKeyId} has scope "invoke": it can read logs, not perform logs:${operation}. Use a key with scope "full".`,
+  );
+}

@@ -220,6 +220,31 @@ describe("bad input", () => {
   });
 });
 
+describe("invoke-only keys", () => {
+  it("read logs and run queries, but cannot create, put, change retention or delete", async () => {
+    const reader = await newTenant("invoke", "logsapi-reader");
+    await recordInvocationLog(env, { tenantId: reader.tenantId, logGroup: "/aws/lambda/r", logStream: "s", lines: [{ timestamp: Date.now(), message: "hello" }] });
+    expect((await ok<{ events: { message: string }[] }>(reader, "FilterLogEvents", { logGroupName: "/aws/lambda/r" })).events.map((e) => e.message)).toEqual(["hello"]);
+    expect((await ok<{ queryId: string }>(reader, "StartQuery", { logGroupName: "/aws/lambda/r", startTime: 0, endTime: 2_000_000_000, queryString: "stats count(*)" })).queryId).toBeTypeOf("string");
+    for (const [operation, input] of [
+      ["CreateLogGroup", { logGroupName: "/aws/lambda/new" }],
+      ["CreateLogStream", { logGroupName: "/aws/lambda/r", logStreamName: "t" }],
+      ["PutLogEvents", { logGroupName: "/aws/lambda/r", logStreamName: "s", logEvents: [{ timestamp: Date.now(), message: "no" }] }],
+      ["PutRetentionPolicy", { logGroupName: "/aws/lambda/r", retentionInDays: 1 }],
+      ["DeleteRetentionPolicy", { logGroupName: "/aws/lambda/r" }],
+      ["DeleteLogGroup", { logGroupName: "/aws/lambda/r" }],
+    ] as const) {
+      const res = await logs(reader, operation, input);
+      expect(res.status, operation).toBe(400);
+      expect(res.body.__type, operation).toBe("AccessDeniedException");
+      expect(res.body.message, operation).toContain(`logs:${operation}`);
+    }
+    const groups = await ok<{ logGroups: { logGroupName: string; retentionInDays?: number }[] }>(reader, "DescribeLogGroups", {});
+    expect(groups.logGroups).toEqual([expect.objectContaining({ logGroupName: "/aws/lambda/r" })]);
+    expect(groups.logGroups[0]?.retentionInDays).toBeUndefined();
+  });
+});
+
 describe("tenant isolation: another tenant's group by name or ARN is exactly a missing group", () => {
   // Identifiers are ARNs without DescribeLogGroups' trailing `:*` (the model's pattern has no `*`).
   const arn = () => `arn:aws:logs:us-east-1:${acme.accountId}:log-group:/aws/lambda/api`;
