@@ -2,12 +2,14 @@ import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 
 export { EventRunner } from "./async/event-entrypoint";
-export { AssignmentPartition } from "./invoke/assignment-partition";
 export { QueueManager } from "./async/queue-manager";
+export { AssignmentPartition } from "./invoke/assignment-partition";
 export { TenantQuota } from "./invoke/tenant-quota";
-export { EgressGateway } from "./runtime/egress-gateway";
 export { StreamDirectory } from "./kinesis/directory-object";
 export { StreamShard } from "./kinesis/shard-object";
+export { LogDirectory } from "./logs/log-directory";
+export { LogGroup } from "./logs/log-group";
+export { EgressGateway } from "./runtime/egress-gateway";
 
 const app = buildApp();
 

@@ -1,5 +1,6 @@
 import { kinesisService } from "../kinesis/service";
+import { logsService } from "../logs/service";
 import type { JsonService } from "./service";
 
 /** Every JSON-protocol service cellfn serves, by `X-Amz-Target` prefix. */
-export const JSON_SERVICES: readonly JsonService[] = [kinesisService];
+export const JSON_SERVICES: readonly JsonService[] = [kinesisService, logsService];
