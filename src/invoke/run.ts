@@ -1,11 +1,13 @@
 /**
  * One synchronous invocation: lease → runtime → release. The lease refuses
- * with 429 before any user code runs; the runtime never throws; the release
- * (hold for the next warm invocation, or give back) runs under waitUntil.
+ * with 429 before any user code runs; the runtime never throws; the log lines
+ * and the release (hold for the next warm invocation, or give back) go on
+ * under waitUntil.
  */
 import { environmentsFailing, functionCouldNotStart } from "../errors";
 import type { InvocationResult } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
+import { shipInvocationLog } from "../logs/shipper";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
@@ -32,6 +34,8 @@ export async function invokeSync(
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts);
       const result = await runInEnvironment(scope.env.LOADER, environment, request);
+      const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
+      shipInvocationLog(scope.env, log, opts.waitUntil);
       reusable = result.reusable;
       // Crashed after its last invocation: nothing ran in it; it is retired, try another.
       if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;

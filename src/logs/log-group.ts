@@ -134,6 +134,16 @@ export class LogGroup extends DurableObject<Env> {
     return true;
   }
 
+  /** Several streams' events in one call (the log shipper's batches); false if the group is missing and not auto-created. */
+  async appendBatches(
+    batches: readonly { stream: string; events: readonly { timestamp: number; message: string }[] }[],
+    now: number,
+    autoCreate: { tenantId: string; name: string } | null,
+  ): Promise<boolean> {
+    for (const batch of batches) if (!(await this.append(batch.stream, batch.events, now, autoCreate))) return false;
+    return true;
+  }
+
   async streams(): Promise<StreamInfo[]> {
     return this.ctx.storage.sql.exec<StreamRow>("SELECT * FROM streams ORDER BY name").toArray().map(streamInfo);
   }

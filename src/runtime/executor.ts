@@ -76,6 +76,8 @@ export interface InvocationResult {
   functionError?: "Unhandled";
   /** The full log of this invocation: (init lines on a cold start), START, app lines, (timeout line), END, REPORT. */
   log: string;
+  /** The same log, a line (a log event) per entry. */
+  lines: string[];
   durationMs: number;
   billedDurationMs: number;
   initDurationMs?: number;
@@ -167,6 +169,7 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       payload: fields.payload,
       ...(fields.failed ? { functionError: "Unhandled" as const } : {}),
       log: joinLog(log),
+      lines: log,
       durationMs,
       billedDurationMs: billed,
       ...(initDurationMs === undefined ? {} : { initDurationMs }),
@@ -194,7 +197,7 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       return timedOut(durationMs);
     }
     if ("crashedBefore" in run.value) {
-      return { payload: "", log: "", durationMs: 0, billedDurationMs: 0, reusable: false, timedOut: false, crashedBefore: true };
+      return { payload: "", log: "", lines: [], durationMs: 0, billedDurationMs: 0, reusable: false, timedOut: false, crashedBefore: true };
     }
     if ("uninitialised" in run.value) throw new Error("the execution environment was replaced during its init phase");
     log.push(...run.value.lines);

@@ -115,3 +115,20 @@ export async function getFunctionState(key: TenantKey, name: string): Promise<un
   if (body.Code?.Location) body.Code.Location = new URL(body.Code.Location).pathname;
   return body;
 }
+
+/** A JSON-protocol call (SQS, Kinesis, CloudWatch Logs) signed for `service`, as the SDKs send it. */
+export async function awsJson(
+  key: TenantKey,
+  service: string,
+  target: string,
+  input: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service, region: "us-east-1" });
+  const request = await client.sign(`${BASE}/`, {
+    method: "POST",
+    headers: { "x-amz-target": target, "content-type": "application/x-amz-json-1.1" },
+    body: JSON.stringify(input),
+  });
+  const res = await exports.default.fetch(request);
+  return { status: res.status, body: await res.json<Record<string, unknown>>() };
+}
