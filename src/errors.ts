@@ -67,9 +67,12 @@ export const preconditionFailed = () =>
     "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
   );
 
-/** The modeled 413 (the SDKs map it to a typed exception). */
+/** The modeled 413 (the SDKs map it to a typed exception): code packages over the direct-upload limit. */
 export const requestTooLarge = (message: string) =>
   new LambdaError(413, "RequestTooLargeException", message);
+
+/** What Lambda sends on the wire for an invoke payload over its limit (docs/reference/lambda-api-notes.md §3). */
+export const requestEntityTooLarge = (message: string) => new LambdaError(413, "RequestEntityTooLargeException", message);
 
 // ---- The catalogue: every error the Lambda API surface sends is built here.
 

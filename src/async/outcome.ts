@@ -12,8 +12,10 @@
  * - an event older than MaximumEventAgeInSeconds is discarded with
  *   EventAgeExceeded, before running it, and instead of scheduling a retry
  *   that could only run after that age;
- * - a function whose reserved concurrency is 0 runs nothing: Lambda discards
- *   its events with condition ZeroReservedConcurrency.
+ * - a function whose reserved concurrency is 0 runs nothing: Lambda accepts
+ *   its events (202) and handles them as throttled, backing off for as long
+ *   as their age allows; one still throttled to zero when its age runs out
+ *   fails with condition ZeroReservedConcurrency (approximateInvokeCount 0).
  */
 
 /** The conditions a discarded event is recorded with (the record's requestContext.condition). */
@@ -101,8 +103,11 @@ export function decide(result: AttemptResult, state: EventState, policy: RetryPo
   switch (result.kind) {
     case "success":
       return { action: "succeed" };
-    case "zeroConcurrency":
-      return { action: "fail", condition: "ZeroReservedConcurrency" };
+    case "zeroConcurrency": {
+      const delaySeconds = backoffDelaySeconds(state.backoffs);
+      if (isExpired(state, policy, now + delaySeconds * 1000)) return { action: "fail", condition: "ZeroReservedConcurrency" };
+      return { action: "backoff", delaySeconds, backoffs: state.backoffs + 1 };
+    }
     case "rejected":
       return { action: "fail", condition: result.condition };
     case "functionError": {

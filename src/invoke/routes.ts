@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { invalidParameter, invalidRequestContent, requestTooLarge, tooManyRequests, validationError } from "../errors";
+import { invalidParameter, invalidRequestContent, requestEntityTooLarge, validationError } from "../errors";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
@@ -18,14 +18,15 @@ const INVOCATION_TYPES = ["Event", "RequestResponse", "DryRun"] as const;
 /** Invoke: `POST /2015-03-31/functions/{FunctionName}/invocations`. */
 export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:FunctionName/invocations", async (c) => {
   const invocationType = headerEnum(c, "X-Amz-Invocation-Type", "invocationType", INVOCATION_TYPES) ?? "RequestResponse";
+  // An oversize request is refused before anything else of it is parsed, as Lambda does.
+  const limit = invocationType === "Event" ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(invocationType, declared, limit);
   const logType = headerEnum(c, "X-Amz-Log-Type", "logType", ["None", "Tail"] as const) ?? "None";
   const tenantId = tenantIdOf(c);
   const clientContext = clientContextOf(c);
   const ref = qualifiedRef(c);
 
-  const limit = invocationType === "Event" ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(invocationType, declared, limit);
   const payload = await c.req.text();
   const size = new TextEncoder().encode(payload).byteLength;
   if (size > limit) throw tooLarge(invocationType, size, limit);
@@ -35,10 +36,8 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
   if (invocationType === "Event") {
-    // Checked before accepting, never accept-then-fail: a function throttled to zero runs nothing.
-    if (target.fn.reservedConcurrency === 0) {
-      throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
-    }
+    // A function throttled to zero still gets its events (202), as on Lambda:
+    // the poller handles them as throttled (src/async/outcome.ts).
     await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineageDepth: lineageDepthOf(c) });
     return c.body(null, 202);
   }
@@ -66,7 +65,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
 });
 
 const tooLarge = (type: string, size: number, limit: number) =>
-  requestTooLarge(
+  requestEntityTooLarge(
     type === "Event"
       ? `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes)`
       : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,

@@ -8,7 +8,7 @@ import { asInvocationRecord, qualifierOfArn } from "../async/record";
 import type { FailedEventCursor, FailedEventRow } from "../data/failed-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { database } from "../db/client";
-import { conflict, invalidParameter, notFound, requestTooLarge, tooManyRequests } from "../errors";
+import { conflict, invalidParameter, notFound, requestEntityTooLarge, tooManyRequests } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
@@ -73,7 +73,7 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     const payload = JSON.stringify(record.requestPayload);
     const size = new TextEncoder().encode(payload).byteLength;
     if (size > ASYNC_PAYLOAD_LIMIT_BYTES) {
-      throw requestTooLarge(`${size} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT_BYTES} bytes)`);
+      throw requestEntityTooLarge(`${size} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT_BYTES} bytes)`);
     }
 
     // The same checks as an Event invoke: never accept what cannot run.

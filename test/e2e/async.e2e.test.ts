@@ -328,7 +328,7 @@ describe("asynchronous invoke through the AWS SDK", () => {
     const tooLarge = await sdkError(
       lambda.send(new InvokeCommand({ FunctionName: "ok", InvocationType: "Event", Payload: JSON.stringify({ s: "x".repeat(1_048_576) }) })),
     );
-    expect({ name: tooLarge.name, status: tooLarge.$metadata?.httpStatusCode }).toEqual({ name: "RequestTooLargeException", status: 413 });
+    expect({ name: tooLarge.name, status: tooLarge.$metadata?.httpStatusCode }).toEqual({ name: "RequestEntityTooLargeException", status: 413 });
 
     // The same over plain fetch: exactly one byte over the limit.
     const res = await fetch(`${platform.url}/2015-03-31/functions/ok/invocations`, {
@@ -338,7 +338,7 @@ describe("asynchronous invoke through the AWS SDK", () => {
     });
     const body = await res.json();
     expect(res.status).toBe(413);
-    expect(res.headers.get("x-amzn-errortype")).toMatch(/^RequestTooLargeException/);
+    expect(res.headers.get("x-amzn-errortype")).toMatch(/^RequestEntityTooLargeException/);
     expect(body).toMatchObject({ message: expect.stringContaining("1048577") });
 
     // Neither ran nor delivered anything.

@@ -433,7 +433,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     });
   });
 
-  it("refuses a payload over 6 MB with RequestTooLargeException (413)", async () => {
+  it("refuses a payload over 6 MB with RequestEntityTooLargeException (413), the code Lambda sends", async () => {
     const big = JSON.stringify({ s: "x".repeat(6_291_456) });
     let viaSdk: SdkError | undefined;
     try {
@@ -444,7 +444,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     expect(viaSdk, "the SDK call succeeded").toBeDefined();
     // The SDK sends it as is; if the transport gave up instead of reading the 413, say so.
     expect({ name: viaSdk!.name, status: viaSdk!.$metadata?.httpStatusCode, message: viaSdk!.message }).toMatchObject({
-      name: "RequestTooLargeException",
+      name: "RequestEntityTooLargeException",
       status: 413,
     });
 
@@ -456,7 +456,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     });
     const text = await res.text();
     expect(res.status, text).toBe(413);
-    expect(res.headers.get("x-amzn-ErrorType")).toMatch(/^RequestTooLargeException/);
+    expect(res.headers.get("x-amzn-ErrorType")).toMatch(/^RequestEntityTooLargeException/);
   });
 
   it("another tenant's key gets ResourceNotFoundException for the function name", async () => {

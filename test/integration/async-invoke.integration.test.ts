@@ -443,13 +443,19 @@ describe("async invoke: the poller", () => {
     expect(delivered).toEqual(expected);
   });
 
-  it("fails an event of a function throttled to zero with ZeroReservedConcurrency", async () => {
+  it("backs off an event of a function throttled to zero, then fails it with ZeroReservedConcurrency when its age runs out", async () => {
     await createFn(key, "zeroed", OK_CODE);
     await putEventConfig(key, "zeroed", { DestinationConfig: { OnFailure: { Destination: `${RECEIVER}/zeroed` } } });
     const res = await signed(key, "PUT", "/2017-10-31/functions/zeroed/concurrency", { ReservedConcurrentExecutions: 0 });
     expect(res.status).toBe(200);
-    // Accepted before the reservation went to 0 (the API refuses new events now).
-    const message = await acceptedEvent(key, "zeroed");
+    // A fresh event is throttled: sent back with backoff, nothing run, nothing failed.
+    const fresh = await acceptedEvent(key, "zeroed");
+    const backedOff = await runBatch("cellfn-async-0-1", [fresh]);
+    expect(backedOff.acked).toEqual(backedOff.ids);
+    expect(await asyncRow(fresh.requestId)).toMatchObject({ status: "queued", invoke_count: 0, attempt: 1 });
+    expect(await failedRows(fresh.requestId)).toHaveLength(0);
+    // One whose age runs out before the next try fails with the condition Lambda records.
+    const message = await acceptedEvent(key, "zeroed", { acceptedAt: Date.now() - 21600 * 1000 + 500 });
     const batch = await runBatch("cellfn-async-0-1", [message]);
     expect(batch.acked).toEqual(batch.ids);
     expect(await asyncRow(message.requestId)).toMatchObject({ status: "failed", invoke_count: 0 });

@@ -153,7 +153,7 @@ describe("synchronous invoke", () => {
     const notJson = await signedWithHeaders(key, `${fn("echo")}/invocations`, "{nope", {});
     expect(await errorOf(notJson)).toMatchObject({ status: 400, type: "InvalidRequestContentException" });
     const big = await signedWithHeaders(key, `${fn("echo")}/invocations`, JSON.stringify({ s: "x".repeat(6_291_456) }), {});
-    expect(await errorOf(big)).toMatchObject({ status: 413, type: "RequestTooLargeException" });
+    expect(await errorOf(big)).toMatchObject({ status: 413, type: "RequestEntityTooLargeException" });
     const badType = await invoke(key, "echo", {}, { "X-Amz-Invocation-Type": "Sometimes" });
     expect(await errorOf(badType)).toMatchObject({ status: 400, type: "ValidationException" });
   });

@@ -71,8 +71,10 @@ describe("decide", () => {
     });
   });
 
-  it("fails a function with reserved concurrency 0 with ZeroReservedConcurrency", () => {
-    expect(decide({ kind: "zeroConcurrency" }, fresh, policy, T0)).toEqual({ action: "fail", condition: "ZeroReservedConcurrency" });
+  it("backs off an event of a function with reserved concurrency 0 like a throttle, and fails it with ZeroReservedConcurrency once its age runs out", () => {
+    expect(decide({ kind: "zeroConcurrency" }, fresh, policy, T0)).toEqual({ action: "backoff", delaySeconds: 1, backoffs: 1 });
+    const nearlyExpired = { ...fresh, acceptedAt: T0 - policy.maximumEventAgeInSeconds * 1000 + 500 };
+    expect(decide({ kind: "zeroConcurrency" }, nearlyExpired, policy, T0)).toEqual({ action: "fail", condition: "ZeroReservedConcurrency" });
   });
 
   it("fails refused invocations at once with their condition", () => {
