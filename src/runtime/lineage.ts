@@ -13,7 +13,8 @@
  *   `X-Amzn-Trace-Id`, the header AWS services and SDKs already propagate.
  */
 import { hash32 } from "../placement/hash";
-import { fromBase64Url, hmacSha256, toBase64Url, toHex } from "../util/bytes";
+import { hmacSha256, toBase64Url, toHex } from "../util/bytes";
+import { openToken, signToken } from "../util/signed-token";
 
 export interface Lineage {
   /** Request id of the invocation that made the outgoing request. */
@@ -35,8 +36,6 @@ export const TRACE_HEADER = "X-Amzn-Trace-Id";
  */
 const MAX_TOKEN_AGE_SECONDS = 15 * 60 + 60;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * The egress signing secret, derived from the master secret so that the key
@@ -51,27 +50,12 @@ export async function deriveEgressSecret(masterSecret: string): Promise<string> 
 export async function signInvocationToken(secret: string, lineage: Lineage): Promise<string> {
   const issuedAt = Math.floor(Date.now() / 1000);
   const body = { r: lineage.requestId, f: lineage.functionArn, d: lineage.depth, t: issuedAt };
-  const payload = toBase64Url(encoder.encode(JSON.stringify(body)));
-  return `${payload}.${toBase64Url(await hmacSha256(secret, payload))}`;
+  return signToken(secret, body);
 }
 
 /** The lineage a token carries, or null when it is malformed, forged, tampered with or expired. */
 export async function verifyInvocationToken(secret: string, token: string): Promise<Lineage | null> {
-  const parts = token.split(".");
-  if (parts.length !== 2) return null;
-  const [payload = "", mac = ""] = parts;
-  const presented = fromBase64Url(mac);
-  if (presented === null) return null;
-  const expected = await hmacSha256(secret, payload);
-  if (presented.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(presented, expected)) return null;
-  const bytes = fromBase64Url(payload);
-  if (bytes === null) return null;
-  let body: unknown;
-  try {
-    body = JSON.parse(decoder.decode(bytes));
-  } catch {
-    return null;
-  }
+  const body = await openToken(secret, token);
   if (typeof body !== "object" || body === null) return null;
   const { r, f, d, t } = body as Record<string, unknown>;
   if (typeof r !== "string" || typeof f !== "string" || typeof t !== "number") return null;
