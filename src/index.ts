@@ -6,6 +6,8 @@ export { AssignmentPartition } from "../durable-objects/assignment-partition";
 export { QueueManager } from "../durable-objects/queue-manager";
 export { TenantQuota } from "../durable-objects/tenant-quota";
 export { EgressGateway } from "./runtime/egress-gateway";
+export { SqsDirectory } from "./sqs/directory-object";
+export { SqsQueue } from "./sqs/queue-object";
 
 const app = buildApp();
 

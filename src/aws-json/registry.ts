@@ -1,4 +1,5 @@
+import { sqsService } from "../sqs/service";
 import type { JsonService } from "./service";
 
 /** Every JSON-protocol service cellfn serves, by `X-Amz-Target` prefix. */
-export const JSON_SERVICES: readonly JsonService[] = [];
+export const JSON_SERVICES: readonly JsonService[] = [sqsService];
