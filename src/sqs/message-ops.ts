@@ -5,6 +5,7 @@ import { batchEntries, integerInRange, optionalInteger, optionalString, required
 import type { MessageAttribute } from "./md5";
 import { byteLength, validateBody, validateMessageAttributes } from "./messages";
 import { nameFromUrl, queuesOf } from "./queue-ops";
+import { batchFailure } from "./receipts";
 import type { BatchFailure, BatchOutcome, SendEntry, SentMessage } from "./types";
 
 type Input = Record<string, unknown>;
@@ -81,7 +82,7 @@ export async function sendMessageBatch(input: Input, call: JsonServiceCall) {
       valid.push(sendEntry(e, id, call.principal.accessKeyId));
     } catch (error) {
       if (!(error instanceof SqsError)) throw error;
-      failed.push(failureOf(id, error));
+      failed.push(batchFailure(id, error));
     }
   }
   const outcome: BatchOutcome<SentMessage> = valid.length > 0 ? await queuesOf(call).send(name, valid, true) : await emptyOutcomeIfQueueExists(call, name);
@@ -105,12 +106,6 @@ function attributeBytesOf(entry: Input): number {
   }
 }
 
-const failureOf = (id: string, error: SqsError): BatchFailure => ({
-  id,
-  code: (error.queryError ?? error.type).replace(/;Sender$/, ""),
-  message: error.message,
-  senderFault: true,
-});
 const failedView = (f: BatchFailure) => ({ Id: f.id, SenderFault: f.senderFault, Code: f.code, Message: f.message });
 
 export async function receiveMessage(input: Input, call: JsonServiceCall) {
@@ -176,7 +171,7 @@ export async function changeMessageVisibilityBatch(input: Input, call: JsonServi
       entries.push({ id: e.Id as string, receiptHandle: requiredString(e, "ReceiptHandle"), visibilityTimeout: visibilityTimeoutOf(e) });
     } catch (error) {
       if (!(error instanceof SqsError)) throw error;
-      failed.push(failureOf(e.Id as string, error));
+      failed.push(batchFailure(e.Id as string, error));
     }
   }
   const outcome: BatchOutcome<{ id: string }> =

@@ -34,6 +34,11 @@ export class MessageStore {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+  }
+
+  /** Idempotent; run in the object's blockConcurrencyWhile before any call. */
+  createSchema(): void {
+    const sql = this.#sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS messages (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE,

@@ -40,7 +40,10 @@ export class MoveTasks {
     this.#store = store;
     this.#state = state;
     this.#deliver = deliver;
-    sql.exec(`CREATE TABLE IF NOT EXISTS move_tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, destination_arn TEXT, rate INTEGER,
+  }
+
+  createSchema(): void {
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS move_tasks (id TEXT PRIMARY KEY, status TEXT NOT NULL, destination_arn TEXT, rate INTEGER,
       moved INTEGER NOT NULL, to_move INTEGER NOT NULL, max_seq INTEGER NOT NULL, failure TEXT, started_at INTEGER NOT NULL)`);
   }
 

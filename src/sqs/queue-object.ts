@@ -28,18 +28,18 @@ export interface QueueDescription extends QueueIdentity {
  * RPC does not carry error classes; src/sqs/queues.ts unwraps them.
  */
 export class SqsQueue extends DurableObject<Env> {
-  #state!: QueueState;
-  #tasks!: MoveTasks;
+  readonly #state: QueueState;
+  readonly #tasks: MoveTasks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const sql = ctx.storage.sql;
+    const store = new MessageStore(sql);
+    this.#state = new QueueState(sql, store, (name, messages) => this.#deliverMoved(name, messages));
+    this.#tasks = new MoveTasks(sql, store, this.#state, (name, messages) => this.#deliverMoved(name, messages));
     ctx.blockConcurrencyWhile(async () => {
-      const sql = ctx.storage.sql;
-      sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-      sql.exec("CREATE TABLE IF NOT EXISTS tags (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-      const store = new MessageStore(sql);
-      this.#state = new QueueState(sql, store, (dlqName, messages) => this.#deliverMoved(dlqName, messages));
-      this.#tasks = new MoveTasks(sql, store, this.#state, (name, messages) => this.#deliverMoved(name, messages));
+      this.#state.load();
+      this.#tasks.createSchema();
     });
   }
 

@@ -1,31 +1,20 @@
 import type { QueueSettings } from "./attributes";
 import { rulesOf } from "./attributes";
-import { invalidParameterValue, invalidValueFor, messageNotInflight, purgeQueueInProgress, queueDoesNotExist, receiptHandleIsInvalid, SqsError } from "./errors";
+import { invalidParameterValue, purgeQueueInProgress, queueDoesNotExist } from "./errors";
 import { DEDUP_WINDOW_MS, checkFifoFields, dedupKey, deduplicationId } from "./fifo";
-import type { MessageAttribute } from "./md5";
 import { md5Hex, md5OfMessageAttributes } from "./md5";
 import type { MessageRow, MessageStore } from "./message-store";
 import { toMoved } from "./message-store";
-import { selectMessageAttributes } from "./messages";
+import { receivedView } from "./message-view";
 import type { QueueDescription, QueueIdentity } from "./queue-object";
 import { parseQueueArn } from "./queue-ref";
-import { decodeReceiptHandle, encodeReceiptHandle } from "./receipt-handle";
+import { changeVisibilityByHandles, deleteByHandles, eachEntry } from "./receipts";
+import { encodeReceiptHandle } from "./receipt-handle";
 import { shouldMoveToDeadLetter } from "./redrive";
-import type { BatchFailure, BatchOutcome, DeleteEntry, MovedMessage, ReceiveRequest, ReceivedMessage, SendEntry, SentMessage, VisibilityChange } from "./types";
+import type { BatchOutcome, DeleteEntry, MovedMessage, ReceiveRequest, ReceivedMessage, SendEntry, SentMessage, VisibilityChange } from "./types";
 
 /** PurgeQueue may run once per 60 seconds per queue (AWS). */
 export const PURGE_INTERVAL_MS = 60_000;
-const SYSTEM_ATTRIBUTE_NAMES = [
-  "SenderId",
-  "SentTimestamp",
-  "ApproximateReceiveCount",
-  "ApproximateFirstReceiveTimestamp",
-  "SequenceNumber",
-  "MessageDeduplicationId",
-  "MessageGroupId",
-  "AWSTraceHeader",
-  "DeadLetterQueueSourceArn",
-];
 
 type Deliver = (queueName: string, messages: MovedMessage[]) => Promise<boolean>;
 
@@ -38,7 +27,7 @@ export class QueueState {
   readonly store: MessageStore;
   readonly #sql: SqlStorage;
   readonly #deliver: Deliver;
-  #queue: QueueDescription | null;
+  #queue: QueueDescription | null = null;
   #lastPurgeAt = 0;
   /** Long polls waiting for a message: woken by a send, a visibility change or deletion of the queue. */
   readonly #waiters = new Set<() => void>();
@@ -47,7 +36,14 @@ export class QueueState {
     this.#sql = sql;
     this.store = store;
     this.#deliver = deliver;
-    const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'queue'").toArray()[0];
+  }
+
+  /** Creates the tables (idempotent) and loads the queue; run in the object's blockConcurrencyWhile. */
+  load(): void {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS tags (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.store.createSchema();
+    const row = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'queue'").toArray()[0];
     this.#queue = row ? (JSON.parse(row.value) as QueueDescription) : null;
   }
 
@@ -137,15 +133,7 @@ export class QueueState {
     const settings = queue.settings;
     const fifo = settings.FifoQueue === "true";
     const maxBytes = Number(settings.MaximumMessageSize);
-    const outcome: BatchOutcome<SentMessage> = { successful: [], failed: [] };
-    for (const entry of entries) {
-      try {
-        outcome.successful.push(this.#sendOne(entry, now, fifo, maxBytes, settings));
-      } catch (error) {
-        if (!(error instanceof SqsError) || !batch) throw error;
-        outcome.failed.push(batchFailure(entry.id, error));
-      }
-    }
+    const outcome = eachEntry(entries, batch, (entry) => this.#sendOne(entry, now, fifo, maxBytes, settings));
     if (outcome.successful.length > 0) this.wake();
     return outcome;
   }
@@ -262,7 +250,7 @@ export class QueueState {
       const receiveId = crypto.randomUUID();
       this.store.markReceived(row.seq, now, now + visibilityS * 1000, receiveId);
       const received = { ...row, receive_count: row.receive_count + 1, first_receive_at: row.first_receive_at ?? now };
-      out.push(this.#view(received, encodeReceiptHandle({ queueId: queue.queueId, messageId: row.id, receiveId }), request));
+      out.push(receivedView(received, encodeReceiptHandle({ queueId: queue.queueId, messageId: row.id, receiveId }), request));
     }
     if (toDeadLetter.length > 0 && rules.redrive) await this.#moveToDeadLetter(toDeadLetter, rules.redrive.deadLetterTargetArn, queue, now);
     return out;
@@ -288,98 +276,14 @@ export class QueueState {
     if (moved) console.log(`sqs: ${rows.length} message(s) of ${queue.arn} moved to ${dlqArn}`);
   }
 
-  #view(row: MessageRow, receiptHandle: string, request: ReceiveRequest): ReceivedMessage {
-    const attributes = JSON.parse(row.attributes) as Record<string, MessageAttribute>;
-    const selected = selectMessageAttributes(attributes, request.messageAttributeNames);
-    const md5OfAttributes = md5OfMessageAttributes(selected);
-    const system = this.#systemAttributes(row, request.systemAttributeNames);
-    return {
-      MessageId: row.id,
-      ReceiptHandle: receiptHandle,
-      MD5OfBody: row.md5_body,
-      Body: row.body,
-      ...(Object.keys(system).length > 0 ? { Attributes: system } : {}),
-      ...(md5OfAttributes ? { MD5OfMessageAttributes: md5OfAttributes, MessageAttributes: selected } : {}),
-    };
-  }
 
-  #systemAttributes(row: MessageRow, names: string[]): Record<string, string> {
-    const all = names.includes("All");
-    const trace = (JSON.parse(row.system_attributes) as Record<string, MessageAttribute>).AWSTraceHeader?.StringValue;
-    const values: Record<string, string | null | undefined> = {
-      SenderId: row.sender_id,
-      SentTimestamp: String(row.sent_at),
-      ApproximateReceiveCount: String(row.receive_count),
-      ApproximateFirstReceiveTimestamp: row.first_receive_at === null ? null : String(row.first_receive_at),
-      SequenceNumber: row.sequence,
-      MessageDeduplicationId: row.dedup_id,
-      MessageGroupId: row.group_id,
-      AWSTraceHeader: trace,
-      DeadLetterQueueSourceArn: row.dlq_source_arn,
-    };
-    const out: Record<string, string> = {};
-    for (const name of SYSTEM_ATTRIBUTE_NAMES) {
-      const value = values[name];
-      if ((all || names.includes(name)) && value !== null && value !== undefined) out[name] = value;
-    }
-    return out;
-  }
-
-  /**
-   * DeleteMessage(Batch). A handle of this queue whose message is already
-   * gone succeeds (AWS: deleting twice is not an error); on a standard queue
-   * an older handle of the message still deletes it. A FIFO queue refuses a
-   * handle whose visibility ended (the message may be in someone else's hands).
-   */
   deleteMessages(entries: DeleteEntry[], now: number, batch: boolean): BatchOutcome<{ id: string }> {
-    const queue = this.require();
-    const fifo = queue.settings.FifoQueue === "true";
-    const outcome: BatchOutcome<{ id: string }> = { successful: [], failed: [] };
-    for (const entry of entries) {
-      try {
-        const handle = decodeReceiptHandle(entry.receiptHandle);
-        if (!handle || handle.queueId !== queue.queueId) throw receiptHandleIsInvalid(entry.receiptHandle);
-        const row = this.store.byId(handle.messageId);
-        if (row) {
-          if (fifo && (row.receive_id !== handle.receiveId || row.visible_at <= now)) {
-            throw invalidValueFor("ReceiptHandle", entry.receiptHandle, "The receipt handle has expired.");
-          }
-          this.store.delete(row.seq);
-        }
-        outcome.successful.push({ id: entry.id });
-      } catch (error) {
-        if (!(error instanceof SqsError) || !batch) throw error;
-        outcome.failed.push(batchFailure(entry.id, error));
-      }
-    }
-    return outcome;
+    return deleteByHandles(this.store, this.require(), entries, now, batch);
   }
 
-  /** ChangeMessageVisibility(Batch): only the latest receive's handle of a message in flight. */
   changeVisibility(entries: VisibilityChange[], now: number, batch: boolean): BatchOutcome<{ id: string }> {
-    const queue = this.require();
-    const outcome: BatchOutcome<{ id: string }> = { successful: [], failed: [] };
-    for (const entry of entries) {
-      try {
-        const handle = decodeReceiptHandle(entry.receiptHandle);
-        if (!handle || handle.queueId !== queue.queueId) throw receiptHandleIsInvalid(entry.receiptHandle);
-        const row = this.store.byId(handle.messageId);
-        if (!row || row.receive_id !== handle.receiveId) {
-          throw invalidValueFor("ReceiptHandle", entry.receiptHandle, "Message does not exist or is not available for visibility timeout change.");
-        }
-        if (row.visible_at <= now) throw messageNotInflight();
-        this.store.setVisibleAt(row.seq, now + entry.visibilityTimeout * 1000);
-        outcome.successful.push({ id: entry.id });
-      } catch (error) {
-        if (!(error instanceof SqsError) || !batch) throw error;
-        outcome.failed.push(batchFailure(entry.id, error));
-      }
-    }
+    const outcome = changeVisibilityByHandles(this.store, this.require(), entries, now, batch);
     if (outcome.successful.length > 0) this.wake();
     return outcome;
   }
-}
-
-function batchFailure(id: string, error: SqsError): BatchFailure {
-  return { id, code: (error.queryError ?? error.type).replace(/;Sender$/, ""), message: error.message, senderFault: true };
 }
