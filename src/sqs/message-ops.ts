@@ -62,7 +62,7 @@ const sentView = (m: SentMessage) => ({
 
 export async function sendMessage(input: Input, call: JsonServiceCall) {
   const name = nameFromUrl(input, call);
-  const entry = sendEntry(input, "0", call.principal.accessKeyId);
+  const entry = sendEntry(input, "0", call.principal.accountId);
   const outcome = await queuesOf(call).send(name, [entry], false);
   const sent = outcome.successful[0];
   if (!sent) throw new Error("SendMessage: the queue answered neither a message nor an error");
@@ -79,7 +79,7 @@ export async function sendMessageBatch(input: Input, call: JsonServiceCall) {
   for (const e of entries) {
     const id = e.Id as string;
     try {
-      valid.push(sendEntry(e, id, call.principal.accessKeyId));
+      valid.push(sendEntry(e, id, call.principal.accountId));
     } catch (error) {
       if (!(error instanceof SqsError)) throw error;
       failed.push(batchFailure(id, error));

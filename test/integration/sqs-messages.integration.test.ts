@@ -37,7 +37,7 @@ describe("send and receive", () => {
     expect(message?.MD5OfMessageAttributes).toBe(
       md5OfMessageAttributes({ timestamp: messageAttributes.timestamp, "trace.id": messageAttributes["trace.id"] }),
     );
-    expect(message?.Attributes).toMatchObject({ ApproximateReceiveCount: "1", SenderId: key.accessKeyId });
+    expect(message?.Attributes).toMatchObject({ ApproximateReceiveCount: "1", SenderId: key.accountId });
     expect(Number(message?.Attributes?.SentTimestamp)).toBeGreaterThan(Date.now() - 60_000);
     expect(Number(message?.Attributes?.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(Number(message?.Attributes?.SentTimestamp));
   });
