@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { SqsError } from "../../src/sqs/errors";
+import { TenantQueues } from "../../src/sqs/queues";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, newTenant } from "../helpers/platform";
@@ -157,6 +159,18 @@ describe("bad input gets SQS's errors and stores nothing", () => {
     expect((await attributes(a, one)).ApproximateNumberOfMessagesNotVisible).toBe("1");
   });
 
+  it("attribute names: unknown or read-only ones are InvalidAttributeName, nothing changed", async () => {
+    const url = await createQueue(a, unique("attrnames"));
+    expect(await sqsError(a, "GetQueueAttributes", { QueueUrl: url, AttributeNames: ["Nope"] })).toMatchObject({
+      type: "com.amazonaws.sqs#InvalidAttributeName",
+      message: "Unknown Attribute Nope.",
+      queryError: "InvalidAttributeName;Sender",
+    });
+    const setBoth = { QueueUrl: url, Attributes: { DelaySeconds: "5", QueueArn: "x" } };
+    expect((await sqsError(a, "SetQueueAttributes", setBoth)).type).toBe("com.amazonaws.sqs#InvalidAttributeName");
+    expect((await attributes(a, url, ["DelaySeconds"])).DelaySeconds).toBe("0");
+  });
+
   it("unknown operations and unsigned requests", async () => {
     expect((await sqsError(a, "FlyToTheMoon", {})).type).toBe("com.amazonaws.sqs#UnknownOperationException");
     const res = await exports.default.fetch(`${BASE}/`, {
@@ -262,5 +276,27 @@ describe("tenant isolation", () => {
     expect(await sqsOk(b, "ListQueueTags", { QueueUrl: bUrl })).toEqual({});
     await sqsOk(b, "ChangeMessageVisibility", { QueueUrl: bUrl, ReceiptHandle: bHandle, VisibilityTimeout: 0 });
     expect((await receive(b, bUrl)).map((m) => m.Body)).toEqual(["b's secret"]);
+  });
+});
+
+describe("TenantQueues, the interface Worker code (event source mappings) uses", () => {
+  it("sends, receives a batch, changes visibility and deletes by tenant and queue name", async () => {
+    const name = unique("internal");
+    const url = await createQueue(a, name, { VisibilityTimeout: "60" });
+    const queues = new TenantQueues(env, a.tenantId);
+    const entry = { body: "from worker code", attributes: {}, attributeBytes: 0, systemAttributes: {}, senderId: a.accountId };
+    const sent = await queues.send(name, [{ id: "1", ...entry }, { id: "2", ...entry }], true);
+    expect(sent.successful.map((m) => m.id)).toEqual(["1", "2"]);
+    const batch = await queues.receive(name, { maxMessages: 10, waitSeconds: 0, systemAttributeNames: ["All"], messageAttributeNames: ["All"] });
+    expect(batch.map((m) => m.Body)).toEqual(["from worker code", "from worker code"]);
+    const [first, second] = batch;
+    await queues.changeVisibility(name, [{ id: "v", receiptHandle: first?.ReceiptHandle ?? "", visibilityTimeout: 0 }], false);
+    await queues.deleteMessages(name, [{ id: "d", receiptHandle: second?.ReceiptHandle ?? "" }], false);
+    const after = await attributes(a, url);
+    expect([after.ApproximateNumberOfMessages, after.ApproximateNumberOfMessagesNotVisible]).toEqual(["1", "0"]);
+    // Another tenant's queues are not reachable through its own TenantQueues.
+    const error = await new TenantQueues(env, b.tenantId).receive(name, { maxMessages: 1, waitSeconds: 0, systemAttributeNames: [], messageAttributeNames: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SqsError);
+    expect((error as SqsError).type).toBe("QueueDoesNotExist");
   });
 });
