@@ -10,6 +10,8 @@ export { StreamShard } from "./kinesis/shard-object";
 export { LogDirectory } from "./logs/log-directory";
 export { LogGroup } from "./logs/log-group";
 export { EgressGateway } from "./runtime/egress-gateway";
+export { SqsDirectory } from "./sqs/directory-object";
+export { SqsQueue } from "./sqs/queue-object";
 
 const app = buildApp();
 

@@ -1,6 +1,7 @@
 import { kinesisService } from "../kinesis/service";
 import { logsService } from "../logs/service";
+import { sqsService } from "../sqs/service";
 import type { JsonService } from "./service";
 
 /** Every JSON-protocol service cellfn serves, by `X-Amz-Target` prefix. */
-export const JSON_SERVICES: readonly JsonService[] = [kinesisService, logsService];
+export const JSON_SERVICES: readonly JsonService[] = [sqsService, kinesisService, logsService];

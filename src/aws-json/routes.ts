@@ -34,7 +34,10 @@ export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async
       waitUntil: (p) => c.executionCtx.waitUntil(p),
       signal: c.req.raw.signal,
     });
-    return new Response(JSON.stringify(output ?? {}), { status: 200, headers: { "content-type": service.contentType } });
+    return new Response(JSON.stringify(output ?? {}), {
+      status: 200,
+      headers: { "content-type": service.contentType, "x-amzn-RequestId": c.get("requestId") },
+    });
   } catch (error) {
     return errorResponse(c, service ?? FALLBACK, error);
   }

@@ -54,6 +54,12 @@ export interface StartOptions {
   verbose?: boolean;
   /** How long to wait for GET /healthz to answer 200 (default 90 s). */
   bootTimeoutMs?: number;
+  /**
+   * Reuse this `--persist-to` directory (a restart: pass the previous
+   * platform's `stateDir`, `adminToken` and `keyDerivationSecret` in `vars`).
+   * The caller owns it: stop() leaves it in place.
+   */
+  stateDir?: string;
 }
 
 export interface TenantCredentials {
@@ -201,9 +207,11 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
   installExitHook();
   const verbose = options.verbose ?? process.env.CELLFN_E2E_VERBOSE === "1";
   const bootTimeoutMs = options.bootTimeoutMs ?? BOOT_TIMEOUT_MS;
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), "cellfn-e2e-"));
-  liveDirs.add(stateDir);
+  const ownsState = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), "cellfn-e2e-")));
+  if (ownsState) liveDirs.add(stateDir);
   const removeState = async () => {
+    if (!ownsState) return;
     await rm(stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     liveDirs.delete(stateDir);
   };
@@ -221,8 +229,8 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
   }
 
   const [port, inspectorPort] = await Promise.all([freePort(), freePort()]);
-  const adminToken = secret();
-  const keyDerivationSecret = secret();
+  const adminToken = options.vars?.ADMIN_TOKEN ?? secret();
+  const keyDerivationSecret = options.vars?.KEY_DERIVATION_SECRET ?? secret();
   const vars: Record<string, string> = {
     ADMIN_TOKEN: adminToken,
     KEY_DERIVATION_SECRET: keyDerivationSecret,
