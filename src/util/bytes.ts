@@ -7,9 +7,28 @@
 const encoder = new TextEncoder();
 const bytesOf = (value: string | Uint8Array) => (typeof value === "string" ? encoder.encode(value) : value);
 
-export async function hmacSha256(key: string | Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
+/**
+ * Imported HMAC keys of string secrets (the platform's derived keys sign on
+ * every invoke; importing costs as much as signing). The resolved key is
+ * kept, never the promise: a promise must not be shared across requests.
+ * Byte keys are not kept.
+ */
+const importedKeys = new Map<string, CryptoKey>();
+const MAX_IMPORTED_KEYS = 1_000;
+
+async function hmacKey(key: string | Uint8Array): Promise<CryptoKey> {
+  const cached = typeof key === "string" ? importedKeys.get(key) : undefined;
+  if (cached) return cached;
   const imported = await crypto.subtle.importKey("raw", bytesOf(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, bytesOf(data)));
+  if (typeof key === "string") {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    importedKeys.set(key, imported);
+  }
+  return imported;
+}
+
+export async function hmacSha256(key: string | Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(key), bytesOf(data)));
 }
 
 export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
