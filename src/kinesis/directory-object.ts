@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { newStreamId } from "./names";
 import { checkRetention, type RetentionChange } from "./retention";
-import type { ShardSetup, StreamShard } from "./shard-object";
+import type { ShardSetup } from "./shard-object";
+import { StreamShard } from "./shard-object";
 
 /**
  * One per tenant: the tenant's streams (name, incarnation, status, shard
@@ -67,6 +68,11 @@ export interface CreateRequest {
 }
 
 export class StreamDirectory extends DurableObject<Env> {
+  /** A tenant's stream directory. */
+  static of(env: Env, tenantId: string): DurableObjectStub<StreamDirectory> {
+    return env.STREAM_DIRECTORY.getByName(tenantId);
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -204,7 +210,7 @@ export class StreamDirectory extends DurableObject<Env> {
   }
 
   #shard(tenantId: string, streamId: string, shardIndex: number): DurableObjectStub<StreamShard> {
-    return this.env.STREAM_SHARD.get(this.env.STREAM_SHARD.idFromName(shardObjectName(tenantId, streamId, shardIndex)));
+    return StreamShard.of(this.env, tenantId, streamId, shardIndex);
   }
 
   async #destroyShards(tenantId: string, info: StreamInfo): Promise<void> {

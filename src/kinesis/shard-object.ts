@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { shardObjectName } from "./directory-object";
 import { admitRecord, fullBudget, type WriteBudget } from "./rate-limit";
 import { formatSequenceNumber } from "./sequence-number";
 
@@ -50,6 +51,11 @@ const HOUR_MS = 60 * 60 * 1000;
 const encoder = new TextEncoder();
 
 export class StreamShard extends DurableObject<Env> {
+  /** The object of one shard of a tenant's stream. */
+  static of(env: Env, tenantId: string, streamId: string, shardIndex: number): DurableObjectStub<StreamShard> {
+    return env.STREAM_SHARD.getByName(shardObjectName(tenantId, streamId, shardIndex));
+  }
+
   #meta: ShardMeta | null = null;
   #budget: WriteBudget = fullBudget(0);
   /** When the retention alarm is set for (kept so writes need not ask storage). */

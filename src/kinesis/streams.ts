@@ -6,19 +6,19 @@
  * region is answered as that name missing from the caller's account.
  */
 import type { Principal } from "../auth/principal";
-import type { StreamDirectory, StreamInfo } from "./directory-object";
-import { shardObjectName } from "./directory-object";
+import type { StreamInfo } from "./directory-object";
+import { StreamDirectory } from "./directory-object";
 import { invalidArgument, streamNotFound } from "./errors";
 import { parseStreamArn } from "./names";
 import type { StreamRefInput } from "./shapes";
-import type { StreamShard } from "./shard-object";
+import { StreamShard } from "./shard-object";
 
 export function directoryOf(env: Env, tenantId: string): DurableObjectStub<StreamDirectory> {
-  return env.STREAM_DIRECTORY.get(env.STREAM_DIRECTORY.idFromName(tenantId));
+  return StreamDirectory.of(env, tenantId);
 }
 
 export function shardOf(env: Env, tenantId: string, streamId: string, shardIndex: number): DurableObjectStub<StreamShard> {
-  return env.STREAM_SHARD.get(env.STREAM_SHARD.idFromName(shardObjectName(tenantId, streamId, shardIndex)));
+  return StreamShard.of(env, tenantId, streamId, shardIndex);
 }
 
 export interface StreamTarget {

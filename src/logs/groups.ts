@@ -1,5 +1,6 @@
-import type { GroupInfo, LogGroup } from "./log-group";
-import type { LogDirectory } from "./log-directory";
+import type { GroupInfo } from "./log-group";
+import { LogGroup } from "./log-group";
+import { LogDirectory } from "./log-directory";
 import { AwsJsonError } from "../aws-json/errors";
 import type { JsonServiceCall } from "../aws-json/service";
 import { LOG_GROUP_NAME } from "./limits";
@@ -10,11 +11,11 @@ import { LOG_GROUP_NAME } from "./limits";
  * object name, so no request can address another tenant's objects.
  */
 export function logGroupObject(env: Env, tenantId: string, name: string): DurableObjectStub<LogGroup> {
-  return env.LOG_GROUP.get(env.LOG_GROUP.idFromName(JSON.stringify([tenantId, name])));
+  return LogGroup.of(env, tenantId, name);
 }
 
 export function logDirectory(env: Env, tenantId: string): DurableObjectStub<LogDirectory> {
-  return env.LOG_DIRECTORY.get(env.LOG_DIRECTORY.idFromName(tenantId));
+  return LogDirectory.of(env, tenantId);
 }
 
 export const GROUP_NOT_FOUND = "The specified log group does not exist.";

@@ -22,6 +22,11 @@ const QUERY_RESULTS_KEPT_MS = 7 * 86_400_000;
  * Logs Insights queries with their results.
  */
 export class LogDirectory extends DurableObject<Env> {
+  /** A tenant's log directory. */
+  static of(env: Env, tenantId: string): DurableObjectStub<LogDirectory> {
+    return env.LOG_DIRECTORY.getByName(tenantId);
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { LogDirectory } from "./log-directory";
 import { matchesFilter, parseFilterPattern } from "./filter-pattern/parse";
 import { DAY_MS, FILTER_MAX_SCANNED, READ_MAX_BYTES, truncateMessage, utf8Length } from "./limits";
 import type { Position } from "./positions";
@@ -49,6 +50,11 @@ type StreamRow = { name: string; creation_time: number; first_event: number | nu
  * lives in its LogDirectory. Expired events are deleted by an alarm.
  */
 export class LogGroup extends DurableObject<Env> {
+  /** The object of a tenant's log group. */
+  static of(env: Env, tenantId: string, name: string): DurableObjectStub<LogGroup> {
+    return env.LOG_GROUP.getByName(JSON.stringify([tenantId, name]));
+  }
+
   #info: { name: string; creationTime: number; retentionInDays: number | null } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -105,7 +111,7 @@ export class LogGroup extends DurableObject<Env> {
       if (!autoCreate) return false;
       // Listed in the tenant's directory before it exists, so a group is never stored unlisted;
       // only the first write of a group pays for this call.
-      await this.env.LOG_DIRECTORY.get(this.env.LOG_DIRECTORY.idFromName(autoCreate.tenantId)).register(autoCreate.name);
+      await LogDirectory.of(this.env, autoCreate.tenantId).register(autoCreate.name);
       await this.create(autoCreate.name, now);
     }
     const sql = this.ctx.storage.sql;

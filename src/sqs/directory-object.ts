@@ -11,6 +11,11 @@ export interface DirectoryPage {
  * ListDeadLetterSourceQueues). The queues' own objects hold everything else.
  */
 export class SqsDirectory extends DurableObject<Env> {
+  /** A tenant's queue directory. */
+  static of(env: Env, tenantId: string): DurableObjectStub<SqsDirectory> {
+    return env.SQS_DIRECTORY.getByName(tenantId);
+  }
+
   readonly #sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {

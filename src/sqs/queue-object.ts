@@ -28,6 +28,11 @@ export interface QueueDescription extends QueueIdentity {
  * RPC does not carry error classes; src/sqs/queues.ts unwraps them.
  */
 export class SqsQueue extends DurableObject<Env> {
+  /** The object of a tenant's queue. */
+  static of(env: Env, tenantId: string, queueName: string): DurableObjectStub<SqsQueue> {
+    return env.SQS_QUEUE.getByName(queueKey(tenantId, queueName));
+  }
+
   readonly #state: QueueState;
   readonly #tasks: MoveTasks;
 
@@ -160,8 +165,7 @@ export class SqsQueue extends DurableObject<Env> {
   /** Hands messages to another queue of the same tenant; false when that queue does not exist. */
   async #deliverMoved(queueName: string, messages: MovedMessage[]): Promise<boolean> {
     const queue = this.#state.require();
-    const stub = this.env.SQS_QUEUE.get(this.env.SQS_QUEUE.idFromName(queueKey(queue.tenantId, queueName)));
-    return stub.acceptMoved(messages);
+    return SqsQueue.of(this.env, queue.tenantId, queueName).acceptMoved(messages);
   }
 }
 

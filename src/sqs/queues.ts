@@ -1,7 +1,8 @@
 import type { QueueSettings } from "./attributes";
 import { SqsError, queueDoesNotExist } from "./errors";
+import { SqsDirectory } from "./directory-object";
 import type { QueueDescription, QueueIdentity } from "./queue-object";
-import { queueKey } from "./queue-key";
+import { SqsQueue } from "./queue-object";
 import type { BatchOutcome, DeleteEntry, MoveTaskView, QueueResult, ReceiveRequest, ReceivedMessage, SendEntry, SentMessage, VisibilityChange } from "./types";
 
 /**
@@ -20,11 +21,11 @@ export class TenantQueues {
   }
 
   #queue(name: string) {
-    return this.#env.SQS_QUEUE.get(this.#env.SQS_QUEUE.idFromName(queueKey(this.#tenantId, name)));
+    return SqsQueue.of(this.#env, this.#tenantId, name);
   }
 
   get directory() {
-    return this.#env.SQS_DIRECTORY.get(this.#env.SQS_DIRECTORY.idFromName(this.#tenantId));
+    return SqsDirectory.of(this.#env, this.#tenantId);
   }
 
   async describe(name: string): Promise<QueueDescription | null> {
