@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildFunctionCode, decodeZipFile } from "../../src/code/build";
 import { assertZippedSize, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, unzipCode } from "../../src/code/zip";
 import { LambdaError } from "../../src/errors";
-import { probeHandler } from "../../src/runtime/executor";
+import { probeHandler, RUNTIME_MODULES } from "../../src/runtime/executor";
 import { makeZip, makeZipBase64, toBase64 } from "../fixtures/zips";
 
 type Files = Record<string, string>;
@@ -53,7 +53,7 @@ function runner(bundle: string) {
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
     mainModule: "runner.js",
-    modules: { "runner.js": RUNNER, "handler.js": bundle },
+    modules: { ...RUNTIME_MODULES, "runner.js": RUNNER, "handler.js": bundle },
     globalOutbound: null,
   });
   return worker.getEntrypoint<Runner>();
@@ -298,10 +298,15 @@ describe("buildFunctionCode: uploads it refuses", () => {
     expect(await run(built.bundle)).toEqual({ value: 1 });
   });
 
-  it("refuses an import that cannot be resolved, saying where", async () => {
-    const error = await buildError({ "index.js": "const pad = require('left-pad');\nexports.handler = () => pad('x', 3);" });
-    expect(error.message).toContain('index.js:1:20: Could not resolve "left-pad"');
+  it("refuses a static import that cannot be resolved, saying where", async () => {
+    const error = await buildError({ "index.mjs": "import pad from 'left-pad';\nexport const handler = () => pad('x', 3);" });
+    expect(error.message).toContain('index.mjs:1:16: Could not resolve "left-pad"');
     expect(error.message).toContain("node_modules");
+  });
+
+  it("accepts a require() that finds nothing: Node fails it only when it runs (test/integration/runtime-code)", async () => {
+    const built = await build({ "index.js": "const pad = require('left-pad');\nexports.handler = () => pad('x', 3);" });
+    expect(built.bundle).toContain("Cannot find module");
   });
 
   it("explains that the AWS SDK must be bundled", async () => {
