@@ -27,6 +27,7 @@ import type { Message, Metafile, OnLoadResult, OnResolveArgs, OnResolveResult, P
 import { invalidParameter } from "../errors";
 import { COMMONJS_MARKER, LOAD_EXPORT } from "../runtime/markers";
 import { getEsbuild } from "./esbuild";
+import { PLATFORM_SDK } from "./platform-sdk.generated";
 import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
@@ -48,6 +49,8 @@ const BUILTIN_ESM = "node-builtin";
 const BUILTIN_CJS = "node-builtin-cjs";
 /** A module Node would not find: it throws MODULE_NOT_FOUND when (and only if) it is loaded. */
 const MISSING = "missing";
+/** The preinstalled AWS SDK (src/code/platform-sdk.generated.ts), for what the zip does not ship. */
+const PLATFORM = "platform-sdk";
 /**
  * Specifiers of the runtime's own modules next to handler.js in the Dynamic
  * Worker (src/runtime/shim-fs.js, shim-modules.js), as the bundle's plugin
@@ -174,6 +177,7 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
       }));
       build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, resolver, path));
       build.onLoad({ filter: /.*/, namespace: MISSING }, ({ path }) => missingModule(path));
+      build.onLoad({ filter: /.*/, namespace: PLATFORM }, ({ path }) => ({ contents: PLATFORM_SDK[path] ?? "", loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({ contents: builtinWrapper(path), loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_CJS }, ({ path }) => ({
         contents: `module.exports = require("${path}").default;\n`,
@@ -210,6 +214,9 @@ function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveAr
     if (error instanceof ResolveError) return { errors: [{ text: error.message }] };
     throw error;
   }
+  // Lambda preinstalls the AWS SDK v3 (NODE_PATH ends in /var/runtime/node_modules): a copy
+  // in the zip wins, as there, since it was found above.
+  if (Object.hasOwn(PLATFORM_SDK, specifier)) return { path: specifier, namespace: PLATFORM };
   // Node fails a require() or import() only when it runs: optional dependencies in try/catch
   // (debug → supports-color, pg → pg-native) must not refuse the upload. A static import
   // fails the module's linking in Node, so it still refuses it here.
@@ -270,7 +277,8 @@ function loadFromZip(files: ZipFiles, resolver: NodeResolver, path: string): OnL
 /** What to fix when a package is missing, for the usual reasons it is. */
 function missingHint(specifier: string): string {
   if (specifier.startsWith("@aws-sdk/") || specifier === "aws-sdk") {
-    return " (the Lambda runtime preinstalls the AWS SDK, but here every dependency must be in the zip's node_modules)";
+    const offered = Object.keys(PLATFORM_SDK).join(", ") || "none";
+    return ` (cellfn preinstalls these AWS SDK v3 packages: ${offered}; any other must be in the zip's node_modules)`;
   }
   if (/^\.\.?(\/|$)/.test(specifier)) return " (no such file in the zip)";
   return " (is the package in the zip's node_modules?)";

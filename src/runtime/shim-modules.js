@@ -92,6 +92,14 @@ dynamicRequire.main = undefined;
 export default dynamicRequire;
 Object.defineProperty(globalThis, "require", { value: dynamicRequire, writable: true, configurable: true });
 
+// Node 22's navigator.userAgent. Libraries that detect Workers by it (pg, postgres) would
+// otherwise take their Workers-only paths, which a Lambda function's zip does not ship.
+try {
+  Object.defineProperty(Reflect.get(globalThis, "navigator"), "userAgent", { value: "Node.js/22", configurable: true });
+} catch {
+  // A runtime without navigator: nothing to align.
+}
+
 // Lambda starts the runtime in LAMBDA_TASK_ROOT; there is no other directory to change to.
 process.cwd = () => TASK_ROOT;
 process.chdir = (directory) => {

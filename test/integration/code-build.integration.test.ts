@@ -309,9 +309,9 @@ describe("buildFunctionCode: uploads it refuses", () => {
     expect(built.bundle).toContain("Cannot find module");
   });
 
-  it("explains that the AWS SDK must be bundled", async () => {
-    const error = await buildError({ "index.mjs": "import { S3Client } from '@aws-sdk/client-s3';\nexport const handler = () => S3Client;" });
-    expect(error.message).toContain("preinstalls the AWS SDK");
+  it("explains which AWS SDK packages are preinstalled when one is not", async () => {
+    const error = await buildError({ "index.mjs": "import { NopeClient } from '@aws-sdk/client-not-a-service';\nexport const handler = () => NopeClient;" });
+    expect(error.message).toContain("cellfn preinstalls these AWS SDK v3 packages: @aws-sdk/client-lambda");
   });
 
   it("refuses a package subpath its exports do not allow", async () => {
@@ -363,6 +363,25 @@ describe("unzipCode", () => {
   it("refuses entries outside the root", () => {
     for (const name of ["../evil.js", "lib/../../evil.js", "/etc/passwd", "C:/evil.js"]) {
       expect(() => unzipCode(makeZip({ [name]: "x" })), name).toThrow(/outside the function's root|absolute path/);
+    }
+  });
+
+  it("refuses a symbolic link entry (zip -y) with InvalidParameterValueException, naming it", () => {
+    const zip = makeZip({ "index.js": "exports.handler = () => 1;", "config.json": "/etc/passwd" });
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    let central = zip.byteLength - 22;
+    while (view.getUint32(central, true) !== 0x06054b50) central--;
+    let entry = view.getUint32(central + 16, true);
+    // The second entry (config.json): made by Unix, mode lrwxrwxrwx, as `zip -y` writes a link.
+    entry += 46 + view.getUint16(entry + 28, true) + view.getUint16(entry + 30, true) + view.getUint16(entry + 32, true);
+    view.setUint8(entry + 5, 3);
+    view.setUint32(entry + 38, (0o120777 << 16) >>> 0, true);
+    expect(() => unzipCode(zip)).toThrow("The zip entry 'config.json' is a symbolic link");
+    try {
+      unzipCode(zip);
+    } catch (error) {
+      expect(error).toBeInstanceOf(LambdaError);
+      expect((error as LambdaError).type).toBe("InvalidParameterValueException");
     }
   });
 

@@ -243,3 +243,32 @@ describe("requires that Node fails only when they run", () => {
     expect((value as { errorMessage: string }).errorMessage).toContain('Could not load the "fast" module');
   });
 });
+
+describe("the preinstalled AWS SDK v3", () => {
+  it("deploys and runs a zip that imports @aws-sdk/client-lambda without shipping it", async () => {
+    const { value, functionError } = await runOnce({
+      "index.mjs": [
+        "import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';",
+        "const client = new LambdaClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });",
+        "export const handler = async () => ({ region: await client.config.region(), command: new ListFunctionsCommand({}).constructor.name });",
+      ].join("\n"),
+    });
+    expect(functionError, JSON.stringify(value)).toBeUndefined();
+    expect(value).toEqual({ region: "eu-west-1", command: "ListFunctionsCommand" });
+  });
+
+  it("lets a copy in the zip's node_modules win, and adds nothing to a function that does not import it", async () => {
+    const shipped = {
+      "index.js": "const { LambdaClient } = require('@aws-sdk/client-lambda');\nexports.handler = async () => LambdaClient.shipped;",
+      "node_modules/@aws-sdk/client-lambda/package.json": '{"name":"@aws-sdk/client-lambda","main":"index.js"}',
+      "node_modules/@aws-sdk/client-lambda/index.js": "exports.LambdaClient = { shipped: 'from the zip' };",
+    };
+    expect((await runOnce(shipped)).value).toBe("from the zip");
+    const plain = await deploy({ "index.js": "exports.handler = async () => 1;" });
+    const withSdk = await deploy({ "index.mjs": "import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const handler = async () => typeof LambdaClient;" });
+    expect(plain.length).toBeLessThan(20_000);
+    expect(plain).not.toContain("LambdaClient");
+    expect(withSdk.length).toBeGreaterThan(100_000);
+  });
+});
+
