@@ -66,7 +66,7 @@ for (const name of PLATFORM_SDK_PACKAGES) {
     target: "es2022",
     minify: true,
     // Class and function names as in Lambda's copy (error names, constructor.name, stack traces).
-    keepNames: true,
+    keepNames: process.env.SDK_KEEP_NAMES !== "0",
     legalComments: "none",
     logLevel: "error",
     plugins: [builtinsAsImports],

@@ -306,7 +306,7 @@ describe("buildFunctionCode: uploads it refuses", () => {
 
   it("accepts a require() that finds nothing: Node fails it only when it runs (test/integration/runtime-code)", async () => {
     const built = await build({ "index.js": "const pad = require('left-pad');\nexports.handler = () => pad('x', 3);" });
-    expect(built.bundle).toContain("Cannot find module");
+    expect(built.bundle).toContain('moduleNotFound("left-pad", "index.js")');
   });
 
   it("explains which AWS SDK packages are preinstalled when one is not", async () => {
