@@ -19,6 +19,7 @@ import * as string_decoder from "node:string_decoder";
 import * as url from "node:url";
 import * as util from "node:util";
 import * as zlib from "node:zlib";
+import * as net from "node:net";
 import * as fs from "./shim-fs.js";
 
 const TASK_ROOT = "/var/task";
@@ -99,6 +100,23 @@ try {
 } catch {
   // A runtime without navigator: nothing to align.
 }
+
+// A TCP connection that cannot be made: workerd's sockets say "proxy request failed, cannot
+// connect to the specified address"; Node says ECONNREFUSED, and drivers (pg, mysql2, ioredis)
+// and their users test the code. The error keeps its message's cause in `cause`.
+const emit = /** @type {(this: unknown, event: string | symbol, ...args: unknown[]) => boolean} */ (net.Socket.prototype.emit);
+net.Socket.prototype.emit = /** @type {(event: string | symbol, ...args: any[]) => boolean} */ (function (event, ...args) {
+  const error = args[0];
+  if (event === "error" && error instanceof Error && /cannot connect to the specified address/.test(error.message) && !("code" in error)) {
+    const self = /** @type {{ remoteAddress?: string, remotePort?: number, _host?: string, _port?: number }} */ (/** @type {unknown} */ (this));
+    const address = self.remoteAddress ?? self._host;
+    const port = self.remotePort ?? self._port;
+    const where = address === undefined ? "" : " " + address + (port === undefined ? "" : ":" + port);
+    const refused = Object.assign(new Error("connect ECONNREFUSED" + where, { cause: error }), { errno: -111, code: "ECONNREFUSED", syscall: "connect", address, port });
+    return emit.call(this, event, refused, ...args.slice(1));
+  }
+  return emit.call(this, event, ...args);
+});
 
 // Lambda starts the runtime in LAMBDA_TASK_ROOT; there is no other directory to change to.
 process.cwd = () => TASK_ROOT;
