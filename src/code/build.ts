@@ -73,7 +73,8 @@ export function decodeZipFile(zipBase64: string): Uint8Array {
 /**
  * Which probe failures refuse the upload. Lambda itself runs no code at
  * upload, so only failures that do not depend on the function's environment
- * count: a missing handler export, a module that cannot be linked, or a
+ * count: a missing handler export, a module that cannot be linked (but
+ * not a require() that finds nothing, or a native addon), or a
  * Worker that does not start. Errors thrown by the module's own top-level
  * code (before or after a top-level await) are accepted: they may depend on
  * environment variables or network access the probe does not have (e.g.
@@ -83,8 +84,11 @@ export function decodeZipFile(zipBase64: string): Uint8Array {
 function rejectsUpload(probe: Exclude<ProbeResult, { ok: true }>): boolean {
   switch (probe.errorType) {
     case "Runtime.HandlerNotFound":
-    case "Runtime.ImportModuleError":
       return true;
+    case "Runtime.ImportModuleError":
+      // A module that cannot be linked is refused; a require() that finds nothing or a native
+      // addon fails only when the code runs, in Node too, so Lambda accepts the zip and so do we.
+      return !/Cannot find (?:module|package) '|native addon/.test(probe.errorMessage);
     case "Runtime.UserCodeSyntaxError":
       return /does not provide an export named|Failed to start Worker/.test(probe.errorMessage);
     default:

@@ -27,8 +27,11 @@ import type { Message, Metafile, OnLoadResult, OnResolveArgs, OnResolveResult, P
 import { invalidParameter } from "../errors";
 import { COMMONJS_MARKER, LOAD_EXPORT } from "../runtime/markers";
 import { getEsbuild } from "./esbuild";
+import { PLATFORM_SDK } from "./platform-sdk.generated";
 import { dirname, type HandlerModule } from "./handler-path";
+import { withModulePaths } from "./module-paths";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
+import { TASK_ROOT, taskFiles } from "./task-files";
 import type { ZipFiles } from "./zip";
 
 /*
@@ -44,6 +47,23 @@ const ENTRY = "cellfn";
 const ZIP = "zip";
 const BUILTIN_ESM = "node-builtin";
 const BUILTIN_CJS = "node-builtin-cjs";
+/** A module Node would not find: it throws MODULE_NOT_FOUND when (and only if) it is loaded. */
+const MISSING = "missing";
+/** The preinstalled AWS SDK (src/code/platform-sdk.generated.ts), for what the zip does not ship. */
+const PLATFORM = "platform-sdk";
+/**
+ * Specifiers of the runtime's own modules next to handler.js in the Dynamic
+ * Worker (src/runtime/shim-fs.js, shim-modules.js), as the bundle's plugin
+ * modules write them; they stay external imports of those files.
+ */
+const RUNTIME_PREFIX = "cellfn-runtime:";
+const RUNTIME_MODULES: ReadonlySet<string> = new Set(["shim-fs.js", "shim-modules.js"]);
+/** What `fs/promises` exports (Node 22), taken from shim-fs.js's `promises`. */
+const FS_PROMISES_NAMES = [
+  "access", "appendFile", "chmod", "chown", "copyFile", "cp", "lchown", "link", "lstat", "lutimes", "mkdir", "mkdtemp",
+  "open", "opendir", "readdir", "readFile", "readlink", "realpath", "rename", "rm", "rmdir", "stat", "statfs",
+  "symlink", "truncate", "unlink", "utimes", "watch", "writeFile", "constants",
+];
 
 /**
  * Bundles `entry` (found by findHandlerModule) and returns the module's
@@ -145,20 +165,20 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => resolve(resolver, entry, args));
       build.onLoad({ filter: /.*/, namespace: ENTRY }, () => ({
-        // The specifier is irrelevant: resolve() maps any import of this module to the handler module.
-        contents: `export const ${LOAD_EXPORT} = () => import("handler-module");\n`,
-        loader: "js",
-        resolveDir: "/",
-      }));
-      build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, path));
-      build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({
+        // shim-modules.js first: the global require and the cwd exist before any module of the zip runs.
+        // The zip's files are registered for fs (evaluating this runs none of the function's code).
+        // The specifier "handler-module" is irrelevant: resolve() maps it to the handler module.
         contents:
-          `import * as ns from "node:${path}";\nexport * from "node:${path}";\n` +
-          // Reflect keeps esbuild from turning this into a static `default` import.
-          `export default Reflect.has(ns, "default") ? Reflect.get(ns, "default") : ns;\n`,
+          `import "${RUNTIME_PREFIX}shim-modules.js";\nimport { setTaskFiles } from "${RUNTIME_PREFIX}shim-fs.js";\n` +
+          `setTaskFiles(() => (${JSON.stringify(taskFiles(files))}));\n` +
+          `export const ${LOAD_EXPORT} = () => import("handler-module");\n`,
         loader: "js",
         resolveDir: "/",
       }));
+      build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, resolver, path));
+      build.onLoad({ filter: /.*/, namespace: MISSING }, ({ path }) => missingModule(path));
+      build.onLoad({ filter: /.*/, namespace: PLATFORM }, ({ path }) => ({ contents: PLATFORM_SDK[path] ?? "", loader: "js", resolveDir: "/" }));
+      build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({ contents: builtinWrapper(path), loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_CJS }, ({ path }) => ({
         contents: `module.exports = require("${path}").default;\n`,
         loader: "js",
@@ -170,6 +190,9 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
 
 function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveArgs): OnResolveResult {
   const { path: specifier, kind, namespace } = args;
+  if (specifier.startsWith(RUNTIME_PREFIX) && RUNTIME_MODULES.has(specifier.slice(RUNTIME_PREFIX.length))) {
+    return { path: `./${specifier.slice(RUNTIME_PREFIX.length)}`, external: true };
+  }
   if (kind === "entry-point") return { path: specifier.slice(`${ENTRY}:`.length), namespace: ENTRY };
   if (namespace === ENTRY) return { path: entry.path, namespace: ZIP };
   // Inside the wrappers: the real built-in, and the CJS wrapper's ES wrapper.
@@ -191,27 +214,71 @@ function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveAr
     if (error instanceof ResolveError) return { errors: [{ text: error.message }] };
     throw error;
   }
+  // Lambda preinstalls the AWS SDK v3 (NODE_PATH ends in /var/runtime/node_modules): a copy
+  // in the zip wins, as there, since it was found above.
+  if (Object.hasOwn(PLATFORM_SDK, specifier)) return { path: specifier, namespace: PLATFORM };
+  // Node fails a require() or import() only when it runs: optional dependencies in try/catch
+  // (debug → supports-color, pg → pg-native) must not refuse the upload. A static import
+  // fails the module's linking in Node, so it still refuses it here.
+  if (kind === "require-call" || kind === "dynamic-import") {
+    const importer = args.importer.replace(/^\/+/, "");
+    return { path: JSON.stringify([specifier, importer, kind]), namespace: MISSING };
+  }
   return { errors: [{ text: `Could not resolve "${specifier}"${missingHint(specifier)}` }] };
 }
 
-function loadFromZip(files: ZipFiles, path: string): OnLoadResult {
+function missingModule(path: string): OnLoadResult {
+  const [specifier, importer, kind] = JSON.parse(path) as [string, string, string];
+  const make = kind === "dynamic-import" ? "esmNotFound" : "moduleNotFound";
+  return {
+    contents:
+      `import { ${make} } from "${RUNTIME_PREFIX}shim-modules.js";\n` +
+      `throw ${make}(${JSON.stringify(specifier)}, ${JSON.stringify(importer)});\n`,
+    loader: "js",
+    resolveDir: "/",
+  };
+}
+
+/**
+ * ES wrapper of a built-in. `fs` and `fs/promises` are the runtime's own
+ * (src/runtime/shim-fs.js: /var/task and a /tmp that outlives a request).
+ */
+function builtinWrapper(name: string): string {
+  if (name === "fs") {
+    return `import fs from "${RUNTIME_PREFIX}shim-fs.js";\nexport * from "${RUNTIME_PREFIX}shim-fs.js";\nexport default fs;\n`;
+  }
+  if (name === "fs/promises") {
+    return (
+      `import { promises } from "${RUNTIME_PREFIX}shim-fs.js";\n` +
+      `export const { ${FS_PROMISES_NAMES.join(", ")} } = promises;\nexport default promises;\n`
+    );
+  }
+  return (
+    `import * as ns from "node:${name}";\nexport * from "node:${name}";\n` +
+    // Reflect keeps esbuild from turning this into a static `default` import.
+    `export default Reflect.has(ns, "default") ? Reflect.get(ns, "default") : ns;\n`
+  );
+}
+
+function loadFromZip(files: ZipFiles, resolver: NodeResolver, path: string): OnLoadResult {
   const contents = files.get(path);
   if (contents === undefined) return { errors: [{ text: `${path} is not in the zip` }] };
+  // esbuild wants an absolute-looking directory; resolve() strips the slash.
+  const resolveDir = `/${dirname(path)}`;
   if (path.endsWith(".node")) {
-    return { errors: [{ text: `${path} is a native Node.js addon, which cannot run here; use a pure JavaScript or WebAssembly alternative` }] };
+    // Accepted at upload, as Lambda does; loading it fails with a message that says why.
+    const thrower = `import { nativeAddon } from "${RUNTIME_PREFIX}shim-modules.js";\nthrow nativeAddon(${JSON.stringify(`${TASK_ROOT}/${path}`)});\n`;
+    return { contents: thrower, loader: "js", resolveDir };
   }
-  return {
-    contents,
-    loader: path.endsWith(".json") ? "json" : "js",
-    // esbuild wants an absolute-looking directory; resolve() strips the slash.
-    resolveDir: `/${dirname(path)}`,
-  };
+  if (path.endsWith(".json")) return { contents, loader: "json", resolveDir };
+  return { contents: withModulePaths(new TextDecoder().decode(contents), path, resolver, files), loader: "js", resolveDir };
 }
 
 /** What to fix when a package is missing, for the usual reasons it is. */
 function missingHint(specifier: string): string {
   if (specifier.startsWith("@aws-sdk/") || specifier === "aws-sdk") {
-    return " (the Lambda runtime preinstalls the AWS SDK, but here every dependency must be in the zip's node_modules)";
+    const offered = Object.keys(PLATFORM_SDK).join(", ") || "none";
+    return ` (cellfn preinstalls these AWS SDK v3 packages: ${offered}; any other must be in the zip's node_modules)`;
   }
   if (/^\.\.?(\/|$)/.test(specifier)) return " (no such file in the zip)";
   return " (is the package in the zip's node_modules?)";

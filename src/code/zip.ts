@@ -42,6 +42,13 @@ export function unzipCode(zip: Uint8Array): Map<string, Uint8Array> {
     return true;
   };
 
+  const link = firstSymlink(zip);
+  if (link !== undefined) {
+    throw invalidParameter(
+      `The zip entry '${link}' is a symbolic link. Symbolic links are not supported: zip the files they point to instead (zip without -y).`,
+    );
+  }
+
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(zip, { filter });
@@ -91,4 +98,36 @@ export function normaliseEntryPath(name: string): string | undefined {
     }
   }
   return parts.length > 0 ? parts.join("/") : undefined;
+}
+
+const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+const CENTRAL_FILE_HEADER = 0x02014b50;
+const MADE_BY_UNIX = 3;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+/**
+ * The name of the first entry a Unix zip marks as a symbolic link (`zip -y`
+ * stores the link's target as its content; fflate does not say), or
+ * undefined. Reads the central directory; a malformed one is left to fflate.
+ */
+function firstSymlink(zip: Uint8Array): string | undefined {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let end = zip.byteLength - 22;
+  const stop = Math.max(0, end - 0xffff);
+  while (end >= stop && view.getUint32(end, true) !== END_OF_CENTRAL_DIRECTORY) end--;
+  if (end < stop) return undefined;
+  const count = view.getUint16(end + 10, true);
+  let at = view.getUint32(end + 16, true);
+  for (let i = 0; i < count && at + 46 <= zip.byteLength; i++) {
+    if (view.getUint32(at, true) !== CENTRAL_FILE_HEADER) return undefined;
+    const madeBy = view.getUint8(at + 5);
+    const mode = view.getUint32(at + 38, true) >>> 16;
+    const nameLength = view.getUint16(at + 28, true);
+    if (madeBy === MADE_BY_UNIX && (mode & S_IFMT) === S_IFLNK) {
+      return new TextDecoder().decode(zip.subarray(at + 46, at + 46 + nameLength));
+    }
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return undefined;
 }

@@ -45,6 +45,7 @@ export async function invocationFor(
     },
     runtime: config.Runtime,
     handler: config.Handler,
+    ephemeralStorageMB: config.EphemeralStorage.Size,
   };
   const request: InvocationRequest = {
     requestId: opts.requestId,

@@ -5,11 +5,28 @@
  */
 import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
+import SHIM_FS_SOURCE from "./shim-fs.js";
+import SHIM_MODULES_SOURCE from "./shim-modules.js";
 import SHIM_SOURCE from "./shim.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+
+/**
+ * The runtime's modules beside the function's `handler.js` in every Dynamic
+ * Worker: the shim (main module), the names it shares with the bundler, and
+ * the modules the bundle imports (fs over /var/task and /tmp, run-time require).
+ */
+export const RUNTIME_MODULES = {
+  "shim.js": SHIM_SOURCE,
+  "markers.js": MARKERS_MODULE,
+  "shim-fs.js": SHIM_FS_SOURCE,
+  "shim-modules.js": SHIM_MODULES_SOURCE,
+} as const;
+
+/** Lambda's default EphemeralStorage.Size. */
+const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
 
 /** How long a probe may take to run the module code before we stop waiting. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -45,6 +62,8 @@ export interface ExecutionEnvironment {
   egress: Fetcher | null;
   runtime: string; // nodejs20.x | nodejs22.x | nodejs24.x
   handler: string;
+  /** EphemeralStorage.Size: what /tmp may hold (ENOSPC past it). Default 512. */
+  ephemeralStorageMB?: number;
   /**
    * The environment ran an invocation before (a reused lease): invoke with
    * one RPC and no init callback. If the isolate turns out to be new, the
@@ -105,7 +124,7 @@ type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed
 /** RPC surface of the shim's default export (src/runtime/shim.js). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
-  invoke(request: InvocationRequest, settings: { runtime: string; handler: string }, initDone?: (report: InitReport) => void): Promise<InvokeResult>;
+  invoke(request: InvocationRequest, settings: { runtime: string; handler: string; ephemeralStorageMB: number }, initDone?: (report: InitReport) => void): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
 
@@ -122,7 +141,7 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: COMPATIBILITY_FLAGS,
       mainModule: "shim.js",
-      modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
+      modules: { ...RUNTIME_MODULES, "handler.js": bundle },
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
@@ -206,7 +225,7 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
 
   try {
     const worker = loader.get(env.id, () => loadCode(env, request, bundle));
-    const settings = { runtime: env.runtime, handler: env.handler };
+    const settings = { runtime: env.runtime, handler: env.handler, ephemeralStorageMB: env.ephemeralStorageMB ?? DEFAULT_EPHEMERAL_STORAGE_MB };
     // The CPU limits stop a handler that never yields on Cloudflare; the
     // timers below cannot fire while it holds the thread (see the tests).
     if (env.warm) {
@@ -333,7 +352,7 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     mainModule: "shim.js",
-    modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
+    modules: { ...RUNTIME_MODULES, "handler.js": bundle },
     // String bindings: with nodejs_compat (populate_process_env, on by
     // default since 2025-04-01) they are also process.env; the tests check it.
     env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),

@@ -27,6 +27,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
 import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT } from "./markers.js";
+import { setTmpQuota } from "./shim-fs.js";
+import { IMPORT_MODULE_ERROR, nativeAddonAttempted } from "./shim-modules.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
 const MAX_LOG_CHARS = 1000000;
@@ -173,7 +175,16 @@ function initError(error) {
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error ? error.stack : undefined;
-  if (/^No such module /.test(message)) return runtimeError("Runtime.ImportModuleError", name + ": " + message, stack);
+  if (name === IMPORT_MODULE_ERROR) return error;
+  // A package that failed because its native addon could not load (sharp): say that, not its own guess.
+  if (nativeAddonAttempted !== undefined) {
+    return runtimeError(IMPORT_MODULE_ERROR, "Error: Cannot load native addon '" + nativeAddonAttempted + "': native addons (.node files) are not supported by cellfn (" + name + ": " + message.split("\n")[0] + ")", stack);
+  }
+  // The RIC's _tryRequire: a module that is not found is an ImportModuleError.
+  const code = /** @type {{ code?: unknown }} */ (error ?? {}).code;
+  if (/^No such module /.test(message) || code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") {
+    return runtimeError(IMPORT_MODULE_ERROR, name + ": " + message, stack);
+  }
   if (error instanceof SyntaxError) return runtimeError("Runtime.UserCodeSyntaxError", name + ": " + message, stack);
   return error; // the module's own error, reported as it was thrown
 }
@@ -282,6 +293,7 @@ export default class extends WorkerEntrypoint {
     if (!initialised && !initDone) return { uninitialised: true };
     if (!initialised) {
       runtime = settings.runtime;
+      setTmpQuota(settings.ephemeralStorageMB);
       const initLines = [];
       useSink(initLines);
       initialised = resolveHandler(settings.handler).then(({ fn, error }) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildFunctionCode, decodeZipFile } from "../../src/code/build";
 import { assertZippedSize, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, unzipCode } from "../../src/code/zip";
 import { LambdaError } from "../../src/errors";
-import { probeHandler } from "../../src/runtime/executor";
+import { probeHandler, RUNTIME_MODULES } from "../../src/runtime/executor";
 import { makeZip, makeZipBase64, toBase64 } from "../fixtures/zips";
 
 type Files = Record<string, string>;
@@ -53,7 +53,7 @@ function runner(bundle: string) {
     compatibilityDate: "2026-11-01",
     compatibilityFlags: ["nodejs_compat"],
     mainModule: "runner.js",
-    modules: { "runner.js": RUNNER, "handler.js": bundle },
+    modules: { ...RUNTIME_MODULES, "runner.js": RUNNER, "handler.js": bundle },
     globalOutbound: null,
   });
   return worker.getEntrypoint<Runner>();
@@ -298,15 +298,20 @@ describe("buildFunctionCode: uploads it refuses", () => {
     expect(await run(built.bundle)).toEqual({ value: 1 });
   });
 
-  it("refuses an import that cannot be resolved, saying where", async () => {
-    const error = await buildError({ "index.js": "const pad = require('left-pad');\nexports.handler = () => pad('x', 3);" });
-    expect(error.message).toContain('index.js:1:20: Could not resolve "left-pad"');
+  it("refuses a static import that cannot be resolved, saying where", async () => {
+    const error = await buildError({ "index.mjs": "import pad from 'left-pad';\nexport const handler = () => pad('x', 3);" });
+    expect(error.message).toContain('index.mjs:1:16: Could not resolve "left-pad"');
     expect(error.message).toContain("node_modules");
   });
 
-  it("explains that the AWS SDK must be bundled", async () => {
-    const error = await buildError({ "index.mjs": "import { S3Client } from '@aws-sdk/client-s3';\nexport const handler = () => S3Client;" });
-    expect(error.message).toContain("preinstalls the AWS SDK");
+  it("accepts a require() that finds nothing: Node fails it only when it runs (test/integration/runtime-code)", async () => {
+    const built = await build({ "index.js": "const pad = require('left-pad');\nexports.handler = () => pad('x', 3);" });
+    expect(built.bundle).toContain('moduleNotFound("left-pad", "index.js")');
+  });
+
+  it("explains which AWS SDK packages are preinstalled when one is not", async () => {
+    const error = await buildError({ "index.mjs": "import { NopeClient } from '@aws-sdk/client-not-a-service';\nexport const handler = () => NopeClient;" });
+    expect(error.message).toContain("cellfn preinstalls these AWS SDK v3 packages: @aws-sdk/client-lambda");
   });
 
   it("refuses a package subpath its exports do not allow", async () => {
@@ -358,6 +363,25 @@ describe("unzipCode", () => {
   it("refuses entries outside the root", () => {
     for (const name of ["../evil.js", "lib/../../evil.js", "/etc/passwd", "C:/evil.js"]) {
       expect(() => unzipCode(makeZip({ [name]: "x" })), name).toThrow(/outside the function's root|absolute path/);
+    }
+  });
+
+  it("refuses a symbolic link entry (zip -y) with InvalidParameterValueException, naming it", () => {
+    const zip = makeZip({ "index.js": "exports.handler = () => 1;", "config.json": "/etc/passwd" });
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    let central = zip.byteLength - 22;
+    while (view.getUint32(central, true) !== 0x06054b50) central--;
+    let entry = view.getUint32(central + 16, true);
+    // The second entry (config.json): made by Unix, mode lrwxrwxrwx, as `zip -y` writes a link.
+    entry += 46 + view.getUint16(entry + 28, true) + view.getUint16(entry + 30, true) + view.getUint16(entry + 32, true);
+    view.setUint8(entry + 5, 3);
+    view.setUint32(entry + 38, (0o120777 << 16) >>> 0, true);
+    expect(() => unzipCode(zip)).toThrow("The zip entry 'config.json' is a symbolic link");
+    try {
+      unzipCode(zip);
+    } catch (error) {
+      expect(error).toBeInstanceOf(LambdaError);
+      expect((error as LambdaError).type).toBe("InvalidParameterValueException");
     }
   });
 

@@ -1,0 +1,142 @@
+/**
+ * The compatibility suite's machinery (run by scripts/compat.ts, `npm run
+ * compat`): installs the pinned fixture packages when missing, zips each case
+ * with the packages it names (and their dependencies), deploys it to a
+ * platform through the real AWS SDK, invokes it, runs the same files in plain
+ * Node 22, and judges the outcome.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { zipSync } from "fflate";
+import type { CompatCase, CompatContext, Outcome } from "./case";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const FIXTURES = path.join(HERE, "fixtures");
+const NODE_MODULES = path.join(FIXTURES, "node_modules");
+const ROOT = path.resolve(HERE, "..", "..");
+const NODE22 = path.join(ROOT, "node_modules", ".bin", "node");
+const ROLE = "arn:aws:iam::123456789012:role/compat";
+
+/** `npm install` in the fixtures folder, once (the packages are pinned there; npm's cache keeps it fast). */
+export function ensureFixtures(): void {
+  const manifest = path.join(FIXTURES, "package.json");
+  const marker = path.join(NODE_MODULES, ".package-lock.json");
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(manifest).mtimeMs) return;
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: FIXTURES, stdio: "inherit" });
+}
+
+/** Every case of every file in test/compat/cases/. */
+export async function loadCases(): Promise<CompatCase[]> {
+  const dir = path.join(HERE, "cases");
+  const all: CompatCase[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.[cm]?[jt]s$/.test(f)).sort()) {
+    const module = (await import(pathToFileURL(path.join(dir, file)).href)) as { cases?: CompatCase[] };
+    all.push(...(module.cases ?? []));
+  }
+  return all;
+}
+
+/** The case's files plus node_modules/<package> for each package it names and their dependencies. */
+export function caseFiles(testCase: CompatCase): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const [name, content] of Object.entries(testCase.files)) {
+    files.set(name, typeof content === "string" ? new TextEncoder().encode(content) : content);
+  }
+  const seen = new Set<string>();
+  const pending = [...(testCase.packages ?? [])];
+  while (pending.length > 0) {
+    const name = pending.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const dir = path.join(NODE_MODULES, name);
+    if (!existsSync(dir)) continue; // an optional dependency npm did not install
+    addTree(files, dir, `node_modules/${name}`);
+    const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
+    pending.push(...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}));
+  }
+  return files;
+}
+
+function addTree(files: Map<string, Uint8Array>, dir: string, zipDir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) addTree(files, full, `${zipDir}/${entry.name}`);
+    else if (entry.isFile()) files.set(`${zipDir}/${entry.name}`, readFileSync(full));
+  }
+}
+
+export function zip(files: Map<string, Uint8Array>): Uint8Array {
+  const mtime = new Date("2024-01-01T00:00:00Z");
+  return zipSync(Object.fromEntries([...files].map(([name, data]) => [name, [data, { mtime }]])), { level: 6, mtime });
+}
+
+const eventOf = (testCase: CompatCase, ctx: CompatContext) => (typeof testCase.event === "function" ? testCase.event(ctx) : testCase.event ?? {});
+
+/**
+ * The same files and event in plain Node 22 (a temporary directory standing
+ * in for /var/task). Asynchronous: the case may call the suite's own HTTP server.
+ */
+export async function runInNode(testCase: CompatCase, ctx: CompatContext): Promise<Outcome> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "cellfn-compat-"));
+  try {
+    for (const [name, data] of caseFiles(testCase)) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), data);
+    }
+    const args = [path.join(HERE, "node-harness.mjs"), dir, testCase.handler ?? "index.handler", JSON.stringify(eventOf(testCase, ctx))];
+    const child = spawn(NODE22, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => child.on("close", resolve));
+    const line = stdout.trim().split("\n").at(-1) ?? "";
+    try {
+      return JSON.parse(line) as Outcome;
+    } catch {
+      return { value: { errorType: "Harness", errorMessage: (stderr || stdout).slice(0, 500) }, functionError: "Harness" };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Deploys the case as a function, invokes it once, deletes it. */
+export async function runOnCellfn(lambda: LambdaClient, testCase: CompatCase, ctx: CompatContext, index: number): Promise<Outcome> {
+  const name = `compat-${index}-${testCase.name.replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 40)}`;
+  try {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Role: ROLE,
+        Runtime: testCase.runtime ?? "nodejs22.x",
+        Handler: testCase.handler ?? "index.handler",
+        Code: { ZipFile: zip(caseFiles(testCase)) },
+        Timeout: 10,
+      }),
+    );
+  } catch (error) {
+    const e = error as Error;
+    return { value: { errorType: `CreateFunction: ${e.name}`, errorMessage: e.message }, functionError: "Deploy" };
+  }
+  try {
+    const result = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(eventOf(testCase, ctx))) }));
+    const text = new TextDecoder().decode(result.Payload);
+    return { value: text === "" ? null : (JSON.parse(text) as unknown), ...(result.FunctionError ? { functionError: result.FunctionError } : {}) };
+  } finally {
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: name })).catch(() => undefined);
+  }
+}
+
+/** undefined when the case passes, else why not. */
+export function judge(testCase: CompatCase, cellfn: Outcome, node: Outcome | undefined): string | undefined {
+  if (testCase.expect !== "node") return testCase.expect(cellfn, node);
+  if (node === undefined) return "no Node answer to compare with";
+  const a = JSON.stringify(cellfn);
+  const b = JSON.stringify(node);
+  return a === b ? undefined : `cellfn ${a.slice(0, 300)} ≠ node ${b.slice(0, 300)}`;
+}
