@@ -108,3 +108,9 @@ export const adminUnauthorized = () => new LambdaError(401, "UnauthorizedExcepti
 export const tenantNotFound = (id: string) => notFound(`Tenant not found: ${id}`);
 export const keyNotFound = (accessKeyId: string) => notFound(`Key not found: ${accessKeyId}`);
 export const cellNotFound = (raw: string, count: number) => notFound(`Cell not found: ${raw} (cells are 0..${count - 1})`);
+
+// Function states (src/lambda/function-state.ts); AWS's wording, from its recorded answers.
+export const updateInProgress = (functionArn: string) =>
+  conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
+export const functionNotReady = (state: string) =>
+  conflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);

@@ -72,6 +72,35 @@ export const functionVersions = sqliteTable(
     bundleKey: text("bundle_key").notNull(),
     revisionId: text("revision_id").notNull(),
     lastModified: text("last_modified").notNull(),
+    /**
+     * Lambda's function state (src/lambda/function-state.ts): `Pending` while
+     * CreateFunction's code is bundled after the response (bundle_key is then
+     * empty and nothing may run), `Active` once it is stored, `Failed` when
+     * bundling failed.
+     */
+    state: text("state", { enum: ["Pending", "Active", "Failed"] }).notNull().default("Active"),
+    stateReason: text("state_reason"),
+    stateReasonCode: text("state_reason_code"),
+    /** null until the first create settles (CreateFunction's answer has none). */
+    lastUpdateStatus: text("last_update_status", { enum: ["InProgress", "Successful", "Failed"] }).default("Successful"),
+    lastUpdateStatusReason: text("last_update_status_reason"),
+    lastUpdateStatusReasonCode: text("last_update_status_reason_code"),
+    /**
+     * JSON: what an update in progress will make of $LATEST (config, code
+     * hash and size, LastModified). The row's own columns keep the code that
+     * runs until the update succeeds, so invocations meanwhile run the
+     * previous code, and a failed update leaves it in place.
+     */
+    pendingUpdate: text("pending_update", { mode: "json" }),
+    /** Epoch ms when the current Pending / InProgress began (a transition that never finished is read as failed). */
+    transitionStartedAt: integer("transition_started_at"),
+    /**
+     * Published versions: a digest of the $LATEST configuration and code they
+     * were published from. PublishVersion with nothing changed since returns
+     * the newest version instead of a copy; a Description given to
+     * PublishVersion itself is not a change.
+     */
+    publishedFrom: text("published_from"),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.functionName, t.version] }),

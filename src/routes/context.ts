@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { FunctionRef } from "../lambda/function-name";
+import type { Defer } from "../services/deploy";
 import { parseFunctionName } from "../lambda/function-name";
 import { listQuerySchema } from "../lambda/schemas";
 import { parseValue } from "../lambda/validation";
@@ -27,4 +28,9 @@ export function listQuery(c: Context<AppEnv>): { marker: string | undefined; max
 
 function namesOf(c: Context<AppEnv>) {
   return { accountId: c.get("principal").accountId, region: c.env.REGION };
+}
+
+/** Work to finish after the response (bundling after CreateFunction / Update*): ExecutionContext.waitUntil. */
+export function deferOf(c: Context<AppEnv>): Defer {
+  return (work) => c.executionCtx.waitUntil(work);
 }

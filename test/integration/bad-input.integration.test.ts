@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { bearer, bundleContaining, fn, getFunctionState, newTenant, ROLE, signed } from "../helpers/platform";
+import { bearer, bundleContaining, fn, getFunctionState, newTenant, ROLE, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Every bad input gets Lambda's error (status, `x-amzn-ErrorType`, a message
@@ -140,7 +140,9 @@ describe("bad input", () => {
       Description: "v1",
     };
     await ok(await signed(key, "POST", "/2015-03-31/functions", create), 201);
+    await waitUntilSettled(key, "keep");
     await ok(await signed(key, "PUT", `${fn("keep")}/configuration`, { Description: "v2" }));
+    await waitUntilSettled(key, "keep");
     await ok(await signed(key, "POST", `${fn("keep")}/versions`, {}), 201);
     await ok(await signed(key, "POST", `${fn("keep")}/aliases`, { Name: "live", FunctionVersion: "1" }), 201);
     before = await snapshot(key);
@@ -383,6 +385,7 @@ describe("bad input", () => {
         RevisionId: string;
       };
       expect(changed.RevisionId).not.toBe(current.RevisionId);
+      const settled = await waitUntilSettled(key, "keep");
       const after = await snapshot(key);
       await expectError(await signed(key, "PUT", path, { Description: "lost update", RevisionId: current.RevisionId }), {
         status: 412,
@@ -391,7 +394,8 @@ describe("bad input", () => {
       });
       expect(await snapshot(key)).toEqual(after);
       // Put it back for the remaining tests.
-      await ok(await signed(key, "PUT", path, { Description: "v2", RevisionId: changed.RevisionId }));
+      await ok(await signed(key, "PUT", path, { Description: "v2", RevisionId: settled.RevisionId }));
+      await waitUntilSettled(key, "keep");
       const restored = await snapshot(key);
       before = restored;
     });

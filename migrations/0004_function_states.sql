@@ -1,0 +1,9 @@
+ALTER TABLE `function_versions` ADD `state` text DEFAULT 'Active' NOT NULL;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `state_reason` text;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `state_reason_code` text;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `last_update_status` text DEFAULT 'Successful';--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `last_update_status_reason` text;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `last_update_status_reason_code` text;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `pending_update` text;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `transition_started_at` integer;--> statement-breakpoint
+ALTER TABLE `function_versions` ADD `published_from` text;
