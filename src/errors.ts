@@ -114,3 +114,4 @@ export const updateInProgress = (functionArn: string) =>
   conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
 export const functionNotReady = (state: string) =>
   conflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);
+export const aliasDeletionUnsupported = () => invalidParameter("Deletion of aliases is not currently supported.");

@@ -480,7 +480,6 @@ describe("bad input", () => {
         [
           ["GetAlias", "GET", undefined],
           ["UpdateAlias", "PUT", { Description: "x" }],
-          ["DeleteAlias", "DELETE", undefined],
         ] as const
       ).map(([op, method, body]) => ({
         what: `${op} of an alias that does not exist`,
@@ -618,6 +617,35 @@ describe("bad input", () => {
 
     it.each(CASES)("$what → $status $type, nothing changed", async (c) => {
       await refused(signed, c.method, c.path, c.body, c);
+    });
+
+    // AWS-validated (LocalStack test_lambda_api snapshots test_delete_on_nonexisting_version,
+    // test_non_existent_alias_deletion, test_function_name_and_qualifier_validation[*-delete_function]):
+    // deleting a version or an alias that does not exist is a no-op answered 204; an alias qualifier
+    // on DeleteFunction is refused; a missing function is 404 with its unqualified ARN.
+    it("DeleteFunction of a version that does not exist and DeleteAlias of a missing alias are 204 no-ops", async () => {
+      for (const path of [`${fn("keep")}?Qualifier=99`, fn("keep:99"), `${fn("keep")}/aliases/nope`]) {
+        const res = await signed(key, "DELETE", path);
+        expect(res.status).toBe(204);
+        expect(await res.text()).toBe("");
+        expect(await snapshot(key)).toEqual(before);
+      }
+    });
+
+    it("DeleteFunction with an alias qualifier → 400 Deletion of aliases is not currently supported.", async () => {
+      await refused(signed, "DELETE", `${fn("keep")}?Qualifier=live`, undefined, {
+        status: 400,
+        type: "InvalidParameterValueException",
+        message: [/^Deletion of aliases is not currently supported\.$/],
+      });
+    });
+
+    it("DeleteFunction with a qualifier of a function that does not exist → 404 naming the unqualified ARN", async () => {
+      await refused(signed, "DELETE", `${fn("ghost")}?Qualifier=1`, undefined, {
+        status: 404,
+        type: "ResourceNotFoundException",
+        message: [/^Function not found: arn:aws:lambda:us-east-1:\d{12}:function:ghost$/],
+      });
     });
   });
 

@@ -218,3 +218,34 @@ describe("function states", () => {
     expect(await res.json()).toMatchObject({ Version: "1", State: "Active", CodeSha256: await sha256Base64(makeZip(V2)) });
   });
 });
+
+/**
+ * PublishVersion with nothing changed (issue 12 item 2). AWS-validated in LocalStack's
+ * test_lambda_api snapshots (TestLambdaVersions::test_version_lifecycle,
+ * test_publish_with_update): publishing an unchanged $LATEST returns the newest version,
+ * whatever Description the call gives; a change to $LATEST (its code or any setting,
+ * its own Description included) makes the next publish a new version.
+ */
+describe("versions", () => {
+  let key: TenantKey;
+
+  beforeAll(async () => {
+    key = await newTenant();
+  });
+
+  it("a Description given to PublishVersion alone is no change; a change to $LATEST is", async () => {
+    await createActive(key, createFunctionBody("versions-desc", V1));
+    const v1 = await signed(key, "POST", `${fn("versions-desc")}/versions`, { Description: "first" }).then((r) => r.json<Config>());
+    expect(v1).toMatchObject({ Version: "1", Description: "first" });
+    const again = await signed(key, "POST", `${fn("versions-desc")}/versions`, { Description: "second" });
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual(v1);
+
+    expect((await signed(key, "PUT", `${fn("versions-desc")}/configuration`, { Description: "latest changed" })).status).toBe(200);
+    await waitUntilSettled(key, "versions-desc");
+    const v2 = await signed(key, "POST", `${fn("versions-desc")}/versions`, {}).then((r) => r.json<Config>());
+    expect(v2).toMatchObject({ Version: "2", Description: "latest changed" });
+    const listed = await signed(key, "GET", `${fn("versions-desc")}/versions`).then((r) => r.json<{ Versions: Config[] }>());
+    expect(listed.Versions.map((v) => v.Version)).toEqual(["$LATEST", "1", "2"]);
+  });
+});
