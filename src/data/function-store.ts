@@ -79,9 +79,9 @@ export class FunctionStore {
     return rows as VersionRow[];
   }
 
-  async createFunction(name: string, latest: NewVersion, published?: NewVersion): Promise<void> {
+  async createFunction(name: string, latest: NewVersion, published?: NewVersion, tags: Record<string, string> | null = null): Promise<void> {
     const now = latest.lastModified;
-    const fn = { tenantId: this.tenantId, name, createdAt: now, lastVersion: published ? 1 : 0 };
+    const fn = { tenantId: this.tenantId, name, createdAt: now, lastVersion: published ? 1 : 0, tags };
     const inserts = [this.db.insert(functions).values(fn), this.#insertVersion(name, latest)] as const;
     if (published) await this.db.batch([...inserts, this.#insertVersion(name, published)]);
     else await this.db.batch(inserts);
@@ -154,6 +154,10 @@ export class FunctionStore {
 
   async deleteVersion(name: string, version: string): Promise<void> {
     await this.db.delete(functionVersions).where(and(this.#versionsOf(name), eq(functionVersions.version, version)));
+  }
+
+  async setTags(name: string, tags: Record<string, string>): Promise<void> {
+    await this.db.update(functions).set({ tags: Object.keys(tags).length > 0 ? tags : null }).where(this.#function(name));
   }
 
   async setReservedConcurrency(name: string, value: number | null): Promise<void> {

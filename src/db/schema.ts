@@ -48,6 +48,8 @@ export const functions = sqliteTable(
     reservedConcurrency: integer("reserved_concurrency"),
     /** Highest version number ever published (versions are never reused). */
     lastVersion: integer("last_version").notNull().default(0),
+    /** JSON: the function's tags (TagResource / CreateFunction Tags); null when it has none. */
+    tags: text("tags", { mode: "json" }).$type<Record<string, string> | null>(),
     createdAt: text("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
@@ -188,4 +190,24 @@ export const failedEvents = sqliteTable(
     redrivenAt: integer("redriven_at"),
   },
   (t) => [index("failed_events_function").on(t.tenantId, t.functionName, t.createdAt)],
+);
+
+/**
+ * Resource-based policy statements (AddPermission), per function and
+ * qualifier ("" for the unqualified function). The statement is stored as
+ * AWS returns it (src/lambda/policy.ts builds it).
+ */
+export const policyStatements = sqliteTable(
+  "policy_statements",
+  {
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier").notNull(),
+    sid: text("sid").notNull(),
+    /** JSON: the statement ({Sid, Effect, Principal, Action, Resource, Condition?}). */
+    statement: text("statement", { mode: "json" }).notNull(),
+    /** Epoch ms: statements are listed in the order they were added. */
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier, t.sid] })],
 );

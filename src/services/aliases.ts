@@ -8,6 +8,7 @@ import { aliasConfiguration } from "../lambda/responses";
 import type { RoutingConfig } from "../lambda/schemas";
 import { forgetFunction } from "./invoke-target";
 import { requireFunction } from "./resolve";
+import { dropPolicies } from "./policies";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
 
@@ -68,6 +69,7 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   // test_lambda_api test_non_existent_alias_deletion snapshot); the function must exist.
   await requireFunction(scope, name);
   await scope.store.deleteAlias(name, alias);
+  await dropPolicies(scope, name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);
 }

@@ -14,9 +14,11 @@ import { newFunctionConfig, updatedFunctionConfig } from "../lambda/function-con
 import type { PendingUpdate, StateColumns } from "../lambda/function-state";
 import { activeColumns, creatingColumns, updateBlocker, updatingColumns } from "../lambda/function-state";
 import { functionConfiguration, lambdaTimestamp } from "../lambda/responses";
+import { initialTags } from "../lambda/tags";
 import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput } from "../lambda/schemas";
 import type { Defer, StoredCode } from "./deploy";
 import { finishCreate, finishUpdate, runLater } from "./deploy";
+import { dropPolicies } from "./policies";
 import { forgetFunction } from "./invoke-target";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
@@ -37,6 +39,7 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   const name = parseNewFunctionName(input.FunctionName, scope.names);
   const config = newFunctionConfig(name, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
+  const tags = initialTags(input.Tags);
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
 
@@ -48,7 +51,7 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
     ? { ...versionRow("1", config, code, creating), lastModified: latest.lastModified, publishedFrom: await latestDigest(latest) }
     : undefined;
   try {
-    await scope.store.createFunction(name, latest, published);
+    await scope.store.createFunction(name, latest, published, tags);
   } catch (err) {
     if (isUniqueViolation(err)) throw alreadyExists(name);
     throw err;
@@ -67,7 +70,8 @@ export async function getFunction(scope: TenantScope, ref: FunctionRef, origin: 
     Configuration: functionConfiguration(row, scope.names, { arnQualifier }),
     Code: { RepositoryType: "S3", Location: await codeDownloadUrl(scope.env.KEY_DERIVATION_SECRET, origin, row.codeSha256) },
   };
-  if (row.config.Tags && Object.keys(row.config.Tags).length > 0) out.Tags = row.config.Tags;
+  const tags = fn.tags ?? row.config.Tags;
+  if (tags && Object.keys(tags).length > 0) out.Tags = tags;
   if (fn.reservedConcurrency !== null) out.Concurrency = { ReservedConcurrentExecutions: fn.reservedConcurrency };
   return out;
 }
@@ -125,6 +129,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
   if (qualifier === undefined) {
     // Configs first: a failure after this leaves a function the user can delete again, never stale configs a new function would inherit.
     await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
+    await dropPolicies(scope, name);
     const code = await scope.store.deleteFunction(name);
     forgetFunction(scope.principal.tenantId, name);
     await scope.code.release(code);
@@ -145,6 +150,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     );
   }
   await scope.store.deleteVersion(name, qualifier);
+  await dropPolicies(scope, name, qualifier);
   forgetFunction(scope.principal.tenantId, name);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
   await scope.code.release([row]);
