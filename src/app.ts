@@ -13,6 +13,7 @@ import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./routes/invoke";
 import { policyRoutes } from "./routes/policies";
+import { runtimeManagementRoutes } from "./routes/runtime-management";
 import { tagRoutes } from "./routes/tags";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
@@ -38,6 +39,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2015-03-31/functions", functionRoutes);
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/2017-03-31/tags", tagRoutes);
+  lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
   // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.

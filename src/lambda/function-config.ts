@@ -32,6 +32,8 @@ export interface StoredConfig {
   KMSKeyArn?: string;
   SnapStart: { ApplyOn: string };
   TenancyConfig?: { TenantIsolationMode: string };
+  /** PutRuntimeManagementConfig: accepted and echoed (cellfn runs one build of each runtime). */
+  RuntimeManagementConfig?: { UpdateRuntimeOn: string; RuntimeVersionArn?: string };
   /** Written by an older cellfn; tags now live on the function (functions.tags). */
   Tags?: Record<string, string>;
 }

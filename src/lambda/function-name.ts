@@ -5,6 +5,8 @@ export interface FunctionRef {
   name: string;
   /** Version number, alias name or `$LATEST`; undefined means unqualified. */
   qualifier?: string;
+  /** Set only with `otherAccounts`: the account of a full or partial ARN that is not the caller's. */
+  ownerAccountId?: string;
 }
 
 export interface NameContext {
@@ -42,6 +44,12 @@ export interface ParseOptions {
   qualifierParam?: string | undefined;
   /** CreateFunction: its own pattern and maximum, and the 64-character name limit. */
   creating?: boolean;
+  /**
+   * Invoke by full ARN may name another tenant's function, which a resource
+   * policy can grant (services/policies.ts `crossTenantInvokeGrant`): the
+   * account is returned as `ownerAccountId` instead of refused.
+   */
+  otherAccounts?: boolean;
 }
 
 /**
@@ -83,7 +91,8 @@ export function parseFunctionName(raw: string, ctx: NameContext, opts: ParseOpti
   if (opts.creating === true && name.length > NAME_MAX) {
     throw invalidParameter(constraintMessage(name, `Member must have length less than or equal to ${NAME_MAX}`));
   }
-  if (account !== undefined && account !== ctx.accountId) throw accessDenied();
+  const foreign = account !== undefined && account !== ctx.accountId;
+  if (foreign && opts.otherAccounts !== true) throw accessDenied();
   if (region !== undefined && region !== ctx.region) {
     throw notFound(`Functions from '${region}' are not reachable in this region ('${ctx.region}')`);
   }
@@ -91,7 +100,9 @@ export function parseFunctionName(raw: string, ctx: NameContext, opts: ParseOpti
     throw invalidParameter("The derived qualifier from the function name does not match the specified qualifier.");
   }
   const qualifier = nameQualifier ?? param;
-  return qualifier === undefined ? { name } : { name, qualifier };
+  const ref: FunctionRef = qualifier === undefined ? { name } : { name, qualifier };
+  if (foreign && account !== undefined) ref.ownerAccountId = account;
+  return ref;
 }
 
 /** A name given in a request body (CreateFunction). */

@@ -51,7 +51,7 @@ export function functionConfiguration(
   if (!opts.list) {
     Object.assign(out, state.fields);
     out.RuntimeVersionConfig = {
-      RuntimeVersionArn: `arn:aws:lambda:${ctx.region}::runtime:cellfn-${c.Runtime}`,
+      RuntimeVersionArn: c.RuntimeManagementConfig?.RuntimeVersionArn ?? defaultRuntimeVersionArn(ctx, c.Runtime),
     };
   }
   return out;
@@ -74,4 +74,9 @@ export function aliasConfiguration(row: AliasRow, ctx: NameContext): Record<stri
 /** `2019-09-24T18:32:46.742+0000`, the format of Lambda's string timestamps. */
 export function lambdaTimestamp(date = new Date()): string {
   return date.toISOString().replace("Z", "+0000");
+}
+
+/** The runtime version cellfn runs for `runtime` (one build of each). */
+export function defaultRuntimeVersionArn(ctx: NameContext, runtime: string): string {
+  return `arn:aws:lambda:${ctx.region}::runtime:cellfn-${runtime}`;
 }

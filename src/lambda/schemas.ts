@@ -205,3 +205,10 @@ export const addPermissionSchema = z.strictObject({
   InvokedViaFunctionUrl: z.boolean().optional(),
 });
 export type AddPermissionInput = z.infer<typeof addPermissionSchema>;
+
+/** PutRuntimeManagementConfig's body. */
+export const putRuntimeManagementSchema = z.strictObject({
+  UpdateRuntimeOn: z.enum(["Auto", "Manual", "FunctionUpdate"]),
+  RuntimeVersionArn: z.string().min(26).max(2048).optional(),
+});
+export type PutRuntimeManagementInput = z.infer<typeof putRuntimeManagementSchema>;

@@ -14,7 +14,8 @@ import {
 } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn, functionNotFound } from "../lambda/function-name";
-import { permissionStatement, policyDocument } from "../lambda/policy";
+import { allowsInvoke, permissionStatement, policyDocument } from "../lambda/policy";
+import { TenantStore } from "../data/tenant-store";
 import type { AddPermissionInput } from "../lambda/schemas";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
@@ -95,4 +96,24 @@ async function targetOf(scope: TenantScope, ref: FunctionRef): Promise<Target> {
 async function bumpRevision(scope: TenantScope, name: string, target: Target): Promise<void> {
   if (target.kind !== "version") return;
   await scope.store.patchVersion(name, target.row.version, target.row.revisionId, { revisionId: crypto.randomUUID() });
+}
+
+/**
+ * For the invoke path: whether the caller (`callerAccountId`) may invoke
+ * another tenant's function named by full ARN (`ref` parsed with
+ * `otherAccounts: true`, so `ref.ownerAccountId` is set). Returns the owner's
+ * tenant id when the function's policy at the addressed qualifier grants it
+ * (`allowsInvoke`), else null; the caller then answers exactly the 403
+ * AccessDeniedException it gives today, so an ungranted caller learns
+ * nothing (not even whether the account or function exists). The
+ * invocation then runs in the owner's scope (`tenantScopeById`), counted
+ * against the owner's concurrency, as on AWS.
+ */
+export async function crossTenantInvokeGrant(env: Env, callerAccountId: string, ref: FunctionRef): Promise<string | null> {
+  if (ref.ownerAccountId === undefined || ref.ownerAccountId === callerAccountId) return null;
+  const db = database(env.DB);
+  const owner = await new TenantStore(db).getTenantByAccountId(ref.ownerAccountId);
+  if (!owner) return null;
+  const statements = await new PolicyStore(db, owner.id).statements(ref.name, ref.qualifier ?? "");
+  return allowsInvoke(statements, { callerAccountId }) ? owner.id : null;
 }

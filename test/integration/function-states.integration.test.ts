@@ -249,3 +249,46 @@ describe("versions", () => {
     expect(listed.Versions.map((v) => v.Version)).toEqual(["$LATEST", "1", "2"]);
   });
 });
+
+/**
+ * Settings accepted and echoed (issue 12 item 3). LoggingConfig defaults from LocalStack's
+ * AWS-validated snapshots (test_lambda_api TestLoggingConfig: JSON adds ApplicationLogLevel
+ * and SystemLogLevel "INFO"); Get/PutRuntimeManagementConfig shapes from the service model
+ * (lambda-api.md: UpdateRuntimeOn, FunctionArn, RuntimeVersionArn).
+ */
+describe("settings echoed", () => {
+  let key: TenantKey;
+
+  beforeAll(async () => {
+    key = await newTenant();
+  });
+
+  it("Architectures arm64 and a JSON LoggingConfig come back complete", async () => {
+    const config = await createActive(key, createFunctionBody("echoed", V1, { Architectures: ["arm64"], LoggingConfig: { LogFormat: "JSON" } }));
+    expect(config).toMatchObject({
+      Architectures: ["arm64"],
+      LoggingConfig: { LogFormat: "JSON", LogGroup: "/aws/lambda/echoed", ApplicationLogLevel: "INFO", SystemLogLevel: "INFO" },
+    });
+    expect((await signed(key, "PUT", `${fn("echoed")}/configuration`, { LoggingConfig: { LogFormat: "Text" } })).status).toBe(200);
+    const text = await waitUntilSettled(key, "echoed");
+    expect(text.LoggingConfig).toEqual({ LogFormat: "Text", LogGroup: "/aws/lambda/echoed" });
+  });
+
+  it("Get/PutRuntimeManagementConfig are accepted and echoed", async () => {
+    const path = `/2021-07-20/functions/echoed/runtime-management-config`;
+    const arn = `arn:aws:lambda:us-east-1:${key.accountId}:function:echoed`;
+    expect(await signed(key, "GET", path).then((r) => r.json())).toEqual({ UpdateRuntimeOn: "Auto", FunctionArn: arn });
+    const manual = "arn:aws:lambda:us-east-1::runtime:0123456789abcdef0123456789abcdef";
+    const put = await signed(key, "PUT", path, { UpdateRuntimeOn: "Manual", RuntimeVersionArn: manual });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ UpdateRuntimeOn: "Manual", RuntimeVersionArn: manual, FunctionArn: arn });
+    expect(await signed(key, "GET", path).then((r) => r.json())).toEqual({ UpdateRuntimeOn: "Manual", RuntimeVersionArn: manual, FunctionArn: arn });
+    expect(await signed(key, "GET", `${fn("echoed")}/configuration`).then((r) => r.json())).toMatchObject({ RuntimeVersionConfig: { RuntimeVersionArn: manual } });
+    const bad = await errorOf(await signed(key, "PUT", path, { UpdateRuntimeOn: "Sometimes" }));
+    expect(bad).toMatchObject({ status: 400, type: "ValidationException" });
+    expect(bad.message).toContain("'updateRuntimeOn'");
+    const other = await newTenant();
+    expect((await errorOf(await signed(other, "GET", `/2021-07-20/functions/${encodeURIComponent(arn)}/runtime-management-config`))).status).toBe(403);
+    expect((await errorOf(await signed(other, "GET", path))).status).toBe(404);
+  });
+});

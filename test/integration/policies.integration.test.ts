@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseFunctionName } from "../../src/lambda/function-name";
+import { crossTenantInvokeGrant } from "../../src/services/policies";
 import type { TenantKey } from "../helpers/platform";
 import { createActive, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
 
@@ -121,5 +124,38 @@ describe("resource-based policies", () => {
     }
     const policy = await signed(key, "GET", policyPath("guarded")).then((r) => r.json<{ Policy: string }>());
     expect((JSON.parse(policy.Policy) as { Statement: { Sid: string }[] }).Statement.map((s) => s.Sid)).toEqual(["mine"]);
+  });
+
+  it("crossTenantInvokeGrant: the granted account invokes by full ARN (as the owner), no one else and nothing else", async () => {
+    const owner = await newTenant();
+    const partner = await newTenant();
+    const stranger = await newTenant();
+    await createActive(owner, createFunctionBody("shared", CODE, { Publish: true }));
+    const ownerArn = (qualifier?: string) => `arn:aws:lambda:us-east-1:${owner.accountId}:function:shared${qualifier ? `:${qualifier}` : ""}`;
+    const grantFor = async (caller: TenantKey, raw: string) =>
+      crossTenantInvokeGrant(env, caller.accountId, parseFunctionName(raw, { accountId: caller.accountId, region: "us-east-1" }, { qualified: true, otherAccounts: true }));
+
+    // Nothing granted yet: nobody.
+    expect(await grantFor(partner, ownerArn())).toBeNull();
+    expect((await signed(owner, "POST", policyPath("shared"), { StatementId: "partner", Action: "lambda:InvokeFunction", Principal: partner.accountId })).status).toBe(201);
+    // A statement with a source condition (written for a service) grants no direct invoke.
+    expect((await signed(owner, "POST", policyPath("shared"), { StatementId: "bucket", Action: "lambda:InvokeFunction", Principal: stranger.accountId, SourceArn: "arn:aws:s3:::b" })).status).toBe(201);
+
+    expect(await grantFor(partner, ownerArn())).toBe(owner.tenantId);
+    expect(await grantFor(stranger, ownerArn())).toBeNull();
+    // The grant is for the unqualified function: version 1 is not granted.
+    expect(await grantFor(partner, ownerArn("1"))).toBeNull();
+    // Another function of the owner, an account nobody has, and the caller's own account: no grant.
+    expect(await grantFor(partner, `arn:aws:lambda:us-east-1:${owner.accountId}:function:other`)).toBeNull();
+    expect(await grantFor(partner, "arn:aws:lambda:us-east-1:000000000000:function:shared")).toBeNull();
+    expect(await grantFor(partner, `arn:aws:lambda:us-east-1:${partner.accountId}:function:shared`)).toBeNull();
+    // Without the option the parse refuses other accounts as before (403, nothing learned).
+    expect(() => parseFunctionName(ownerArn(), { accountId: partner.accountId, region: "us-east-1" }, { qualified: true })).toThrow();
+    // The grant does not open the control plane: the partner still cannot read the function or its policy.
+    expect((await errorOf(await signed(partner, "GET", fn(ownerArn())))).status).toBe(403);
+    expect((await errorOf(await signed(partner, "GET", policyPath(ownerArn())))).status).toBe(403);
+
+    expect((await signed(owner, "DELETE", policyPath("shared", "/partner"))).status).toBe(204);
+    expect(await grantFor(partner, ownerArn())).toBeNull();
   });
 });
