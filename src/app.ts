@@ -12,6 +12,9 @@ import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./invoke/routes";
+import { policyRoutes } from "./routes/policies";
+import { runtimeManagementRoutes } from "./routes/runtime-management";
+import { tagRoutes } from "./routes/tags";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
@@ -32,8 +35,11 @@ export function buildApp(): Hono<AppEnv> {
   lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant);
   lambda.route("/2015-03-31/functions", invokeRoutes);
   lambda.route("/2015-03-31/functions", aliasRoutes);
+  lambda.route("/2015-03-31/functions", policyRoutes);
   lambda.route("/2015-03-31/functions", functionRoutes);
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
+  lambda.route("/2017-03-31/tags", tagRoutes);
+  lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
   // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.

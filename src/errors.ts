@@ -123,3 +123,22 @@ export const isolationTenantUnexpected = () =>
   );
 export const environmentsFailing = () => serviceException("The function's execution environments kept failing. Retry the request.");
 export const functionCouldNotStart = () => serviceException("The function could not be started. Retry the request.");
+
+// Function states (src/lambda/function-state.ts); AWS's wording, from its recorded answers.
+export const updateInProgress = (functionArn: string) =>
+  conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`);
+export const functionNotReady = (state: string) =>
+  conflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`);
+export const aliasDeletionUnsupported = () => invalidParameter("Deletion of aliases is not currently supported.");
+
+// Resource-based policies (src/lambda/policy.ts); AWS's wording from LocalStack's AWS-validated snapshots.
+export const policyTooLarge = (size: number, limit: number) =>
+  new LambdaError(400, "PolicyLengthExceededException", `The final policy size (${size}) is bigger than the limit (${limit}).`);
+export const policyNotFound = () => notFound("The resource you requested does not exist.");
+export const noPolicyFor = (arn: string) => notFound(`No policy found for: ${arn}`);
+export const noPolicy = () => notFound("No policy is associated with the given resource.");
+export const statementNotFound = (sid: string) => notFound(`Statement ${sid} is not found in resource policy.`);
+export const statementExists = (sid: string) =>
+  conflict(`The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
+export const latestPolicyUnsupported = () => invalidParameter("We currently do not support adding policies for $LATEST.");
+export const aliasNotFound = (aliasArn: string) => notFound(`Cannot find alias arn: ${aliasArn}`);

@@ -170,6 +170,8 @@ async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
     if (err instanceof LambdaError) {
       if (err.status === 429) return { result: { kind: "throttled" } };
       if (err.status === 404) return { result: { kind: "rejected", condition: "FunctionNotFound" } };
+      // Not ready yet (Pending) or its create failed: retried with backoff, as a platform error.
+      if (err.status === 409) return { result: { kind: "platformError" } };
       if (err.status >= 400 && err.status < 500) {
         console.warn(`poller: ${message.requestId} refused: ${err.type}: ${err.message}`);
         return { result: { kind: "rejected", condition: "InvocationRejected" } };

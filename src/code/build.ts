@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { invalidParameter, requestTooLarge } from "../errors";
 import { type ProbeResult, probeHandler } from "../runtime/executor";
 import { bundleHandler } from "./bundler";
-import { findHandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";
+import { findHandlerModule, type HandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";
 import { assertZippedSize, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./zip";
 import { sha256, toBase64 } from "../util/bytes";
 
@@ -31,6 +31,25 @@ export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string,
 
 /** The same from the zip's bytes (a stored package rebuilt for a new Handler). */
 export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handler: string): Promise<BuiltCode> {
+  return bundlePrepared(loader, await prepareCode(zip, handler));
+}
+
+/** A package checked and unzipped, its handler module found: what the slow steps start from. */
+export interface PreparedCode {
+  zip: Uint8Array;
+  files: ZipFiles;
+  entry: HandlerModule;
+  handler: string;
+  codeSha256: string;
+  codeSize: number;
+}
+
+/**
+ * The quick checks, made while the request waits (AWS refuses these at the
+ * API too): a handler string that cannot name a module, a zip that does not
+ * unzip or is over the limits, a handler module that is not in the zip.
+ */
+export async function prepareCode(zip: Uint8Array, handler: string): Promise<PreparedCode> {
   const parsed = parseHandler(handler);
   if (!parsed.ok) {
     throw invalidParameter(
@@ -40,13 +59,17 @@ export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handle
   const files = unzipCode(zip);
   const entry = findHandlerModule(files, parsed.value.modulePath);
   if (entry === undefined) throw invalidParameter(missingModuleMessage(files, parsed.value));
+  return { zip, files, entry, handler, codeSha256: toBase64(await sha256(zip)), codeSize: zip.byteLength };
+}
 
-  const bundle = await bundleHandler(files, entry);
-  const probe = await probeHandler(loader, bundle, handler);
+/** The slow steps, run after CreateFunction / Update* answered: bundle, then probe the handler export. */
+export async function bundlePrepared(loader: WorkerLoader, code: PreparedCode): Promise<BuiltCode> {
+  const bundle = await bundleHandler(code.files, code.entry);
+  const probe = await probeHandler(loader, bundle, code.handler);
   if (!probe.ok && rejectsUpload(probe)) {
-    throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${handler}', module '${entry.path}')`);
+    throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${code.handler}', module '${code.entry.path}')`);
   }
-  return { bundle, zip, codeSha256: toBase64(await sha256(zip)), codeSize: zip.byteLength };
+  return { bundle, zip: code.zip, codeSha256: code.codeSha256, codeSize: code.codeSize };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -74,7 +74,8 @@ export class CodeStore {
 
   /** Deletes the bundles and packages among `refs` that no function version uses. */
   async release(refs: Iterable<CodeRef>): Promise<void> {
-    const list = [...refs];
+    // A version still being created has no bundle yet (empty key).
+    const list = [...refs].filter((r) => r.bundleKey !== "");
     for (const key of new Set(list.map((r) => r.bundleKey))) {
       await this.#deleteUnused(key, BUNDLE_TYPE, () => this.#used(eq(functionVersions.bundleKey, key)));
     }

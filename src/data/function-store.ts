@@ -79,9 +79,9 @@ export class FunctionStore {
     return rows as VersionRow[];
   }
 
-  async createFunction(name: string, latest: NewVersion, published?: NewVersion): Promise<void> {
+  async createFunction(name: string, latest: NewVersion, published?: NewVersion, tags: Record<string, string> | null = null): Promise<void> {
     const now = latest.lastModified;
-    const fn = { tenantId: this.tenantId, name, createdAt: now, lastVersion: published ? 1 : 0 };
+    const fn = { tenantId: this.tenantId, name, createdAt: now, lastVersion: published ? 1 : 0, tags };
     const inserts = [this.db.insert(functions).values(fn), this.#insertVersion(name, latest)] as const;
     if (published) await this.db.batch([...inserts, this.#insertVersion(name, published)]);
     else await this.db.batch(inserts);
@@ -104,18 +104,37 @@ export class FunctionStore {
   }
 
   /**
-   * Records a new version and bumps the function's counter in one batch. The
-   * counter update only applies while it still holds `previousNumber`, and the
-   * version's primary key refuses a duplicate, so two racing publishes cannot
-   * both take the same number.
+   * Changes columns of one version if its revision is still
+   * `expectedRevision` (every change gives a row a new revision, so this is
+   * the compare-and-set of the control plane); false when someone else won.
    */
-  async publish(name: string, previousNumber: number, version: NewVersion): Promise<void> {
+  async patchVersion(name: string, version: string, expectedRevision: string, patch: Partial<NewVersion>): Promise<boolean> {
+    const result = await this.db
+      .update(functionVersions)
+      .set(patch)
+      .where(and(this.#versionsOf(name), eq(functionVersions.version, version), eq(functionVersions.revisionId, expectedRevision)))
+      .run();
+    return result.meta.changes === 1;
+  }
+
+  /**
+   * Records a new version, bumps the function's counter and gives $LATEST a
+   * new revision (AWS's PublishVersion changes $LATEST's RevisionId too), in
+   * one batch. The counter update only applies while it still holds
+   * `previousNumber`, and the version's primary key refuses a duplicate, so
+   * two racing publishes cannot both take the same number.
+   */
+  async publish(name: string, previousNumber: number, version: NewVersion, latestRevision: { from: string; to: string }): Promise<void> {
     await this.db.batch([
       this.db
         .update(functions)
         .set({ lastVersion: version.versionNumber })
         .where(and(this.#function(name), eq(functions.lastVersion, previousNumber))),
       this.#insertVersion(name, version),
+      this.db
+        .update(functionVersions)
+        .set({ revisionId: latestRevision.to })
+        .where(and(this.#versionsOf(name), eq(functionVersions.version, LATEST), eq(functionVersions.revisionId, latestRevision.from))),
     ]);
   }
 
@@ -135,6 +154,10 @@ export class FunctionStore {
 
   async deleteVersion(name: string, version: string): Promise<void> {
     await this.db.delete(functionVersions).where(and(this.#versionsOf(name), eq(functionVersions.version, version)));
+  }
+
+  async setTags(name: string, tags: Record<string, string>): Promise<void> {
+    await this.db.update(functions).set({ tags: Object.keys(tags).length > 0 ? tags : null }).where(this.#function(name));
   }
 
   async setReservedConcurrency(name: string, value: number | null): Promise<void> {

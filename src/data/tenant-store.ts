@@ -26,6 +26,11 @@ export class TenantStore {
     return this.db.query.tenants.findFirst({ where: eq(tenants.id, id) });
   }
 
+  /** The tenant whose ARNs carry `accountId` (a cross-tenant invoke names the owner by its account). */
+  async getTenantByAccountId(accountId: string): Promise<TenantRow | undefined> {
+    return this.db.query.tenants.findFirst({ where: eq(tenants.accountId, accountId) });
+  }
+
   async getTenantByName(name: string): Promise<TenantRow | undefined> {
     return this.db.query.tenants.findFirst({ where: eq(tenants.name, name) });
   }

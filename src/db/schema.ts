@@ -48,6 +48,8 @@ export const functions = sqliteTable(
     reservedConcurrency: integer("reserved_concurrency"),
     /** Highest version number ever published (versions are never reused). */
     lastVersion: integer("last_version").notNull().default(0),
+    /** JSON: the function's tags (TagResource / CreateFunction Tags); null when it has none. */
+    tags: text("tags", { mode: "json" }).$type<Record<string, string> | null>(),
     createdAt: text("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
@@ -72,6 +74,35 @@ export const functionVersions = sqliteTable(
     bundleKey: text("bundle_key").notNull(),
     revisionId: text("revision_id").notNull(),
     lastModified: text("last_modified").notNull(),
+    /**
+     * Lambda's function state (src/lambda/function-state.ts): `Pending` while
+     * CreateFunction's code is bundled after the response (bundle_key is then
+     * empty and nothing may run), `Active` once it is stored, `Failed` when
+     * bundling failed.
+     */
+    state: text("state", { enum: ["Pending", "Active", "Failed"] }).notNull().default("Active"),
+    stateReason: text("state_reason"),
+    stateReasonCode: text("state_reason_code"),
+    /** null until the first create settles (CreateFunction's answer has none). */
+    lastUpdateStatus: text("last_update_status", { enum: ["InProgress", "Successful", "Failed"] }).default("Successful"),
+    lastUpdateStatusReason: text("last_update_status_reason"),
+    lastUpdateStatusReasonCode: text("last_update_status_reason_code"),
+    /**
+     * JSON: what an update in progress will make of $LATEST (config, code
+     * hash and size, LastModified). The row's own columns keep the code that
+     * runs until the update succeeds, so invocations meanwhile run the
+     * previous code, and a failed update leaves it in place.
+     */
+    pendingUpdate: text("pending_update", { mode: "json" }),
+    /** Epoch ms when the current Pending / InProgress began (a transition that never finished is read as failed). */
+    transitionStartedAt: integer("transition_started_at"),
+    /**
+     * Published versions: a digest of the $LATEST configuration and code they
+     * were published from. PublishVersion with nothing changed since returns
+     * the newest version instead of a copy; a Description given to
+     * PublishVersion itself is not a change.
+     */
+    publishedFrom: text("published_from"),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.functionName, t.version] }),
@@ -159,4 +190,24 @@ export const failedEvents = sqliteTable(
     redrivenAt: integer("redriven_at"),
   },
   (t) => [index("failed_events_function").on(t.tenantId, t.functionName, t.createdAt)],
+);
+
+/**
+ * Resource-based policy statements (AddPermission), per function and
+ * qualifier ("" for the unqualified function). The statement is stored as
+ * AWS returns it (src/lambda/policy.ts builds it).
+ */
+export const policyStatements = sqliteTable(
+  "policy_statements",
+  {
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier").notNull(),
+    sid: text("sid").notNull(),
+    /** JSON: the statement ({Sid, Effect, Principal, Action, Resource, Condition?}). */
+    statement: text("statement", { mode: "json" }).notNull(),
+    /** Epoch ms: statements are listed in the order they were added. */
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier, t.sid] })],
 );

@@ -6,7 +6,7 @@ import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { invokeSync } from "./run";
-import { prepareInvoke } from "./target";
+import { invokeScope, prepareInvoke } from "./target";
 import { qualifiedRef } from "../routes/context";
 
 /** Lambda's synchronous payload limit, request and response (docs/reference/lambda-api-notes.md Appendix B). */
@@ -25,14 +25,15 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   const logType = headerEnum(c, "X-Amz-Log-Type", "logType", ["None", "Tail"] as const) ?? "None";
   const tenantId = tenantIdOf(c);
   const clientContext = clientContextOf(c);
-  const ref = qualifiedRef(c);
+  // Another account's function by full ARN: allowed only where its resource policy grants it.
+  const ref = qualifiedRef(c, { otherAccounts: true });
 
   const payload = await c.req.text();
   const size = new TextEncoder().encode(payload).byteLength;
   if (size > limit) throw tooLarge(invocationType, size, limit);
   checkJson(payload);
 
-  const scope = c.var.scope;
+  const scope = await invokeScope(c.var.scope, ref);
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
   if (invocationType === "Event") {

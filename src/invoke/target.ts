@@ -2,12 +2,15 @@ import type { AliasRow, FunctionRow, VersionRow } from "../data/function-store";
 import { flushHeld } from "./held-leases";
 import { functionKey } from "./partition-rules";
 import { LATEST } from "../data/function-store";
-import { isolationTenantMissing, isolationTenantUnexpected } from "../errors";
+import { accessDenied, isolationTenantMissing, isolationTenantUnexpected } from "../errors";
+import { invokeBlocker } from "../lambda/function-state";
+import { crossTenantInvokeGrant } from "../services/policies";
 import { pickAliasVersion } from "../lambda/alias-routing";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionNotFound } from "../lambda/function-name";
 import { resolveVersion } from "../services/resolve";
 import type { TenantScope } from "../services/scope";
+import { tenantScopeById } from "../services/scope";
 
 /**
  * What an invocation runs: the version it executes (after weighted alias
@@ -100,9 +103,27 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   return entry;
 }
 
-/** Checks the function, qualifier and tenancy header without running anything (DryRun, Event, and before every run). */
+/**
+ * The scope an invoke runs in: the caller's, or for another account's
+ * function named by full ARN, that account's, when its resource policy
+ * grants the caller `lambda:InvokeFunction` (the run counts against the
+ * owner's concurrency, as on AWS). Anything else is the same empty 403 as
+ * for a foreign ARN that does not exist.
+ */
+export async function invokeScope(scope: TenantScope, ref: FunctionRef): Promise<TenantScope> {
+  if (ref.ownerAccountId === undefined) return scope;
+  const owner = await crossTenantInvokeGrant(scope.env, scope.principal.accountId, ref);
+  const granted = owner === null ? null : await tenantScopeById(scope.env, owner);
+  if (!granted) throw accessDenied();
+  return granted;
+}
+
+/** Checks the function, qualifier, state and tenancy header without running anything (DryRun, Event, and before every run). */
 export async function prepareInvoke(scope: TenantScope, ref: FunctionRef, tenantId: string | undefined): Promise<InvokeTarget> {
   const target = await invokeTarget(scope, ref);
+  // Pending or Failed: nothing to run yet (an update in progress runs the previous code).
+  const blocked = invokeBlocker(target.version, Date.now());
+  if (blocked) throw blocked;
   const isolated = target.version.config.TenancyConfig?.TenantIsolationMode === "PER_TENANT";
   if (isolated && tenantId === undefined) throw isolationTenantMissing();
   if (!isolated && tenantId !== undefined) throw isolationTenantUnexpected();

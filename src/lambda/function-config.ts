@@ -32,6 +32,9 @@ export interface StoredConfig {
   KMSKeyArn?: string;
   SnapStart: { ApplyOn: string };
   TenancyConfig?: { TenantIsolationMode: string };
+  /** PutRuntimeManagementConfig: accepted and echoed (cellfn runs one build of each runtime). */
+  RuntimeManagementConfig?: { UpdateRuntimeOn: string; RuntimeVersionArn?: string };
+  /** Written by an older cellfn; tags now live on the function (functions.tags). */
   Tags?: Record<string, string>;
 }
 
@@ -58,7 +61,6 @@ export function newFunctionConfig(name: string, input: CreateFunctionInput): Sto
   if (input.DeadLetterConfig) config.DeadLetterConfig = input.DeadLetterConfig;
   if (input.KMSKeyArn) config.KMSKeyArn = input.KMSKeyArn;
   if (input.TenancyConfig) config.TenancyConfig = input.TenancyConfig;
-  if (input.Tags) config.Tags = input.Tags;
   return config;
 }
 
@@ -147,12 +149,17 @@ function checkEnvironment(variables: Record<string, string>): { Variables: Recor
   return { Variables: variables };
 }
 
+/**
+ * LoggingConfig as AWS returns it, complete: `{LogFormat, LogGroup}` for
+ * Text; for JSON also ApplicationLogLevel and SystemLogLevel, INFO unless
+ * given (LocalStack's AWS-validated snapshots, test_lambda_api
+ * TestLoggingConfig: `{"ApplicationLogLevel": "INFO", "LogFormat": "JSON",
+ * "LogGroup": "/aws/lambda/<name>", "SystemLogLevel": "INFO"}`).
+ */
 function loggingFor(name: string, input: Partial<StoredConfig["LoggingConfig"]> | undefined): StoredConfig["LoggingConfig"] {
-  return {
-    ...input,
-    LogFormat: input?.LogFormat ?? "Text",
-    LogGroup: input?.LogGroup ?? `/aws/lambda/${name}`,
-  };
+  const base = { LogFormat: input?.LogFormat ?? "Text", LogGroup: input?.LogGroup ?? `/aws/lambda/${name}` };
+  if (base.LogFormat !== "JSON") return base;
+  return { ...base, ApplicationLogLevel: input?.ApplicationLogLevel ?? "INFO", SystemLogLevel: input?.SystemLogLevel ?? "INFO" };
 }
 
 type Unsupportable = Pick<CreateFunctionInput, "Layers" | "VpcConfig" | "FileSystemConfigs" | "ImageConfig" | "CapacityProviderConfig" | "DurableConfig"> & { CodeSigningConfigArn?: string | undefined };

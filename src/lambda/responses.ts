@@ -1,6 +1,7 @@
 import type { AliasRow, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
 import type { NameContext } from "./function-name";
+import { shownState } from "./function-state";
 import { functionArn } from "./function-name";
 
 /**
@@ -17,19 +18,22 @@ export function functionConfiguration(
   // null asks for the unqualified ARN whatever the version (CreateFunction with Publish).
   const qualifier =
     opts.arnQualifier === null ? undefined : (opts.arnQualifier ?? (row.version === LATEST ? undefined : row.version));
-  const c = row.config;
+  // An update in progress shows what it will make of the function (as AWS does), while the row keeps running the previous code.
+  const state = shownState(row, Date.now());
+  const shown = state.pending ? { ...row, ...state.pending } : row;
+  const c = shown.config;
   const out: Record<string, unknown> = {
     FunctionName: row.functionName,
     FunctionArn: functionArn(ctx, row.functionName, qualifier),
     Runtime: c.Runtime,
     Role: c.Role,
     Handler: c.Handler,
-    CodeSize: row.codeSize,
+    CodeSize: shown.codeSize,
     Description: c.Description,
     Timeout: c.Timeout,
     MemorySize: c.MemorySize,
-    LastModified: row.lastModified,
-    CodeSha256: row.codeSha256,
+    LastModified: shown.lastModified,
+    CodeSha256: shown.codeSha256,
     Version: row.version,
     TracingConfig: c.TracingConfig,
     RevisionId: row.revisionId,
@@ -43,13 +47,11 @@ export function functionConfiguration(
   if (c.DeadLetterConfig) out.DeadLetterConfig = c.DeadLetterConfig;
   if (c.KMSKeyArn) out.KMSKeyArn = c.KMSKeyArn;
   if (c.TenancyConfig) out.TenancyConfig = c.TenancyConfig;
-  // Creation and updates finish before the response, so the function is
-  // always settled; the CLI/SDK waiters need these to say so.
+  // ListFunctions and ListVersionsByFunction leave the state out, as AWS does.
   if (!opts.list) {
-    out.State = "Active";
-    out.LastUpdateStatus = "Successful";
+    Object.assign(out, state.fields);
     out.RuntimeVersionConfig = {
-      RuntimeVersionArn: `arn:aws:lambda:${ctx.region}::runtime:cellfn-${c.Runtime}`,
+      RuntimeVersionArn: c.RuntimeManagementConfig?.RuntimeVersionArn ?? defaultRuntimeVersionArn(ctx, c.Runtime),
     };
   }
   return out;
@@ -72,4 +74,9 @@ export function aliasConfiguration(row: AliasRow, ctx: NameContext): Record<stri
 /** `2019-09-24T18:32:46.742+0000`, the format of Lambda's string timestamps. */
 export function lambdaTimestamp(date = new Date()): string {
   return date.toISOString().replace("Z", "+0000");
+}
+
+/** The runtime version cellfn runs for `runtime` (one build of each). */
+export function defaultRuntimeVersionArn(ctx: NameContext, runtime: string): string {
+  return `arn:aws:lambda:${ctx.region}::runtime:cellfn-${runtime}`;
 }

@@ -183,3 +183,32 @@ export const listQuerySchema = z.object({
     .pipe(z.int().min(1).max(10000))
     .optional(),
 });
+
+/** TagResource's body (Tags is required by the model). */
+export const tagResourceSchema = z.strictObject({
+  Tags: z.record(z.string(), z.string()),
+});
+
+const pattern = (regex: RegExp, shown: string) => z.string().regex(regex, `Member must satisfy regular expression pattern: ${shown}`);
+
+/** AddPermission's body (lambda-api.md; patterns as AWS names them in its messages). */
+export const addPermissionSchema = z.strictObject({
+  StatementId: pattern(/^[a-zA-Z0-9-_]+$/, "([a-zA-Z0-9-_]+)").min(1).max(100),
+  Action: pattern(/^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/, "(lambda:[*]|lambda:[a-zA-Z]+|[*])"),
+  Principal: pattern(/^[^\s]+$/, "[^\\s]+"),
+  SourceArn: z.string().optional(),
+  SourceAccount: pattern(/^\d{12}$/, "\\d{12}").max(12).optional(),
+  EventSourceToken: pattern(/^[a-zA-Z0-9._-]+$/, "[a-zA-Z0-9._\\-]+").max(256).optional(),
+  RevisionId: z.string().optional(),
+  PrincipalOrgID: pattern(/^o-[a-z0-9]{10,32}$/, "o-[a-z0-9]{10,32}").min(12).max(34).optional(),
+  FunctionUrlAuthType: z.enum(["NONE", "AWS_IAM"]).optional(),
+  InvokedViaFunctionUrl: z.boolean().optional(),
+});
+export type AddPermissionInput = z.infer<typeof addPermissionSchema>;
+
+/** PutRuntimeManagementConfig's body. */
+export const putRuntimeManagementSchema = z.strictObject({
+  UpdateRuntimeOn: z.enum(["Auto", "Manual", "FunctionUpdate"]),
+  RuntimeVersionArn: z.string().min(26).max(2048).optional(),
+});
+export type PutRuntimeManagementInput = z.infer<typeof putRuntimeManagementSchema>;

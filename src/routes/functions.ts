@@ -13,13 +13,13 @@ import {
   updateFunctionConfiguration,
 } from "../services/functions";
 import { listFunctions, listVersions } from "../services/listing";
-import { functionNameOf, listQuery, qualifiedRef } from "./context";
+import { deferOf, functionNameOf, listQuery, qualifiedRef } from "./context";
 
 /** Function CRUD, code and versions: `/2015-03-31/functions...`. */
 export const functionRoutes = new Hono<AppEnv>({ strict: false })
   .post("/", requireFullScope, async (c) => {
     const input = parseJsonBody(createFunctionSchema, await c.req.text());
-    return c.json(await createFunction(c.var.scope, input), 201);
+    return c.json(await createFunction(c.var.scope, input, deferOf(c)), 201);
   })
   .get("/", async (c) => {
     const { marker, maxItems } = listQuery(c);
@@ -34,12 +34,12 @@ export const functionRoutes = new Hono<AppEnv>({ strict: false })
   .put("/:FunctionName/configuration", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(updateFunctionConfigurationSchema, await c.req.text());
-    return c.json(await updateFunctionConfiguration(c.var.scope, name, input));
+    return c.json(await updateFunctionConfiguration(c.var.scope, name, input, deferOf(c)));
   })
   .put("/:FunctionName/code", requireFullScope, async (c) => {
     const name = functionNameOf(c);
     const input = parseJsonBody(updateFunctionCodeSchema, await c.req.text());
-    return c.json(await updateFunctionCode(c.var.scope, name, input));
+    return c.json(await updateFunctionCode(c.var.scope, name, input, deferOf(c)));
   })
   .post("/:FunctionName/versions", requireFullScope, async (c) => {
     const name = functionNameOf(c);

@@ -8,6 +8,7 @@ import { aliasConfiguration } from "../lambda/responses";
 import type { RoutingConfig } from "../lambda/schemas";
 import { forgetFunction } from "../invoke/target";
 import { requireFunction } from "./resolve";
+import { dropPolicies } from "./policies";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
 
@@ -64,9 +65,11 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
 }
 
 export async function deleteAlias(scope: TenantScope, name: string, alias: string): Promise<void> {
-  // A missing alias is 404 `Cannot find alias arn: ...`, as for Get and Update (docs/reference/lambda-api-notes.md §2).
-  await requireAlias(scope, name, alias);
+  // Deleting an alias that does not exist is a no-op answered 204 (AWS-validated: LocalStack's
+  // test_lambda_api test_non_existent_alias_deletion snapshot); the function must exist.
+  await requireFunction(scope, name);
   await scope.store.deleteAlias(name, alias);
+  await dropPolicies(scope, name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);
 }

@@ -1,48 +1,63 @@
-import { buildFromZip, buildFunctionCode } from "../code/build";
+import { buildFunctionCode, decodeZipFile, prepareCode } from "../code/build";
+import type { PreparedCode } from "../code/build";
 import { codeDownloadUrl } from "../code/download-url";
-import type { BuiltCode } from "../code/build";
-import type { CodeRef, StagedCode } from "../data/code-store";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { database } from "../db/client";
 import { checkDeadLetterTarget } from "../lambda/destination-config";
 import type { NewVersion, VersionRow } from "../data/function-store";
 import { LATEST } from "../data/function-store";
-import { conflict, functionAlreadyExists as alreadyExists, invalidParameter, preconditionFailed } from "../errors";
+import { conflict, functionAlreadyExists as alreadyExists, invalidParameter, preconditionFailed, functionNotReady, updateInProgress, aliasDeletionUnsupported } from "../errors";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn, parseNewFunctionName } from "../lambda/function-name";
 import type { StoredConfig } from "../lambda/function-config";
 import { newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
+import type { PendingUpdate, StateColumns } from "../lambda/function-state";
+import { activeColumns, creatingColumns, updateBlocker, updatingColumns } from "../lambda/function-state";
 import { functionConfiguration, lambdaTimestamp } from "../lambda/responses";
+import { initialTags } from "../lambda/tags";
 import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput } from "../lambda/schemas";
+import type { Defer, StoredCode } from "./deploy";
+import { finishCreate, finishUpdate, runLater } from "./deploy";
+import { dropPolicies } from "./policies";
 import { forgetFunction } from "../invoke/target";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
+import { sha256, toHex } from "../util/bytes";
 
 type Json = Record<string, unknown>;
 
-interface StoredCode extends CodeRef {
-  codeSize: number;
-}
+/** Code a row points at: its bundle ("" while none is built yet), package hash and size. */
+type RowCode = Pick<StoredCode, "bundleKey" | "codeSha256" | "codeSize">;
 
-export async function createFunction(scope: TenantScope, input: CreateFunctionInput): Promise<Json> {
+/**
+ * Answers `State: Pending` once the quick checks pass and the rows are
+ * written; the code is bundled after the response (`defer`) and the
+ * function becomes Active or Failed (services/deploy.ts).
+ */
+export async function createFunction(scope: TenantScope, input: CreateFunctionInput, defer: Defer): Promise<Json> {
   const name = parseNewFunctionName(input.FunctionName, scope.names);
   const config = newFunctionConfig(name, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
+  const tags = initialTags(input.Tags);
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
 
-  const code = await storeCode(scope, await buildFunctionCode(scope.env.LOADER, zip, config.Handler));
-  const latest = versionRow(LATEST, config, code);
-  const published = input.Publish ? { ...versionRow("1", config, code), lastModified: latest.lastModified } : undefined;
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
+  const creating = creatingColumns(Date.now());
+  const latest = versionRow(LATEST, config, code, creating);
+  const published = input.Publish
+    ? { ...versionRow("1", config, code, creating), lastModified: latest.lastModified, publishedFrom: await latestDigest(latest) }
+    : undefined;
   try {
-    await scope.store.createFunction(name, latest, published);
+    await scope.store.createFunction(name, latest, published, tags);
   } catch (err) {
-    await scope.code.release([code]);
     if (isUniqueViolation(err)) throw alreadyExists(name);
     throw err;
   }
-  await scope.code.confirm(code);
+  const rows = [latest, ...(published ? [published] : [])].map((r) => ({ version: r.version, revisionId: r.revisionId, columns: creating }));
+  runLater(defer, `CreateFunction ${name}`, () => finishCreate(scope, name, rows, prepared));
   const shown = published ?? latest;
   return functionConfiguration({ ...shown, tenantId: scope.principal.tenantId, functionName: name }, scope.names, { arnQualifier: null });
 }
@@ -55,7 +70,8 @@ export async function getFunction(scope: TenantScope, ref: FunctionRef, origin: 
     Configuration: functionConfiguration(row, scope.names, { arnQualifier }),
     Code: { RepositoryType: "S3", Location: await codeDownloadUrl(scope.env.KEY_DERIVATION_SECRET, origin, row.codeSha256) },
   };
-  if (row.config.Tags && Object.keys(row.config.Tags).length > 0) out.Tags = row.config.Tags;
+  const tags = fn.tags ?? row.config.Tags;
+  if (tags && Object.keys(tags).length > 0) out.Tags = tags;
   if (fn.reservedConcurrency !== null) out.Concurrency = { ReservedConcurrentExecutions: fn.reservedConcurrency };
   return out;
 }
@@ -65,22 +81,24 @@ export async function getFunctionConfiguration(scope: TenantScope, ref: Function
   return functionConfiguration(row, scope.names, { arnQualifier });
 }
 
+/** Answers `LastUpdateStatus: InProgress`; a new Handler is built from the stored package after the response. */
 export async function updateFunctionConfiguration(
   scope: TenantScope,
   name: string,
   input: UpdateFunctionConfigurationInput,
+  defer: Defer,
 ): Promise<Json> {
   const current = await latestOf(scope, name, input.RevisionId);
   const config = updatedFunctionConfig(name, current.config, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
-  // The bundle holds the handler's module: a new Handler is built again from the stored package.
-  const staged = config.Handler === current.config.Handler ? undefined : await rebuildForHandler(scope, current, config.Handler);
-  const next = versionRow(LATEST, config, staged ?? current);
-  await replaceCode(scope, name, current, next, staged);
-  return functionConfiguration({ ...current, ...next }, scope.names);
+  // The bundle holds the handler's module: a new Handler (or a function whose create failed) is built again from the stored package.
+  const rebuild = config.Handler !== current.config.Handler || current.bundleKey === "";
+  const prepared = rebuild ? await preparedFromStore(scope, current, config.Handler) : undefined;
+  return startUpdate(scope, name, current, { config, codeSha256: current.codeSha256, codeSize: current.codeSize, lastModified: lambdaTimestamp() }, prepared, defer);
 }
 
-export async function updateFunctionCode(scope: TenantScope, name: string, input: UpdateFunctionCodeInput): Promise<Json> {
+/** Answers `LastUpdateStatus: InProgress` and bundles after the response; with Publish, waits for it and publishes. */
+export async function updateFunctionCode(scope: TenantScope, name: string, input: UpdateFunctionCodeInput, defer: Defer): Promise<Json> {
   const current = await latestOf(scope, name, input.RevisionId);
   if (input.ImageUri !== undefined) throw invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.");
   const zip = zipFileOf(input);
@@ -88,15 +106,21 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
 
   if (input.DryRun) {
     const built = await buildFunctionCode(scope.env.LOADER, zip, config.Handler);
-    const preview = versionRow(LATEST, config, { ...built, bundleKey: current.bundleKey });
+    const preview = versionRow(LATEST, config, { ...built, bundleKey: current.bundleKey }, current);
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const code = await storeCode(scope, await buildFunctionCode(scope.env.LOADER, zip, config.Handler));
-  const next = versionRow(LATEST, config, code);
-  await replaceCode(scope, name, current, next, code);
-  if (input.Publish) return publishVersion(scope, name, {});
-  return functionConfiguration({ ...current, ...next }, scope.names);
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
+  // Publish needs the built code: the update is finished within the request, then published.
+  let settled: Promise<void> | undefined;
+  const inline: Defer = (work) => {
+    settled = work;
+  };
+  const answer = await startUpdate(scope, name, current, pending, prepared, input.Publish ? inline : defer);
+  if (!input.Publish) return answer;
+  await settled;
+  return publishVersion(scope, name, {});
 }
 
 export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Promise<void> {
@@ -105,16 +129,20 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
   if (qualifier === undefined) {
     // Configs first: a failure after this leaves a function the user can delete again, never stale configs a new function would inherit.
     await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
+    await dropPolicies(scope, name);
     const code = await scope.store.deleteFunction(name);
     forgetFunction(scope.principal.tenantId, name);
     await scope.code.release(code);
     return;
   }
+  // AWS's answers (LocalStack's AWS-validated snapshots test_lambda_api
+  // test_function_name_and_qualifier_validation[*-delete_function] and
+  // test_delete_on_nonexisting_version): an alias qualifier is refused, a
+  // version that does not exist is a no-op answered 204.
   if (qualifier === LATEST) throw invalidParameter("$LATEST version cannot be deleted without deleting the function.");
-  if (!/^[0-9]+$/.test(qualifier)) {
-    throw invalidParameter(`Qualifier ${qualifier} is an alias: delete it with DeleteAlias, or pass a version number.`);
-  }
-  const { row } = await resolveVersion(scope, ref);
+  if (!/^[0-9]+$/.test(qualifier)) throw aliasDeletionUnsupported();
+  const row = await scope.store.getVersion(name, qualifier);
+  if (!row) return;
   const routing = await scope.store.aliasesRoutingTo(name, qualifier);
   if (routing.length > 0) {
     throw conflict(
@@ -122,6 +150,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     );
   }
   await scope.store.deleteVersion(name, qualifier);
+  await dropPolicies(scope, name, qualifier);
   forgetFunction(scope.principal.tenantId, name);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
   await scope.code.release([row]);
@@ -134,29 +163,31 @@ export async function publishVersion(
 ): Promise<Json> {
   const fn = await requireFunction(scope, name);
   const latest = await latestOf(scope, name, input.RevisionId);
+  // A function whose create failed has no code to publish.
+  if (latest.state !== "Active") throw functionNotReady(latest.state);
   if (input.CodeSha256 !== undefined && input.CodeSha256 !== latest.codeSha256) {
     throw invalidParameter(
       `CodeSHA256 (${input.CodeSha256}) is different from current CodeSHA256 in $LATEST (${latest.codeSha256}). Please try again with the CodeSHA256 in $LATEST.`,
     );
   }
   const config = input.Description === undefined ? latest.config : { ...latest.config, Description: input.Description };
-  // Publishing an unchanged $LATEST returns the newest version instead of a copy (as Lambda does).
+  // Publishing an unchanged $LATEST returns the newest version instead of a copy; the
+  // Description given here is not a change, one set on $LATEST is (LocalStack's provider
+  // compares the $LATEST revision a version was published from, as AWS behaves).
+  const from = await latestDigest(latest);
   if (fn.lastVersion > 0) {
     const newest = await scope.store.getVersion(name, String(fn.lastVersion));
-    if (newest && newest.codeSha256 === latest.codeSha256 && sameConfig(newest.config, config)) {
-      return functionConfiguration(newest, scope.names);
-    }
+    if (newest && newest.publishedFrom === from) return functionConfiguration(newest, scope.names);
   }
   const number = fn.lastVersion + 1;
-  const version = versionRow(String(number), config, latest);
+  const version = { ...versionRow(String(number), config, latest, activeColumns()), publishedFrom: from };
   try {
-    await scope.store.publish(name, fn.lastVersion, version);
+    await scope.store.publish(name, fn.lastVersion, version, { from: latest.revisionId, to: crypto.randomUUID() });
   } catch (err) {
-    if (isUniqueViolation(err)) {
-      throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name)}`);
-    }
+    if (isUniqueViolation(err)) throw updateInProgress(functionArn(scope.names, name));
     throw err;
   }
+  forgetFunction(scope.principal.tenantId, name);
   return functionConfiguration({ ...version, tenantId: scope.principal.tenantId, functionName: name }, scope.names);
 }
 
@@ -164,22 +195,32 @@ export async function publishVersion(
 
 async function latestOf(scope: TenantScope, name: string, expectedRevision?: string): Promise<VersionRow> {
   const { row } = await resolveVersion(scope, { name });
+  // AWS checks the state before the revision: a busy function answers 409 whatever RevisionId says.
+  const busy = updateBlocker(row, functionArn(scope.names, name), Date.now());
+  if (busy) throw busy;
   if (expectedRevision !== undefined && expectedRevision !== row.revisionId) throw preconditionFailed();
   return row;
 }
 
-async function replaceLatest(scope: TenantScope, name: string, current: VersionRow, next: NewVersion): Promise<void> {
-  const replaced = await scope.store.replaceLatest(name, current.revisionId, next);
-  // After the write: an invoke in this isolate meanwhile must not cache the old row again.
-  forgetFunction(scope.principal.tenantId, name);
-  if (!replaced) {
-    throw conflict(
-      `The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name)}`,
-    );
-  }
+/** Marks $LATEST InProgress with what it will become, answers with that, and finishes after the response. */
+async function startUpdate(
+  scope: TenantScope,
+  name: string,
+  current: VersionRow,
+  pending: PendingUpdate,
+  prepared: PreparedCode | undefined,
+  defer: Defer,
+): Promise<Json> {
+  const revisionId = crypto.randomUUID();
+  const columns = updatingColumns(current, pending, Date.now());
+  const started = await scope.store.patchVersion(name, LATEST, current.revisionId, { ...columns, revisionId });
+  if (!started) throw updateInProgress(functionArn(scope.names, name));
+  const updating: VersionRow = { ...current, ...columns, revisionId };
+  runLater(defer, `update of ${name}`, () => finishUpdate(scope, name, updating, pending, prepared));
+  return functionConfiguration(updating, scope.names);
 }
 
-function versionRow(version: string, config: StoredConfig, code: StoredCode): NewVersion {
+function versionRow(version: string, config: StoredConfig, code: RowCode, state: StateColumns): NewVersion {
   return {
     version,
     versionNumber: version === LATEST ? 0 : Number(version),
@@ -189,33 +230,19 @@ function versionRow(version: string, config: StoredConfig, code: StoredCode): Ne
     bundleKey: code.bundleKey,
     revisionId: crypto.randomUUID(),
     lastModified: lambdaTimestamp(),
+    publishedFrom: null,
+    ...state,
   };
 }
 
-async function storeCode(scope: TenantScope, built: BuiltCode): Promise<StagedCode & StoredCode> {
-  return { ...(await scope.code.stage(built)), codeSize: built.codeSize };
-}
-
-/** $LATEST with new code or a new bundle: the new row, then the old blobs go if nothing else uses them. */
-async function replaceCode(scope: TenantScope, name: string, current: VersionRow, next: NewVersion, staged?: StagedCode): Promise<void> {
-  try {
-    await replaceLatest(scope, name, current, next);
-  } catch (err) {
-    if (staged) await scope.code.release([staged]);
-    throw err;
-  }
-  if (staged) await scope.code.confirm(staged);
-  if (next.bundleKey !== current.bundleKey || next.codeSha256 !== current.codeSha256) await scope.code.release([current]);
-}
-
-async function rebuildForHandler(scope: TenantScope, current: VersionRow, handler: string): Promise<StagedCode & StoredCode> {
+async function preparedFromStore(scope: TenantScope, current: VersionRow, handler: string): Promise<PreparedCode> {
   const zip = await scope.code.getZip(current.codeSha256);
   if (!zip) {
     throw invalidParameter(
       `The function's .zip package (CodeSha256 ${current.codeSha256}) is not stored, so its Handler cannot change alone: upload the code again with UpdateFunctionCode, then set the Handler.`,
     );
   }
-  return storeCode(scope, await buildFromZip(scope.env.LOADER, zip, handler));
+  return prepareCode(zip, handler);
 }
 
 function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | undefined; ImageUri?: string | undefined }): string {
@@ -227,7 +254,7 @@ function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | und
   throw invalidParameter("Please provide a source for function code: set Code.ZipFile to a base64-encoded .zip file.");
 }
 
-function sameConfig(a: StoredConfig, b: StoredConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** What a published version was made from: $LATEST's configuration and code. */
+async function latestDigest(latest: Pick<VersionRow, "config" | "codeSha256">): Promise<string> {
+  return toHex(await sha256(new TextEncoder().encode(`${latest.codeSha256}\n${JSON.stringify(latest.config)}`)));
 }
-

@@ -33,7 +33,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive, untilUpdated } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const MTIME = new Date("2024-01-01T00:00:00Z");
@@ -250,6 +250,7 @@ describe("asynchronous invoke through the AWS SDK", () => {
     for (let i = 0; i < inputs.length; i += 4) {
       await Promise.all(inputs.slice(i, i + 4).map((input) => lambda.send(new CreateFunctionCommand(input))));
     }
+    for (const input of inputs) await untilActive(lambda, String(input.FunctionName));
     const configs: PutFunctionEventInvokeConfigCommandInput[] = [
       { FunctionName: "ok", DestinationConfig: { OnSuccess: { Destination: destUrl("ok") } } },
       // Default retries (no MaximumRetryAttempts): 2.
@@ -523,6 +524,7 @@ describe("asynchronous invoke through the AWS SDK", () => {
       new UpdateFunctionConfigurationCommand({ FunctionName: "dead-lettered", DeadLetterConfig: { TargetArn: destUrl("dlq") } }),
     );
     expect(updated.DeadLetterConfig).toEqual({ TargetArn: destUrl("dlq") });
+    await untilUpdated(lambda, "dead-lettered");
     await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "dead-lettered", MaximumRetryAttempts: 0 }));
 
     const requestId = await accepted(lambda, "dead-lettered", { n: 30 });
@@ -563,6 +565,7 @@ describe("asynchronous invoke through the AWS SDK", () => {
       new UpdateFunctionConfigurationCommand({ FunctionName: "failing", Environment: { Variables: { RUNS_URL: runsUrl("failing"), FIXED: "1" } } }),
     );
     expect(fixed.Environment?.Variables).toEqual({ RUNS_URL: runsUrl("failing"), FIXED: "1" });
+    await untilUpdated(lambda, "failing");
 
     const redrive = await cellfn(acme, "POST", `/functions/failing/failed-events/${failed.Id}/redrive`);
     expect(redrive.status, redrive.text).toBe(202);

@@ -36,6 +36,8 @@ import {
   type Platform,
   startPlatform,
   type TenantCredentials,
+  untilActive,
+  untilUpdated,
 } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
@@ -110,6 +112,8 @@ describe("control plane through the AWS SDK", () => {
   it("CreateFunction returns the function configuration", async () => {
     const out = await lambda.send(new CreateFunctionCommand(createInput("hello")));
     expect(out.$metadata.httpStatusCode).toBe(201);
+    expect(out).toMatchObject({ State: "Pending", StateReasonCode: "Creating" });
+    await untilActive(lambda, "hello");
     expect(out).toMatchObject({
       FunctionName: "hello",
       FunctionArn: arn("hello"),
@@ -167,6 +171,7 @@ describe("control plane through the AWS SDK", () => {
     const listerLambda = client(lister);
     const names = ["list-a", "list-b", "list-c"];
     for (const name of names) await listerLambda.send(new CreateFunctionCommand(createInput(name)));
+    for (const name of names) await untilActive(listerLambda, name);
 
     const pages: string[][] = [];
     let marker: string | undefined;
@@ -188,6 +193,7 @@ describe("control plane through the AWS SDK", () => {
 
   it("UpdateFunctionConfiguration and UpdateFunctionCode stick", async () => {
     await lambda.send(new CreateFunctionCommand(createInput("mutable")));
+    await untilActive(lambda, "mutable");
 
     const updated = await lambda.send(
       new UpdateFunctionConfigurationCommand({
@@ -201,7 +207,9 @@ describe("control plane through the AWS SDK", () => {
       Timeout: 30,
       MemorySize: 256,
       Environment: { Variables: { GREETING: "hello", MODE: "test" } },
+      LastUpdateStatus: "InProgress",
     });
+    await untilUpdated(lambda, "mutable");
     const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "mutable" }));
     expect(config).toMatchObject({
       Timeout: 30,
@@ -214,12 +222,14 @@ describe("control plane through the AWS SDK", () => {
     expect(code.CodeSha256).toBe(sha256b64(ZIP_V2));
     expect(code.CodeSha256).not.toBe(sha256b64(ZIP_V1));
     expect(code.CodeSize).toBe(ZIP_V2.byteLength);
+    await untilUpdated(lambda, "mutable");
     const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "mutable" }));
     expect(after).toMatchObject({ CodeSha256: sha256b64(ZIP_V2), CodeSize: ZIP_V2.byteLength, Timeout: 30, MemorySize: 256 });
   });
 
   it("publishes versions and manages aliases with weighted routing", async () => {
     await lambda.send(new CreateFunctionCommand(createInput("versioned")));
+    await untilActive(lambda, "versioned");
 
     const v1 = await lambda.send(new PublishVersionCommand({ FunctionName: "versioned" }));
     expect(v1).toMatchObject({ Version: "1", FunctionArn: arn("versioned", "1"), CodeSha256: sha256b64(ZIP_V1) });
@@ -238,6 +248,7 @@ describe("control plane through the AWS SDK", () => {
 
     // Publishing needs a change since version 1.
     await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: "versioned", ZipFile: ZIP_V2 }));
+    await untilUpdated(lambda, "versioned");
     const v2 = await lambda.send(new PublishVersionCommand({ FunctionName: "versioned" }));
     expect(v2).toMatchObject({ Version: "2", CodeSha256: sha256b64(ZIP_V2) });
 

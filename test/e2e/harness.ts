@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
-import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+import { LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -447,4 +447,21 @@ export function lambdaClient(
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
     ...opts,
   });
+}
+
+/** The SDK waiters' settings for tests: poll every 1-2 s, give up after a minute. */
+const WAITER = { maxWaitTime: 60, minDelay: 1, maxDelay: 2 } as const;
+
+/**
+ * Waits, with the SDK's own waiters, until a new function is Active
+ * (`waitUntilFunctionActiveV2`) or an update has finished
+ * (`waitUntilFunctionUpdatedV2`), as a deployment script does: bundling runs
+ * after CreateFunction / Update* answer.
+ */
+export async function untilActive(client: LambdaClient, name: string): Promise<void> {
+  await waitUntilFunctionActiveV2({ client, ...WAITER }, { FunctionName: name });
+}
+
+export async function untilUpdated(client: LambdaClient, name: string): Promise<void> {
+  await waitUntilFunctionUpdatedV2({ client, ...WAITER }, { FunctionName: name });
 }

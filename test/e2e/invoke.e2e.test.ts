@@ -25,6 +25,8 @@ import {
   type Platform,
   startPlatform,
   type TenantCredentials,
+  untilActive,
+  untilUpdated,
 } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
@@ -184,6 +186,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     for (let i = 0; i < inputs.length; i += 4) {
       await Promise.all(inputs.slice(i, i + 4).map((input) => lambda.send(new CreateFunctionCommand(input))));
     }
+    for (const input of inputs) await untilActive(lambda, String(input.FunctionName));
   });
 
   afterAll(async () => {
@@ -312,6 +315,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     await lambda.send(
       new UpdateFunctionConfigurationCommand({ FunctionName: "versioned", Environment: { Variables: { TAG: "two" } } }),
     );
+    await untilUpdated(lambda, "versioned");
     const v2 = await lambda.send(new PublishVersionCommand({ FunctionName: "versioned" }));
     expect(v2.Version).toBe("2");
 
@@ -391,6 +395,7 @@ describe("synchronous invoke through the AWS SDK", () => {
     const patchedAt = Date.now();
     const smallLambda = client(small);
     await smallLambda.send(new CreateFunctionCommand(createInput("slow", ZIPS.slow)));
+    await untilActive(smallLambda, "slow");
     // Tenant limits are cached for up to ~2 s.
     await sleep(Math.max(0, 2500 - (Date.now() - patchedAt)));
 

@@ -132,3 +132,42 @@ export async function awsJson(
   const res = await exports.default.fetch(request);
   return { status: res.status, body: await res.json<Record<string, unknown>>() };
 }
+
+/** How long a test waits for a function to settle (bundling runs after CreateFunction / Update* answer). */
+const SETTLE_TIMEOUT_MS = 30_000;
+const SETTLE_POLL_MS = 50;
+
+/**
+ * Polls GetFunctionConfiguration until the function is no longer `Pending`
+ * and no update is `InProgress`, as `aws lambda wait function-active-v2` /
+ * `function-updated-v2` do, and returns the settled configuration.
+ */
+export async function waitUntilSettled(key: TenantKey, name: string, qualifier?: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  const query = qualifier === undefined ? "" : `?Qualifier=${encodeURIComponent(qualifier)}`;
+  for (;;) {
+    const res = await signed(key, "GET", `${fn(name)}/configuration${query}`);
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GetFunctionConfiguration ${name}: ${res.status} ${text}`);
+    const config = JSON.parse(text) as Record<string, unknown>;
+    if (config.State !== "Pending" && config.LastUpdateStatus !== "InProgress") return config;
+    if (Date.now() > deadline) throw new Error(`${name} did not settle: ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+}
+
+/** CreateFunction, then wait until it is Active (throws with the answer otherwise), as a user's script does. */
+export async function createActive(key: TenantKey, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await signed(key, "POST", "/2015-03-31/functions", body);
+  if (res.status !== 201) throw new Error(`CreateFunction: ${res.status} ${await res.text()}`);
+  const config = await waitUntilSettled(key, String(body.FunctionName));
+  if (config.State !== "Active") throw new Error(`CreateFunction ${String(body.FunctionName)} ended ${JSON.stringify(config)}`);
+  return config;
+}
+
+/** A signed Update* call that then waits for LastUpdateStatus to settle; returns the call's response. */
+export async function updateAndWait(key: TenantKey, method: string, path: string, name: string, body: unknown): Promise<Response> {
+  const res = await signed(key, method, path, body);
+  if (res.status === 200) await waitUntilSettled(key, name);
+  return res;
+}

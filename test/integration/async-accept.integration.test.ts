@@ -3,7 +3,7 @@ import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FLOOD_MIN_EVENTS } from "../../src/placement/sideline";
 import type { TenantKey } from "../helpers/platform";
-import { admin, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { admin, createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 const echo = { "index.js": "exports.handler = async (event) => event;" };
 
@@ -28,8 +28,11 @@ describe("accepting async events", () => {
     key = await newTenant();
     await signed(key, "POST", "/2015-03-31/functions", createFunctionBody("accept", echo));
     await signed(key, "POST", "/2015-03-31/functions", createFunctionBody("zero", echo));
+    await waitUntilSettled(key, "accept");
+    await waitUntilSettled(key, "zero");
     await signed(key, "PUT", "/2017-10-31/functions/zero/concurrency", { ReservedConcurrentExecutions: 0 });
     await signed(key, "POST", "/2015-03-31/functions", createFunctionBody("isolated", echo, { TenancyConfig: { TenantIsolationMode: "PER_TENANT" } }));
+    await waitUntilSettled(key, "isolated");
   });
 
   it("answers 202 with a request id and records the event", async () => {
@@ -81,6 +84,7 @@ describe("cells, sidelining and the operator API", () => {
   it("shows queue depths and sidelines a tenant by hand and back", async () => {
     const key = await newTenant();
     await signed(key, "POST", "/2015-03-31/functions", createFunctionBody("side", echo));
+    await waitUntilSettled(key, "side");
     const tenant = await (await admin("GET", `/tenants/${key.tenantId}`)).json<{ cell: number }>();
 
     expect((await admin("PUT", `/tenants/${key.tenantId}/sideline`, { mode: "on" })).status).toBe(200);

@@ -9,7 +9,7 @@ import type { AsyncEventMessage, DestinationDelivery } from "../../src/async/mes
 import { forgetLowPriorityCache } from "../../src/async/batch-context";
 import { handleQueueBatch } from "../../src/async/poller";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { addKey, bearer, createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Async invoke end to end, in workerd: events are accepted through the real
@@ -89,6 +89,7 @@ const settled = (requestId: string) =>
 async function createFn(key: TenantKey, name: string, code: string, extra: Record<string, unknown> = {}) {
   const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": code }, extra));
   if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
+  await waitUntilSettled(key, name);
 }
 
 async function putEventConfig(key: TenantKey, name: string, body: Record<string, unknown>) {
@@ -712,6 +713,7 @@ describe("failed events API", () => {
     const [event] = (await list(a, "broken")).FailedEvents;
     const update = await signed(a, "PUT", `${fn("broken")}/configuration`, { Environment: { Variables: { FIXED: "1" } } });
     expect(update.status).toBe(200);
+    await waitUntilSettled(a, "broken");
     // Let the invoke path's metadata cache (2 s) see the new configuration.
     await sleep(2100);
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { bearer, bundleContaining, fn, getFunctionState, newTenant, ROLE, signed } from "../helpers/platform";
+import { bearer, bundleContaining, fn, getFunctionState, newTenant, ROLE, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Every bad input gets Lambda's error (status, `x-amzn-ErrorType`, a message
@@ -139,7 +139,9 @@ describe("bad input", () => {
       Description: "v1",
     };
     await ok(await signed(key, "POST", "/2015-03-31/functions", create), 201);
+    await waitUntilSettled(key, "keep");
     await ok(await signed(key, "PUT", `${fn("keep")}/configuration`, { Description: "v2" }));
+    await waitUntilSettled(key, "keep");
     await ok(await signed(key, "POST", `${fn("keep")}/versions`, {}), 201);
     await ok(await signed(key, "POST", `${fn("keep")}/aliases`, { Name: "live", FunctionVersion: "1" }), 201);
     before = await snapshot(key);
@@ -382,6 +384,7 @@ describe("bad input", () => {
         RevisionId: string;
       };
       expect(changed.RevisionId).not.toBe(current.RevisionId);
+      const settled = await waitUntilSettled(key, "keep");
       const after = await snapshot(key);
       await expectError(await signed(key, "PUT", path, { Description: "lost update", RevisionId: current.RevisionId }), {
         status: 412,
@@ -390,7 +393,8 @@ describe("bad input", () => {
       });
       expect(await snapshot(key)).toEqual(after);
       // Put it back for the remaining tests.
-      await ok(await signed(key, "PUT", path, { Description: "v2", RevisionId: changed.RevisionId }));
+      await ok(await signed(key, "PUT", path, { Description: "v2", RevisionId: settled.RevisionId }));
+      await waitUntilSettled(key, "keep");
       const restored = await snapshot(key);
       before = restored;
     });
@@ -475,7 +479,6 @@ describe("bad input", () => {
         [
           ["GetAlias", "GET", undefined],
           ["UpdateAlias", "PUT", { Description: "x" }],
-          ["DeleteAlias", "DELETE", undefined],
         ] as const
       ).map(([op, method, body]) => ({
         what: `${op} of an alias that does not exist`,
@@ -613,6 +616,35 @@ describe("bad input", () => {
 
     it.each(CASES)("$what → $status $type, nothing changed", async (c) => {
       await refused(signed, c.method, c.path, c.body, c);
+    });
+
+    // AWS-validated (LocalStack test_lambda_api snapshots test_delete_on_nonexisting_version,
+    // test_non_existent_alias_deletion, test_function_name_and_qualifier_validation[*-delete_function]):
+    // deleting a version or an alias that does not exist is a no-op answered 204; an alias qualifier
+    // on DeleteFunction is refused; a missing function is 404 with its unqualified ARN.
+    it("DeleteFunction of a version that does not exist and DeleteAlias of a missing alias are 204 no-ops", async () => {
+      for (const path of [`${fn("keep")}?Qualifier=99`, fn("keep:99"), `${fn("keep")}/aliases/nope`]) {
+        const res = await signed(key, "DELETE", path);
+        expect(res.status).toBe(204);
+        expect(await res.text()).toBe("");
+        expect(await snapshot(key)).toEqual(before);
+      }
+    });
+
+    it("DeleteFunction with an alias qualifier → 400 Deletion of aliases is not currently supported.", async () => {
+      await refused(signed, "DELETE", `${fn("keep")}?Qualifier=live`, undefined, {
+        status: 400,
+        type: "InvalidParameterValueException",
+        message: [/^Deletion of aliases is not currently supported\.$/],
+      });
+    });
+
+    it("DeleteFunction with a qualifier of a function that does not exist → 404 naming the unqualified ARN", async () => {
+      await refused(signed, "DELETE", `${fn("ghost")}?Qualifier=1`, undefined, {
+        status: 404,
+        type: "ResourceNotFoundException",
+        message: [/^Function not found: arn:aws:lambda:us-east-1:\d{12}:function:ghost$/],
+      });
     });
   });
 

@@ -5,7 +5,7 @@ import { database } from "../../src/db/client";
 import { effectiveEventConfig } from "../../src/services/event-invoke-config";
 import { tenantScope } from "../../src/services/scope";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { addKey, bearer, createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Put / Update / Get / Delete / ListFunctionEventInvokeConfig(s) through the
@@ -37,6 +37,7 @@ async function ok<T = unknown>(res: Response, status = 200): Promise<T> {
 
 async function createFunction(key: TenantKey, name: string, extra: Record<string, unknown> = {}) {
   await ok(await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, CODE, extra)), 201);
+  await waitUntilSettled(key, name);
 }
 
 async function expectError(res: Response, status: number, type: string, message: string) {
@@ -195,6 +196,7 @@ describe("event invoke config", () => {
       await createFunction(key, NAME, { Publish: true });
       for (let i = 0; i < 2; i++) {
         await ok(await signed(key, "PUT", `${fn(NAME)}/configuration`, { Description: `v${i + 2}` }));
+        await waitUntilSettled(key, NAME);
         await ok(await signed(key, "POST", `${fn(NAME)}/versions`, {}), 201);
       }
       for (const alias of ["alpha", "beta", "gamma"]) {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
-import { admin, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { admin, createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 const HANDLERS: Record<string, Record<string, string>> = {
   echo: {
@@ -45,6 +45,7 @@ const HANDLERS: Record<string, Record<string, string>> = {
 async function createFn(key: TenantKey, name: string, handler: keyof typeof HANDLERS, extra: Record<string, unknown> = {}) {
   const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, HANDLERS[handler] ?? {}, extra));
   if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
+  await waitUntilSettled(key, name);
 }
 
 function invoke(key: TenantKey, name: string, payload: unknown = {}, headers: Record<string, string> = {}, query = "") {
@@ -134,6 +135,7 @@ describe("synchronous invoke", () => {
   it("runs published versions and routes weighted aliases", async () => {
     await signed(key, "POST", `${fn("echo")}/versions`, {});
     await signed(key, "PUT", `${fn("echo")}/configuration`, { Environment: { Variables: { STAGE: "v2" } } });
+    await waitUntilSettled(key, "echo");
     await signed(key, "POST", `${fn("echo")}/versions`, {});
     const v1 = await invoke(key, "echo", {}, {}, "?Qualifier=1");
     expect(v1.headers.get("X-Amz-Executed-Version")).toBe("1");

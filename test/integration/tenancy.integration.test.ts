@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import type { TenantKey } from "../helpers/platform";
-import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, getFunctionState, newTenant, signed } from "../helpers/platform";
+import { addKey, bearer, bundleContaining, createFunctionBody, errorOf, fn, getFunctionState, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Tenant isolation on every tenant-facing route. Tenant B owns `shared-name`
@@ -106,6 +106,7 @@ async function ok(res: Response, status = 200): Promise<unknown> {
 
 async function createFunction(key: TenantKey, name: string, code: Record<string, string>, extra: Record<string, unknown> = {}) {
   await ok(await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, code, extra)), 201);
+  await waitUntilSettled(key, name);
 }
 
 /** Everything a tenant can read about one of its functions. */
@@ -325,6 +326,7 @@ describe("tenant isolation", () => {
     expect(config.FunctionArn).toBe(`arn:aws:lambda:us-east-1:${d.accountId}:function:${SHARED}`);
     expect(config.Description).toBe("owned by d");
     expect(config.Version).toBe("$LATEST");
+    await waitUntilSettled(d, SHARED);
 
     // D sees its own function: no version 1, no alias, no reservation of B's.
     const dFunction = await (await signed(d, "GET", fn(SHARED))).json<Record<string, unknown>>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { functionArn, parseFunctionName } from "../../src/lambda/function-name";
+import { functionArn, parseFunctionName, parseNewFunctionName } from "../../src/lambda/function-name";
 import { thrownLambdaError } from "../helpers/errors";
 
 const ctx = { accountId: "111122223333", region: "us-east-1" };
@@ -44,12 +44,60 @@ describe("parseFunctionName", () => {
     expect(err.message).toBe("Functions from 'eu-west-1' are not reachable in this region ('us-east-1')");
   });
 
-  it("limits the bare name to 64 characters with InvalidParameterValueException", () => {
-    const err = thrownLambdaError(() => parseFunctionName("a".repeat(65), ctx, qualified));
-    expect(err.type).toBe("InvalidParameterValueException");
-    expect(err.message).toContain("Member must have length less than or equal to 64");
-    expect(parseFunctionName("a".repeat(64), ctx, qualified)).toEqual({ name: "a".repeat(64) });
+  it("limits a new function's name to 64 characters with InvalidParameterValueException; elsewhere a long name is just not found", () => {
+    const err = thrownLambdaError(() => parseNewFunctionName("a".repeat(65), ctx));
+    expect([err.type, err.message]).toEqual([
+      "InvalidParameterValueException",
+      `1 validation error detected: Value '${"a".repeat(65)}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64`,
+    ]);
+    expect(parseNewFunctionName("a".repeat(64), ctx)).toBe("a".repeat(64));
+    // AWS: GetFunction / DeleteFunction of a 65-character name → 404 Function not found.
+    expect(parseFunctionName("a".repeat(65), ctx, qualified)).toEqual({ name: "a".repeat(65) });
   });
+
+  // Expected answers: LocalStack's AWS-validated snapshot test_lambda_api.snapshot.json,
+  // TestLambdaFunction::test_function_name_and_qualifier_validation[<case>-get_function|create_function].
+  const GET_PATTERN =
+    "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+  const CREATE_PATTERN =
+    "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
+
+  it("a qualifier of 129 characters → ValidationException on 'qualifier' (max 128)", () => {
+    const err = thrownLambdaError(() => parseFunctionName("my-function", ctx, { qualified: true, qualifierParam: "a".repeat(129) }));
+    expect([err.type, err.message]).toEqual([
+      "ValidationException",
+      `1 validation error detected: Value '${"a".repeat(129)}' at 'qualifier' failed to satisfy constraint: Member must have length less than or equal to 128`,
+    ]);
+  });
+
+  it("counts and lists every violation: an ARN with an invalid region and a qualifier of 129", () => {
+    const raw = `arn:aws:lambda:invalid-region:111122223333:function:my-function-${"a".repeat(170)}`;
+    const err = thrownLambdaError(() => parseFunctionName(raw, ctx, { qualified: true, qualifierParam: "a".repeat(129) }));
+    expect(err.type).toBe("ValidationException");
+    expect(err.message).toBe(
+      `2 validation errors detected: Value '${raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${GET_PATTERN}; ` +
+        `Value '${"a".repeat(129)}' at 'qualifier' failed to satisfy constraint: Member must have length less than or equal to 128`,
+    );
+  });
+
+  it("CreateFunction names its own pattern", () => {
+    const err = thrownLambdaError(() => parseNewFunctionName("my-function!", ctx));
+    expect(err.message).toBe(
+      `1 validation error detected: Value 'my-function!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${CREATE_PATTERN}`,
+    );
+  });
+
+  it("$latest in lower case is a valid qualifier that names nothing (AWS: 404 Function not found: ...:$latest)", () => {
+    expect(parseFunctionName("my-function", ctx, { qualified: true, qualifierParam: "$latest" })).toEqual({ name: "my-function", qualifier: "$latest" });
+  });
+
+  it.each(["arn:aws:lambda::111122223333:function:f", "arn:aws:lambda:us-east-1::function:f", "arn:aws:lambda:us-east-1:111122223333:function:f:$LATES", "function:f:$LATEST:extra", "*"])(
+    "%s → ValidationException with the Get pattern",
+    (raw) => {
+      const err = thrownLambdaError(() => parseFunctionName(raw, ctx, qualified));
+      expect(err.message).toBe(`1 validation error detected: Value '${raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${GET_PATTERN}`);
+    },
+  );
 
   it("refuses bad characters with ValidationException naming the pattern", () => {
     const err = thrownLambdaError(() => parseFunctionName("bad name!", ctx, qualified));
