@@ -5,11 +5,31 @@
  */
 import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
+import { ENDPOINT_VARIABLES } from "./platform-endpoint";
+import { runtimeVariables } from "./runtime-variables";
 import SHIM_SOURCE from "./shim.js";
+// wrangler's Text rule makes each default export the module's text (typed so by
+// `wrangler types`). tsconfig.shim.json's program (allowJs) resolves the imports
+// to the JavaScript files instead, which have no default export: hence @ts-ignore.
+// @ts-ignore -- the text of src/runtime/shim-logs.js
+import SHIM_LOGS_SOURCE from "./shim-logs.js";
+// @ts-ignore -- the text of src/runtime/shim-process.js
+import SHIM_PROCESS_SOURCE from "./shim-process.js";
+// @ts-ignore -- the text of src/runtime/shim-timers.js
+import SHIM_TIMERS_SOURCE from "./shim-timers.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
 const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+
+/** The runtime shim's modules, next to the function's `handler.js` in every Dynamic Worker. */
+const SHIM_MODULES = {
+  "shim.js": SHIM_SOURCE,
+  "shim-logs.js": SHIM_LOGS_SOURCE,
+  "shim-process.js": SHIM_PROCESS_SOURCE,
+  "shim-timers.js": SHIM_TIMERS_SOURCE,
+  "markers.js": MARKERS_MODULE,
+};
 
 /** How long a probe may take to run the module code before we stop waiting. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -45,6 +65,8 @@ export interface ExecutionEnvironment {
   egress: Fetcher | null;
   runtime: string; // nodejs20.x | nodejs22.x | nodejs24.x
   handler: string;
+  /** LoggingConfig: with LogFormat JSON the runtime writes JSON lines, filtered at ApplicationLogLevel. */
+  logging?: { LogFormat: string; ApplicationLogLevel?: string | undefined };
   /**
    * The environment ran an invocation before (a reused lease): invoke with
    * one RPC and no init callback. If the isolate turns out to be new, the
@@ -68,6 +90,14 @@ export interface InvocationRequest {
   tenantId?: string;
   /** Sent by the shim on every fetch() of this invocation, in header `x-cellfn-invocation`. */
   egressToken?: string;
+  /** `_X_AMZN_TRACE_ID` of this invocation: `Root=1-…;Parent=…;Sampled=0`. */
+  traceId?: string;
+  /**
+   * The environment's session credentials (src/auth/session-credentials.ts):
+   * the shim puts them in process.env before init and before each invocation,
+   * so a re-minted set replaces one that is about to expire.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
 }
 
 export interface InvocationResult {
@@ -120,7 +150,7 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: COMPATIBILITY_FLAGS,
       mainModule: "shim.js",
-      modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
+      modules: { ...SHIM_MODULES, "handler.js": bundle },
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
@@ -321,16 +351,22 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     AWS_DEFAULT_REGION: region,
     AWS_EXECUTION_ENV: `AWS_Lambda_${env.runtime}`,
     _HANDLER: env.handler,
-    LAMBDA_TASK_ROOT: "/var/task",
     LANG: "en_US.UTF-8",
     TZ: ":UTC",
+    ...runtimeVariables(env.runtime),
+    // Read by the shim's console (src/runtime/shim-logs.js), as by the Lambda runtime.
+    ...(env.logging?.LogFormat === "JSON"
+      ? { AWS_LAMBDA_LOG_FORMAT: "JSON", AWS_LAMBDA_LOG_LEVEL: env.logging.ApplicationLogLevel ?? "INFO" }
+      : {}),
+    // The SDK finds cellfn's APIs with no configuration; a user's own value wins.
+    ...ENDPOINT_VARIABLES,
     ...env.environment,
   };
   return {
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     mainModule: "shim.js",
-    modules: { "shim.js": SHIM_SOURCE, "markers.js": MARKERS_MODULE, "handler.js": bundle },
+    modules: { ...SHIM_MODULES, "handler.js": bundle },
     // String bindings: with nodejs_compat (populate_process_env, on by
     // default since 2025-04-01) they are also process.env; the tests check it.
     env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
