@@ -12,6 +12,7 @@ import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./invoke/routes";
+import { streamInvokeRoutes } from "./invoke/stream-routes";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
@@ -31,6 +32,7 @@ export function buildApp(): Hono<AppEnv> {
   const lambda = new Hono<AppEnv>({ strict: false });
   lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant);
   lambda.route("/2015-03-31/functions", invokeRoutes);
+  lambda.route("/2021-11-15/functions", streamInvokeRoutes);
   lambda.route("/2015-03-31/functions", aliasRoutes);
   lambda.route("/2015-03-31/functions", functionRoutes);
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);

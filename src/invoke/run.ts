@@ -4,7 +4,7 @@
  * (hold for the next warm invocation, or give back) runs under waitUntil.
  */
 import { environmentsFailing, functionCouldNotStart } from "../errors";
-import type { InvocationResult } from "../runtime/executor";
+import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
@@ -24,14 +24,14 @@ const MAX_ENVIRONMENT_ATTEMPTS = 3;
 export async function invokeSync(
   scope: TenantScope,
   target: InvokeTarget,
-  opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void },
+  opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void } & InvokeStreaming,
 ): Promise<InvokeOutcome> {
   for (let attempt = 1; ; attempt++) {
     const lease = await acquire(scope, target, opts.tenantId ?? "");
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts);
-      const result = await runInEnvironment(scope.env.LOADER, environment, request);
+      const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       reusable = result.reusable;
       // Crashed after its last invocation: nothing ran in it; it is retired, try another.
       if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;

@@ -17,6 +17,8 @@ import SHIM_LOGS_SOURCE from "./shim-logs.js";
 import SHIM_PROCESS_SOURCE from "./shim-process.js";
 // @ts-ignore -- the text of src/runtime/shim-timers.js
 import SHIM_TIMERS_SOURCE from "./shim-timers.js";
+// @ts-ignore -- the text of src/runtime/shim-streaming.js
+import SHIM_STREAMING_SOURCE from "./shim-streaming.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
@@ -28,6 +30,7 @@ const SHIM_MODULES = {
   "shim-logs.js": SHIM_LOGS_SOURCE,
   "shim-process.js": SHIM_PROCESS_SOURCE,
   "shim-timers.js": SHIM_TIMERS_SOURCE,
+  "shim-streaming.js": SHIM_STREAMING_SOURCE,
   "markers.js": MARKERS_MODULE,
 };
 
@@ -133,7 +136,12 @@ type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed
 /** RPC surface of the shim's default export (src/runtime/shim.js). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
-  invoke(request: InvocationRequest, settings: { runtime: string; handler: string }, initDone?: (report: InitReport) => void): Promise<InvokeResult>;
+  invoke(
+    request: InvocationRequest,
+    settings: { runtime: string; handler: string },
+    initDone?: (report: InitReport) => void,
+    streamTo?: (body: ReadableStream<Uint8Array>) => void,
+  ): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
 
@@ -172,7 +180,24 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
  * invocation's log. Never throws. Callers run one invocation at a time per
  * environment id, and never reuse an id whose result says `reusable: false`.
  */
-export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, request: InvocationRequest): Promise<InvocationResult> {
+export interface InvokeStreaming {
+  /**
+   * InvokeWithResponseStream: called once, before the handler runs, with the
+   * bytes of the response as the function writes them (a streaming handler's
+   * stream, or a non-streaming handler's payload as one chunk). The stream
+   * closes when the response is complete; on a failure it closes early and
+   * the result carries the error.
+   */
+  onStream?: (body: ReadableStream<Uint8Array>) => void;
+}
+
+export async function invoke(
+  loader: WorkerLoader,
+  env: ExecutionEnvironment,
+  request: InvocationRequest,
+  streaming: InvokeStreaming = {},
+): Promise<InvocationResult> {
+  const streamTo = streaming.onStream;
   const timeoutMs = request.timeoutSeconds * 1000;
   const bundle: BundleState = { ms: 0, error: undefined };
   const log: string[] = [];
@@ -242,7 +267,7 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
       log.push(startLine(request.requestId, request.functionVersion));
       invokeStarted = performance.now();
-      const run = await withDeadline<InvokeResult>(shim.invoke(request, settings), timeoutMs);
+      const run = await withDeadline<InvokeResult>(shim.invoke(request, settings, undefined, streamTo), timeoutMs);
       if (run.kind === "done" && "uninitialised" in run.value) log.pop();
       else return await settle(shim, run, performance.now() - invokeStarted);
     }
@@ -256,9 +281,14 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       reportInit = resolve;
     });
     const running = Promise.resolve(
-      shim.invoke(request, settings, (report: InitReport) => {
-        reportInit(report);
-      }),
+      shim.invoke(
+        request,
+        settings,
+        (report: InitReport) => {
+          reportInit(report);
+        },
+        streamTo,
+      ),
     );
     running.catch(() => undefined); // awaited below, unless init times out first
     const phase = await withDeadline<{ init: InitReport } | { result: InvokeResult }>(

@@ -28,6 +28,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT } from "./markers.js";
 import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
+import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
 import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
 
@@ -58,6 +59,9 @@ function push(line) {
 }
 const LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR", fatal: "FATAL" };
 for (const [method, level] of Object.entries(LEVELS)) console[method] = (...args) => write(level, args);
+
+// ---- awslambda.streamifyResponse / HttpResponseStream (shim-streaming.js), there before the module loads.
+installAwslambdaGlobal();
 
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.
@@ -272,7 +276,7 @@ export default class extends WorkerEntrypoint {
   // init must not be a request of its own. initDone(), a callback into the
   // executor, reports the end of init: Init Duration, the init lines (logged
   // before START), and the start of the function's timeout.
-  async invoke(request, settings, initDone) {
+  async invoke(request, settings, initDone, streamTo) {
     // The runtime crashed after its last invocation returned (a timer or a
     // promise of the function threw): in Lambda the process is gone and the
     // next invocation gets a new environment. Nothing runs here.
@@ -313,9 +317,15 @@ export default class extends WorkerEntrypoint {
       getRemainingTimeInMillis: () => deadlineMs - Date.now(),
     };
     let outcome;
+    let channel;
     try {
       const event = request.payload === "" ? {} : JSON.parse(request.payload);
-      const run = runtime === "nodejs24.x" ? runPromise : runCallback;
+      // InvokeWithResponseStream: the bytes leave through `channel` as they are written.
+      channel = streamTo ? responseChannel() : undefined;
+      // Awaited: the executor holds the stream before any byte or the result can arrive.
+      if (channel) await streamTo(channel.readable);
+      const streaming = channel !== undefined && isStreamingHandler(fn);
+      const run = streaming ? (f, e, c) => runStreaming(f, e, c, channel) : runtime === "nodejs24.x" ? runPromise : runCallback;
       outcome = await new Promise((resolve) => {
         crashInvocation = resolve;
         // Thawed before the event is handled, as Node's timers phase runs
@@ -334,6 +344,7 @@ export default class extends WorkerEntrypoint {
       const errorMessage = exitMessage(request.requestId, outcome.exited);
       useSink(carried = []);
       activeToken = undefined;
+      await channel?.abort();
       return { payload: JSON.stringify({ errorType: "Runtime.ExitError", errorMessage }), failed: true, lines: [...lines, errorMessage + "\nRuntime.ExitError"], crashed };
     }
     if (!("error" in outcome)) outcome = serialize(outcome.result);
@@ -345,6 +356,12 @@ export default class extends WorkerEntrypoint {
       result = { payload: JSON.stringify({ errorType: "Function.ResponseSizeTooLarge", errorMessage: "Response payload size exceeded maximum allowed payload size (" + MAX_RESPONSE_BYTES + " bytes)." }), failed: true };
     } else {
       result = { payload: outcome.payload, failed: false };
+    }
+    if (channel) {
+      // A streaming handler's bytes are sent; a non-streaming handler's payload is one chunk, as in Lambda.
+      if (result.failed) await channel.abort();
+      else if (isStreamingHandler(fn)) result.payload = "";
+      else await channel.sendAll(result.payload);
     }
     useSink(carried = []);
     activeToken = undefined;
