@@ -17,6 +17,13 @@ import { invokeSync } from "./run";
 import { checkJson, clientContextOf, headerEnum, lineageDepthOf, SYNC_PAYLOAD_LIMIT_BYTES, tenantIdOf } from "./routes";
 import { prepareInvoke } from "./target";
 
+/**
+ * How long, after the invocation has ended, the function's stream may still
+ * deliver bytes. The shim closes it before it answers, so this only matters
+ * when the isolate was stopped (a timeout, a crash) with the stream still open.
+ */
+const STREAM_DRAIN_MS = 1_000;
+
 /** Lambda's soft limit on a streamed response (20 MiB); past it the stream ends with Function.ResponseSizeTooLarge. */
 export const STREAM_RESPONSE_LIMIT_BYTES = 20 * 1024 * 1024;
 
@@ -74,9 +81,13 @@ async function forward(
   try {
     if (stream) {
       const reader = stream.getReader();
+      const ended = running.then(noop, noop).then(() => new Promise<{ done: true; value: undefined }>((resolve) => setTimeout(() => resolve({ done: true, value: undefined }), STREAM_DRAIN_MS)));
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+        const { done, value } = await Promise.race([reader.read(), ended]);
+        if (done) {
+          await reader.cancel().catch(noop);
+          break;
+        }
         if (value.byteLength === 0) continue;
         sent += value.byteLength;
         if (sent > STREAM_RESPONSE_LIMIT_BYTES) {

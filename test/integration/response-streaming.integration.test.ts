@@ -63,6 +63,11 @@ const FUNCTIONS: Record<string, string> = {
     stream.end();
   });`,
   plain: `exports.handler = async (event) => ({ echoed: event });`,
+  slow: `exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+    responseStream.write('started');
+    await new Promise((r) => setTimeout(r, 5000));
+    responseStream.end();
+  });`,
   failing: `exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
     responseStream.write('partial');
     throw new TypeError('mid-stream');
@@ -72,7 +77,7 @@ const FUNCTIONS: Record<string, string> = {
 beforeAll(async () => {
   key = await newTenant("full", "stream");
   for (const [name, source] of Object.entries(FUNCTIONS)) {
-    const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": source }));
+    const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": source }, { Timeout: name === "slow" ? 1 : 3 }));
     expect(res.status).toBe(201);
   }
 });
@@ -116,6 +121,15 @@ describe("InvokeWithResponseStream", () => {
     const complete = JSON.parse(text(received[1]?.payload ?? new Uint8Array()));
     expect(complete).toMatchObject({ ErrorCode: "TypeError", ErrorDetails: "mid-stream" });
     expect(atob(complete.LogResult)).toContain("Invoke Error");
+  });
+
+  it("ends the stream at the function's timeout with Sandbox.Timedout in InvokeComplete", async () => {
+    const started = Date.now();
+    const received = await events(await streamInvoke("slow"));
+    expect(received.map((e) => e.type)).toEqual(["PayloadChunk", "InvokeComplete"]);
+    expect(text(received[0]?.payload ?? new Uint8Array())).toBe("started");
+    expect(JSON.parse(text(received[1]?.payload ?? new Uint8Array()))).toMatchObject({ ErrorCode: "Sandbox.Timedout" });
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 
   it("answers a missing function and another tenant's function with Lambda's errors, before any stream", async () => {
