@@ -43,8 +43,8 @@ export const streamInvokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Fu
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
 
-  let bodyArrived: (body: ReadableStream<Uint8Array>) => void = () => {};
-  const body = new Promise<ReadableStream<Uint8Array>>((resolve) => {
+  let bodyArrived: (body: { stream: ReadableStream<Uint8Array>; contentType: string }) => void = () => {};
+  const body = new Promise<{ stream: ReadableStream<Uint8Array>; contentType: string }>((resolve) => {
     bodyArrived = resolve;
   });
   const running = invokeSync(scope, target, {
@@ -54,18 +54,19 @@ export const streamInvokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Fu
     clientContext,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     lineageDepth: lineageDepthOf(c),
-    onStream: (stream) => bodyArrived(stream),
+    onStream: (stream, contentType) => bodyArrived({ stream, contentType }),
   });
   c.executionCtx.waitUntil(running.then(noop, noop));
   // Refusals before any code ran (throttles, a function that cannot start) answer as Invoke would.
-  const first = await Promise.race([body.then((stream) => ({ stream })), running.then(() => ({ stream: undefined }))]);
+  const first = await Promise.race([body, running.then(() => ({ stream: undefined, contentType: "application/octet-stream" }))]);
 
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const forwarding = forward(first.stream, writable.getWriter(), running, logType === "Tail");
   c.executionCtx.waitUntil(forwarding);
   return new Response(readable, {
     status: 200,
-    headers: { "Content-Type": "application/octet-stream", "X-Amz-Executed-Version": target.version.version },
+    // The SDK reads Content-Type as ResponseStreamContentType: the function's own (setContentType).
+    headers: { "Content-Type": first.contentType, "X-Amz-Executed-Version": target.version.version },
   });
 });
 

@@ -140,7 +140,7 @@ interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
     request: InvocationRequest,
     settings: { runtime: string; handler: string },
     initDone?: (report: InitReport) => void,
-    streamTo?: (body: ReadableStream<Uint8Array>) => void,
+    streamTo?: (body: ReadableStream<Uint8Array>, contentType: string) => void,
   ): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
@@ -182,13 +182,14 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
  */
 export interface InvokeStreaming {
   /**
-   * InvokeWithResponseStream: called once, before the handler runs, with the
+   * InvokeWithResponseStream: called once, at the function's first write (or
+   * when it ends without writing), before the invocation's result, with the
    * bytes of the response as the function writes them (a streaming handler's
-   * stream, or a non-streaming handler's payload as one chunk). The stream
-   * closes when the response is complete; on a failure it closes early and
-   * the result carries the error.
+   * stream, or a non-streaming handler's payload as one chunk) and the
+   * content type it set. The stream closes when the response is complete; on
+   * a failure it closes early and the result carries the error.
    */
-  onStream?: (body: ReadableStream<Uint8Array>) => void;
+  onStream?: (body: ReadableStream<Uint8Array>, contentType: string) => void;
 }
 
 export async function invoke(

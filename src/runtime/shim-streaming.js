@@ -5,8 +5,10 @@
  * HttpResponseStream.js): the `awslambda` global with streamifyResponse() and
  * HttpResponseStream.from(), and the response stream a streaming handler
  * writes to. Bytes go into a ReadableStream the executor receives over RPC
- * (streamTo) before the handler runs, so the client gets the first chunk
- * while the handler still runs.
+ * (`deliver(readable, contentType)`) at the first write, when the content
+ * type is known, so the client gets the first chunk while the handler still
+ * runs. Every way the stream ends delivers it first, so the executor holds
+ * it before the invocation's result arrives.
  */
 import { Writable } from "node:stream";
 
@@ -50,16 +52,18 @@ const bytesOf = (chunk) => (typeof chunk === "string" ? encoder.encode(chunk) : 
  * `stream` is the Node Writable the handler gets (setContentType, write, end,
  * pipeline targets), `sendAll(text)` answers a non-streaming handler in one chunk.
  */
-export function responseChannel() {
+export function responseChannel(deliver) {
   const { readable, writable } = new TransformStream();
   const writer = writable.getWriter();
   let contentType = "application/octet-stream";
   let closed = false;
   let firstWrite = true;
+  let delivered;
+  const delivering = () => (delivered ??= Promise.resolve(deliver(readable, contentType)).catch(() => undefined));
   const close = () => {
     if (closed) return Promise.resolve();
     closed = true;
-    return writer.close().catch(() => undefined);
+    return delivering().then(() => writer.close()).catch(() => undefined);
   };
   const stream = new Writable({
     write(chunk, _encoding, callback) {
@@ -68,6 +72,8 @@ export function responseChannel() {
         const before = /** @type {any} */ (stream)._onBeforeFirstWrite;
         if (typeof before === "function") before((c) => { writer.write(bytesOf(c)).catch(() => undefined); });
       }
+      // Not awaited before writing: the TransformStream holds the bytes until the executor reads.
+      delivering();
       writer.write(bytesOf(chunk)).then(() => callback(), callback);
     },
     final(callback) {
@@ -90,11 +96,13 @@ export function responseChannel() {
     /** Fails the stream: the client sees the error in InvokeComplete. */
     abort() {
       closed = true;
-      return writer.close().catch(() => undefined);
+      return delivering().then(() => writer.close()).catch(() => undefined);
     },
     sendAll(text) {
       closed = true;
-      return writer.write(encoder.encode(text)).then(() => writer.close()).catch(() => undefined);
+      contentType = "application/json";
+      const written = writer.write(encoder.encode(text));
+      return delivering().then(() => written).then(() => writer.close()).catch(() => undefined);
     },
   };
 }

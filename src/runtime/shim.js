@@ -321,9 +321,7 @@ export default class extends WorkerEntrypoint {
     try {
       const event = request.payload === "" ? {} : JSON.parse(request.payload);
       // InvokeWithResponseStream: the bytes leave through `channel` as they are written.
-      channel = streamTo ? responseChannel() : undefined;
-      // Awaited: the executor holds the stream before any byte or the result can arrive.
-      if (channel) await streamTo(channel.readable);
+      channel = streamTo ? responseChannel(streamTo) : undefined;
       const streaming = channel !== undefined && isStreamingHandler(fn);
       const run = streaming ? (f, e, c) => runStreaming(f, e, c, channel) : runtime === "nodejs24.x" ? runPromise : runCallback;
       outcome = await new Promise((resolve) => {

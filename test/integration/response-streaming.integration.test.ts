@@ -88,6 +88,7 @@ describe("InvokeWithResponseStream", () => {
     const res = await streamInvoke("streamer");
     expect(res.status).toBe(200);
     expect(res.headers.get("X-Amz-Executed-Version")).toBe("$LATEST");
+    expect(res.headers.get("Content-Type")).toBe("text/plain");
     const received = await events(res);
     expect(received.map((e) => e.type)).toEqual(["PayloadChunk", "PayloadChunk", "InvokeComplete"]);
     expect(received.slice(0, 2).map((e) => text(e.payload)).join("")).toBe("first second");
@@ -99,7 +100,9 @@ describe("InvokeWithResponseStream", () => {
   });
 
   it("writes HttpResponseStream's prelude and 8 NUL bytes before the body", async () => {
-    const received = await events(await streamInvoke("http"));
+    const res = await streamInvoke("http");
+    expect(res.headers.get("Content-Type")).toBe("application/vnd.awslambda.http-integration-response");
+    const received = await events(res);
     const bytes = received.filter((e) => e.type === "PayloadChunk").flatMap((e) => [...e.payload]);
     const all = new Uint8Array(bytes);
     const prelude = JSON.stringify({ statusCode: 201, headers: { "x-a": "b" } });
