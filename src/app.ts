@@ -16,6 +16,8 @@ import { policyRoutes } from "./routes/policies";
 import { runtimeManagementRoutes } from "./routes/runtime-management";
 import { tagRoutes } from "./routes/tags";
 
+import { streamInvokeRoutes } from "./invoke/stream-routes";
+
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
@@ -34,6 +36,7 @@ export function buildApp(): Hono<AppEnv> {
   const lambda = new Hono<AppEnv>({ strict: false });
   lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant);
   lambda.route("/2015-03-31/functions", invokeRoutes);
+  lambda.route("/2021-11-15/functions", streamInvokeRoutes);
   lambda.route("/2015-03-31/functions", aliasRoutes);
   lambda.route("/2015-03-31/functions", policyRoutes);
   lambda.route("/2015-03-31/functions", functionRoutes);

@@ -98,6 +98,7 @@ export const functionAlreadyExists = (name: string) => conflict(`Function alread
 export const missingAuthenticationToken = () => new LambdaError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
 export const unrecognizedClient = () =>
   new LambdaError(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+export const expiredToken = () => new LambdaError(403, "ExpiredTokenException", "The security token included in the request is expired");
 // REST-JSON services (Lambda, Glacier) answer signature failures with 403.
 export const incompleteSignature = (message: string) => new LambdaError(403, "IncompleteSignatureException", message);
 export const invalidSignature = (message: string) => new LambdaError(403, "InvalidSignatureException", message);

@@ -1,11 +1,12 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { database } from "../db/client";
-import { invokeOnlyKey, missingAuthenticationToken, unrecognizedClient } from "../errors";
-import { lookupKey } from "./key-cache";
+import { expiredToken, invokeOnlyKey, missingAuthenticationToken, unrecognizedClient } from "../errors";
+import { lookupKey, lookupSessionTenant } from "./key-cache";
 import { deriveSecret, parseBearerToken, sha256Hex, timingSafeEqualText } from "./keys";
 import { tenantScope } from "../services/scope";
 import type { Principal } from "./principal";
+import { verifySessionToken } from "./session-credentials";
 import { hasSigV4, verifySigV4 } from "./sigv4";
 
 /**
@@ -23,6 +24,9 @@ export async function authenticate(
   const db = database(env.DB);
   const authorization = request.headers.get("authorization") ?? "";
   let accessKeyId: string;
+
+  const sessionToken = request.headers.get("x-amz-security-token");
+  if (sessionToken !== null && hasSigV4(request)) return authenticateSession(env, request, sessionToken, await readBody(), service);
 
   if (hasSigV4(request)) {
     const body = await readBody();
@@ -56,6 +60,32 @@ export async function authenticate(
     scope: found.key.scope,
     concurrencyLimit: found.tenant.concurrencyLimit,
     cell: found.tenant.cell,
+  };
+}
+
+/**
+ * A request signed with a function's session credentials (X-Amz-Security-Token,
+ * src/auth/session-credentials.ts). The token is checked before the
+ * signature, as STS credentials are: an expired token is refused as such.
+ * The principal is the function's tenant with scope "invoke": it may invoke
+ * and read that tenant's functions and use the SQS/Kinesis/Logs APIs, as an
+ * invoke-scoped key may; never change functions, never the admin API.
+ */
+async function authenticateSession(env: Env, request: Request, token: string, body: ArrayBuffer, service: string): Promise<Principal> {
+  const checked = await verifySessionToken(env.KEY_DERIVATION_SECRET, token);
+  if (checked.kind === "expired") throw expiredToken();
+  if (checked.kind === "invalid") throw unrecognizedClient();
+  const { claims, secretAccessKey } = checked;
+  await verifySigV4(request, body, async (id) => (id === claims.accessKeyId ? secretAccessKey : null), new Date(), service);
+  const tenant = await lookupSessionTenant(database(env.DB), claims.tenantId, claims.functionName);
+  if (!tenant) throw unrecognizedClient();
+  return {
+    tenantId: tenant.id,
+    accountId: tenant.accountId,
+    accessKeyId: claims.accessKeyId,
+    scope: "invoke",
+    concurrencyLimit: tenant.concurrencyLimit,
+    cell: tenant.cell,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { KeyRow, TenantRow } from "../data/tenant-store";
 import { TenantStore } from "../data/tenant-store";
 import type { Database } from "../db/client";
+import { FunctionStore } from "../data/function-store";
 
 /**
  * Per-isolate cache of key lookups. Entries live KEY_CACHE_TTL_MS, well under
@@ -29,4 +30,23 @@ export function forgetAllKeys(): void {
 /** Drops a key at once in this isolate (other isolates expire it within the TTL). */
 export function forgetKey(accessKeyId: string): void {
   cache.delete(accessKeyId);
+}
+
+type SessionEntry = { value: TenantRow | undefined; expiresAt: number };
+const sessions = new Map<string, SessionEntry>();
+
+/**
+ * The tenant of a function's session credentials, or undefined once the
+ * tenant or the function is gone (cached like keys, so a deleted function's
+ * credentials are refused everywhere within KEY_CACHE_TTL_MS).
+ */
+export async function lookupSessionTenant(db: Database, tenantId: string, functionName: string, now = Date.now()) {
+  const cacheKey = `${tenantId}\u0000${functionName}`;
+  const hit = sessions.get(cacheKey);
+  if (hit && hit.expiresAt > now) return hit.value;
+  const [tenant, fn] = await Promise.all([new TenantStore(db).getTenant(tenantId), new FunctionStore(db, tenantId).getFunction(functionName)]);
+  const value = fn === undefined ? undefined : tenant;
+  if (sessions.size >= MAX_ENTRIES) sessions.clear();
+  sessions.set(cacheKey, { value, expiresAt: now + KEY_CACHE_TTL_MS });
+  return value;
 }

@@ -9,7 +9,9 @@ import { functionArn } from "../lambda/function-name";
 import { hash32 } from "../placement/hash";
 import { loadBundle } from "../runtime/bundle-cache";
 import type { ExecutionEnvironment, InvocationRequest } from "../runtime/executor";
-import { deriveEgressSecret, signInvocationToken } from "../runtime/lineage";
+import type { SessionCredentials } from "../auth/session-credentials";
+import { mintSessionCredentials, SESSION_TTL_S } from "../auth/session-credentials";
+import { deriveEgressSecret, invocationTraceId, signInvocationToken } from "../runtime/lineage";
 import type { TenantScope } from "../services/scope";
 import type { Lease } from "./lease";
 import type { InvokeTarget } from "./target";
@@ -46,6 +48,8 @@ export async function invocationFor(
     runtime: config.Runtime,
     handler: config.Handler,
     ephemeralStorageMB: config.EphemeralStorage.Size,
+
+    logging: config.LoggingConfig,
   };
   const request: InvocationRequest = {
     requestId: opts.requestId,
@@ -59,6 +63,8 @@ export async function invocationFor(
     logStreamName: logStreamName(version.version, lease.environmentId),
     ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
     ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
+    traceId: invocationTraceId(opts.requestId),
+    credentials: await credentialsFor(env.KEY_DERIVATION_SECRET, { tenantId: scope.principal.tenantId, functionName: fn.name, environmentId: lease.environmentId }),
     egressToken: await signInvocationToken(await egressSecret(env.KEY_DERIVATION_SECRET), {
       requestId: opts.requestId,
       functionArn: executedArn,
@@ -73,6 +79,20 @@ let derivedEgress: { master: string; secret: string } | undefined;
 async function egressSecret(master: string): Promise<string> {
   if (derivedEgress?.master !== master) derivedEgress = { master, secret: await deriveEgressSecret(master) };
   return derivedEgress.secret;
+}
+
+/** Session credentials of recent environments, re-minted once half their lifetime has passed. */
+const credentialsByEnvironment = new Map<string, SessionCredentials>();
+const MAX_CACHED_CREDENTIALS = 10_000;
+
+async function credentialsFor(master: string, subject: { tenantId: string; functionName: string; environmentId: string }): Promise<SessionCredentials> {
+  const key = `${subject.tenantId}/${subject.functionName}/${subject.environmentId}`;
+  const cached = credentialsByEnvironment.get(key);
+  if (cached && Date.parse(cached.expiration) - Date.now() > (SESSION_TTL_S * 1000) / 2) return cached;
+  const minted = await mintSessionCredentials(master, subject);
+  if (credentialsByEnvironment.size >= MAX_CACHED_CREDENTIALS) credentialsByEnvironment.clear();
+  credentialsByEnvironment.set(key, minted);
+  return minted;
 }
 
 /** Environment ids of recent log streams → their 32-hex suffix (stable per environment). */

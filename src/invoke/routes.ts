@@ -72,7 +72,7 @@ const tooLarge = (type: string, size: number, limit: number) =>
       : `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
   );
 
-function headerEnum<T extends string>(c: Context<AppEnv>, header: string, member: string, values: readonly T[]): T | undefined {
+export function headerEnum<T extends string>(c: Context<AppEnv>, header: string, member: string, values: readonly T[]): T | undefined {
   const value = c.req.header(header);
   if (value === undefined) return undefined;
   if ((values as readonly string[]).includes(value)) return value as T;
@@ -81,7 +81,7 @@ function headerEnum<T extends string>(c: Context<AppEnv>, header: string, member
   );
 }
 
-function tenantIdOf(c: Context<AppEnv>): string | undefined {
+export function tenantIdOf(c: Context<AppEnv>): string | undefined {
   const value = c.req.header("X-Amz-Tenant-Id");
   if (value === undefined) return undefined;
   if (!TENANT_ID.test(value)) {
@@ -93,7 +93,7 @@ function tenantIdOf(c: Context<AppEnv>): string | undefined {
 }
 
 /** X-Amz-Client-Context: base64 of a JSON object, surfaced to the handler as context.clientContext. */
-function clientContextOf(c: Context<AppEnv>): unknown {
+export function clientContextOf(c: Context<AppEnv>): unknown {
   const value = c.req.header("X-Amz-Client-Context");
   if (value === undefined) return undefined;
   if (value.length > CLIENT_CONTEXT_MAX_BYTES) {
@@ -107,12 +107,12 @@ function clientContextOf(c: Context<AppEnv>): unknown {
 }
 
 /** A call made from inside a function carries its lineage; this invocation is one level deeper. */
-function lineageDepthOf(c: Context<AppEnv>): number {
+export function lineageDepthOf(c: Context<AppEnv>): number {
   const header = c.req.header(TRACE_HEADER);
   return (header ? (readLineage(header)?.depth ?? 0) : 0) + 1;
 }
 
-function checkJson(payload: string): void {
+export function checkJson(payload: string): void {
   if (payload.trim() === "") return;
   try {
     JSON.parse(payload);

@@ -5,7 +5,7 @@
  * under waitUntil.
  */
 import { environmentsFailing, functionCouldNotStart } from "../errors";
-import type { InvocationResult } from "../runtime/executor";
+import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import { shipInvocationLog } from "../logs/shipper";
 import type { TenantScope } from "../services/scope";
@@ -26,14 +26,14 @@ const MAX_ENVIRONMENT_ATTEMPTS = 3;
 export async function invokeSync(
   scope: TenantScope,
   target: InvokeTarget,
-  opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void },
+  opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void } & InvokeStreaming,
 ): Promise<InvokeOutcome> {
   for (let attempt = 1; ; attempt++) {
     const lease = await acquire(scope, target, opts.tenantId ?? "");
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts);
-      const result = await runInEnvironment(scope.env.LOADER, environment, request);
+      const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
       shipInvocationLog(scope.env, log, opts.waitUntil);
       reusable = result.reusable;

@@ -8,11 +8,12 @@
  * TCP sockets (connect()) are not implemented, so they fail: no unchecked path
  * around the address policy.
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { exports, WorkerEntrypoint } from "cloudflare:workers";
 import { isHttpUrl, isPrivateDestination } from "./address-policy";
 import { deriveEgressSecret, lineageHeader, TRACE_HEADER, verifyInvocationToken, withoutLineage } from "./lineage";
 import type { Lineage } from "./lineage";
 import { INVOCATION_HEADER } from "./markers";
+import { PLATFORM_HOST } from "./platform-endpoint";
 
 export interface EgressProps {
   /** ALLOW_PRIVATE_EGRESS: true only for local development. */
@@ -30,7 +31,8 @@ export class EgressGateway extends WorkerEntrypoint<Env, EgressProps> {
     if (!isHttpUrl(url)) {
       throw new Error(`cellfn: egress to ${url.protocol} URLs is blocked: only http and https are supported`);
     }
-    if (!this.ctx.props.allowPrivateEgress && isPrivateDestination(url)) {
+    const toPlatform = url.hostname === PLATFORM_HOST;
+    if (!toPlatform && !this.ctx.props.allowPrivateEgress && isPrivateDestination(url)) {
       throw new Error(
         `cellfn: egress to ${url.hostname} is blocked: private and loopback addresses are not reachable from functions (set ALLOW_PRIVATE_EGRESS=true for local development)`,
       );
@@ -51,6 +53,9 @@ export class EgressGateway extends WorkerEntrypoint<Env, EgressProps> {
       if (rest === null) outgoing.headers.delete(TRACE_HEADER);
       else outgoing.headers.set(TRACE_HEADER, rest);
     }
+    // cellfn's own APIs (the SDK's endpoint inside functions): back into
+    // this Worker's fetch handler, authenticated there like any client.
+    if (toPlatform) return exports.default.fetch(outgoing);
     // redirect: "manual" so that this gateway never follows a redirect on
     // its own: the user's fetch() follows it, and the next hop comes back
     // through here and is checked like the first one (a public URL that

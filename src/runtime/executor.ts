@@ -5,8 +5,15 @@
  */
 import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
+import { ENDPOINT_VARIABLES } from "./platform-endpoint";
+import { runtimeVariables } from "./runtime-variables";
+// wrangler's Text rule makes each default export the module's text (typed so by `wrangler types`).
 import SHIM_FS_SOURCE from "./shim-fs.js";
+import SHIM_LOGS_SOURCE from "./shim-logs.js";
 import SHIM_MODULES_SOURCE from "./shim-modules.js";
+import SHIM_PROCESS_SOURCE from "./shim-process.js";
+import SHIM_STREAMING_SOURCE from "./shim-streaming.js";
+import SHIM_TIMERS_SOURCE from "./shim-timers.js";
 import SHIM_SOURCE from "./shim.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
@@ -15,11 +22,16 @@ const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 
 /**
  * The runtime's modules beside the function's `handler.js` in every Dynamic
- * Worker: the shim (main module), the names it shares with the bundler, and
- * the modules the bundle imports (fs over /var/task and /tmp, run-time require).
+ * Worker: the shim (main module) and its parts (logs, process, timers,
+ * response streaming), the names it shares with the bundler, and the modules
+ * the bundle imports (fs over /var/task and /tmp, run-time require).
  */
 export const RUNTIME_MODULES = {
   "shim.js": SHIM_SOURCE,
+  "shim-logs.js": SHIM_LOGS_SOURCE,
+  "shim-process.js": SHIM_PROCESS_SOURCE,
+  "shim-timers.js": SHIM_TIMERS_SOURCE,
+  "shim-streaming.js": SHIM_STREAMING_SOURCE,
   "markers.js": MARKERS_MODULE,
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
@@ -64,6 +76,8 @@ export interface ExecutionEnvironment {
   handler: string;
   /** EphemeralStorage.Size: what /tmp may hold (ENOSPC past it). Default 512. */
   ephemeralStorageMB?: number;
+  /** LoggingConfig: with LogFormat JSON the runtime writes JSON lines, filtered at ApplicationLogLevel. */
+  logging?: { LogFormat: string; ApplicationLogLevel?: string | undefined };
   /**
    * The environment ran an invocation before (a reused lease): invoke with
    * one RPC and no init callback. If the isolate turns out to be new, the
@@ -87,6 +101,14 @@ export interface InvocationRequest {
   tenantId?: string;
   /** Sent by the shim on every fetch() of this invocation, in header `x-cellfn-invocation`. */
   egressToken?: string;
+  /** `_X_AMZN_TRACE_ID` of this invocation: `Root=1-…;Parent=…;Sampled=0`. */
+  traceId?: string;
+  /**
+   * The environment's session credentials (src/auth/session-credentials.ts):
+   * the shim puts them in process.env before init and before each invocation,
+   * so a re-minted set replaces one that is about to expire.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
 }
 
 export interface InvocationResult {
@@ -124,7 +146,12 @@ type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed
 /** RPC surface of the shim's default export (src/runtime/shim.js). */
 interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
-  invoke(request: InvocationRequest, settings: { runtime: string; handler: string; ephemeralStorageMB: number }, initDone?: (report: InitReport) => void): Promise<InvokeResult>;
+  invoke(
+    request: InvocationRequest,
+    settings: { runtime: string; handler: string; ephemeralStorageMB: number },
+    initDone?: (report: InitReport) => void,
+    streamTo?: (body: ReadableStream<Uint8Array>, contentType: string) => void,
+  ): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
 }
 
@@ -163,7 +190,25 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
  * invocation's log. Never throws. Callers run one invocation at a time per
  * environment id, and never reuse an id whose result says `reusable: false`.
  */
-export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, request: InvocationRequest): Promise<InvocationResult> {
+export interface InvokeStreaming {
+  /**
+   * InvokeWithResponseStream: called once, at the function's first write (or
+   * when it ends without writing), before the invocation's result, with the
+   * bytes of the response as the function writes them (a streaming handler's
+   * stream, or a non-streaming handler's payload as one chunk) and the
+   * content type it set. The stream closes when the response is complete; on
+   * a failure it closes early and the result carries the error.
+   */
+  onStream?: (body: ReadableStream<Uint8Array>, contentType: string) => void;
+}
+
+export async function invoke(
+  loader: WorkerLoader,
+  env: ExecutionEnvironment,
+  request: InvocationRequest,
+  streaming: InvokeStreaming = {},
+): Promise<InvocationResult> {
+  const streamTo = streaming.onStream;
   const timeoutMs = request.timeoutSeconds * 1000;
   const bundle: BundleState = { ms: 0, error: undefined };
   const log: string[] = [];
@@ -234,7 +279,7 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
       log.push(startLine(request.requestId, request.functionVersion));
       invokeStarted = performance.now();
-      const run = await withDeadline<InvokeResult>(shim.invoke(request, settings), timeoutMs);
+      const run = await withDeadline<InvokeResult>(shim.invoke(request, settings, undefined, streamTo), timeoutMs);
       if (run.kind === "done" && "uninitialised" in run.value) log.pop();
       else return await settle(shim, run, performance.now() - invokeStarted);
     }
@@ -248,9 +293,14 @@ export async function invoke(loader: WorkerLoader, env: ExecutionEnvironment, re
       reportInit = resolve;
     });
     const running = Promise.resolve(
-      shim.invoke(request, settings, (report: InitReport) => {
-        reportInit(report);
-      }),
+      shim.invoke(
+        request,
+        settings,
+        (report: InitReport) => {
+          reportInit(report);
+        },
+        streamTo,
+      ),
     );
     running.catch(() => undefined); // awaited below, unless init times out first
     const phase = await withDeadline<{ init: InitReport } | { result: InvokeResult }>(
@@ -343,9 +393,15 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     AWS_DEFAULT_REGION: region,
     AWS_EXECUTION_ENV: `AWS_Lambda_${env.runtime}`,
     _HANDLER: env.handler,
-    LAMBDA_TASK_ROOT: "/var/task",
     LANG: "en_US.UTF-8",
     TZ: ":UTC",
+    ...runtimeVariables(env.runtime),
+    // Read by the shim's console (src/runtime/shim-logs.js), as by the Lambda runtime.
+    ...(env.logging?.LogFormat === "JSON"
+      ? { AWS_LAMBDA_LOG_FORMAT: "JSON", AWS_LAMBDA_LOG_LEVEL: env.logging.ApplicationLogLevel ?? "INFO" }
+      : {}),
+    // The SDK finds cellfn's APIs with no configuration; a user's own value wins.
+    ...ENDPOINT_VARIABLES,
     ...env.environment,
   };
   return {

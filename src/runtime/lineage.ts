@@ -126,3 +126,14 @@ function traceRoot(requestId: string): string {
   const unique = fromId.length >= 24 ? fromId.slice(0, 24) : toHex(crypto.getRandomValues(new Uint8Array(12)));
   return `1-${epoch}-${unique}`;
 }
+
+/**
+ * `_X_AMZN_TRACE_ID` of one invocation, as Lambda sets it:
+ * `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0` (X-Ray is not
+ * sampled here). The Root comes from the request id, like the header the
+ * egress gateway stamps, so an SDK call that forwards it keeps one trace.
+ */
+export function invocationTraceId(requestId: string): string {
+  const parent = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  return `Root=${traceRoot(requestId)};Parent=${parent};Sampled=0`;
+}

@@ -25,10 +25,14 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { format } from "node:util";
 import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT } from "./markers.js";
 import { setTmpQuota } from "./shim-fs.js";
 import { IMPORT_MODULE_ERROR, nativeAddonAttempted } from "./shim-modules.js";
+import util from "node:util";
+import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
+import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
+import { installTimers } from "./shim-timers.js";
+import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
 const MAX_LOG_CHARS = 1000000;
@@ -37,15 +41,19 @@ const CALLBACK_REMOVED =
 const CALLBACK_WARNING =
   "AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. You will need to update this function to use an async handler to use Node.js 24 or later. For more information and to provide feedback on this change, see https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.";
 
-// ---- Logs: console.* becomes "<ISO ts>\t<requestId>\t<LEVEL>\t<util.format(...)>".
-// Lines go to the current sink: the init lines, then each invocation's. The
-// request id is "undefined" during init, as the runtime prints it.
+// ---- Logs: console.* in the function's log format, process.stdout/stderr raw
+// (shim-logs.js). Lines go to the current sink: the init lines, then each
+// invocation's. The request id is "undefined" during init, as the runtime prints it.
 let sink = [];
 let sinkChars = 0;
 let requestId;
-function useSink(lines) { sink = lines; sinkChars = 0; }
+function useSink(lines) { raw.flush(); sink = lines; sinkChars = 0; }
 function write(level, args) {
-  const line = new Date().toISOString() + "\t" + requestId + "\t" + level + "\t" + format(args[0], ...args.slice(1));
+  if (levelEnabled(level)) push(consoleLine(level, requestId, args));
+}
+const raw = captureRawStreams(push);
+quietDebuglog(util);
+function push(line) {
   sink.push(line);
   sinkChars += line.length;
   // A runaway logger must not exhaust memory; the newest lines matter most (the Tail).
@@ -54,13 +62,15 @@ function write(level, args) {
 const LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR", fatal: "FATAL" };
 for (const [method, level] of Object.entries(LEVELS)) console[method] = (...args) => write(level, args);
 
+// ---- awslambda.streamifyResponse / HttpResponseStream (shim-streaming.js), there before the module loads.
+installAwslambdaGlobal();
+
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.
 const platform = { setTimeout, clearTimeout, setInterval, clearInterval, fetch: globalThis.fetch.bind(globalThis) };
-const liveTimers = new Set();
 let fetchesInFlight = 0;
 let idleWaiters = [];
-const isIdle = () => liveTimers.size === 0 && fetchesInFlight === 0;
+const isIdle = () => timers.pending === 0 && fetchesInFlight === 0;
 function workDone() {
   if (isIdle()) for (const check of idleWaiters.splice(0)) platform.setTimeout(check, 0);
 }
@@ -70,19 +80,8 @@ function emptyEventLoop() {
     platform.setTimeout(check, 0); // after the current turn's microtasks
   }));
 }
-const forget = (id) => { if (liveTimers.delete(id)) workDone(); };
-globalThis.setTimeout = (fn, ms, ...args) => {
-  const id = platform.setTimeout((...a) => { forget(id); guarded(fn, a); }, ms, ...args);
-  liveTimers.add(id);
-  return id;
-};
-globalThis.setInterval = (fn, ms, ...args) => {
-  const id = platform.setInterval((...a) => guarded(fn, a), ms, ...args);
-  liveTimers.add(id);
-  return id;
-};
-globalThis.clearTimeout = (id) => { platform.clearTimeout(id); forget(id); };
-globalThis.clearInterval = (id) => { platform.clearInterval(id); forget(id); };
+// Timers frozen with the environment and thawed in its next invocation (shim-timers.js).
+const timers = installTimers(platform, (fn, args) => guarded(fn, args), workDone);
 
 // ---- Egress: every fetch() carries the invocation's token for the egress
 // gateway (node:http uses fetch() too). The unwrapped fetch stays in this
@@ -149,6 +148,11 @@ function uncaught(label, error) {
 function guarded(fn, args) {
   try { if (typeof fn === "function") fn(...args); } catch (error) { uncaught("Uncaught Exception", error); }
 }
+// process.exit(n): the runtime process ends; the invocation fails with Runtime.ExitError.
+interceptExit((status) => {
+  crashed = true;
+  crashInvocation?.({ exited: status });
+});
 globalThis.addEventListener("unhandledrejection", (event) => {
   let reason;
   try { reason = String(event.reason); } catch { reason = typeof event.reason; }
@@ -283,7 +287,7 @@ export default class extends WorkerEntrypoint {
   // init must not be a request of its own. initDone(), a callback into the
   // executor, reports the end of init: Init Duration, the init lines (logged
   // before START), and the start of the function's timeout.
-  async invoke(request, settings, initDone) {
+  async invoke(request, settings, initDone, streamTo) {
     // The runtime crashed after its last invocation returned (a timer or a
     // promise of the function threw): in Lambda the process is gone and the
     // next invocation gets a new environment. Nothing runs here.
@@ -291,6 +295,7 @@ export default class extends WorkerEntrypoint {
     // A new isolate behind the same id (the loader may replace one at any
     // time) where the executor expected a warm one: it retries with initDone.
     if (!initialised && !initDone) return { uninitialised: true };
+    applyInvocationVariables(request);
     if (!initialised) {
       runtime = settings.runtime;
       setTmpQuota(settings.ephemeralStorageMB);
@@ -324,17 +329,34 @@ export default class extends WorkerEntrypoint {
       getRemainingTimeInMillis: () => deadlineMs - Date.now(),
     };
     let outcome;
+    let channel;
     try {
       const event = request.payload === "" ? {} : JSON.parse(request.payload);
-      const run = runtime === "nodejs24.x" ? runPromise : runCallback;
+      // InvokeWithResponseStream: the bytes leave through `channel` as they are written.
+      channel = streamTo ? responseChannel(streamTo) : undefined;
+      const streaming = channel !== undefined && isStreamingHandler(fn);
+      const run = streaming ? (f, e, c) => runStreaming(f, e, c, channel) : runtime === "nodejs24.x" ? runPromise : runCallback;
       outcome = await new Promise((resolve) => {
         crashInvocation = resolve;
-        invocationStore.run({ token: request.egressToken }, () => run(fn, event, context)).then(resolve, (error) => resolve({ error }));
+        // Thawed before the event is handled, as Node's timers phase runs
+        // first when Lambda thaws the process; what they throw fails this invocation.
+        // A turn later, a rejection they caused has been reported too.
+        const thawed = timers.thaw() > 0 ? new Promise((r) => platform.setTimeout(r, 0)) : Promise.resolve();
+        thawed.then(() => {
+          if (!crashed) invocationStore.run({ token: request.egressToken }, () => run(fn, event, context)).then(resolve, (error) => resolve({ error }));
+        });
       });
     } catch (error) {
       outcome = { error };
     }
     crashInvocation = undefined;
+    if ("exited" in outcome) {
+      const errorMessage = exitMessage(request.requestId, outcome.exited);
+      useSink(carried = []);
+      activeToken = undefined;
+      await channel?.abort();
+      return { payload: JSON.stringify({ errorType: "Runtime.ExitError", errorMessage }), failed: true, lines: [...lines, errorMessage + "\nRuntime.ExitError"], crashed };
+    }
     if (!("error" in outcome)) outcome = serialize(outcome.result);
     let result;
     if ("error" in outcome) {
@@ -344,6 +366,12 @@ export default class extends WorkerEntrypoint {
       result = { payload: JSON.stringify({ errorType: "Function.ResponseSizeTooLarge", errorMessage: "Response payload size exceeded maximum allowed payload size (" + MAX_RESPONSE_BYTES + " bytes)." }), failed: true };
     } else {
       result = { payload: outcome.payload, failed: false };
+    }
+    if (channel) {
+      // A streaming handler's bytes are sent; a non-streaming handler's payload is one chunk, as in Lambda.
+      if (result.failed) await channel.abort();
+      else if (isStreamingHandler(fn)) result.payload = "";
+      else await channel.sendAll(result.payload);
     }
     useSink(carried = []);
     activeToken = undefined;

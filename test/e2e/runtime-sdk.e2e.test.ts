@@ -1,0 +1,118 @@
+/**
+ * A function that uses the AWS SDK v3 exactly as it would on Lambda (issue 11
+ * items 2 and 8): `new LambdaClient({})` with no configuration finds cellfn's
+ * endpoint and the environment's session credentials, lists and invokes its
+ * tenant's functions; and InvokeWithResponseStream decoded by the real SDK,
+ * first chunk before the handler finishes.
+ *
+ * The SDK is bundled into the function with esbuild here, as users bundle
+ * their Lambda functions (the preinstalled SDK is another part of issue 11).
+ */
+import { CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { build } from "esbuild";
+import { strToU8, zipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials } from "./harness";
+
+const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
+const MTIME = new Date("2024-01-01T00:00:00Z");
+const zipOf = (files: Record<string, string>) => zipSync(Object.fromEntries(Object.entries(files).map(([name, source]) => [name, [strToU8(source), { mtime: MTIME }]])));
+
+const CALLER = `
+const { LambdaClient, ListFunctionsCommand, InvokeCommand } = require("@aws-sdk/client-lambda");
+const client = new LambdaClient({});
+exports.handler = async () => {
+  const list = await client.send(new ListFunctionsCommand({}));
+  const sync = await client.send(new InvokeCommand({ FunctionName: "callee", Payload: JSON.stringify({ from: "caller" }) }));
+  const event = await client.send(new InvokeCommand({ FunctionName: "callee", InvocationType: "Event", Payload: "{}" }));
+  let foreign;
+  try { await client.send(new InvokeCommand({ FunctionName: process.env.FOREIGN_ARN })); } catch (error) { foreign = error.name; }
+  return {
+    names: list.Functions.map((f) => f.FunctionName).sort(),
+    result: JSON.parse(Buffer.from(sync.Payload).toString()),
+    eventStatus: event.StatusCode,
+    foreign,
+    keyId: process.env.AWS_ACCESS_KEY_ID.slice(0, 4),
+  };
+};
+`;
+
+const STREAMER = `
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.write("hello ");
+  await new Promise((r) => setTimeout(r, 1500));
+  responseStream.write("world");
+  responseStream.end();
+});
+`;
+
+async function bundled(source: string): Promise<string> {
+  const out = await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node22",
+    write: false,
+    logLevel: "silent",
+  });
+  return out.outputFiles[0]?.text ?? "";
+}
+
+describe("the AWS SDK inside a function", () => {
+  let platform: Platform;
+  let acme: TenantCredentials;
+  let other: TenantCredentials;
+  let lambda: LambdaClient;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    acme = await createTenantWithKey(platform, "sdk-acme");
+    other = await createTenantWithKey(platform, "sdk-other");
+    lambda = lambdaClient(platform, acme);
+    const otherLambda = lambdaClient(platform, other);
+    const create = (client: LambdaClient, name: string, source: string, env: Record<string, string> = {}) =>
+      client.send(new CreateFunctionCommand({
+        FunctionName: name, Role: ROLE, Runtime: "nodejs22.x", Handler: "index.handler", Timeout: 30,
+        Code: { ZipFile: zipOf({ "index.js": source }) }, Environment: { Variables: env },
+      }));
+    await create(otherLambda, "private", "exports.handler = async () => 'secret';");
+    await create(lambda, "callee", "exports.handler = async (event) => ({ got: event, key: process.env.AWS_ACCESS_KEY_ID.slice(0, 4) });");
+    await create(lambda, "caller", await bundled(CALLER), { FOREIGN_ARN: `arn:aws:lambda:us-east-1:${other.accountId}:function:private` });
+    await create(lambda, "streamer", STREAMER);
+    otherLambda.destroy();
+  }, 180_000);
+
+  afterAll(async () => {
+    lambda?.destroy();
+    await platform?.stop();
+  });
+
+  it("new LambdaClient({}) lists and invokes the tenant's functions, and is refused another tenant's", async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "caller", LogType: "Tail" }));
+    const body = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString());
+    if (out.FunctionError) throw new Error(`${JSON.stringify(body)}\n${Buffer.from(out.LogResult ?? "", "base64").toString()}`);
+    expect(body).toEqual({
+      names: ["callee", "caller", "streamer"],
+      result: { got: { from: "caller" }, key: "ASIA" },
+      eventStatus: 202,
+      foreign: "AccessDeniedException",
+      keyId: "ASIA",
+    });
+  }, 60_000);
+
+  it("InvokeWithResponseStream: the SDK decodes the chunks, the first before the handler finishes", async () => {
+    const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: "streamer" }));
+    expect(out.StatusCode).toBe(200);
+    const chunks: { text: string; at: number }[] = [];
+    let complete: unknown;
+    for await (const event of out.EventStream ?? []) {
+      if (event.PayloadChunk?.Payload) chunks.push({ text: Buffer.from(event.PayloadChunk.Payload).toString(), at: Date.now() });
+      if (event.InvokeComplete) complete = event.InvokeComplete;
+    }
+    expect(chunks.map((c) => c.text).join("")).toBe("hello world");
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+    expect((chunks.at(-1)?.at ?? 0) - (chunks[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    expect(complete).toEqual({});
+  }, 60_000);
+});
