@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, type LambdaClient, waitUntilFunctionActiveV2 } from "@aws-sdk/client-lambda";
 import { zipSync } from "fflate";
 import type { CompatCase, CompatContext, Outcome } from "./case";
 
@@ -119,6 +119,8 @@ export async function runOnCellfn(lambda: LambdaClient, testCase: CompatCase, ct
         Timeout: 10,
       }),
     );
+    // The code is bundled after CreateFunction answers: wait for Active, as a deploy script does.
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { FunctionName: name });
   } catch (error) {
     const e = error as Error;
     return { value: { errorType: `CreateFunction: ${e.name}`, errorMessage: e.message }, functionError: "Deploy" };

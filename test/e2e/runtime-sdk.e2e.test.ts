@@ -12,7 +12,7 @@ import { CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand, 
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const MTIME = new Date("2024-01-01T00:00:00Z");
@@ -71,11 +71,14 @@ describe("the AWS SDK inside a function", () => {
     other = await createTenantWithKey(platform, "sdk-other");
     lambda = lambdaClient(platform, acme);
     const otherLambda = lambdaClient(platform, other);
-    const create = (client: LambdaClient, name: string, source: string, env: Record<string, string> = {}) =>
-      client.send(new CreateFunctionCommand({
+    // Created, then waited for Active with the SDK's waiter, as a user's deploy script does.
+    const create = async (client: LambdaClient, name: string, source: string, env: Record<string, string> = {}) => {
+      await client.send(new CreateFunctionCommand({
         FunctionName: name, Role: ROLE, Runtime: "nodejs22.x", Handler: "index.handler", Timeout: 30,
         Code: { ZipFile: zipOf({ "index.js": source }) }, Environment: { Variables: env },
       }));
+      await untilActive(client, name);
+    };
     await create(otherLambda, "private", "exports.handler = async () => 'secret';");
     await create(lambda, "callee", "exports.handler = async (event) => ({ got: event, key: process.env.AWS_ACCESS_KEY_ID.slice(0, 4) });");
     await create(lambda, "caller", await bundled(CALLER), { FOREIGN_ARN: `arn:aws:lambda:us-east-1:${other.accountId}:function:private` });

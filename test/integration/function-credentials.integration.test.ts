@@ -8,7 +8,7 @@ import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mintSessionCredentials } from "../../src/auth/session-credentials";
 import type { TenantKey } from "../helpers/platform";
-import { BASE, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { BASE, createActive, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
 
 interface Credentials {
   AWS_ACCESS_KEY_ID: string;
@@ -51,8 +51,7 @@ beforeAll(async () => {
   a = await newTenant("full", "creds-a");
   b = await newTenant("full", "creds-b");
   for (const [key, name] of [[a, "holder"], [a, "sibling"], [b, "other"]] as const) {
-    const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, CREDENTIALS_HANDLER));
-    expect(res.status).toBe(201);
+    await createActive(key, createFunctionBody(name, CREDENTIALS_HANDLER));
   }
   session = await credentialsOf(a, "holder");
 });
@@ -117,8 +116,7 @@ describe("session credentials in process.env", () => {
   });
 
   it("are refused after the function is deleted", async () => {
-    const res = await signed(a, "POST", "/2015-03-31/functions", createFunctionBody("short-lived", CREDENTIALS_HANDLER));
-    expect(res.status).toBe(201);
+    await createActive(a, createFunctionBody("short-lived", CREDENTIALS_HANDLER));
     const creds = await credentialsOf(a, "short-lived");
     expect((await withSession(creds, "GET", "/2015-03-31/functions")).status).toBe(200);
     expect((await signed(a, "DELETE", fn("short-lived"))).status).toBe(204);
@@ -135,8 +133,7 @@ describe("the platform endpoint inside a function", () => {
         return { status: res.status, type: res.headers.get('x-amzn-ErrorType'), requestId: res.headers.get('x-amzn-RequestId') };
       };`,
     };
-    const created = await signed(a, "POST", "/2015-03-31/functions", createFunctionBody("loopback", source));
-    expect(created.status).toBe(201);
+    await createActive(a, createFunctionBody("loopback", source));
     const res = await signed(a, "POST", `${fn("loopback")}/invocations`, {});
     const body = await res.json<{ status: number; type: string; requestId: string }>();
     // cellfn's own answer to an unsigned request, not a network error.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
-import { awsJson, createFunctionBody, fn, newTenant, signed } from "../helpers/platform";
+import { awsJson, createActive, createFunctionBody, fn, newTenant, signed } from "../helpers/platform";
 
 // Every invocation's lines reach the function's log group (off the hot path),
 // readable through the CloudWatch Logs API by the function's tenant only.
@@ -27,10 +27,9 @@ describe("invocation logs", () => {
   it("stores START, console lines, END and REPORT in /aws/lambda/<name>, in an environment stream", async () => {
     const key = await newTenant();
     const name = `logged-${Date.now()}`;
-    const create = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, {
+    await createActive(key, createFunctionBody(name, {
       "index.js": `exports.handler = async (event) => { console.log("hello", event.who); console.error("careful"); return "ok"; };`,
     }));
-    expect(create.status).toBe(201);
     const invoked = await signed(key, "POST", `${fn(name)}/invocations`, { who: "logs" });
     expect(invoked.status).toBe(200);
     const requestId = invoked.headers.get("x-amzn-RequestId") ?? "";

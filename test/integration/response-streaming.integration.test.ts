@@ -10,7 +10,7 @@ import { exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
-import { BASE, createFunctionBody, errorOf, newTenant, signed } from "../helpers/platform";
+import { BASE, createActive, createFunctionBody, errorOf, newTenant } from "../helpers/platform";
 
 const codec = new EventStreamCodec(
   (s) => new TextDecoder().decode(s),
@@ -77,8 +77,7 @@ const FUNCTIONS: Record<string, string> = {
 beforeAll(async () => {
   key = await newTenant("full", "stream");
   for (const [name, source] of Object.entries(FUNCTIONS)) {
-    const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": source }, { Timeout: name === "slow" ? 1 : 3 }));
-    expect(res.status).toBe(201);
+    await createActive(key, createFunctionBody(name, { "index.js": source }, { Timeout: name === "slow" ? 1 : 3 }));
   }
 });
 
