@@ -1,0 +1,53 @@
+import { DurableObject } from "cloudflare:workers";
+
+export interface MappingIndexRow {
+  uuid: string;
+  functionName: string;
+  queueArn: string;
+}
+
+/**
+ * One per tenant: which mappings exist (UUID, function, queue), for
+ * ListEventSourceMappings and the one-mapping-per-queue-and-function rule.
+ * Each mapping's own SqsPoller object holds its settings and state.
+ */
+export class EventSourceDirectory extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.#sql.exec("CREATE TABLE IF NOT EXISTS mappings (uuid TEXT PRIMARY KEY, function_name TEXT NOT NULL, queue_arn TEXT NOT NULL, UNIQUE (function_name, queue_arn))");
+    });
+  }
+
+  /** Registers a mapping; the UUID of the existing one when the function already has a mapping for this queue. */
+  async register(row: MappingIndexRow): Promise<{ ok: true } | { ok: false; existing: string }> {
+    const existing = this.#sql
+      .exec<{ uuid: string }>("SELECT uuid FROM mappings WHERE function_name = ? AND queue_arn = ?", row.functionName, row.queueArn)
+      .toArray()[0];
+    if (existing) return { ok: false, existing: existing.uuid };
+    this.#sql.exec("INSERT INTO mappings (uuid, function_name, queue_arn) VALUES (?, ?, ?)", row.uuid, row.functionName, row.queueArn);
+    return { ok: true };
+  }
+
+  async has(uuid: string): Promise<boolean> {
+    return this.#sql.exec("SELECT 1 FROM mappings WHERE uuid = ?", uuid).toArray().length > 0;
+  }
+
+  async unregister(uuid: string): Promise<void> {
+    this.#sql.exec("DELETE FROM mappings WHERE uuid = ?", uuid);
+  }
+
+  /** Mappings in UUID order after `after`, optionally of one function and/or queue, `limit` at most. */
+  async list(filter: { functionName?: string; queueArn?: string }, after: string, limit: number): Promise<{ uuids: string[]; more: boolean }> {
+    const rows = this.#sql
+      .exec<{ uuid: string }>(
+        "SELECT uuid FROM mappings WHERE uuid > ? AND (? IS NULL OR function_name = ?) AND (? IS NULL OR queue_arn = ?) ORDER BY uuid LIMIT ?",
+        after, filter.functionName ?? null, filter.functionName ?? null, filter.queueArn ?? null, filter.queueArn ?? null, limit + 1,
+      )
+      .toArray();
+    return { uuids: rows.slice(0, limit).map((r) => r.uuid), more: rows.length > limit };
+  }
+}
