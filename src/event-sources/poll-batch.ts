@@ -21,21 +21,20 @@ const LONG_POLL_MAX_S = 20;
 
 export type BatchOutcome =
   | { kind: "empty" }
-  | { kind: "done"; processed: number; full: boolean; result: string }
+  | { kind: "done"; processed: number; result: string }
   | { kind: "throttled" }
   | { kind: "refused"; reason: string };
 
 export async function pollBatch(queues: TenantQueues, record: MappingRecord, region: string, waitSeconds: number): Promise<BatchOutcome> {
   const messages = await gather(queues, record, waitSeconds);
   if (messages.length === 0) return { kind: "empty" };
-  const full = messages.length >= record.settings.batchSize;
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
   const kept = messages.filter((m) => matches({ body: m.Body }));
   const dropped = messages.filter((m) => !kept.includes(m));
   // Lambda deletes the messages its filters drop.
   await deleteMessages(queues, record.queueName, dropped);
-  if (kept.length === 0) return { kind: "done", processed: 0, full, result: "OK" };
+  if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
   const event = { Records: kept.map((m) => sqsRecord(m, record.queueArn, region)) };
   const result = await exports.SqsBatchRunner.run({
@@ -48,10 +47,10 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   if (result.kind !== "ran") return result;
 
   const verdict = interpretResult(kept.map((m) => m.MessageId), result, record.settings.reportBatchItemFailures);
-  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, full, result: "PROBLEM: Function call failed" };
+  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed" };
   const deleteIds = new Set(verdict.deleteIds);
   await deleteMessages(queues, record.queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
-  return { kind: "done", processed: kept.length, full, result: "OK" };
+  return { kind: "done", processed: kept.length, result: "OK" };
 }
 
 /** Up to BatchSize messages: one receive with window 0, else receives until the batch is full or the window closes. */

@@ -22,7 +22,7 @@ const KEY = "mapping";
  * One per mapping (keyed `<tenant>/<uuid>`): the mapping's settings and
  * state, and its poll loop as a chain of alarms. Each alarm runs up to the
  * mapping's concurrency of batches at once: the first long-polls, the others
- * only run when the backlog is there (the first batch came back full).
+ * receive without waiting, so they only find work when there is a backlog.
  */
 export class SqsPoller extends DurableObject<Env> {
   async get(): Promise<MappingRecord | null> {
@@ -84,11 +84,15 @@ export class SqsPoller extends DurableObject<Env> {
   async #round(record: MappingRecord): Promise<{ delayMs: number; result?: string }> {
     const queues = new TenantQueues(this.env, record.tenantId);
     const lanes = Math.min(record.settings.maximumConcurrency ?? DEFAULT_CONCURRENT_BATCHES, CONCURRENT_BATCHES_MAX);
-    const first = await pollBatch(queues, record, this.env.REGION, LONG_POLL_S);
-    const outcomes: BatchOutcome[] = [first];
-    if (first.kind === "done" && first.full && lanes > 1) {
-      // A full batch means a backlog: drain it with the other lanes side by side, without waiting.
-      outcomes.push(...(await Promise.all(Array.from({ length: lanes - 1 }, () => pollBatch(queues, record, this.env.REGION, 0)))));
+    // Lane 0 long-polls (the loop wakes as soon as a message arrives); the others take what is already there.
+    const settled = await Promise.allSettled(
+      Array.from({ length: lanes }, (_, lane) => pollBatch(queues, record, this.env.REGION, lane === 0 ? LONG_POLL_S : 0)),
+    );
+    // Every lane has finished before a failure is reported: no batch is left running behind the next round.
+    const outcomes: BatchOutcome[] = [];
+    for (const lane of settled) {
+      if (lane.status === "rejected") throw lane.reason;
+      outcomes.push(lane.value);
     }
     return summarise(outcomes);
   }

@@ -167,3 +167,61 @@ describe("SQS event source mapping delivery", () => {
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
 });
+
+describe("SQS event source mapping scaling and problems", () => {
+  it("runs batches side by side up to MaximumConcurrency when there is a backlog", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(
+      key,
+      "scale",
+      `exports.handler = async () => { const t0 = Date.now(); await new Promise((r) => setTimeout(r, 400)); console.log("SPAN " + t0 + " " + Date.now()); };`,
+    );
+    const queue = `scale-${Date.now()}`;
+    const url = await createQueue(key, queue);
+    await sqsOk(key, "SendMessageBatch", { QueueUrl: url, Entries: Array.from({ length: 8 }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })) });
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: arnOf(key, queue), BatchSize: 1, ScalingConfig: { MaximumConcurrency: 4 } });
+    const spans = await until("eight runs", () => logged(key, name, "SPAN"), (l) => l.length >= 8);
+    const intervals = spans.map((s) => s.split(" ").map(Number) as [number, number]);
+    const overlap = Math.max(...intervals.map(([start]) => intervals.filter(([s, e]) => s <= start && start < e).length));
+    expect(overlap).toBeGreaterThanOrEqual(2);
+    expect(overlap).toBeLessThanOrEqual(4);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  });
+
+  it("backs off on a throttle without deleting the batch", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(key, "throttle", `exports.handler = async () => { console.log("RAN x"); };`);
+    const zero = await signed(key, "PUT", `/2017-10-31/functions/${name}/concurrency`, { ReservedConcurrentExecutions: 0 });
+    expect(zero.status).toBe(200);
+    const queue = `throttle-${Date.now()}`;
+    const url = await createQueue(key, queue, { VisibilityTimeout: "30" });
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "held" });
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: arnOf(key, queue) });
+    const got = await until(
+      "a throttled result",
+      async () => (await signed(key, "GET", `${ESM}/${uuid}`)).json<{ LastProcessingResult: string }>(),
+      (m) => m.LastProcessingResult !== "No records processed",
+    );
+    expect(got.LastProcessingResult).toBe("PROBLEM: Function call throttled");
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+    expect((await attributes(key, url)).ApproximateNumberOfMessagesNotVisible).toBe("1");
+    expect(await logged(key, name, "RAN")).toEqual([]);
+  });
+
+  it("disables a mapping whose queue is deleted, with a reason", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(key, "gone", `exports.handler = async () => null;`);
+    const queue = `gone-${Date.now()}`;
+    const url = await createQueue(key, queue);
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: arnOf(key, queue) });
+    await until("Enabled", async () => (await signed(key, "GET", `${ESM}/${uuid}`)).json<{ State: string }>(), (m) => m.State === "Enabled");
+    await sqsOk(key, "DeleteQueue", { QueueUrl: url });
+    const got = await until(
+      "Disabled",
+      async () => (await signed(key, "GET", `${ESM}/${uuid}`)).json<{ State: string; StateTransitionReason: string }>(),
+      (m) => m.State === "Disabled",
+    );
+    expect(got.StateTransitionReason).toBe("PROBLEM: The event source queue does not exist.");
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  });
+});
