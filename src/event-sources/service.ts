@@ -15,7 +15,7 @@ import { TenantQueues } from "../sqs/queues";
 import type { MappingRecord } from "./mapping";
 import { mappingConfiguration, NO_RECORDS_PROCESSED, USER_ACTION } from "./mapping";
 import type { CreateInput, UpdateInput } from "./settings";
-import { applySettings } from "./settings";
+import { applySettings, checkForQueue } from "./settings";
 import { z } from "zod";
 
 export const LIST_PAGE_MAX = 100;
@@ -63,6 +63,7 @@ export async function createMapping(scope: TenantScope, input: CreateInput): Pro
   const settings = applySettings(input);
   const ref = await mappedFunction(scope, input.FunctionName);
   const queueName = await ownQueue(scope, input.EventSourceArn);
+  checkForQueue(settings, queueName);
   const uuid = crypto.randomUUID();
   const record: MappingRecord = {
     uuid,
@@ -95,6 +96,7 @@ export async function getMapping(scope: TenantScope, uuid: string): Promise<Reco
 export async function updateMapping(scope: TenantScope, uuid: string, input: UpdateInput): Promise<Record<string, unknown>> {
   const current = await load(scope, uuid);
   const settings = applySettings(input, current.settings);
+  checkForQueue(settings, current.queueName);
   let functionName = current.functionName;
   let qualifier = current.qualifier;
   if (input.FunctionName !== undefined) {

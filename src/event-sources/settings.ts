@@ -69,3 +69,10 @@ export function applySettings(input: Omit<UpdateInput, "FunctionName">, base?: M
   if (settings.batchSize > BATCH_SIZE_WITHOUT_WINDOW_MAX && settings.maximumBatchingWindowInSeconds < 1) throw batchWindowRequired();
   return settings;
 }
+
+export const fifoBatchingWindow = () => invalidParameter("Batching window is not supported for FIFO queues");
+
+/** Rules that depend on the queue: FIFO sources take no batching window (so at most 10 messages a batch). */
+export function checkForQueue(settings: MappingSettings, queueName: string): void {
+  if (queueName.endsWith(".fifo") && settings.maximumBatchingWindowInSeconds > 0) throw fifoBatchingWindow();
+}

@@ -121,6 +121,11 @@ describe("event source mapping API", () => {
       type: "InvalidParameterValueException",
       message: "Unrecognized event source.",
     });
+    await createQueue(key, `${name}.fifo`, { FifoQueue: "true" });
+    const fifo = await errorOf(
+      await signed(key, "POST", ESM, { FunctionName: name, EventSourceArn: arnOf(key, `${name}.fifo`), BatchSize: 20, MaximumBatchingWindowInSeconds: 1 }),
+    );
+    expect(fifo).toEqual({ status: 400, type: "InvalidParameterValueException", message: "Batching window is not supported for FIFO queues" });
     const badFilter = { Filters: [{ Pattern: "{nope" }] };
     expect((await errorOf(await signed(key, "POST", ESM, { FunctionName: name, EventSourceArn: arn, FilterCriteria: badFilter }))).message).toBe(
       "Invalid filter pattern definition.",

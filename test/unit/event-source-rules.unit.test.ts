@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LambdaError } from "../../src/errors";
 import { interpretResult } from "../../src/event-sources/batch-result";
 import { compileFilters } from "../../src/event-sources/filter";
-import { applySettings, parseCreate } from "../../src/event-sources/settings";
+import { applySettings, checkForQueue, parseCreate } from "../../src/event-sources/settings";
 import { sqsRecord } from "../../src/event-sources/sqs-event";
 
 function lambdaError(fn: () => unknown): { type: string; message: string } {
@@ -43,6 +43,16 @@ describe("mapping settings", () => {
       "at 'scalingConfig.maximumConcurrency'",
     );
     expect(lambdaError(() => parseCreate({ FunctionName: "f", EventSourceArn: "a", MaximumBatchingWindowInSeconds: 301 })).type).toBe("ValidationException");
+  });
+
+  it("refuses a batching window on a FIFO queue, as AWS", () => {
+    const windowed = applySettings({ BatchSize: 10, MaximumBatchingWindowInSeconds: 1 });
+    expect(lambdaError(() => checkForQueue(windowed, "jobs.fifo"))).toEqual({
+      type: "InvalidParameterValueException",
+      message: "Batching window is not supported for FIFO queues",
+    });
+    expect(() => checkForQueue(windowed, "jobs")).not.toThrow();
+    expect(() => checkForQueue(applySettings({}), "jobs.fifo")).not.toThrow();
   });
 
   it("refuses a bad filter pattern", () => {
