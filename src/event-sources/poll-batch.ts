@@ -12,7 +12,8 @@ import type { ReceivedMessage } from "../sqs/types";
 import { interpretResult } from "./batch-result";
 import type { MappingRecord } from "./mapping";
 import { compileFilters } from "./filter";
-import { sqsRecord } from "./sqs-event";
+import { recordsWithin, sqsRecord } from "./sqs-event";
+import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 
 /** Messages one ReceiveMessage returns at most. */
 const RECEIVE_MAX = 10;
@@ -36,7 +37,14 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   await deleteMessages(queues, record.queueName, dropped);
   if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
-  const event = { Records: kept.map((m) => sqsRecord(m, record.queueArn, region)) };
+  const records = kept.map((m) => sqsRecord(m, record.queueArn, region));
+  const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
+  if (fits < kept.length) {
+    // Over the payload limit: the rest go back to the queue at once for the next batch.
+    await releaseMessages(queues, record.queueName, kept.splice(fits));
+    records.splice(fits);
+  }
+  const event = { Records: records };
   const result = await exports.SqsBatchRunner.run({
     tenantId: record.tenantId,
     functionName: record.functionName,
@@ -78,5 +86,12 @@ async function deleteMessages(queues: TenantQueues, queueName: string, messages:
   for (let i = 0; i < messages.length; i += RECEIVE_MAX) {
     const entries = messages.slice(i, i + RECEIVE_MAX).map((m, j) => ({ id: String(j), receiptHandle: m.ReceiptHandle }));
     await queues.deleteMessages(queueName, entries, true);
+  }
+}
+
+async function releaseMessages(queues: TenantQueues, queueName: string, messages: ReceivedMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += RECEIVE_MAX) {
+    const entries = messages.slice(i, i + RECEIVE_MAX).map((m, j) => ({ id: String(j), receiptHandle: m.ReceiptHandle, visibilityTimeout: 0 }));
+    await queues.changeVisibility(queueName, entries, true);
   }
 }

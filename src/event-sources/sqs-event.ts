@@ -53,3 +53,21 @@ function lambdaAttribute(attribute: MessageAttribute): LambdaMessageAttribute {
     dataType: attribute.DataType,
   };
 }
+
+const encoder = new TextEncoder();
+/** Bytes of `{"Records":[` and `]}` around the records. */
+const ENVELOPE_BYTES = encoder.encode('{"Records":[]}').length;
+
+/**
+ * How many of the records, from the first, make an event within `limitBytes`
+ * (the sync invoke payload limit): Lambda caps a batch at 6 MB whatever its
+ * BatchSize. At least one, since one message always fits.
+ */
+export function recordsWithin(records: SqsRecord[], limitBytes: number): number {
+  let bytes = ENVELOPE_BYTES;
+  for (let i = 0; i < records.length; i++) {
+    bytes += encoder.encode(JSON.stringify(records[i])).length + (i > 0 ? 1 : 0);
+    if (bytes > limitBytes) return Math.max(1, i);
+  }
+  return records.length;
+}

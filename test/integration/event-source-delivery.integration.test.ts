@@ -224,4 +224,19 @@ describe("SQS event source mapping scaling and problems", () => {
     expect(got.StateTransitionReason).toBe("PROBLEM: The event source queue does not exist.");
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
+
+  it("keeps a batch's event within the 6 MB invoke payload limit", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(key, "big", `exports.handler = async (event) => { console.log("COUNT " + event.Records.length); };`);
+    const queue = `big-${Date.now()}`;
+    const url = await createQueue(key, queue);
+    const body = "x".repeat(900_000);
+    for (let i = 0; i < 8; i++) await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: `${i}${body}` });
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: arnOf(key, queue), BatchSize: 10 });
+    await until("the queue to empty", () => depth(key, url), (n) => n === 0, 30_000);
+    const counts = (await until("every run in the log", () => logged(key, name, "COUNT"), (l) => l.map(Number).reduce((a, b) => a + b, 0) >= 8)).map(Number);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(6);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  });
 });

@@ -3,7 +3,7 @@ import { LambdaError } from "../../src/errors";
 import { interpretResult } from "../../src/event-sources/batch-result";
 import { compileFilters } from "../../src/event-sources/filter";
 import { applySettings, checkForQueue, parseCreate } from "../../src/event-sources/settings";
-import { sqsRecord } from "../../src/event-sources/sqs-event";
+import { recordsWithin, sqsRecord } from "../../src/event-sources/sqs-event";
 
 function lambdaError(fn: () => unknown): { type: string; message: string } {
   try {
@@ -167,5 +167,16 @@ describe("SQS event record", () => {
       eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:q",
       awsRegion: "us-east-1",
     });
+  });
+});
+
+describe("batch payload cap", () => {
+  const record = (body: string) => sqsRecord({ MessageId: "m", ReceiptHandle: "r", MD5OfBody: "x", Body: body }, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1");
+  it("keeps the records that fit in the limit, at least one", () => {
+    const records = [record("a".repeat(100)), record("b".repeat(100)), record("c".repeat(100))];
+    const exact = new TextEncoder().encode(JSON.stringify({ Records: records })).length;
+    expect(recordsWithin(records, exact)).toBe(3);
+    expect(recordsWithin(records, exact - 1)).toBe(2);
+    expect(recordsWithin(records, 10)).toBe(1);
   });
 });
