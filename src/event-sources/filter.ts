@@ -1,14 +1,15 @@
 /**
  * Lambda's event filtering for SQS messages (FilterCriteria): patterns are
  * JSON objects; filters are OR-ed, keys in one pattern AND-ed, values in one
- * array OR-ed. SQS patterns may only name `body`: an object under `body`
- * matches fields of a JSON body (a non-JSON body never matches it); an array
- * under `body` matches the raw body string. Supported rules: exact values
- * (strings, numbers, booleans, null), `prefix`, `suffix`, `equals-ignore-case`,
- * `anything-but` (values or a list), `numeric` comparisons and ranges,
- * `exists`. Not supported yet (refused as invalid, never ignored): `wildcard`,
- * `$or`, `cidr`, `anything-but` with nested prefix/suffix, message attributes.
- * Pure.
+ * array OR-ed, `$or` ORs sub-patterns. Patterns name fields of the SQS record:
+ * `body` (an object under it matches fields of a JSON body, and a non-JSON
+ * body never matches it; an array matches the raw body string),
+ * `attributes` and `messageAttributes` (e.g. `{"messageAttributes":
+ * {"kind": {"stringValue": ["new"]}}}`). Rules: exact values (strings,
+ * numbers, booleans, null), `prefix`, `suffix`, `equals-ignore-case`,
+ * `wildcard` (`*`), `anything-but` (values or a list), `numeric` comparisons
+ * and ranges, `exists`. Not supported (refused as invalid, never ignored):
+ * `cidr`, `anything-but` with nested prefix/suffix/wildcard. Pure.
  */
 import { invalidParameter } from "../errors";
 
@@ -17,9 +18,14 @@ type Rule = (value: Json | undefined) => boolean;
 /** A compiled pattern: each key path to the rules any of which must hold there. */
 type Matcher = (message: FilterableMessage) => boolean;
 
+/** The fields of an SQS record a pattern may name. */
 export interface FilterableMessage {
   body: string;
+  attributes?: Record<string, string>;
+  messageAttributes?: Record<string, unknown>;
 }
+
+const RECORD_KEYS = new Set(["attributes", "messageAttributes"]);
 
 export const invalidFilterPattern = () => invalidParameter("Invalid filter pattern definition.");
 
@@ -46,9 +52,18 @@ function compilePattern(text: string): Matcher {
     throw invalidFilterPattern();
   }
   if (!isObject(pattern) || Object.keys(pattern).length === 0) throw invalidFilterPattern();
-  for (const key of Object.keys(pattern)) if (key !== "body") throw invalidFilterPattern();
-  const body = pattern.body;
+  const checks = Object.entries(pattern).map(([key, sub]): Matcher => {
+    if (key === "body") return compileBody(sub);
+    if (!RECORD_KEYS.has(key) || !isObject(sub)) throw invalidFilterPattern();
+    const inner = compileObject({ [key]: sub });
+    return (message) => inner({ [key]: toJson(message[key as "attributes" | "messageAttributes"] ?? {}) });
+  });
+  return (message) => checks.every((check) => check(message));
+}
+
+function compileBody(body: Json): Matcher {
   if (Array.isArray(body)) {
+    if (body.length === 0) throw invalidFilterPattern();
     const rules = body.map(compileRule);
     return (message) => rules.some((r) => r(message.body));
   }
@@ -65,9 +80,22 @@ function compilePattern(text: string): Matcher {
   };
 }
 
+/** Record fields are plain JSON already (strings and objects of strings); this only narrows the type. */
+function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value)) as Json;
+}
+
 /** Every key of the pattern must hold: nested objects descend, arrays are rule lists. */
 function compileObject(pattern: { [key: string]: Json }): (value: { [key: string]: Json }) => boolean {
   const checks = Object.entries(pattern).map(([key, sub]): ((value: { [key: string]: Json }) => boolean) => {
+    if (key === "$or") {
+      if (!Array.isArray(sub) || sub.length < 2) throw invalidFilterPattern();
+      const alternatives = sub.map((alt) => {
+        if (!isObject(alt)) throw invalidFilterPattern();
+        return compileObject(alt);
+      });
+      return (value) => alternatives.some((alt) => alt(value));
+    }
     if (Array.isArray(sub)) {
       if (sub.length === 0) throw invalidFilterPattern();
       const rules = sub.map(compileRule);
@@ -106,6 +134,11 @@ function compileRule(rule: Json): Rule {
     case "equals-ignore-case":
       if (typeof operand !== "string") throw invalidFilterPattern();
       return (value) => typeof value === "string" && value.toLowerCase() === operand.toLowerCase();
+    case "wildcard": {
+      if (typeof operand !== "string" || operand.includes("**")) throw invalidFilterPattern();
+      const glob = new RegExp(`^${operand.split("*").map(escapeRegExp).join(".*")}$`, "s");
+      return (value) => typeof value === "string" && glob.test(value);
+    }
     case "exists":
       if (typeof operand !== "boolean") throw invalidFilterPattern();
       return (value) => (value !== undefined) === operand;
@@ -136,4 +169,8 @@ function compileNumeric(operand: Json): Rule {
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -12,6 +12,7 @@ import type { ReceivedMessage } from "../sqs/types";
 import { interpretResult } from "./batch-result";
 import type { MappingRecord } from "./mapping";
 import { compileFilters } from "./filter";
+import type { SqsRecord } from "./sqs-event";
 import { recordsWithin, sqsRecord } from "./sqs-event";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 
@@ -31,13 +32,22 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   if (messages.length === 0) return { kind: "empty" };
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
-  const kept = messages.filter((m) => matches({ body: m.Body }));
-  const dropped = messages.filter((m) => !kept.includes(m));
+  const kept: ReceivedMessage[] = [];
+  const records: SqsRecord[] = [];
+  const dropped: ReceivedMessage[] = [];
+  for (const message of messages) {
+    const sqs = sqsRecord(message, record.queueArn, region);
+    if (matches(sqs)) {
+      kept.push(message);
+      records.push(sqs);
+    } else {
+      dropped.push(message);
+    }
+  }
   // Lambda deletes the messages its filters drop.
   await deleteMessages(queues, record.queueName, dropped);
   if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
-  const records = kept.map((m) => sqsRecord(m, record.queueArn, region));
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
   if (fits < kept.length) {
     // Over the payload limit: the rest go back to the queue at once for the next batch.

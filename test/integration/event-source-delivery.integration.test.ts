@@ -156,14 +156,21 @@ describe("SQS event source mapping delivery", () => {
     const url = await createQueue(key, queue);
     const bodies = ['{"kind":"keep","n":1}', '{"kind":"drop","n":2}', "not json", '{"kind":"keep","n":3}'];
     await sqsOk(key, "SendMessageBatch", { QueueUrl: url, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) });
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "vip raw", MessageAttributes: { tier: { DataType: "String", StringValue: "vip" } } });
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "basic raw", MessageAttributes: { tier: { DataType: "String", StringValue: "basic" } } });
     const uuid = await map(key, {
       FunctionName: name,
       EventSourceArn: arnOf(key, queue),
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { kind: ["keep"] } }) }] },
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ body: { kind: ["keep"] } }) },
+          { Pattern: JSON.stringify({ messageAttributes: { tier: { stringValue: ["vip"] } } }) },
+        ],
+      },
     });
     await until("the queue to empty", () => depth(key, url), (n) => n === 0);
-    const seen = await until("the kept messages in the log", () => logged(key, name, "BODY"), (l) => l.length >= 2);
-    expect(seen.sort()).toEqual(['{"kind":"keep","n":1}', '{"kind":"keep","n":3}']);
+    const seen = await until("the kept messages in the log", () => logged(key, name, "BODY"), (l) => l.length >= 3);
+    expect(seen.sort()).toEqual(['{"kind":"keep","n":1}', '{"kind":"keep","n":3}', "vip raw"].sort());
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
 });

@@ -94,12 +94,35 @@ describe("filters", () => {
     expect(matches({ body: ["exact"] }, "other")).toBe(false);
   });
 
-  it("ORs filters and refuses keys other than body and unsupported operators", () => {
+  it("ORs filters and refuses record keys other than body/attributes/messageAttributes and unsupported operators", () => {
     const any = compileFilters([JSON.stringify({ body: { a: [1] } }), JSON.stringify({ body: { b: [2] } })]);
     expect(any({ body: '{"b":2}' })).toBe(true);
     expect(any({ body: '{"c":3}' })).toBe(false);
-    expect(() => compileFilters([JSON.stringify({ messageAttributes: { a: ["x"] } })])).toThrow("Invalid filter pattern definition.");
-    expect(() => compileFilters([JSON.stringify({ body: { a: [{ wildcard: "x*" }] } })])).toThrow("Invalid filter pattern definition.");
+    expect(() => compileFilters([JSON.stringify({ body: { a: [{ cidr: "10.0.0.0/8" }] } })])).toThrow("Invalid filter pattern definition.");
+    expect(() => compileFilters([JSON.stringify({ eventSource: ["aws:sqs"] })])).toThrow("Invalid filter pattern definition.");
+  });
+
+  it("supports wildcard and $or", () => {
+    expect(matches({ body: { f: [{ wildcard: "img/*.png" }] } }, '{"f":"img/a/b.png"}')).toBe(true);
+    expect(matches({ body: { f: [{ wildcard: "img/*.png" }] } }, '{"f":"img/a.jpg"}')).toBe(false);
+    expect(matches({ body: { f: [{ wildcard: "a.b" }] } }, '{"f":"axb"}')).toBe(false);
+    const either = { body: { $or: [{ a: [1] }, { b: [{ exists: true }] }] } };
+    expect(matches(either, '{"a":1}')).toBe(true);
+    expect(matches(either, '{"b":"x"}')).toBe(true);
+    expect(matches(either, '{"a":2}')).toBe(false);
+  });
+
+  it("matches message attributes and system attributes of the record", () => {
+    const filter = compileFilters([JSON.stringify({ messageAttributes: { kind: { stringValue: ["new"] } }, attributes: { ApproximateReceiveCount: ["1"] } })]);
+    const record = (kind: string, count: string) => ({
+      body: "raw",
+      attributes: { ApproximateReceiveCount: count },
+      messageAttributes: { kind: { stringValue: kind, stringListValues: [], binaryListValues: [], dataType: "String" } },
+    });
+    expect(filter(record("new", "1"))).toBe(true);
+    expect(filter(record("old", "1"))).toBe(false);
+    expect(filter(record("new", "2"))).toBe(false);
+    expect(filter({ body: "raw" })).toBe(false);
   });
 });
 
