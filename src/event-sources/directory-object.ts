@@ -32,8 +32,16 @@ export class EventSourceDirectory extends DurableObject<Env> {
     return { ok: true };
   }
 
-  async has(uuid: string): Promise<boolean> {
-    return this.#sql.exec("SELECT 1 FROM mappings WHERE uuid = ?", uuid).toArray().length > 0;
+  /** Points a mapping at another function; the UUID of the existing one when that function already has a mapping for the queue. */
+  async retarget(uuid: string, functionName: string): Promise<{ ok: true } | { ok: false; existing: string }> {
+    const row = this.#sql.exec<{ queue_arn: string }>("SELECT queue_arn FROM mappings WHERE uuid = ?", uuid).toArray()[0];
+    if (!row) return { ok: true };
+    const existing = this.#sql
+      .exec<{ uuid: string }>("SELECT uuid FROM mappings WHERE function_name = ? AND queue_arn = ? AND uuid != ?", functionName, row.queue_arn, uuid)
+      .toArray()[0];
+    if (existing) return { ok: false, existing: existing.uuid };
+    this.#sql.exec("UPDATE mappings SET function_name = ? WHERE uuid = ?", functionName, uuid);
+    return { ok: true };
   }
 
   async unregister(uuid: string): Promise<void> {

@@ -72,13 +72,14 @@ export class SqsPoller extends DurableObject<Env> {
 
     // The mapping may have changed or gone while the batches ran: apply only to what is stored now.
     const now = await this.get();
-    if (!now || now.state !== "Enabled") return;
-    if (disable !== undefined) {
+    if (!now) return;
+    if (disable !== undefined && now.state === "Enabled") {
       await this.ctx.storage.put(KEY, { ...now, settings: { ...now.settings, enabled: false }, state: "Disabled", stateTransitionReason: disable, lastProcessingResult: disable });
       return;
     }
-    if (result !== undefined && result !== now.lastProcessingResult) await this.ctx.storage.put(KEY, { ...now, lastProcessingResult: result });
-    await this.ctx.storage.setAlarm(Date.now() + delayMs);
+    const next: MappingRecord = { ...now, state: settledState(now), ...(result === undefined ? {} : { lastProcessingResult: result }) };
+    if (next.state !== now.state || next.lastProcessingResult !== now.lastProcessingResult) await this.ctx.storage.put(KEY, next);
+    if (next.state === "Enabled") await this.ctx.storage.setAlarm(Date.now() + delayMs);
   }
 
   async #round(record: MappingRecord): Promise<{ delayMs: number; result?: string }> {

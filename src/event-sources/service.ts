@@ -101,9 +101,13 @@ export async function updateMapping(scope: TenantScope, uuid: string, input: Upd
   let qualifier = current.qualifier;
   if (input.FunctionName !== undefined) {
     const ref = await mappedFunction(scope, input.FunctionName);
-    if (ref.name !== current.functionName) throw invalidParameter("Mapping's function name cannot be changed to another function. Create a new mapping instead.");
     functionName = ref.name;
     qualifier = ref.qualifier;
+  }
+  if (functionName !== current.functionName) {
+    // UpdateEventSourceMapping may point the mapping at another function, one mapping per function and queue still.
+    const moved = await directory(scope).retarget(uuid, functionName);
+    if (!moved.ok) throw mappingExists(current.queueArn, functionName, moved.existing);
   }
   const state = settings.enabled === current.settings.enabled ? "Updating" : settings.enabled ? "Enabling" : "Disabling";
   const { qualifier: _dropped, ...rest } = current;
@@ -116,7 +120,13 @@ export async function updateMapping(scope: TenantScope, uuid: string, input: Upd
     stateTransitionReason: USER_ACTION,
     lastModified: Date.now(),
   };
-  return mappingConfiguration(await poller(scope, uuid).put(record), scope.names);
+  try {
+    return mappingConfiguration(await poller(scope, uuid).put(record), scope.names);
+  } catch (err) {
+    // Nothing half-applied: the index goes back to the function the stored mapping still names.
+    if (functionName !== current.functionName) await directory(scope).retarget(uuid, current.functionName);
+    throw err;
+  }
 }
 
 export async function deleteMapping(scope: TenantScope, uuid: string): Promise<Record<string, unknown>> {

@@ -91,6 +91,13 @@ describe("SQS event source mapping delivery", () => {
       (m) => m.LastProcessingResult === "OK",
     );
     expect(got.State).toBe("Enabled");
+
+    // An update while the loop runs settles back to Enabled and delivery goes on.
+    expect((await signed(key, "PUT", `${ESM}/${uuid}`, { BatchSize: 5 })).status).toBe(202);
+    await until("Enabled again", async () => (await signed(key, "GET", `${ESM}/${uuid}`)).json<{ State: string }>(), (m) => m.State === "Enabled");
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "after update" });
+    const after = await until("the second event", () => logged(key, name, "EVENT"), (l) => l.length >= 2);
+    expect(after.some((e) => e.includes('"body":"after update"'))).toBe(true);
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
-import { createFunctionBody, errorOf, newTenant, signed } from "../helpers/platform";
+import { addKey, createFunctionBody, errorOf, newTenant, signed } from "../helpers/platform";
 import { arnOf, createQueue } from "../helpers/sqs";
 
 // The mapping API (Create/Get/Update/Delete/List EventSourceMapping) for SQS
@@ -89,6 +89,17 @@ describe("event source mapping API", () => {
     });
     // Nothing half-applied.
     expect(await (await signed(key, "GET", `${ESM}/${uuid}`)).json()).toMatchObject({ BatchSize: 5, MaximumBatchingWindowInSeconds: 2 });
+    // The mapping may move to another function; listing by function follows it.
+    const second = await setup(key, "update2");
+    const moved = await signed(key, "PUT", `${ESM}/${uuid}`, { FunctionName: second.name });
+    expect(moved.status).toBe(202);
+    expect(await moved.json()).toMatchObject({ FunctionArn: `arn:aws:lambda:us-east-1:${key.accountId}:function:${second.name}` });
+    const byNew = await (await signed(key, "GET", `${ESM}?FunctionName=${second.name}`)).json<{ EventSourceMappings: { UUID: string }[] }>();
+    expect(byNew.EventSourceMappings.map((m) => m.UUID)).toEqual([uuid]);
+    const byOld = await (await signed(key, "GET", `${ESM}?FunctionName=${name}`)).json<{ EventSourceMappings: unknown[] }>();
+    expect(byOld.EventSourceMappings).toEqual([]);
+    expect((await errorOf(await signed(key, "PUT", `${ESM}/${uuid}`, { FunctionName: "no-such-function" }))).type).toBe("ResourceNotFoundException");
+
     const deleted = await signed(key, "DELETE", `${ESM}/${uuid}`);
     expect(deleted.status).toBe(202);
     expect(await deleted.json()).toMatchObject({ UUID: uuid, State: "Deleting" });
@@ -189,6 +200,11 @@ describe("event source mapping API", () => {
     // Nor name the owner's function by ARN.
     const foreignFn = `arn:aws:lambda:us-east-1:${owner.accountId}:function:${name}`;
     expect((await errorOf(await signed(other, "POST", ESM, { FunctionName: foreignFn, EventSourceArn: theirs.arn }))).status).toBe(403);
+    // An invoke-scope key of the owner may read mappings, not change them.
+    const reader = { ...owner, ...(await addKey(owner.tenantId, "invoke")) };
+    expect((await signed(reader, "GET", `${ESM}/${uuid}`)).status).toBe(200);
+    expect((await errorOf(await signed(reader, "PUT", `${ESM}/${uuid}`, { BatchSize: 1 }))).type).toBe("AccessDeniedException");
+    expect((await errorOf(await signed(reader, "DELETE", `${ESM}/${uuid}`))).type).toBe("AccessDeniedException");
     // The owner's mapping is untouched.
     expect(await (await signed(owner, "GET", `${ESM}/${uuid}`)).json()).toMatchObject({ UUID: uuid, BatchSize: 10 });
   });
