@@ -3,6 +3,7 @@ import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
+import { eventSourceMappingRoutes } from "./event-sources/routes";
 import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
 import { aliasRoutes } from "./routes/aliases";
@@ -43,6 +44,8 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/2017-03-31/tags", tagRoutes);
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
+
+  lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);
   app.route("/", lambda);
   // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.

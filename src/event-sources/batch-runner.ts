@@ -1,0 +1,53 @@
+/**
+ * Runs one batch's invocation in a request context of its own. A Durable
+ * Object's alarm is one context, and a context may have only a few distinct
+ * Dynamic Workers in flight (docs/ARCHITECTURE.md, "Limits of the Worker
+ * Loader"): the poller calls this entrypoint through the Worker's loopback
+ * binding (`exports.SqsBatchRunner`), as the async poller does with EventRunner.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { LambdaError } from "../errors";
+import { invokeSync } from "../invoke/run";
+import { prepareInvoke } from "../invoke/target";
+import { tenantScopeById } from "../services/scope";
+
+export interface BatchInvocation {
+  tenantId: string;
+  functionName: string;
+  qualifier?: string;
+  /** The event's JSON text. */
+  payload: string;
+}
+
+export type BatchInvokeResult =
+  | { kind: "ran"; functionError: boolean; payload: string }
+  /** 429 before any user code ran. */
+  | { kind: "throttled" }
+  /** The function (or tenant) could not be invoked at all: the reason for LastProcessingResult. */
+  | { kind: "refused"; reason: string };
+
+export class SqsBatchRunner extends WorkerEntrypoint<Env> {
+  async run(batch: BatchInvocation): Promise<BatchInvokeResult> {
+    const scope = await tenantScopeById(this.env, batch.tenantId);
+    if (!scope) return { kind: "refused", reason: "PROBLEM: The tenant no longer exists." };
+    const ref = batch.qualifier === undefined ? { name: batch.functionName } : { name: batch.functionName, qualifier: batch.qualifier };
+    try {
+      const target = await prepareInvoke(scope, ref, undefined);
+      if (target.fn.reservedConcurrency === 0) return { kind: "throttled" };
+      const outcome = await invokeSync(scope, target, {
+        requestId: crypto.randomUUID(),
+        payload: batch.payload,
+        tenantId: undefined,
+        clientContext: undefined,
+        lineageDepth: 1,
+        waitUntil: (p) => this.ctx.waitUntil(p),
+      });
+      return { kind: "ran", functionError: outcome.functionError !== undefined, payload: outcome.payload };
+    } catch (err) {
+      if (err instanceof LambdaError && err.status === 429) return { kind: "throttled" };
+      if (err instanceof LambdaError && err.status === 404) return { kind: "refused", reason: "PROBLEM: Function not found." };
+      if (err instanceof LambdaError && err.status < 500) return { kind: "refused", reason: `PROBLEM: ${err.message}` };
+      throw err;
+    }
+  }
+}
