@@ -43,14 +43,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
     return c.body(null, 202);
   }
 
-  const running = invokeSync(scope, target, {
-    requestId: c.get("requestId"),
-    payload,
-    tenantId,
-    clientContext,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-    lineageDepth: lineageDepthOf(c),
-  });
+  const running = invokeSync(scope, target, syncRunOptions(c, payload, tenantId, clientContext));
   // Under waitUntil the invocation (and its lease's release) finishes even if
   // the client disconnects, instead of holding the slot until it expires.
   c.executionCtx.waitUntil(running.then(noop, noop));
@@ -64,6 +57,18 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   if (logType === "Tail") headers["X-Amz-Log-Result"] = tailBase64(outcome.log);
   return c.body(outcome.payload, 200, headers);
 });
+
+/** The options of a synchronous run for this request (Invoke and InvokeWithResponseStream). */
+export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: string | undefined, clientContext: unknown) {
+  return {
+    requestId: c.get("requestId"),
+    payload,
+    tenantId,
+    clientContext,
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+    lineageDepth: lineageDepthOf(c),
+  };
+}
 
 const tooLarge = (type: string, size: number, limit: number) =>
   requestEntityTooLarge(

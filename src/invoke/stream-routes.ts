@@ -7,14 +7,14 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { requestTooLarge } from "../errors";
+import { requestEntityTooLarge } from "../errors";
 import { qualifiedRef } from "../routes/context";
 import { tailBase64 } from "../runtime/log-format";
 import type { InvokeComplete } from "./event-stream";
 import { invokeComplete, payloadChunk } from "./event-stream";
 import type { InvokeOutcome } from "./run";
 import { invokeSync } from "./run";
-import { checkJson, clientContextOf, headerEnum, lineageDepthOf, SYNC_PAYLOAD_LIMIT_BYTES, tenantIdOf } from "./routes";
+import { checkJson, clientContextOf, headerEnum, SYNC_PAYLOAD_LIMIT_BYTES, syncRunOptions, tenantIdOf } from "./routes";
 import { prepareInvoke } from "./target";
 
 /**
@@ -48,12 +48,7 @@ export const streamInvokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Fu
     bodyArrived = resolve;
   });
   const running = invokeSync(scope, target, {
-    requestId: c.get("requestId"),
-    payload,
-    tenantId,
-    clientContext,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-    lineageDepth: lineageDepthOf(c),
+    ...syncRunOptions(c, payload, tenantId, clientContext),
     onStream: (stream, contentType) => bodyArrived({ stream, contentType }),
   });
   c.executionCtx.waitUntil(running.then(noop, noop));
@@ -130,6 +125,6 @@ function parseError(payload: string): { errorType: string; errorMessage: string 
   }
 }
 
-const tooLarge = () => requestTooLarge(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeWithResponseStream operation`);
+const tooLarge = () => requestEntityTooLarge(`Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeWithResponseStream operation`);
 
 function noop(): void {}
