@@ -116,21 +116,21 @@ export async function getFunctionState(key: TenantKey, name: string): Promise<un
   return body;
 }
 
-/** A JSON-protocol call (SQS, Kinesis, CloudWatch Logs) signed for `service`, as the SDKs send it. */
+/** A JSON-protocol call (SQS, Kinesis, CloudWatch Logs) signed for `service`, as the SDKs send it; a string input is sent as is. */
 export async function awsJson(
   key: TenantKey,
   service: string,
   target: string,
   input: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
+): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
   const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service, region: "us-east-1" });
   const request = await client.sign(`${BASE}/`, {
     method: "POST",
     headers: { "x-amz-target": target, "content-type": "application/x-amz-json-1.1" },
-    body: JSON.stringify(input),
+    body: typeof input === "string" ? input : JSON.stringify(input),
   });
   const res = await exports.default.fetch(request);
-  return { status: res.status, body: await res.json<Record<string, unknown>>() };
+  return { status: res.status, contentType: res.headers.get("content-type"), body: await res.json<Record<string, unknown>>() };
 }
 
 /** How long a test waits for a function to settle (bundling runs after CreateFunction / Update* answer). */

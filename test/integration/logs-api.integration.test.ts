@@ -1,8 +1,7 @@
-import { AwsClient } from "aws4fetch";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordInvocationLog } from "../../src/logs/ingest";
-import { BASE, newTenant, type TenantKey } from "../helpers/platform";
+import { awsJson, newTenant, type TenantKey } from "../helpers/platform";
 
 // CloudWatch Logs operations users' own tools call (create, put), Logs
 // Insights queries, bad input, and tenant isolation on every operation.
@@ -13,14 +12,8 @@ interface LogsResponse {
 }
 
 async function logs(key: TenantKey, operation: string, input: unknown, service = "logs"): Promise<LogsResponse> {
-  const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service, region: "us-east-1" });
-  const request = await client.sign(`${BASE}/`, {
-    method: "POST",
-    headers: { "x-amz-target": `Logs_20140328.${operation}`, "content-type": "application/x-amz-json-1.1" },
-    body: typeof input === "string" ? input : JSON.stringify(input),
-  });
-  const res = await exports.default.fetch(request);
-  return { status: res.status, body: await res.json<Record<string, unknown>>() };
+  const { status, body } = await awsJson(key, service, `Logs_20140328.${operation}`, input);
+  return { status, body };
 }
 
 async function ok<T = Record<string, unknown>>(key: TenantKey, operation: string, input: unknown): Promise<T> {

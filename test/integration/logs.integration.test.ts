@@ -1,11 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { AwsClient } from "aws4fetch";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logGroupObject } from "../../src/logs/groups";
 import { recordInvocationLog, recordPlatformEvent } from "../../src/logs/ingest";
 import { MAX_EVENT_BYTES } from "../../src/logs/limits";
-import { BASE, newTenant, type TenantKey } from "../helpers/platform";
+import { awsJson, newTenant, type TenantKey } from "../helpers/platform";
 
 // The CloudWatch Logs API over SigV4 (signing name "logs"), with function
 // logs written through the ingestion entry point the invoke path calls.
@@ -16,15 +15,9 @@ interface LogsResponse {
 }
 
 async function logs(key: TenantKey, operation: string, input: unknown, service = "logs"): Promise<LogsResponse> {
-  const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service, region: "us-east-1" });
-  const request = await client.sign(`${BASE}/`, {
-    method: "POST",
-    headers: { "x-amz-target": `Logs_20140328.${operation}`, "content-type": "application/x-amz-json-1.1" },
-    body: typeof input === "string" ? input : JSON.stringify(input),
-  });
-  const res = await exports.default.fetch(request);
-  expect(res.headers.get("content-type")).toBe("application/x-amz-json-1.1");
-  return { status: res.status, body: await res.json<Record<string, unknown>>() };
+  const res = await awsJson(key, service, `Logs_20140328.${operation}`, input);
+  expect(res.contentType).toBe("application/x-amz-json-1.1");
+  return { status: res.status, body: res.body };
 }
 
 async function ok<T = Record<string, unknown>>(key: TenantKey, operation: string, input: unknown): Promise<T> {
