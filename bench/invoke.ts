@@ -504,7 +504,7 @@ function reportOf(reply: Reply): { initMs?: number; durationMs?: number } {
 /** Mean ms of what src/invoke/run.ts does per invocation for the egress token, run in Node. */
 async function timeEgressToken(): Promise<number> {
   const { deriveEgressSecret, signInvocationToken } = await import("../src/runtime/lineage");
-  const lineage = { requestId: crypto.randomUUID(), functionArn: "arn:aws:lambda:us-east-1:000000000000:function:bench-echo", depth: 1 };
+  const lineage = { requestId: crypto.randomUUID(), functionArn: "arn:aws:lambda:us-east-1:000000000000:function:bench-echo", counts: { "0badc0de": 1 } };
   const once = async () => signInvocationToken(await deriveEgressSecret("bench-master-secret"), lineage);
   for (let i = 0; i < 200; i++) await once();
   const n = 2000;

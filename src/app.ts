@@ -14,6 +14,7 @@ import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./invoke/routes";
 import { policyRoutes } from "./routes/policies";
+import { recursionConfigRoutes } from "./routes/recursion-config";
 import { runtimeManagementRoutes } from "./routes/runtime-management";
 import { tagRoutes } from "./routes/tags";
 
@@ -44,6 +45,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/2017-03-31/tags", tagRoutes);
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
+  lambda.route("/2024-08-31/functions", recursionConfigRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);

@@ -143,3 +143,11 @@ export const statementExists = (sid: string) =>
   conflict(`The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
 export const latestPolicyUnsupported = () => invalidParameter("We currently do not support adding policies for $LATEST.");
 export const aliasNotFound = (aliasArn: string) => notFound(`Cannot find alias arn: ${aliasArn}`);
+
+// Recursive loop detection (src/invoke/recursion.ts). Status 400, as the Lambda model gives it.
+export const recursiveInvocation = () =>
+  new LambdaError(
+    400,
+    "RecursiveInvocationException",
+    "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.",
+  );

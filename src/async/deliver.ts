@@ -30,6 +30,9 @@ import { queueBinding } from "./queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord } from "./record";
 import { hmacSha256, sha256, toHex } from "../util/bytes";
+import type { LineageCounts } from "../runtime/lineage";
+import { lineageOfInvocation } from "../invoke/recursion";
+import { functionArn } from "../lambda/function-name";
 
 /** Attempts at an http(s) destination before the record is kept as a failed event. */
 export const URL_DELIVERY_ATTEMPTS = 5;
@@ -47,7 +50,8 @@ export interface DeliverySource {
   functionName: string;
   requestId: string;
   isolationTenantId?: string | undefined;
-  lineageDepth: number;
+  /** The chain that caused the source event; a destination event is one invocation further along. */
+  lineage: LineageCounts;
   /** The queue a destination message goes on (the queue the event came from). */
   queue: string;
 }
@@ -112,7 +116,7 @@ export async function dispatchDestination(
   const requestId = await destinationRequestId(source.requestId, record.requestContext.condition);
   if (await new AsyncEventStore(database(scope.env.DB), source.tenantId).exists(requestId)) return { kind: "enqueued", requestId };
   const payload = JSON.stringify(fitRecord(record, ASYNC_PAYLOAD_LIMIT_BYTES));
-  await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: source.lineageDepth + 1 });
+  await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineage: lineageOfInvocation(source.lineage, functionArn(scope.names, source.functionName)) });
   return { kind: "enqueued", requestId };
 }
 

@@ -7,6 +7,7 @@ import type { TenantScope } from "../services/scope";
 import type { AsyncEventMessage } from "./messages";
 import { fitsInline } from "./messages";
 import { asyncLayout, queueBinding, roleQueueName, shardQueueName } from "./queues";
+import type { LineageCounts } from "../runtime/lineage";
 
 /** Lambda's async payload limit. */
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 1_048_576;
@@ -15,7 +16,8 @@ export interface EnqueueOptions {
   requestId: string;
   /** X-Amz-Tenant-Id for PER_TENANT functions. */
   isolationTenantId?: string | undefined;
-  lineageDepth: number;
+  /** The chain of invocations that caused the event (src/invoke/recursion.ts). */
+  lineage: LineageCounts;
 }
 
 /** The R2 key of an event payload too large to ride in its queue message. */
@@ -68,7 +70,7 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
     retriesSpent: 0,
     backoffs: 0,
     attempt: 0,
-    lineageDepth: opts.lineageDepth,
+    lineage: opts.lineage,
     queue,
   };
   try {

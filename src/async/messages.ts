@@ -34,8 +34,8 @@ export const asyncEventSchema = z.object({
   backoffs: z.number().int().min(0),
   /** Which message of the event this is: 0 when accepted, +1 for each retry, backoff or move (async_events.attempt). */
   attempt: z.number().int().min(0).default(0),
-  /** Depth of the invocation chain (recursion detection). */
-  lineageDepth: z.number().int().min(1),
+  /** The chain of invocations that caused the event: function hash → count (src/invoke/recursion.ts). */
+  lineage: z.record(z.string().regex(/^[0-9a-f]{8}$/), z.int().min(0)).default({}),
   /** The queue the event was routed to, so the poller can report depths. */
   queue: z.string(),
 });

@@ -26,7 +26,13 @@ export type FailureCondition =
   /** cellfn: the function or qualifier no longer exists, so nothing can run the event. */
   | "FunctionNotFound"
   /** cellfn: the invoke was refused for good before running (e.g. the tenancy mode changed). */
-  | "InvocationRejected";
+  | "InvocationRejected"
+  /**
+   * Recursive loop detection stopped the event (src/invoke/recursion.ts).
+   * Lambda sends such events to the DLQ / on-failure destination without
+   * documenting the record's condition; cellfn names it after the error.
+   */
+  | "RecursiveInvocationException";
 
 /** Every condition a failed event can carry, including the poller's own. */
 export type FailedEventCondition =
@@ -49,7 +55,7 @@ export type AttemptResult =
   /** The function's reserved concurrency is 0. */
   | { kind: "zeroConcurrency" }
   /** Refused for good before running (404, 400): retrying cannot help. */
-  | { kind: "rejected"; condition: "FunctionNotFound" | "InvocationRejected" };
+  | { kind: "rejected"; condition: "FunctionNotFound" | "InvocationRejected" | "RecursiveInvocationException" };
 
 export interface EventState {
   /** Epoch ms when the event was accepted. */

@@ -163,13 +163,14 @@ async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
       tenantId: message.isolationTenantId,
       clientContext: undefined,
       waitUntil: (p) => bc.ctx.waitUntil(p),
-      lineageDepth: message.lineageDepth,
+      lineage: message.lineage,
     });
     return { result: outcome.functionError ? { kind: "functionError" } : { kind: "success" }, outcome };
   } catch (err) {
     if (err instanceof LambdaError) {
       if (err.status === 429) return { result: { kind: "throttled" } };
       if (err.status === 404) return { result: { kind: "rejected", condition: "FunctionNotFound" } };
+      if (err.type === "RecursiveInvocationException") return { result: { kind: "rejected", condition: "RecursiveInvocationException" } };
       // Not ready yet (Pending) or its create failed: retried with backoff, as a platform error.
       if (err.status === 409) return { result: { kind: "platformError" } };
       if (err.status >= 400 && err.status < 500) {
@@ -210,7 +211,7 @@ function deliverySource(run: EventRun): DeliverySource {
     functionName: message.functionName,
     requestId: message.requestId,
     isolationTenantId: message.isolationTenantId,
-    lineageDepth: message.lineageDepth,
+    lineage: message.lineage,
     // Destination messages go on a queue this poller reads; never onto the dead-letter queue.
     queue: bc.source.role === "dlq" || bc.source.role === undefined ? message.queue : bc.source.name,
   };

@@ -33,6 +33,7 @@ export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async
       endpoint: new URL(c.req.url).origin,
       waitUntil: (p) => c.executionCtx.waitUntil(p),
       signal: c.req.raw.signal,
+      traceHeader: c.req.header("X-Amzn-Trace-Id"),
     });
     return new Response(JSON.stringify(output ?? {}), {
       status: 200,

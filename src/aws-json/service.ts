@@ -17,6 +17,8 @@ export interface JsonServiceCall {
   waitUntil(promise: Promise<unknown>): void;
   /** The client disconnected (long polls stop waiting). */
   signal: AbortSignal;
+  /** The request's `X-Amzn-Trace-Id` (SQS keeps it as a message's AWSTraceHeader; it carries a function's lineage). */
+  traceHeader: string | undefined;
 }
 
 export type JsonOperation = (input: Record<string, unknown>, call: JsonServiceCall) => Promise<unknown>;

@@ -3,6 +3,7 @@ import type { CodeRef } from "./code-store";
 import type { Database } from "../db/client";
 import { aliases, functions, functionVersions } from "../db/schema";
 import type { StoredConfig } from "../lambda/function-config";
+import type { RecursiveLoop } from "../invoke/recursion";
 
 export type FunctionRow = typeof functions.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;
@@ -158,6 +159,10 @@ export class FunctionStore {
 
   async setTags(name: string, tags: Record<string, string>): Promise<void> {
     await this.db.update(functions).set({ tags: Object.keys(tags).length > 0 ? tags : null }).where(this.#function(name));
+  }
+
+  async setRecursiveLoop(name: string, value: RecursiveLoop): Promise<void> {
+    await this.db.update(functions).set({ recursiveLoop: value }).where(this.#function(name));
   }
 
   async setReservedConcurrency(name: string, value: number | null): Promise<void> {

@@ -50,6 +50,8 @@ export const functions = sqliteTable(
     lastVersion: integer("last_version").notNull().default(0),
     /** JSON: the function's tags (TagResource / CreateFunction Tags); null when it has none. */
     tags: text("tags", { mode: "json" }).$type<Record<string, string> | null>(),
+    /** PutFunctionRecursionConfig: `Terminate` (default) or `Allow` (src/invoke/recursion.ts). */
+    recursiveLoop: text("recursive_loop").$type<"Terminate" | "Allow">().notNull().default("Terminate"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.name] })],

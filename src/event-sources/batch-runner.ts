@@ -7,8 +7,11 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { LambdaError } from "../errors";
+import { functionArn } from "../lambda/function-name";
+import { lineageOfInvocation, NO_LINEAGE, stopsRecursion } from "../invoke/recursion";
 import { invokeSync } from "../invoke/run";
-import { prepareInvoke } from "../invoke/target";
+import { invokeTarget, prepareInvoke } from "../invoke/target";
+import type { LineageCounts } from "../runtime/lineage";
 import { tenantScopeById } from "../services/scope";
 
 export interface BatchInvocation {
@@ -17,6 +20,16 @@ export interface BatchInvocation {
   qualifier?: string;
   /** The event's JSON text. */
   payload: string;
+  /** The chains of invocations that sent the batch's records, merged (src/invoke/recursion.ts). */
+  lineage?: LineageCounts;
+}
+
+export interface LoopCheck {
+  tenantId: string;
+  functionName: string;
+  qualifier?: string;
+  /** Each record's chain (from its AWSTraceHeader). */
+  lineages: LineageCounts[];
 }
 
 export type BatchInvokeResult =
@@ -39,7 +52,7 @@ export class SqsBatchRunner extends WorkerEntrypoint<Env> {
         payload: batch.payload,
         tenantId: undefined,
         clientContext: undefined,
-        lineageDepth: 1,
+        lineage: batch.lineage ?? NO_LINEAGE,
         waitUntil: (p) => this.ctx.waitUntil(p),
       });
       return { kind: "ran", functionError: outcome.functionError !== undefined, payload: outcome.payload };
@@ -49,5 +62,21 @@ export class SqsBatchRunner extends WorkerEntrypoint<Env> {
       if (err instanceof LambdaError && err.status < 500) return { kind: "refused", reason: `PROBLEM: ${err.message}` };
       throw err;
     }
+  }
+
+  /**
+   * Which records recursive loop detection stops (indexes into `lineages`):
+   * their function would run more than 16 times in one chain and its
+   * RecursiveLoop setting is Terminate. Empty when the function is gone: the
+   * invocation then reports that itself.
+   */
+  async looping(check: LoopCheck): Promise<number[]> {
+    const scope = await tenantScopeById(this.env, check.tenantId);
+    if (!scope) return [];
+    const ref = check.qualifier === undefined ? { name: check.functionName } : { name: check.functionName, qualifier: check.qualifier };
+    const target = await invokeTarget(scope, ref).catch(() => undefined);
+    if (!target) return [];
+    const arn = functionArn(scope.names, target.fn.name);
+    return check.lineages.flatMap((lineage, i) => (stopsRecursion(lineageOfInvocation(lineage, arn), arn, target.fn.recursiveLoop) ? [i] : []));
   }
 }

@@ -15,11 +15,21 @@ import { compileFilters } from "./filter";
 import type { SqsRecord } from "./sqs-event";
 import { recordsWithin, sqsRecord } from "./sqs-event";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
+import { mergeLineages, NO_LINEAGE } from "../invoke/recursion";
+import type { LineageCounts } from "../runtime/lineage";
+import { readLineage } from "../runtime/lineage";
 
 /** Messages one ReceiveMessage returns at most. */
 const RECEIVE_MAX = 10;
 /** ReceiveMessage's longest wait. */
 const LONG_POLL_MAX_S = 20;
+
+/** Messages of one batch with their records and the chains that sent them, index for index. */
+interface Batch {
+  messages: ReceivedMessage[];
+  records: SqsRecord[];
+  lineages: LineageCounts[];
+}
 
 export type BatchOutcome =
   | { kind: "empty" }
@@ -32,20 +42,21 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   if (messages.length === 0) return { kind: "empty" };
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
-  const kept: ReceivedMessage[] = [];
-  const records: SqsRecord[] = [];
+  const matched: Batch = { messages: [], records: [], lineages: [] };
   const dropped: ReceivedMessage[] = [];
   for (const message of messages) {
     const sqs = sqsRecord(message, record.queueArn, region);
     if (matches(sqs)) {
-      kept.push(message);
-      records.push(sqs);
+      matched.messages.push(message);
+      matched.records.push(sqs);
+      matched.lineages.push(readLineage(message.Attributes?.AWSTraceHeader ?? "") ?? NO_LINEAGE);
     } else {
       dropped.push(message);
     }
   }
   // Lambda deletes the messages its filters drop.
   await deleteMessages(queues, record.queueName, dropped);
+  const { messages: kept, records, lineages } = await withoutLoops(record, matched);
   if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
@@ -60,6 +71,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
     functionName: record.functionName,
     ...(record.qualifier === undefined ? {} : { qualifier: record.qualifier }),
     payload: JSON.stringify(event),
+    lineage: mergeLineages(lineages.slice(0, kept.length)),
   });
   // Throttled or refused: nothing ran; the messages reappear after their visibility timeout.
   if (result.kind !== "ran") return result;
@@ -69,6 +81,32 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   const deleteIds = new Set(verdict.deleteIds);
   await deleteMessages(queues, record.queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
   return { kind: "done", processed: kept.length, result: "OK" };
+}
+
+/**
+ * Recursive loop detection: a message sent by a function (its AWSTraceHeader
+ * carries the chain, stamped by the egress gateway) that would run this
+ * function more than 16 times in one chain is taken out of the batch and
+ * left in the queue, neither invoked nor deleted: it comes back after its
+ * visibility timeout, is stopped again, and the queue's redrive policy moves
+ * it to its dead-letter queue (without one it stays until its retention
+ * ends, visible to the tenant).
+ */
+async function withoutLoops(record: MappingRecord, batch: Batch): Promise<Batch> {
+  // Messages not sent from a function (the common case) cost no check.
+  if (batch.lineages.every((l) => l === NO_LINEAGE)) return batch;
+  const looping = new Set(
+    await exports.SqsBatchRunner.looping({
+      tenantId: record.tenantId,
+      functionName: record.functionName,
+      ...(record.qualifier === undefined ? {} : { qualifier: record.qualifier }),
+      lineages: batch.lineages,
+    }),
+  );
+  if (looping.size === 0) return batch;
+  console.warn(`event source mapping ${record.uuid}: recursive loop detected, ${looping.size} message(s) of ${record.queueName} stopped`);
+  const keep = (_: unknown, i: number) => !looping.has(i);
+  return { messages: batch.messages.filter(keep), records: batch.records.filter(keep), lineages: batch.lineages.filter(keep) };
 }
 
 /** Up to BatchSize messages: one receive with window 0, else receives until the batch is full or the window closes. */

@@ -12,6 +12,7 @@ import type { ExecutionEnvironment, InvocationRequest } from "../runtime/executo
 import type { SessionCredentials } from "../auth/session-credentials";
 import { mintSessionCredentials, SESSION_TTL_S } from "../auth/session-credentials";
 import { deriveEgressSecret, invocationTraceId, signInvocationToken } from "../runtime/lineage";
+import type { LineageCounts } from "../runtime/lineage";
 import type { TenantScope } from "../services/scope";
 import type { Lease } from "./lease";
 import type { InvokeTarget } from "./target";
@@ -22,8 +23,8 @@ export interface InvokeOptions {
   /** X-Amz-Tenant-Id. */
   tenantId: string | undefined;
   clientContext: unknown;
-  /** Depth of the invocation chain this request belongs to (1 when not called from a function). */
-  lineageDepth: number;
+  /** The chain of invocations that caused this one (NO_LINEAGE when not called from a function). */
+  lineage: LineageCounts;
 }
 
 export async function invocationFor(
@@ -31,6 +32,8 @@ export async function invocationFor(
   target: InvokeTarget,
   lease: Lease,
   opts: InvokeOptions,
+  /** This invocation's own chain (src/invoke/recursion.ts), stamped on its outgoing requests. */
+  lineage: LineageCounts,
 ): Promise<{ environment: ExecutionEnvironment; request: InvocationRequest }> {
   const { fn, version } = target;
   const config = version.config;
@@ -68,7 +71,7 @@ export async function invocationFor(
     egressToken: await signInvocationToken(await egressSecret(env.KEY_DERIVATION_SECRET), {
       requestId: opts.requestId,
       functionArn: executedArn,
-      depth: opts.lineageDepth,
+      counts: lineage,
     }),
   };
   return { environment, request };

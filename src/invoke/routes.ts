@@ -3,6 +3,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { invalidParameter, invalidRequestContent, requestEntityTooLarge, validationError } from "../errors";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
+import type { LineageCounts } from "../runtime/lineage";
+import { NO_LINEAGE } from "./recursion";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { invokeSync } from "./run";
@@ -39,7 +41,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   if (invocationType === "Event") {
     // A function throttled to zero still gets its events (202), as on Lambda:
     // the poller handles them as throttled (src/async/outcome.ts).
-    await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineageDepth: lineageDepthOf(c) });
+    await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineage: lineageOf(c) });
     return c.body(null, 202);
   }
 
@@ -66,7 +68,7 @@ export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: st
     tenantId,
     clientContext,
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
-    lineageDepth: lineageDepthOf(c),
+    lineage: lineageOf(c),
   };
 }
 
@@ -111,10 +113,14 @@ export function clientContextOf(c: Context<AppEnv>): unknown {
   }
 }
 
-/** A call made from inside a function carries its lineage; this invocation is one level deeper. */
-export function lineageDepthOf(c: Context<AppEnv>): number {
+/**
+ * A call made from inside a function carries its chain of invocations in
+ * `X-Amzn-Trace-Id` (stamped by the egress gateway). A caller outside could
+ * write any Lineage there, but only to have its own invocations stopped sooner.
+ */
+export function lineageOf(c: Context<AppEnv>): LineageCounts {
   const header = c.req.header(TRACE_HEADER);
-  return (header ? (readLineage(header)?.depth ?? 0) : 0) + 1;
+  return (header ? readLineage(header) : null) ?? NO_LINEAGE;
 }
 
 export function checkJson(payload: string): void {

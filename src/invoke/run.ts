@@ -4,7 +4,8 @@
  * and the release (hold for the next warm invocation, or give back) go on
  * under waitUntil.
  */
-import { environmentsFailing, functionCouldNotStart } from "../errors";
+import { environmentsFailing, functionCouldNotStart, recursiveInvocation } from "../errors";
+import { functionArn } from "../lambda/function-name";
 import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import { shipInvocationLog } from "../logs/shipper";
@@ -12,6 +13,7 @@ import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
 import { acquire, release } from "./lease";
+import { lineageOfInvocation, stopsRecursion } from "./recursion";
 import type { InvokeTarget } from "./target";
 
 export type { InvokeOptions } from "./invocation";
@@ -28,11 +30,14 @@ export async function invokeSync(
   target: InvokeTarget,
   opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void } & InvokeStreaming,
 ): Promise<InvokeOutcome> {
+  const unqualifiedArn = functionArn(scope.names, target.fn.name);
+  const lineage = lineageOfInvocation(opts.lineage, unqualifiedArn);
+  if (stopsRecursion(lineage, unqualifiedArn, target.fn.recursiveLoop)) throw recursiveInvocation();
   for (let attempt = 1; ; attempt++) {
     const lease = await acquire(scope, target, opts.tenantId ?? "");
     let reusable = false;
     try {
-      const { environment, request } = await invocationFor(scope, target, lease, opts);
+      const { environment, request } = await invocationFor(scope, target, lease, opts, lineage);
       const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
       shipInvocationLog(scope.env, log, opts.waitUntil);

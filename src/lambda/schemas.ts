@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RECURSIVE_LOOP_VALUES } from "../invoke/recursion";
 
 /**
  * Request shapes of the control-plane operations, with the service model's
@@ -164,6 +165,10 @@ export const updateAliasSchema = z.strictObject({
 
 export const putConcurrencySchema = z.strictObject({
   ReservedConcurrentExecutions: z.int().min(0),
+});
+
+export const putRecursionConfigSchema = z.strictObject({
+  RecursiveLoop: z.enum(RECURSIVE_LOOP_VALUES),
 });
 
 /** Alias names in paths follow the same rule as in bodies. */

@@ -14,6 +14,7 @@ import { functionArn } from "../lambda/function-name";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { prepareInvoke } from "../invoke/target";
 import { functionNameOf, listQuery } from "./context";
+import { NO_LINEAGE } from "../invoke/recursion";
 
 /** Items per page at most, whatever MaxItems asks for (as Lambda's list operations). */
 export const FAILED_EVENTS_PAGE_CAP = 50;
@@ -86,7 +87,7 @@ export const failedEventRoutes = new Hono<AppEnv>({ strict: false })
     if (!(await store.claimRedrive(name, id, claimedAt))) throw alreadyRedriven(id, (await store.get(name, id))?.redrivenAt ?? claimedAt);
     const requestId = c.get("requestId");
     try {
-      await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineageDepth: 1 });
+      await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineage: NO_LINEAGE });
     } catch (err) {
       await store.unclaimRedrive(name, id, claimedAt);
       throw err;

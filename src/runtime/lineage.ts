@@ -16,13 +16,21 @@ import { hash32 } from "../placement/hash";
 import { hmacSha256, toBase64Url, toHex } from "../util/bytes";
 import { openToken, signToken } from "../util/signed-token";
 
+/**
+ * How many times each function has run in one chain of invocations that
+ * started with one event: `arnHash(unqualified function ARN)` → count. A chain
+ * through many different functions has many entries of 1; a loop has one entry
+ * that keeps growing (src/invoke/recursion.ts decides when to stop it).
+ */
+export type LineageCounts = Readonly<Record<string, number>>;
+
 export interface Lineage {
   /** Request id of the invocation that made the outgoing request. */
   requestId: string;
-  /** Unqualified ARN of the function; hashed into the Lineage field. */
+  /** ARN of the function the isolate runs (the egress gateway checks it). */
   functionArn: string;
-  /** Recursion depth of the invocation, as the invoke path counts it; stamped verbatim. */
-  depth: number;
+  /** The invocation's chain, this invocation included; stamped verbatim. */
+  counts: LineageCounts;
 }
 
 export const TRACE_HEADER = "X-Amzn-Trace-Id";
@@ -49,7 +57,7 @@ export async function deriveEgressSecret(masterSecret: string): Promise<string> 
 /** `base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, first part))`. */
 export async function signInvocationToken(secret: string, lineage: Lineage): Promise<string> {
   const issuedAt = Math.floor(Date.now() / 1000);
-  const body = { r: lineage.requestId, f: lineage.functionArn, d: lineage.depth, t: issuedAt };
+  const body = { r: lineage.requestId, f: lineage.functionArn, c: lineage.counts, t: issuedAt };
   return signToken(secret, body);
 }
 
@@ -57,12 +65,27 @@ export async function signInvocationToken(secret: string, lineage: Lineage): Pro
 export async function verifyInvocationToken(secret: string, token: string): Promise<Lineage | null> {
   const body = await openToken(secret, token);
   if (typeof body !== "object" || body === null) return null;
-  const { r, f, d, t } = body as Record<string, unknown>;
+  const { r, f, c, t } = body as Record<string, unknown>;
   if (typeof r !== "string" || typeof f !== "string" || typeof t !== "number") return null;
-  if (typeof d !== "number" || !Number.isInteger(d) || d < 0) return null;
+  const counts = validCounts(c);
+  if (counts === null) return null;
   const age = Date.now() / 1000 - t;
   if (age > MAX_TOKEN_AGE_SECONDS || age < -60) return null;
-  return { requestId: r, functionArn: f, depth: d };
+  return { requestId: r, functionArn: f, counts };
+}
+
+/** Entries kept in a Lineage field: the header stays short however long the chain. */
+export const MAX_LINEAGE_ENTRIES = 10;
+const HASH = /^[0-9a-f]{8}$/;
+
+function validCounts(value: unknown): LineageCounts | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_LINEAGE_ENTRIES) return null;
+  for (const [hash, count] of entries) {
+    if (!HASH.test(hash) || typeof count !== "number" || !Number.isInteger(count) || count < 0) return null;
+  }
+  return value as LineageCounts;
 }
 
 /**
@@ -72,21 +95,22 @@ export async function verifyInvocationToken(secret: string, token: string): Prom
  * The 24 hex digits come from the request id (a UUID) so that every request
  * of one invocation carries the same trace, as under Lambda.
  *
- * `Lineage=<8 hex hash of the function ARN>:<depth>` — UNCONFIRMED encoding.
+ * `Lineage=<8 hex hash of a function ARN>:<count>|...` — UNCONFIRMED encoding.
  * AWS does not document the Lineage field. Headers seen in the wild look like
  * `Lineage=037bed70:0` and `Lineage=a87bd80c:1|68fd508a:5` (one hash:counter
  * per function, "|"-separated), and newer ones like `Lineage=1:fe460cdd:0`
  * (the OpenTelemetry Java X-Ray propagator reads those as
  * loop-counter:hash:request-counter). The hash algorithm is unknown, so ours
  * (FNV-1a based, src/placement/hash.ts) only has to agree with cellfn's own
- * frontend. We write one entry, for this function; other entries are dropped
- * because anything already in the header was written by user code.
+ * frontend. We write the invocation's own entries (every function of its
+ * chain, see LineageCounts); a Lineage already in the header was written by
+ * user code and is replaced.
  *
  * When `existing` (the request's own header) has a well-formed Root, it is
  * kept with its other fields (Parent, Sampled, ...), and Lineage is replaced.
  */
 export function lineageHeader(lineage: Lineage, existing?: string | null): string {
-  const lineageField = `Lineage=${arnHash(lineage.functionArn)}:${lineage.depth}`;
+  const lineageField = `Lineage=${formatCounts(lineage.counts)}`;
   const fields = fieldsOtherThanLineage(existing ?? "");
   const hasRoot = fields.some((field) => ROOT_FIELD.test(field));
   const kept = hasRoot ? fields : [`Root=${traceRoot(lineage.requestId)}`];
@@ -106,11 +130,29 @@ function fieldsOtherThanLineage(header: string): string[] {
     .filter((field) => field !== "" && !/^lineage=/i.test(field));
 }
 
-/** Hash and depth of a Lineage field written by `lineageHeader`, or null. */
-export function readLineage(header: string): { arnHash: string; depth: number } | null {
-  const match = /(?:^|;)\s*Lineage=([0-9a-f]{8}):(\d{1,5})\s*(?:;|$)/i.exec(header);
-  if (!match?.[1] || !match[2]) return null;
-  return { arnHash: match[1].toLowerCase(), depth: Number(match[2]) };
+/** `hash:count|hash:count`, the largest counts first, at most MAX_LINEAGE_ENTRIES of them. */
+export function formatCounts(counts: LineageCounts): string {
+  return Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .slice(0, MAX_LINEAGE_ENTRIES)
+    .map(([hash, count]) => `${hash}:${count}`)
+    .join("|");
+}
+
+/** The counts of a Lineage field written by `lineageHeader`, or null when there is none or it is malformed. */
+export function readLineage(header: string): LineageCounts | null {
+  const match = /(?:^|;)\s*Lineage=([^;]*?)\s*(?:;|$)/i.exec(header);
+  if (match?.[1] === undefined) return null;
+  const counts: Record<string, number> = {};
+  const entries = match[1].split("|");
+  if (entries.length > MAX_LINEAGE_ENTRIES) return null;
+  for (const entry of entries) {
+    const parsed = /^([0-9a-f]{8}):(\d{1,5})$/i.exec(entry);
+    if (!parsed?.[1] || !parsed[2]) return null;
+    const hash = parsed[1].toLowerCase();
+    counts[hash] = Math.max(counts[hash] ?? 0, Number(parsed[2]));
+  }
+  return counts;
 }
 
 /** 8 lower-case hex digits identifying a function in the Lineage field. */

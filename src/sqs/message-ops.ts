@@ -12,8 +12,13 @@ type Input = Record<string, unknown>;
 
 export const RECEIVE_MAX_MESSAGES = 10;
 
-/** One message of SendMessage or a SendMessageBatch entry, checked as far as the queue's settings are not needed. */
-function sendEntry(input: Input, id: string, senderId: string): SendEntry {
+/**
+ * One message of SendMessage or a SendMessageBatch entry, checked as far as
+ * the queue's settings are not needed. As SQS does, the request's
+ * X-Amzn-Trace-Id becomes the message's AWSTraceHeader unless the entry sets
+ * that system attribute itself.
+ */
+function sendEntry(input: Input, id: string, call: JsonServiceCall): SendEntry {
   const body = optionalString(input, "MessageBody");
   if (body === undefined) throw missingParameter("MessageBody");
   validateBody(body);
@@ -29,8 +34,8 @@ function sendEntry(input: Input, id: string, senderId: string): SendEntry {
     body,
     attributes,
     attributeBytes: bytes,
-    systemAttributes: systemAttributes(input.MessageSystemAttributes),
-    senderId,
+    systemAttributes: systemAttributes(input.MessageSystemAttributes, call.traceHeader),
+    senderId: call.principal.accountId,
     ...(delaySeconds !== undefined ? { delaySeconds } : {}),
     ...(groupId !== undefined ? { groupId } : {}),
     ...(dedupId !== undefined ? { dedupId } : {}),
@@ -38,8 +43,8 @@ function sendEntry(input: Input, id: string, senderId: string): SendEntry {
 }
 
 /** MessageSystemAttributes: only AWSTraceHeader, a String. */
-function systemAttributes(input: unknown): Record<string, MessageAttribute> {
-  if (input === undefined || input === null) return {};
+function systemAttributes(input: unknown, traceHeader: string | undefined): Record<string, MessageAttribute> {
+  if (input === undefined || input === null) return traceHeader ? { AWSTraceHeader: { DataType: "String", StringValue: traceHeader } } : {};
   const out: Record<string, MessageAttribute> = {};
   for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
     const value = (raw ?? {}) as Record<string, unknown>;
@@ -62,7 +67,7 @@ const sentView = (m: SentMessage) => ({
 
 export async function sendMessage(input: Input, call: JsonServiceCall) {
   const name = nameFromUrl(input, call);
-  const entry = sendEntry(input, "0", call.principal.accountId);
+  const entry = sendEntry(input, "0", call);
   const outcome = await queuesOf(call).send(name, [entry], false);
   const sent = outcome.successful[0];
   if (!sent) throw new Error("SendMessage: the queue answered neither a message nor an error");
@@ -79,7 +84,7 @@ export async function sendMessageBatch(input: Input, call: JsonServiceCall) {
   for (const e of entries) {
     const id = e.Id as string;
     try {
-      valid.push(sendEntry(e, id, call.principal.accountId));
+      valid.push(sendEntry(e, id, call));
     } catch (error) {
       if (!(error instanceof SqsError)) throw error;
       failed.push(batchFailure(id, error));

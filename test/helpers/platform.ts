@@ -45,7 +45,7 @@ export async function addKey(tenantId: string, scope: "full" | "invoke" = "full"
 }
 
 /** A Lambda API call signed with SigV4, as the AWS CLI and SDKs send it. */
-export async function signed(key: TenantKey, method: string, path: string, body?: unknown): Promise<Response> {
+export async function signed(key: TenantKey, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   const client = new AwsClient({
     accessKeyId: key.accessKeyId,
     secretAccessKey: key.secretAccessKey,
@@ -54,7 +54,7 @@ export async function signed(key: TenantKey, method: string, path: string, body?
   });
   const request = await client.sign(`${BASE}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   return exports.default.fetch(request);

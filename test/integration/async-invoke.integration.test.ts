@@ -131,7 +131,7 @@ async function acceptedEvent(key: TenantKey, functionName: string, fields: Parti
     retriesSpent: 0,
     backoffs: 0,
     attempt: 0,
-    lineageDepth: 1,
+    lineage: {},
     queue: "cellfn-async-0-0",
     ...fields,
   };
@@ -347,7 +347,7 @@ describe("async invoke: the poller", () => {
       retriesSpent: 0,
       backoffs: 0,
       attempt: 0,
-      lineageDepth: 1,
+      lineage: {},
       queue: "cellfn-async-0-0",
     };
     const batch = await runBatch("cellfn-async-0-0", [again, again]);
@@ -504,7 +504,7 @@ describe("async invoke: the poller", () => {
       requestContext: { requestId: sourceRequestId, functionArn: arn("chained", "$LATEST"), condition: "Success", approximateInvokeCount: 1 },
       requestPayload: { n: 5 },
     } as InvocationRecord;
-    const source = { tenantId: key.tenantId, functionName: "chained", requestId: sourceRequestId, lineageDepth: 1, queue: "cellfn-async-0-0" };
+    const source = { tenantId: key.tenantId, functionName: "chained", requestId: sourceRequestId, lineage: {}, queue: "cellfn-async-0-0" };
     const first = await dispatchDestination(scope, arn("sink"), record, source);
     const again = await dispatchDestination(scope, arn("sink"), record, source);
     expect(first).toMatchObject({ kind: "enqueued" });

@@ -37,9 +37,10 @@ function loadFetcher(allowPrivateEgress: boolean, functionArn = FUNCTION_ARN) {
   return worker.getEntrypoint<Fetcher>();
 }
 
-async function token(depth: number, functionArn = FUNCTION_ARN): Promise<string> {
+/** A token of an invocation that is the `count`th run of FUNCTION_ARN in its chain. */
+async function token(count: number, functionArn = FUNCTION_ARN): Promise<string> {
   const secret = await deriveEgressSecret(env.KEY_DERIVATION_SECRET);
-  return signInvocationToken(secret, { requestId: crypto.randomUUID(), functionArn, depth });
+  return signInvocationToken(secret, { requestId: crypto.randomUUID(), functionArn, counts: { [arnHash(functionArn)]: count } });
 }
 
 // MOCK of the destinations. They are outside cellfn (the internet, or a
@@ -124,7 +125,7 @@ describe("egress gateway: invocation lineage", () => {
     const request = arrived();
     const trace = request.headers.get("x-amzn-trace-id") ?? "";
     expect(trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Lineage=[0-9a-f]{8}:4$/);
-    expect(readLineage(trace)).toEqual({ arnHash: arnHash(FUNCTION_ARN), depth: 4 });
+    expect(readLineage(trace)).toEqual({ [arnHash(FUNCTION_ARN)]: 4 });
     expect(request.headers.has(INVOCATION_HEADER)).toBe(false);
   });
 
@@ -149,7 +150,7 @@ describe("egress gateway: invocation lineage", () => {
   });
 
   it("stamps nothing for a token signed with the raw master secret instead of the derived key", async () => {
-    const forged = await signInvocationToken(env.KEY_DERIVATION_SECRET, { requestId: "r", functionArn: FUNCTION_ARN, depth: 1 });
+    const forged = await signInvocationToken(env.KEY_DERIVATION_SECRET, { requestId: "r", functionArn: FUNCTION_ARN, counts: { [arnHash(FUNCTION_ARN)]: 1 } });
     await loadFetcher(false).get("https://public.example.com/", { [INVOCATION_HEADER]: forged });
     expect(arrived().headers.has("x-amzn-trace-id")).toBe(false);
   });
@@ -171,6 +172,6 @@ describe("egress gateway: invocation lineage", () => {
     await loadFetcher(true).get("http://127.0.0.1:9999/", { [INVOCATION_HEADER]: await token(1) });
     const request = arrived();
     expect(request.headers.has(INVOCATION_HEADER)).toBe(false);
-    expect(readLineage(request.headers.get("x-amzn-trace-id") ?? "")).toEqual({ arnHash: arnHash(FUNCTION_ARN), depth: 1 });
+    expect(readLineage(request.headers.get("x-amzn-trace-id") ?? "")).toEqual({ [arnHash(FUNCTION_ARN)]: 1 });
   });
 });

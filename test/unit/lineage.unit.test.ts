@@ -14,7 +14,7 @@ const SECRET = "egress-test-secret";
 const lineage: Lineage = {
   requestId: "5f0c8a4e-1b2c-4d3e-9f60-0a1b2c3d4e5f",
   functionArn: "arn:aws:lambda:us-east-1:123456789012:function:echo",
-  depth: 3,
+  counts: { [arnHash("arn:aws:lambda:us-east-1:123456789012:function:echo")]: 3 },
 };
 
 /** Flips one character of a base64url string to another valid character. */
@@ -36,9 +36,18 @@ describe("invocation token", () => {
     expect(await verifyInvocationToken(SECRET, token)).toEqual(lineage);
   });
 
-  it("round-trips depth 0 and odd request ids", async () => {
-    const other = { requestId: "weird;id=ü", functionArn: "arn:aws:lambda:eu-west-1:1:function:x", depth: 0 };
+  it("round-trips empty and many-function chains and odd request ids", async () => {
+    const other = { requestId: "weird;id=ü", functionArn: "arn:aws:lambda:eu-west-1:1:function:x", counts: {} };
     expect(await verifyInvocationToken(SECRET, await signInvocationToken(SECRET, other))).toEqual(other);
+    const many = { ...other, counts: { "0000000a": 1, "0000000b": 17, "0000000c": 2 } };
+    expect(await verifyInvocationToken(SECRET, await signInvocationToken(SECRET, many))).toEqual(many);
+  });
+
+  it("refuses a token whose chain is not hash → count", async () => {
+    const bad = { requestId: "r", functionArn: "arn:aws:lambda:eu-west-1:1:function:x", counts: { "not-a-hash": 1 } };
+    expect(await verifyInvocationToken(SECRET, await signInvocationToken(SECRET, bad))).toBeNull();
+    const negative = { ...bad, counts: { deadbeef: -1 } };
+    expect(await verifyInvocationToken(SECRET, await signInvocationToken(SECRET, negative))).toBeNull();
   });
 
   it("refuses a token signed with another secret", async () => {
@@ -52,11 +61,11 @@ describe("invocation token", () => {
     expect(await verifyInvocationToken(SECRET, `${flip(payload, 5)}.${mac}`)).toBeNull();
   });
 
-  it("refuses a forged payload claiming a smaller depth, even with a real mac of another token", async () => {
+  it("refuses a forged payload claiming a smaller count, even with a real mac of another token", async () => {
     const token = await signInvocationToken(SECRET, lineage);
     const [payload = "", mac = ""] = token.split(".");
     const body = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
-    const forged = toB64Url(JSON.stringify({ ...body, d: 1 }));
+    const forged = toB64Url(JSON.stringify({ ...body, c: { [arnHash(lineage.functionArn)]: 1 } }));
     expect(await verifyInvocationToken(SECRET, `${forged}.${mac}`)).toBeNull();
   });
 
@@ -73,7 +82,7 @@ describe("invocation token", () => {
   });
 
   it("refuses a correctly signed payload of the wrong shape", async () => {
-    const payload = toB64Url(JSON.stringify({ r: "id", f: "arn", d: -1, t: Math.floor(Date.now() / 1000) }));
+    const payload = toB64Url(JSON.stringify({ r: "id", f: "arn", c: { deadbeef: -1 }, t: Math.floor(Date.now() / 1000) }));
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)));
     const token = `${payload}.${toB64Url(String.fromCharCode(...mac))}`;
@@ -99,10 +108,17 @@ describe("invocation token", () => {
 });
 
 describe("lineageHeader", () => {
-  it("writes an X-Ray Root and a Lineage of the ARN hash and depth", () => {
+  it("writes an X-Ray Root and a Lineage of the ARN hash and count", () => {
     const header = lineageHeader(lineage);
     expect(header).toMatch(/^Root=1-[0-9a-f]{8}-5f0c8a4e1b2c4d3e9f600a1b;Lineage=[0-9a-f]{8}:3$/);
-    expect(readLineage(header)).toEqual({ arnHash: arnHash(lineage.functionArn), depth: 3 });
+    expect(readLineage(header)).toEqual(lineage.counts);
+  });
+
+  it("writes every function of the chain, largest count first, and reads them back", () => {
+    const counts = { "0000000a": 1, "0000000b": 17, "0000000c": 2 };
+    const header = lineageHeader({ ...lineage, counts });
+    expect(header).toMatch(/;Lineage=0000000b:17\|0000000c:2\|0000000a:1$/);
+    expect(readLineage(header)).toEqual(counts);
   });
 
   it("puts the current time in the Root's epoch part", () => {
@@ -146,8 +162,14 @@ describe("withoutLineage and readLineage", () => {
     expect(withoutLineage("Lineage=deadbeef:0")).toBeNull();
   });
 
-  it("reads nothing from headers without a Lineage field", () => {
+  it("reads nothing from headers without a well-formed Lineage field", () => {
     expect(readLineage("Root=1-5759e988-bd862e3fe1be46a994272793")).toBeNull();
     expect(readLineage("Lineage=nothex!!:1")).toBeNull();
+    expect(readLineage("Lineage=deadbeef:1|")).toBeNull();
+    expect(readLineage("Lineage=" + Array.from({ length: 11 }, (_, i) => `0000000${i.toString(16)}:1`).join("|"))).toBeNull();
+  });
+
+  it("reads the multi-function form seen in the wild", () => {
+    expect(readLineage("Root=1-5759e988-bd862e3fe1be46a994272793;Lineage=a87bd80c:1|68fd508a:5;Sampled=0")).toEqual({ a87bd80c: 1, "68fd508a": 5 });
   });
 });
