@@ -22,7 +22,7 @@
  * Also: SendMessageBatch throughput to one queue without a mapping.
  *
  * Prints a table; writes bench/results/queues-latest.json.
- * Knobs: BENCH_QUEUES_RATE (50), BENCH_QUEUES_STEADY_S (5), BENCH_QUEUES_MESSAGES (10000),
+ * Knobs: BENCH_QUEUES_RATE (5), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
  * BENCH_QUEUES_SENDERS (8), BENCH_QUEUES_CONCURRENCY (5), BENCH_QUEUES_DRAIN_S (60 + messages / 20), BENCH_VERBOSE=1.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -38,8 +38,8 @@ const num = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
-const RATE = num("BENCH_QUEUES_RATE", 50);
-const STEADY_S = num("BENCH_QUEUES_STEADY_S", 5);
+const RATE = num("BENCH_QUEUES_RATE", 5);
+const STEADY_S = num("BENCH_QUEUES_STEADY_S", 10);
 const MESSAGES = Math.floor(num("BENCH_QUEUES_MESSAGES", 10_000));
 const SENDERS = Math.floor(num("BENCH_QUEUES_SENDERS", 8));
 const CONCURRENCY = Math.floor(num("BENCH_QUEUES_CONCURRENCY", 5));
