@@ -4,6 +4,11 @@
  * - A Lambda function ARN (same tenant): the record becomes the payload of a
  *   new async event of that function (`enqueueEvent`), one level deeper in the
  *   invocation lineage.
+ * - An SQS queue ARN (same tenant, standard queue): the record is sent as one
+ *   message through the queue's Durable Object (src/sqs/send-to-arn.ts); a
+ *   queue that is gone, FIFO or refuses the record is recorded as a failed
+ *   event (condition DestinationDeliveryFailed). The function's SQS
+ *   dead-letter queue gets the event itself (`sendToDeadLetterQueue`).
  * - An http(s) URL: a `destination` message goes on the cell's queue and the
  *   poller POSTs the record from there (`deliverToUrl`), signed with the
  *   tenant's destination signing key, retried with backoff, and recorded as a
@@ -20,6 +25,10 @@ import { LambdaError } from "../errors";
 import { parseDestination } from "../lambda/destination-config";
 import type { FunctionRef } from "../lambda/function-name";
 import { isHttpUrl, isPrivateDestination } from "../runtime/address-policy";
+import { MESSAGE_SIZE_MAX_BYTES } from "../sqs/attributes";
+import { QueueSendRefused, sendToQueueArn } from "../sqs/send-to-arn";
+import type { DeadLetterInput, DeadLetterMessage } from "./dead-letter";
+import { deadLetterMessage } from "./dead-letter";
 import { invokeTarget } from "../invoke/target";
 import { prepareInvoke } from "../invoke/target";
 import type { TenantScope } from "../services/scope";
@@ -41,6 +50,8 @@ export const URL_DELIVERY_TIMEOUT_MS = 10_000;
 export const SIGNATURE_HEADER = "X-Cellfn-Signature";
 /** Largest record a destination message carries (it travels inside a queue message of at most 128 KB). */
 export const URL_RECORD_MAX_BYTES = INLINE_PAYLOAD_BYTES;
+/** Largest record sent to a queue destination (SQS's largest message; a queue with a smaller MaximumMessageSize refuses bigger ones). */
+export const QUEUE_RECORD_MAX_BYTES = MESSAGE_SIZE_MAX_BYTES;
 /** Largest record stored as a failed event (D1 rows are at most 2 MB). */
 export const STORED_RECORD_MAX_BYTES = 1_900_000;
 
@@ -60,6 +71,7 @@ export interface DeliverySource {
 export type DispatchResult =
   | { kind: "enqueued"; requestId: string }
   | { kind: "sent"; sentTo: string }
+  | { kind: "queued"; queueArn: string; messageId: string }
   | { kind: "failed"; reason: string };
 
 /**
@@ -80,6 +92,11 @@ export async function dispatchDestination(
     destination = parseDestination(raw, scope.names);
   } catch (err) {
     return recordedFailure(scope.env, source, record, `destination ${raw} is not valid: ${(err as Error).message}`);
+  }
+
+  if (destination.kind === "queue") {
+    const body = JSON.stringify(fitRecord(record, QUEUE_RECORD_MAX_BYTES));
+    return sendToOwnQueue(scope.env, source, destination.arn, { body, attributes: {} }, record);
   }
 
   if (destination.kind === "url") {
@@ -118,6 +135,34 @@ export async function dispatchDestination(
   const payload = JSON.stringify(fitRecord(record, ASYNC_PAYLOAD_LIMIT_BYTES));
   await enqueueEvent(scope, ref, payload, { requestId, isolationTenantId, lineage: lineageOfInvocation(source.lineage, functionArn(scope.names, source.functionName)) });
   return { kind: "enqueued", requestId };
+}
+
+/**
+ * The function's SQS dead-letter queue (DeadLetterConfig.TargetArn): the
+ * event itself with RequestID / ErrorCode / ErrorMessage attributes. A queue
+ * that refuses it (gone, FIFO, too large), or an event whose payload is
+ * missing, leaves the record as a failed event; transient errors throw, so
+ * the caller retries.
+ */
+export async function sendToDeadLetterQueue(
+  env: Env,
+  source: DeliverySource,
+  queueArn: string,
+  event: Omit<DeadLetterInput, "payload"> & { payload: string | null },
+  record: InvocationRecord,
+): Promise<DispatchResult> {
+  if (event.payload === null) return recordedFailure(env, source, record, `dead-letter queue ${queueArn}: the event's payload is missing`);
+  return sendToOwnQueue(env, source, queueArn, deadLetterMessage({ ...event, payload: event.payload }), record);
+}
+
+async function sendToOwnQueue(env: Env, source: DeliverySource, queueArn: string, message: DeadLetterMessage, record: InvocationRecord): Promise<DispatchResult> {
+  try {
+    const sent = await sendToQueueArn(env, source.tenantId, queueArn, message.body, message.attributes);
+    return { kind: "queued", queueArn, messageId: sent.messageId };
+  } catch (err) {
+    if (err instanceof QueueSendRefused) return recordedFailure(env, source, record, `queue ${queueArn}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A UUID-shaped request id derived from the source event's request id and the record's condition. */

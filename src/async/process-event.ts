@@ -7,6 +7,7 @@ import { FailedEventStore } from "../data/failed-event-store";
 import type { AsyncEventRow } from "../data/async-event-store";
 import { AsyncEventStore } from "../data/async-event-store";
 import { LambdaError } from "../errors";
+import { isQueueArn } from "../lambda/destination-config";
 import { effectiveEventConfig } from "../services/event-invoke-config";
 import type { InvokeOutcome } from "../invoke/run";
 import { invokeSync } from "../invoke/run";
@@ -17,7 +18,7 @@ import { tenantScopeById } from "../services/scope";
 import type { BatchContext } from "./batch-context";
 import { lowPriorityAfterSeconds, retryUnitSeconds } from "./batch-context";
 import type { DeliverySource } from "./deliver";
-import { dispatchDestination, STORED_RECORD_MAX_BYTES } from "./deliver";
+import { dispatchDestination, sendToDeadLetterQueue, STORED_RECORD_MAX_BYTES } from "./deliver";
 import { resend } from "./enqueue";
 import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
@@ -28,9 +29,11 @@ import { fitRecord, invocationRecord } from "./record";
 
 
 /**
- * Lambda sends a discarded event to the OnFailure destination, else to the
- * function's dead-letter target (DeadLetterConfig.TargetArn, here a function
- * ARN or an http(s) URL, delivered like a destination with the record).
+ * The function's dead-letter target (DeadLetterConfig.TargetArn). Lambda
+ * sends a discarded event both to the OnFailure destination (the record) and
+ * to an SQS dead-letter queue (the event). cellfn's other dead-letter targets
+ * (a function ARN or an http(s) URL, sent the record like a destination)
+ * stand in for OnFailure only when none is configured.
  */
 async function deadLetterTarget(scope: TenantScope, message: AsyncEventMessage): Promise<string | undefined> {
   try {
@@ -51,8 +54,9 @@ interface EventRun {
   scope: TenantScope;
   policy: RetryPolicy;
   onSuccess: string | undefined;
-  /** OnFailure destination, else the function's dead-letter target (looked up only when an event fails). */
-  onFailure: () => Promise<string | undefined>;
+  onFailure: string | undefined;
+  /** The function's DeadLetterConfig.TargetArn (looked up only when an event fails). */
+  deadLetter: () => Promise<string | undefined>;
   bc: BatchContext;
 }
 
@@ -89,7 +93,8 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
       retryUnitSeconds: retryUnitSeconds(env),
     },
     onSuccess: config.onSuccess,
-    onFailure: async () => config.onFailure ?? (await deadLetterTarget(scope, message)),
+    onFailure: config.onFailure,
+    deadLetter: () => deadLetterTarget(scope, message),
     bc,
   };
   const state: EventState = { acceptedAt: message.acceptedAt, retriesSpent: message.retriesSpent, backoffs: message.backoffs };
@@ -250,11 +255,20 @@ async function settleFailed(
   const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
   const record = recordOf(run, condition, payload, invokeCount, response);
   // On the dead-letter queue (the last resort) the record is written first and
-  // the destination is best effort; elsewhere the destination goes first, so a
-  // crash in between sends it again rather than never.
+  // the destinations are best effort; elsewhere the destinations go first, so a
+  // crash in between sends them again rather than never.
   const lastResort = run.bc.source.role === "dlq";
-  const onFailure = lastResort ? await run.onFailure().catch(() => undefined) : await run.onFailure();
-  if (onFailure && !lastResort) await dispatch(run, onFailure, record);
+  const deadLetter = lastResort ? await run.deadLetter().catch(() => undefined) : await run.deadLetter();
+  const deadLetterQueue = deadLetter !== undefined && isQueueArn(deadLetter) ? deadLetter : undefined;
+  const onFailure = run.onFailure ?? (deadLetterQueue ? undefined : deadLetter);
+  const sendOnward = async () => {
+    if (onFailure) await dispatch(run, onFailure, record);
+    if (deadLetterQueue) {
+      const event = { requestId: run.message.requestId, condition, payload, response };
+      await sendToDeadLetterQueue(run.bc.env, deliverySource(run), deadLetterQueue, event, record);
+    }
+  };
+  if (!lastResort) await sendOnward();
   const now = Date.now();
   const store = new FailedEventStore(run.bc.db, run.message.tenantId);
   await run.bc.db.batch([
@@ -268,11 +282,11 @@ async function settleFailed(
     }),
     new AsyncEventStore(run.bc.db, run.message.tenantId).failStatement(run.message.requestId, now, invokeCount),
   ]);
-  if (onFailure && lastResort) {
+  if (lastResort) {
     try {
-      await dispatch(run, onFailure, record);
+      await sendOnward();
     } catch (err) {
-      console.error(`poller: ${run.message.requestId} is recorded as a failed event; its OnFailure delivery failed`, err);
+      console.error(`poller: ${run.message.requestId} is recorded as a failed event; its OnFailure / dead-letter delivery failed`, err);
     }
   }
   await deletePayload(run.bc.env, run.message);

@@ -1,20 +1,29 @@
 import { z } from "zod";
 import { invalidParameter } from "../errors";
+import { parseQueueArn } from "../sqs/queue-ref";
 import type { NameContext } from "./function-name";
 
 /**
  * Destinations of asynchronous invocations (OnSuccess / OnFailure of an
  * event invoke config). Lambda accepts SQS, SNS, EventBridge, S3 and Lambda
- * ARNs; cellfn delivers to two kinds:
+ * ARNs; cellfn delivers to three kinds:
  * - a Lambda function of the caller's own account, invoked asynchronously
  *   with the invocation record (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`);
+ * - a cellfn SQS queue of the caller's own account and region
+ *   (`arn:aws:sqs:<region>:<account>:<queue>`), sent the record as one
+ *   message. Whether the queue exists (and is a standard queue) is found out
+ *   at delivery, as Lambda does: configuring a missing or FIFO queue is
+ *   accepted, and its records become failed events;
  * - an http(s) URL receiving the record as a POST. Validation only checks
  *   that it is a well-formed absolute http(s) URL; delivery refuses private
  *   and loopback targets unless ALLOW_PRIVATE_EGRESS=true.
  * Pure: no I/O, so the async poller can use it on stored values.
  */
 
-export type Destination = { kind: "function"; name: string; qualifier?: string } | { kind: "url"; url: URL };
+export type Destination =
+  | { kind: "function"; name: string; qualifier?: string }
+  | { kind: "queue"; arn: string }
+  | { kind: "url"; url: URL };
 
 /** The model's constraint on `Destination` (docs/reference/lambda-api.md): 0..350 characters. */
 export const DESTINATION_MAX_LENGTH = 350;
@@ -30,7 +39,6 @@ const FUNCTION_RESOURCE = /^function:([a-zA-Z0-9-_]{1,64})(?::(\$LATEST|[a-zA-Z0
 
 /** ARN services Lambda delivers to and cellfn does not. */
 const UNSUPPORTED_SERVICES: Record<string, string> = {
-  sqs: "an Amazon SQS queue",
   sns: "an Amazon SNS topic",
   events: "an Amazon EventBridge event bus",
   s3: "an Amazon S3 bucket",
@@ -38,6 +46,8 @@ const UNSUPPORTED_SERVICES: Record<string, string> = {
 
 type Classified =
   | Destination
+  /** A well-formed queue ARN of another account or region: Lambda's execution role could not send to it. */
+  | { kind: "queueNotAllowed" }
   | { kind: "unsupported"; what: string }
   /** An ARN of a service Lambda has no destinations for (iam, dynamodb, ...). */
   | { kind: "foreign" }
@@ -63,6 +73,11 @@ function classify(raw: string, ctx: NameContext): Classified {
     if (!fn || account !== ctx.accountId || region !== ctx.region || fn[1] === undefined) return { kind: "invalid" };
     return fn[2] === undefined ? { kind: "function", name: fn[1] } : { kind: "function", name: fn[1], qualifier: fn[2] };
   }
+  if (service === "sqs") {
+    const queue = parseQueueArn(raw);
+    if (!queue || region === undefined) return { kind: "invalid" };
+    return queue.accountId === ctx.accountId && region === ctx.region ? { kind: "queue", arn: raw } : { kind: "queueNotAllowed" };
+  }
   const what = UNSUPPORTED_SERVICES[service];
   return what === undefined ? { kind: "foreign" } : { kind: "unsupported", what };
 }
@@ -71,23 +86,38 @@ export const invalidDestination = (raw: string) => invalidParameter(`The destina
 
 export const unsupportedDestination = (raw: string, what: string) =>
   invalidParameter(
-    `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs and http(s) URLs only.`,
+    `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs, SQS queue ARNs and http(s) URLs only.`,
   );
+
+/**
+ * Lambda's answer when the execution role may not send to a destination
+ * queue; in cellfn a function may send only to its own account's queues, so
+ * this is the answer for another account's (or region's) queue.
+ */
+export const destinationQueueNotAllowed = (raw: string) =>
+  invalidParameter(`The function's execution role does not have permissions to call SendMessage on ${raw}`);
+
+/** Lambda's answer for a DeadLetterConfig queue the execution role may not send to. */
+export const deadLetterQueueNotAllowed = () => invalidParameter("The provided execution role does not have permissions to call SendMessage on SQS");
 
 export const selfDestination = () => invalidParameter("You can't specify the function as a destination for itself.");
 
 /**
  * Parses one destination. Throws InvalidParameterValueException:
  * `The destination ARN <x> is invalid.` for anything that is neither a Lambda
- * function ARN of the caller's account and region nor an absolute http(s) URL,
- * or the cellfn message for SQS/SNS/EventBridge/S3 ARNs.
+ * function ARN nor an SQS queue ARN of the caller's account and region nor an
+ * absolute http(s) URL, Lambda's permissions message for another account's
+ * queue, or the cellfn message for SNS/EventBridge/S3 ARNs.
  */
 export function parseDestination(raw: string, ctx: NameContext): Destination {
   const found = classify(raw, ctx);
   switch (found.kind) {
     case "function":
+    case "queue":
     case "url":
       return found;
+    case "queueNotAllowed":
+      throw destinationQueueNotAllowed(raw);
     case "unsupported":
       throw unsupportedDestination(raw, found.what);
     default:
@@ -122,8 +152,11 @@ export async function checkDestinations(
         if (!(await functionExists(found.name))) throw invalidDestination(raw);
         if (found.name === self) throw selfDestination();
         break;
+      case "queue":
       case "url":
         break;
+      case "queueNotAllowed":
+        throw destinationQueueNotAllowed(raw);
       case "unsupported":
         throw unsupportedDestination(raw, found.what);
       case "foreign":
@@ -141,14 +174,23 @@ export async function checkDestinations(
 }
 
 /**
- * A function's DeadLetterConfig.TargetArn: Lambda takes an SQS queue or SNS
- * topic there, which cellfn cannot deliver to; it takes the same targets as a
- * destination instead (another function of the account, or an http(s) URL).
+ * A function's DeadLetterConfig.TargetArn: an SQS queue of the account (as
+ * Lambda; it gets the event itself with RequestID / ErrorCode / ErrorMessage
+ * attributes), or, as a cellfn extension, the targets of a destination
+ * (another function of the account, or an http(s) URL, sent the record).
+ * SNS topics are refused: cellfn has none.
  */
 export function checkDeadLetterTarget(raw: string, ctx: NameContext, self: string): Destination {
+  if (classify(raw, ctx).kind === "queueNotAllowed") throw deadLetterQueueNotAllowed();
   const target = parseDestination(raw, ctx);
   if (target.kind === "function" && target.name === self) throw selfDestination();
   return target;
+}
+
+/** Whether a stored target names an SQS queue (a dead-letter queue gets the event, not the record). */
+export function isQueueArn(raw: string): boolean {
+  const arn = DESTINATION_ARN.exec(raw);
+  return arn?.groups?.service === "sqs";
 }
 
 /** Lambda's model check of one `Destination` member (pattern, extended by cellfn with http(s) URLs). */

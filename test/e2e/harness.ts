@@ -349,6 +349,24 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
   return platform;
 }
 
+/**
+ * Stops `platform` and boots it again on the same persisted state (D1, R2,
+ * Durable Objects with their alarms) with the same ADMIN_TOKEN and
+ * KEY_DERIVATION_SECRET, so tenants' keys keep working; `vars` are the
+ * other `--var`s it was started with. The port changes: make new clients
+ * from the returned platform (queue URLs are read by path, any host works).
+ * The state directory must be the caller's (started with `stateDir`);
+ * otherwise stop() would have removed it.
+ */
+export async function restartPlatform(platform: Platform, options: Omit<StartOptions, "stateDir"> = {}): Promise<Platform> {
+  await platform.stop();
+  if (!existsSync(platform.stateDir)) {
+    throw new Error(`restartPlatform: ${platform.stateDir} is gone; start the platform with a stateDir of your own to restart it`);
+  }
+  const vars = { ADMIN_TOKEN: platform.adminToken, KEY_DERIVATION_SECRET: platform.keyDerivationSecret, ...options.vars };
+  return startPlatform({ ...options, stateDir: platform.stateDir, vars });
+}
+
 function redact(args: string[], vars: Record<string, string>): string[] {
   const secrets = new Set(Object.entries(vars).filter(([k]) => k !== "ALLOW_PRIVATE_EGRESS").map(([, v]) => v));
   return args.map((arg) => {

@@ -25,8 +25,15 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import {
+  CreateFunctionCommand,
+  InvalidParameterValueException,
+  InvokeCommand,
+  PutFunctionEventInvokeConfigCommand,
+} from "@aws-sdk/client-lambda";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, type Platform, startPlatform, type TenantCredentials } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const sqsClient = (platform: Platform, key: TenantCredentials) =>
   new SQSClient({
@@ -172,6 +179,71 @@ describe("SQS with the real SDK", () => {
     expect(chars.name).toBe("InvalidMessageContents");
   });
 
+  it("queues as an async function's OnSuccess destination and dead-letter queue, set with the real client-lambda", { timeout: 120_000 }, async () => {
+    const lambda = lambdaClient(platform, acme);
+    const done = (await sqs.send(new CreateQueueCommand({ QueueName: "fn-done" }))).QueueUrl;
+    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: "fn-dlq" }))).QueueUrl;
+    const arnOf = (name: string) => `arn:aws:sqs:us-east-1:${acme.accountId}:${name}`;
+    const code = `exports.handler = async (event) => { if (event.fail) throw new Error("refused " + event.n); return { n: event.n }; };`;
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: "with-queues",
+        Role: "arn:aws:iam::123456789012:role/r",
+        Runtime: "nodejs22.x",
+        Handler: "index.handler",
+        Code: { ZipFile: zipSync({ "index.js": strToU8(code) }) },
+        DeadLetterConfig: { TargetArn: arnOf("fn-dlq") },
+      }),
+    );
+    await untilActive(lambda, "with-queues");
+    await lambda.send(
+      new PutFunctionEventInvokeConfigCommand({ FunctionName: "with-queues", MaximumRetryAttempts: 0, DestinationConfig: { OnSuccess: { Destination: arnOf("fn-done") } } }),
+    );
+    const event = (payload: unknown) =>
+      lambda.send(new InvokeCommand({ FunctionName: "with-queues", InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+    const ok = await event({ n: 1 });
+    const failed = await event({ n: 2, fail: true });
+    expect([ok.StatusCode, failed.StatusCode]).toEqual([202, 202]);
+
+    const receiveOne = async (QueueUrl: string | undefined) => {
+      for (let i = 0; i < 3; i++) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20, MessageAttributeNames: ["All"] }));
+        if (out.Messages?.[0]) return out.Messages[0];
+      }
+      throw new Error(`nothing arrived on ${QueueUrl}`);
+    };
+    // The SDK has checked MD5OfBody (and of the attributes) of both.
+    const record = JSON.parse((await receiveOne(done)).Body ?? "");
+    expect(record).toMatchObject({
+      version: "1.0",
+      requestContext: { requestId: ok.$metadata.requestId, condition: "Success", approximateInvokeCount: 1 },
+      requestPayload: { n: 1 },
+      responsePayload: { n: 1 },
+    });
+    const dead = await receiveOne(dlq);
+    expect(JSON.parse(dead.Body ?? "")).toEqual({ n: 2, fail: true });
+    expect(dead.MessageAttributes).toEqual({
+      RequestID: { DataType: "String", StringValue: failed.$metadata.requestId },
+      ErrorCode: { DataType: "Number", StringValue: "200" },
+      ErrorMessage: { DataType: "String", StringValue: "refused 2" },
+    });
+
+    // Another tenant cannot point its function at acme's queue.
+    const stranger = lambdaClient(platform, other);
+    const refused = stranger.send(
+      new CreateFunctionCommand({
+        FunctionName: "thief",
+        Role: "arn:aws:iam::123456789012:role/r",
+        Runtime: "nodejs22.x",
+        Handler: "index.handler",
+        Code: { ZipFile: zipSync({ "index.js": strToU8(code) }) },
+        DeadLetterConfig: { TargetArn: arnOf("fn-dlq") },
+      }),
+    );
+    await expect(refused).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(refused).rejects.toThrow("The provided execution role does not have permissions to call SendMessage on SQS");
+  });
+
   it("a queue and its messages survive a restart of wrangler dev", async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "durable" }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "still here" }));
@@ -184,6 +256,6 @@ describe("SQS with the real SDK", () => {
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url }));
     expect(out.Messages?.[0]?.Body).toBe("still here");
     const names = (await sqs.send(new ListQueuesCommand({}))).QueueUrls?.map((u) => u.split("/").pop());
-    expect(names).toEqual(["durable", "ledger.fifo", "orders", "orders-dlq", "work"]);
+    expect(names).toEqual(["durable", "fn-dlq", "fn-done", "ledger.fifo", "orders", "orders-dlq", "work"]);
   }, 180_000);
 });

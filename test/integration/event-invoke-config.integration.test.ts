@@ -384,9 +384,8 @@ describe("event invoke config", () => {
       }
     });
 
-    it.each(["PUT", "POST"] as const)("%s with SQS / SNS / EventBridge / S3 destinations: 400 saying what cellfn delivers to", async (method) => {
+    it.each(["PUT", "POST"] as const)("%s with SNS / EventBridge / S3 destinations: 400 saying what cellfn delivers to", async (method) => {
       for (const [raw, what] of [
-        [`arn:aws:sqs:us-east-1:${key.accountId}:failed`, "an Amazon SQS queue"],
         [`arn:aws:sns:us-east-1:${key.accountId}:topic`, "an Amazon SNS topic"],
         [`arn:aws:events:us-east-1:${key.accountId}:event-bus/default`, "an Amazon EventBridge event bus"],
         ["arn:aws:s3:::bucket", "an Amazon S3 bucket"],
@@ -395,7 +394,7 @@ describe("event invoke config", () => {
           await signed(key, method, eic("worker"), { DestinationConfig: { OnFailure: { Destination: raw } } }),
           400,
           "InvalidParameterValueException",
-          `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs and http(s) URLs only.`,
+          `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs, SQS queue ARNs and http(s) URLs only.`,
         );
       }
     });

@@ -35,6 +35,21 @@ describe("parseDestination", () => {
     expect(parseDestination(raw, ctx)).toEqual(expected);
   });
 
+  it.each(["arn:aws:sqs:us-east-1:111122223333:failed-events", "arn:aws:sqs:us-east-1:111122223333:ordered.fifo"])("takes the queue ARN %s", (raw) => {
+    expect(parseDestination(raw, ctx)).toEqual({ kind: "queue", arn: raw });
+  });
+
+  it.each([
+    "arn:aws:sqs:us-east-1:111122223333:",
+    "arn:aws:sqs:us-east-1:111122223333:bad name",
+    `arn:aws:sqs:us-east-1:111122223333:${"q".repeat(81)}`,
+    "arn:aws:sqs:us-east-1:111122223333:q:extra",
+    "arn:aws:sqs::111122223333:q",
+    "arn:aws:sqs:us-east-1::q",
+  ])("refuses the malformed queue ARN %s as an invalid destination", (raw) => {
+    expect(thrownLambdaError(() => parseDestination(raw, ctx)).message).toBe(`The destination ARN ${raw} is invalid.`);
+  });
+
   it.each([
     "https://hooks.example.com/lambda/done?token=abc",
     "http://10.0.0.5:8080/records",
@@ -75,7 +90,6 @@ describe("parseDestination", () => {
   });
 
   it.each([
-    ["arn:aws:sqs:us-east-1:111122223333:failed-events", "an Amazon SQS queue"],
     ["arn:aws:sns:us-east-1:111122223333:topic", "an Amazon SNS topic"],
     ["arn:aws:events:us-east-1:111122223333:event-bus/default", "an Amazon EventBridge event bus"],
     ["arn:aws:s3:::my-bucket", "an Amazon S3 bucket"],
@@ -84,7 +98,7 @@ describe("parseDestination", () => {
     expect(err.status).toBe(400);
     expect(err.type).toBe("InvalidParameterValueException");
     expect(err.message).toBe(
-      `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs and http(s) URLs only.`,
+      `The destination ${raw} is ${what}, which cellfn does not deliver to: cellfn delivers to Lambda function ARNs, SQS queue ARNs and http(s) URLs only.`,
     );
   });
 });
@@ -125,9 +139,16 @@ describe("checkDestinations", () => {
     );
   });
 
-  it("refuses SQS with the cellfn message", async () => {
-    const err = await asyncErrorOf(() => checkDestinations({ onFailure: "arn:aws:sqs:us-east-1:111122223333:q" }, ctx, "self", exists));
-    expect(err.message).toContain("cellfn delivers to Lambda function ARNs and http(s) URLs only");
+  it("accepts a queue of the account and region, existing or not (delivery finds out)", async () => {
+    await expect(checkDestinations({ onSuccess: "arn:aws:sqs:us-east-1:111122223333:q", onFailure: "arn:aws:sqs:us-east-1:111122223333:q.fifo" }, ctx, "self", exists)).resolves.toBeUndefined();
+  });
+
+  it("refuses another account's or region's queue with Lambda's execution-role message", async () => {
+    for (const raw of ["arn:aws:sqs:us-east-1:444455556666:q", "arn:aws:sqs:eu-west-1:111122223333:q"]) {
+      const err = await asyncErrorOf(() => checkDestinations({ onFailure: raw }, ctx, "self", exists));
+      expect(err.type).toBe("InvalidParameterValueException");
+      expect(err.message).toBe(`The function's execution role does not have permissions to call SendMessage on ${raw}`);
+    }
   });
 });
 
@@ -138,8 +159,17 @@ describe("checkDeadLetterTarget", () => {
     expect(thrownLambdaError(() => checkDeadLetterTarget(fnArn("self"), ctx, "self")).message).toBe(
       "You can't specify the function as a destination for itself.",
     );
-    expect(thrownLambdaError(() => checkDeadLetterTarget("arn:aws:sqs:us-east-1:111122223333:dlq", ctx, "self")).message).toContain(
-      "an Amazon SQS queue",
+  });
+
+  it("takes a queue of the account and region; another account's gets Lambda's execution-role message", () => {
+    expect(checkDeadLetterTarget("arn:aws:sqs:us-east-1:111122223333:dlq", ctx, "self")).toEqual({ kind: "queue", arn: "arn:aws:sqs:us-east-1:111122223333:dlq" });
+    for (const raw of ["arn:aws:sqs:us-east-1:444455556666:dlq", "arn:aws:sqs:eu-west-1:111122223333:dlq"]) {
+      const err = thrownLambdaError(() => checkDeadLetterTarget(raw, ctx, "self"));
+      expect(err.type).toBe("InvalidParameterValueException");
+      expect(err.message).toBe("The provided execution role does not have permissions to call SendMessage on SQS");
+    }
+    expect(thrownLambdaError(() => checkDeadLetterTarget("arn:aws:sqs:us-east-1:111122223333:bad name", ctx, "self")).message).toBe(
+      "The destination ARN arn:aws:sqs:us-east-1:111122223333:bad name is invalid.",
     );
   });
 });

@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:queues`: SQS queues and event source mappings on this
+ * machine, over loopback, with the real @aws-sdk/client-sqs and
+ * @aws-sdk/client-lambda.
+ *
+ * Starts cellfn (test/e2e/harness.ts: `wrangler dev`, fresh state,
+ * ALLOW_PRIVATE_EGRESS=true) and a receiver on 127.0.0.1 in this process.
+ * The function's first statement POSTs the bodies of its batch to the
+ * receiver, which notes when each message's handler started (this process's
+ * clock, the same one that timed the send); then it returns, and the mapping
+ * deletes the batch.
+ *
+ * For each BatchSize (1 and 10; one queue and mapping each, window 0,
+ * ScalingConfig.MaximumConcurrency BENCH_QUEUES_CONCURRENCY):
+ *   steady      open loop: SendMessage at BENCH_QUEUES_RATE messages/s for
+ *               BENCH_QUEUES_STEADY_S s; latency send → handler start, p50/p99;
+ *   saturation  BENCH_QUEUES_MESSAGES messages sent with SendMessageBatch
+ *               (BENCH_QUEUES_SENDERS calls in flight) while the mapping runs;
+ *               messages/s end to end = messages / (first send → queue empty,
+ *               i.e. every message handled and deleted), and send → handler
+ *               start p50/p99 under that load.
+ * Also: SendMessageBatch throughput to one queue without a mapping.
+ *
+ * Prints a table; writes bench/results/queues-latest.json.
+ * Knobs: BENCH_QUEUES_RATE (5), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
+ * BENCH_QUEUES_SENDERS (8), BENCH_QUEUES_CONCURRENCY (5), BENCH_QUEUES_DRAIN_S (60 + messages / 20), BENCH_VERBOSE=1.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { CreateEventSourceMappingCommand, CreateFunctionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { strToU8, zipSync } from "fflate";
+import { createTenantWithKey, lambdaClient, ROOT, startPlatform, type Platform, type TenantCredentials, untilActive } from "../test/e2e/harness";
+
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const RATE = num("BENCH_QUEUES_RATE", 5);
+const STEADY_S = num("BENCH_QUEUES_STEADY_S", 10);
+const MESSAGES = Math.floor(num("BENCH_QUEUES_MESSAGES", 10_000));
+const SENDERS = Math.floor(num("BENCH_QUEUES_SENDERS", 8));
+const CONCURRENCY = Math.floor(num("BENCH_QUEUES_CONCURRENCY", 5));
+/** Long enough for this machine: about 20 messages/s end to end at worst. */
+const DRAIN_S = num("BENCH_QUEUES_DRAIN_S", 60 + MESSAGES / 20);
+const BATCH_SIZES = [1, 10] as const;
+const SEND_BATCH = 10;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------------------
+// Receiver: handler starts per message body
+
+interface Receiver {
+  port: number;
+  /** Body → wall-clock ms its handler's POST arrived (first time), and how often it came. */
+  starts: Map<string, { at: number; count: number }>;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const starts = new Map<string, { at: number; count: number }>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const at = now();
+      for (const body of JSON.parse(Buffer.concat(chunks).toString("utf8")) as string[]) {
+        const seen = starts.get(body);
+        if (seen) seen.count += 1;
+        else starts.set(body, { at, count: 1 });
+      }
+      res.writeHead(204).end();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    starts,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+const handlerSource = (port: number) => `exports.handler = async (event) => {
+  await fetch("http://127.0.0.1:${port}/start", { method: "POST", body: JSON.stringify(event.Records.map((r) => r.body)) });
+  return {};
+};`;
+
+// ---------------------------------------------------------------------------
+// Measurements
+
+interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function latency(values: number[]): Latency {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+  return { count: sorted.length, p50: at(50), p99: at(99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+async function depth(sqs: SQSClient, QueueUrl: string): Promise<number> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] }));
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+}
+
+async function untilEmpty(sqs: SQSClient, QueueUrl: string, what: string): Promise<number> {
+  const deadline = now() + DRAIN_S * 1000;
+  for (;;) {
+    if ((await depth(sqs, QueueUrl)) === 0) return now();
+    if (now() > deadline) throw new Error(`${what}: queue not empty after ${DRAIN_S} s`);
+    await sleep(50);
+  }
+}
+
+/** Bodies sent with SendMessageBatch, SENDERS calls in flight; returns each body's send time. */
+async function sendBatches(sqs: SQSClient, QueueUrl: string, bodies: string[]): Promise<Map<string, number>> {
+  const sentAt = new Map<string, number>();
+  let next = 0;
+  const sender = async () => {
+    while (next < bodies.length) {
+      const slice = bodies.slice(next, next + SEND_BATCH);
+      next += SEND_BATCH;
+      const t = now();
+      for (const body of slice) sentAt.set(body, t);
+      const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: slice.map((MessageBody, j) => ({ Id: `m${j}`, MessageBody })) }));
+      if ((out.Failed?.length ?? 0) > 0) throw new Error(`SendMessageBatch failed: ${JSON.stringify(out.Failed)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, sender));
+  return sentAt;
+}
+
+function startLatencies(receiver: Receiver, sentAt: Map<string, number>): { latency: Latency; missing: number; repeated: number } {
+  const values: number[] = [];
+  let missing = 0;
+  let repeated = 0;
+  for (const [body, t] of sentAt) {
+    const start = receiver.starts.get(body);
+    if (!start) missing += 1;
+    else {
+      values.push(start.at - t);
+      if (start.count > 1) repeated += 1;
+    }
+  }
+  return { latency: latency(values), missing, repeated };
+}
+
+// ---------------------------------------------------------------------------
+// Phases
+
+interface BatchSizeResult {
+  batchSize: number;
+  steady: { rate: number; seconds: number; sendToHandler: Latency; missing: number; repeated: number };
+  saturation: { messages: number; seconds: number; messagesPerSecond: number; sendToHandler: Latency; missing: number; repeated: number };
+}
+
+async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCredentials, receiver: Receiver, batchSize: number): Promise<BatchSizeResult> {
+  const name = `bench-b${batchSize}`;
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: "30" } }))).QueueUrl ?? "";
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: "bench-consumer",
+      EventSourceArn: `arn:aws:sqs:us-east-1:${key.accountId}:${name}`,
+      BatchSize: batchSize,
+      ScalingConfig: { MaximumConcurrency: Math.max(2, CONCURRENCY) },
+    }),
+  );
+  await sleep(1000); // the mapping's first alarm
+
+  // Steady: open loop, one SendMessage per message at RATE/s.
+  const steadySent = new Map<string, number>();
+  const total = Math.round(RATE * STEADY_S);
+  const begin = now();
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = begin + (i * 1000) / RATE;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    const body = `${name}-steady-${i}`;
+    steadySent.set(body, now());
+    sends.push(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body })));
+  }
+  await Promise.all(sends);
+  await untilEmpty(sqs, QueueUrl, `${name} steady`);
+  const steady = startLatencies(receiver, steadySent);
+
+  // Saturation: a burst sent as fast as SendMessageBatch takes it, drained by the mapping.
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => `${name}-sat-${i}`);
+  const first = now();
+  const satSent = await sendBatches(sqs, QueueUrl, bodies);
+  const emptied = await untilEmpty(sqs, QueueUrl, `${name} saturation`);
+  const seconds = (emptied - first) / 1000;
+  const saturation = startLatencies(receiver, satSent);
+  return {
+    batchSize,
+    steady: { rate: RATE, seconds: STEADY_S, sendToHandler: steady.latency, missing: steady.missing, repeated: steady.repeated },
+    saturation: { messages: MESSAGES, seconds, messagesPerSecond: MESSAGES / seconds, sendToHandler: saturation.latency, missing: saturation.missing, repeated: saturation.repeated },
+  };
+}
+
+/** SendMessageBatch throughput to one queue nobody reads. */
+async function sendThroughput(sqs: SQSClient): Promise<{ messages: number; seconds: number; messagesPerSecond: number }> {
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "bench-send-only" }))).QueueUrl ?? "";
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => `send-only-${i}`);
+  const t = now();
+  await sendBatches(sqs, QueueUrl, bodies);
+  const seconds = (now() - t) / 1000;
+  return { messages: MESSAGES, seconds, messagesPerSecond: MESSAGES / seconds };
+}
+
+// ---------------------------------------------------------------------------
+
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
+
+async function main(): Promise<void> {
+  const receiver = await startReceiver();
+  let platform: Platform | undefined;
+  try {
+    platform = await startPlatform({ verbose: process.env.BENCH_VERBOSE === "1" });
+    const key = await createTenantWithKey(platform, "bench");
+    const sqs = new SQSClient({
+      endpoint: platform.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      maxAttempts: 1,
+    });
+    const lambda = lambdaClient(platform, key);
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: "bench-consumer",
+        Role: "arn:aws:iam::123456789012:role/r",
+        Runtime: "nodejs22.x",
+        Handler: "index.handler",
+        Code: { ZipFile: zipSync({ "index.js": strToU8(handlerSource(receiver.port)) }) },
+      }),
+    );
+    await untilActive(lambda, "bench-consumer");
+
+    const send = await sendThroughput(sqs);
+    const results: BatchSizeResult[] = [];
+    for (const size of BATCH_SIZES) results.push(await runBatchSize(sqs, lambda, key, receiver, size));
+
+    console.log(`\nbench:queues on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${new Date().toISOString()}`);
+    console.log(`SendMessageBatch to one queue (no mapping): ${send.messagesPerSecond.toFixed(0)} messages/s (${send.messages} in ${send.seconds.toFixed(2)} s, ${SENDERS} calls in flight)`);
+    console.log("\nBatchSize | steady rate | send→handler p50 | p99   | saturation msgs/s (send→handler→delete) | send→handler p50 | p99   | missing | repeated");
+    for (const r of results) {
+      console.log(
+        [
+          String(r.batchSize).padEnd(9),
+          `${r.steady.rate}/s ${r.steady.seconds} s`.padEnd(11),
+          ms(r.steady.sendToHandler.p50).padEnd(16),
+          ms(r.steady.sendToHandler.p99).padEnd(5),
+          `${r.saturation.messagesPerSecond.toFixed(0)} (${r.saturation.messages} in ${r.saturation.seconds.toFixed(2)} s)`.padEnd(39),
+          ms(r.saturation.sendToHandler.p50).padEnd(16),
+          ms(r.saturation.sendToHandler.p99).padEnd(5),
+          String(r.steady.missing + r.saturation.missing).padEnd(7),
+          String(r.steady.repeated + r.saturation.repeated),
+        ].join(" | "),
+      );
+    }
+    const out = path.join(ROOT, "bench", "results");
+    mkdirSync(out, { recursive: true });
+    const settings = { RATE, STEADY_S, MESSAGES, SENDERS, CONCURRENCY };
+    writeFileSync(path.join(out, "queues-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, settings, send, results }, null, 2)}\n`);
+    const lost = results.reduce((n, r) => n + r.steady.missing + r.saturation.missing, 0);
+    if (lost > 0) {
+      console.error(`\n${lost} messages left the queue without their handler starting`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await platform?.stop();
+    await receiver.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
