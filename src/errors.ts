@@ -143,3 +143,17 @@ export const statementExists = (sid: string) =>
   conflict(`The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
 export const latestPolicyUnsupported = () => invalidParameter("We currently do not support adding policies for $LATEST.");
 export const aliasNotFound = (aliasArn: string) => notFound(`Cannot find alias arn: ${aliasArn}`);
+
+// Provisioned concurrency (src/services/provisioned-concurrency.ts); AWS's wording from LocalStack's AWS-validated provider.
+export const provisionedOnUnpublished = () => invalidParameter("Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+export const provisionedNeedsPublished = () => invalidParameter("The function resource provided must be an alias or a published version.");
+export const provisionedConfigNotFound = () =>
+  new LambdaError(404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function");
+export const provisionedAliasOnProvisionedVersion = () =>
+  conflict("Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version");
+export const provisionedVersionUnderAlias = () => conflict("Version is pointed by a Provisioned Concurrency alias");
+/** AWS (and the CDK docs) list provisioned concurrency as incompatible with tenant isolation mode; its wording is not recorded. */
+export const provisionedWithTenantIsolation = () =>
+  invalidParameter("Provisioned Concurrency Configs cannot be applied to functions with tenant isolation mode (TenancyConfig PER_TENANT).");
+export const missingQualifier = () =>
+  validationErrors(["Value null at 'qualifier' failed to satisfy constraint: Member must not be null"]);
