@@ -149,7 +149,13 @@ export class AssignmentPartition extends DurableObject<Env> {
     this.#expire(Date.now());
     return {
       inFlight: this.#leases.size,
-      environments: [...this.#envs.values()].map(({ id, versionKey, isolationKey, busy }) => ({ id, versionKey, isolationKey, busy })),
+      environments: [...this.#envs.values()].map(({ id, versionKey, isolationKey, busy, provisioned, ready }) => ({
+        id,
+        versionKey,
+        isolationKey,
+        busy,
+        ...(provisioned === undefined ? {} : { provisioned, ready: ready === true }),
+      })),
     };
   }
 
