@@ -143,9 +143,11 @@ export class ProvisionedPool {
     );
     await Promise.all(due.map(async (env) => this.#warm(env)));
     let next: number | null = null;
+    const later = Date.now() + PROVISIONED_RETRY_MS;
     for (const env of this.host.envs.values()) {
       if (env.provisioned === undefined) continue;
-      const at = this.#checkAt.get(env.id) ?? now;
+      // A busy one is checked once it is idle again, not in a tight loop meanwhile.
+      const at = env.busy ? Math.max(later, this.#checkAt.get(env.id) ?? 0) : (this.#checkAt.get(env.id) ?? later);
       next = next === null ? at : Math.min(next, at);
     }
     return next;
