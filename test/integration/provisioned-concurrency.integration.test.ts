@@ -3,7 +3,12 @@ import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
 import { addKey, admin, createActive, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { buildFunctionCode } from "../../src/code/build";
 import { AssignmentPartition } from "../../src/invoke/assignment-partition";
+import type { ExecutionEnvironment, InvocationRequest } from "../../src/runtime/executor";
+import { invoke } from "../../src/runtime/executor";
+import { initialise } from "../../src/runtime/initialise";
+import { makeZipBase64 } from "../fixtures/zips";
 
 /** Module code records how its environment was initialised; the handler can sleep, crash, or report. */
 const HANDLER = {
@@ -404,5 +409,55 @@ describe("tenant isolation", () => {
     expect((await errorOf(await signed(b, "GET", pcPath(name, bVersion)))).type).toBe("ProvisionedConcurrencyConfigNotFoundException");
     const kept = await (await signed(a, "GET", pcPath(name, version))).json<Record<string, unknown>>();
     expect(kept.RequestedProvisionedConcurrentExecutions).toBe(1);
+  });
+});
+
+describe("initialise (the runtime's init phase ahead of traffic)", () => {
+  const files = {
+    "index.js": `
+      console.log("init", process.env.AWS_LAMBDA_INITIALIZATION_TYPE);
+      if (process.env.BREAK === "1") throw new TypeError("bad module");
+      let calls = 0;
+      const initType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+      exports.handler = async () => ({ calls: ++calls, initType });`,
+  };
+  const request = (): InvocationRequest => ({
+    requestId: crypto.randomUUID(),
+    payload: "",
+    functionName: "pc-fn",
+    functionVersion: "1",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:pc-fn:1",
+    memoryLimitInMB: 128,
+    timeoutSeconds: 3,
+    logGroupName: "/aws/lambda/pc-fn",
+    logStreamName: "2026/01/01/[1]0123456789abcdef0123456789abcdef",
+  });
+  const environment = async (variables: Record<string, string> = {}): Promise<ExecutionEnvironment> => {
+    const { bundle } = await buildFunctionCode(env.LOADER, makeZipBase64(files), "index.handler");
+    return {
+      id: `pc-init-${crypto.randomUUID()}`,
+      loadBundle: async () => bundle,
+      environment: variables,
+      egress: null,
+      runtime: "nodejs22.x",
+      handler: "index.handler",
+      initializationType: "provisioned-concurrency",
+    };
+  };
+
+  it("runs the init phase once; a second call finds it done; the first invocation is warm", async () => {
+    const pc = await environment();
+    const first = await initialise(env.LOADER, pc, request());
+    expect(first).toMatchObject({ kind: "initialised", lines: [expect.stringContaining("INFO\tinit provisioned-concurrency")] });
+    expect(await initialise(env.LOADER, pc, request())).toEqual({ kind: "already" });
+    const result = await invoke(env.LOADER, { ...pc, warm: true }, { ...request(), payload: "{}" });
+    expect(JSON.parse(result.payload)).toEqual({ calls: 1, initType: "provisioned-concurrency" });
+    expect(result.initDurationMs).toBeUndefined();
+    expect(result.log).not.toContain("Init Duration");
+  });
+
+  it("reports the function's init error as a failure", async () => {
+    const outcome = await initialise(env.LOADER, await environment({ BREAK: "1" }), request());
+    expect(outcome).toMatchObject({ kind: "failed", error: { errorType: "TypeError", errorMessage: "bad module" } });
   });
 });
