@@ -32,9 +32,14 @@
  * measuring is reported.
  *
  * Prints a table and the target checks, and writes bench/results/invoke-latest.json.
+ * Last, (pc) provisioned vs on-demand: p99 of the first request after an idle
+ * period against the warm p99 (bench/provisioned.ts).
+ *
  * Knobs (environment): BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_EXTRA_DURATION_S (3),
  * BENCH_EXTRA_WARMUP_S (1), BENCH_ROUNDS (4), BENCH_COLD_SAMPLES (30), BENCH_CONCURRENCY ("1,16"),
- * BENCH_VERBOSE=1.
+ * BENCH_VERBOSE=1; provisioned row: BENCH_PC_IDLE_S (600), BENCH_PC_FUNCTIONS (5), BENCH_PC_ROUNDS (1),
+ * BENCH_PC_WARM_SAMPLES (20), BENCH_PC=0 skips it, BENCH_ONLY=provisioned runs only it (cellfn alone,
+ * results to bench/results/invoke-provisioned-latest.json).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -46,6 +51,7 @@ import { AwsClient } from "aws4fetch";
 import { createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
+import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
 import { postLocal, type Reply } from "./lib/http";
 import { procTable } from "./lib/proc";
 
@@ -71,6 +77,15 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Targets from the issue. */
 const TARGET_P50_DELTA_MS = 1;
 const TARGET_THROUGHPUT_RATIO = 0.5;
+/** Provisioned: p99 of the first request after idle within this factor of the warm p99. */
+const TARGET_PC_AFTER_IDLE_RATIO = 1.2;
+const PC_SETTINGS = {
+  idleS: num("BENCH_PC_IDLE_S", 600),
+  functions: Math.floor(num("BENCH_PC_FUNCTIONS", 5)),
+  rounds: Math.floor(num("BENCH_PC_ROUNDS", 1)),
+  warmSamples: Math.floor(num("BENCH_PC_WARM_SAMPLES", 20)),
+};
+const PC_ENABLED = process.env.BENCH_PC !== "0";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const WRANGLER = path.join(BIN, "wrangler");
@@ -516,7 +531,51 @@ async function timeEgressToken(): Promise<number> {
 // ---------------------------------------------------------------------------
 // Main
 
+/** The provisioned rows (pc-*) and their target check. */
+function provisionedRows(result: ProvisionedBenchResult): { rows: Row[]; check: Record<string, number | boolean> } {
+  const asRun = (latencies: number[]): RunResult => ({
+    latencies,
+    requests: latencies.length,
+    errors: {},
+    elapsedS: latencies.reduce((n, v) => n + v, 0) / 1000,
+    samples: {},
+    server: {},
+  });
+  const idle = `first request after ${PC_SETTINGS.idleS} s idle`;
+  const rows = [
+    toRow("pc-first", `(pc) provisioned: ${idle}`, 1, asRun(result.provisionedFirst), `${result.provisionedColdFirsts} cold (Init Duration)`),
+    toRow("pc-warm", "(pc) provisioned: warm", 1, asRun(result.provisionedWarm)),
+    toRow("od-first", `(pc) on-demand: ${idle}`, 1, asRun(result.onDemandFirst), `${result.onDemandColdFirsts} cold (Init Duration)`),
+    toRow("od-warm", "(pc) on-demand: warm", 1, asRun(result.onDemandWarm)),
+  ];
+  const [first, warm] = rows;
+  const ratio = (first?.p99 ?? Number.NaN) / (warm?.p99 ?? Number.NaN);
+  return { rows, check: { afterIdleP99OverWarmP99: ratio, target: TARGET_PC_AFTER_IDLE_RATIO, pass: ratio <= TARGET_PC_AFTER_IDLE_RATIO } };
+}
+
+function provisionedLine(check: Record<string, number | boolean>): string {
+  const ratio = Number(check.afterIdleP99OverWarmP99);
+  return `provisioned vs on-demand: provisioned p99 after ${PC_SETTINGS.idleS} s idle / its warm p99 = ${f2(ratio)} (target ≤ ${TARGET_PC_AFTER_IDLE_RATIO}): ${check.pass ? "PASS" : "MISS"}`;
+}
+
+/** BENCH_ONLY=provisioned: cellfn alone, the provisioned rows only. */
+async function provisionedOnly(): Promise<void> {
+  const platform = await startPlatform({ verbose: VERBOSE });
+  try {
+    const creds = await createTenantWithKey(platform, "bench-pc");
+    const { rows, check } = provisionedRows(await provisionedVsOnDemand(platform, creds, { ...PC_SETTINGS, log }));
+    process.stdout.write(`\n${table(rows)}\n${rows.filter((r) => r.note).map((r) => `note: ${r.label}: ${r.note}`).join("\n")}\n${provisionedLine(check)}\n`);
+    const out = path.join(ROOT, "bench", "results", "invoke-provisioned-latest.json");
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), settings: PC_SETTINGS, rows, check }, null, 2)}\n`);
+    log(`results written to ${path.relative(ROOT, out)}`);
+  } finally {
+    await platform.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === "provisioned") return provisionedOnly();
   const begun = Date.now();
   let platform: Platform | undefined;
   let baseline: Baseline | undefined;
@@ -721,6 +780,14 @@ async function main(): Promise<void> {
     );
     rows.push(toRow("z", "(z) cold Worker Loader load, no platform", 1, coldLoader, "sequential samples; req/s = 1 / mean latency"));
 
+    let provisionedCheck: Record<string, number | boolean> | undefined;
+    if (PC_ENABLED) {
+      log(`(pc) provisioned vs on-demand after ${PC_SETTINGS.idleS} s idle (BENCH_PC=0 skips it)`);
+      const pc = provisionedRows(await provisionedVsOnDemand(cellfn, creds, { ...PC_SETTINGS, log }));
+      rows.push(...pc.rows);
+      provisionedCheck = pc.check;
+    }
+
     // The egress token is pure CPU (derive + sign, two HMAC-SHA256); time it here.
     const tokenMs = await timeEgressToken();
 
@@ -765,6 +832,7 @@ async function main(): Promise<void> {
           `c/a throughput ${check.throughputRatioCA.toFixed(3)}; c/b p50 ${check.p50RatioCB.toFixed(2)}x; c/a p50 ${check.p50RatioCA.toFixed(2)}x`,
       );
     }
+    if (provisionedCheck) lines.push(provisionedLine(provisionedCheck));
     const allPass = checks.length > 0 && checks.every((c) => c.p50Pass && c.throughputPass);
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
 
@@ -880,6 +948,7 @@ async function main(): Promise<void> {
           rows,
           coldInitDurationsMs: coldInit,
           checks,
+          provisionedCheck,
           loadAverage: loadAvg,
           cpuPhases,
           attribution,

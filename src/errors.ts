@@ -151,3 +151,17 @@ export const recursiveInvocation = () =>
     "RecursiveInvocationException",
     "Lambda has detected your function being invoked in a recursive loop with other AWS resources and stopped your function's invocation.",
   );
+
+// Provisioned concurrency (src/services/provisioned-concurrency.ts); AWS's wording from LocalStack's AWS-validated provider.
+export const provisionedOnUnpublished = () => invalidParameter("Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+export const provisionedNeedsPublished = () => invalidParameter("The function resource provided must be an alias or a published version.");
+export const provisionedConfigNotFound = () =>
+  new LambdaError(404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function");
+export const provisionedAliasOnProvisionedVersion = () =>
+  conflict("Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version");
+export const provisionedVersionUnderAlias = () => conflict("Version is pointed by a Provisioned Concurrency alias");
+/** AWS (and the CDK docs) list provisioned concurrency as incompatible with tenant isolation mode; its wording is not recorded. */
+export const provisionedWithTenantIsolation = () =>
+  invalidParameter("Provisioned Concurrency Configs cannot be applied to functions with tenant isolation mode (TenancyConfig PER_TENANT).");
+export const missingQualifier = () =>
+  validationErrors(["Value null at 'qualifier' failed to satisfy constraint: Member must not be null"]);

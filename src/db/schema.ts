@@ -213,3 +213,21 @@ export const policyStatements = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier, t.sid] })],
 );
+
+/**
+ * Provisioned concurrency per function alias or version (never `$LATEST`).
+ * Only the requested amount is stored here; allocation and status belong to
+ * the function's AssignmentPartition (src/invoke/provisioned-pool.ts).
+ */
+export const provisionedConcurrencyConfigs = sqliteTable(
+  "provisioned_concurrency_configs",
+  {
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier").notNull(),
+    requested: integer("requested").notNull(),
+    /** AWS's string timestamp (`2019-09-24T18:32:46.742+0000`). */
+    lastModified: text("last_modified").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier] })],
+);

@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Environment, ThrottleReason } from "./partition-rules";
 import { admitReserved, environmentId, expiredIdle, functionKey, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
+import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
+import { ProvisionedPool } from "./provisioned-pool";
+import { pickProvisioned } from "./provisioned-rules";
 import { TenantQuota } from "./tenant-quota";
 
 /** What the frontend asks for before it runs one invocation. */
@@ -19,7 +22,7 @@ export interface LeaseRequest {
 }
 
 export type LeaseGrant =
-  | { granted: true; leaseId: string; environmentId: string; cold: boolean; expiresAt: number }
+  | { granted: true; leaseId: string; environmentId: string; cold: boolean; expiresAt: number; provisioned: boolean }
   | { granted: false; reason: ThrottleReason };
 
 interface Lease {
@@ -27,6 +30,12 @@ interface Lease {
   expiresAt: number;
   /** Whether a slot of the tenant's unreserved pool (TenantQuota) backs it. */
   pooled: boolean;
+  /**
+   * It runs on a provisioned environment: capacity set aside by its config
+   * (the frontend's unreserved limit already leaves it out), so no slot of
+   * the tenant's pool backs it.
+   */
+  provisioned?: boolean;
 }
 
 /** Journal keys: leases in flight, environments, and the environment sequence. */
@@ -53,6 +62,16 @@ export class AssignmentPartition extends DurableObject<Env> {
   #sequence = 0;
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
+  #pool = new ProvisionedPool({
+    envs: this.#envs,
+    newEnvironmentId: (key, versionKey) => environmentId(key, versionKey, "", ++this.#sequence),
+    save: (env) => void this.ctx.storage.put({ [ENV + env.id]: env, [SEQUENCE]: this.#sequence }, UNCONFIRMED),
+    retire: (envId) => this.#retire(envId),
+    wakeAt: (at) => this.#scheduleAlarm(at),
+    env: this.env,
+    storage: this.ctx.storage,
+    waitUntil: (promise) => this.ctx.waitUntil(promise),
+  });
 
   static of(env: Env, tenantId: string, functionName: string): DurableObjectStub<AssignmentPartition> {
     return env.ASSIGNMENT.getByName(functionKey(tenantId, functionName));
@@ -74,7 +93,9 @@ export class AssignmentPartition extends DurableObject<Env> {
     // acquires interleaving at the quota call still see this lease counted.
     const leaseId = crypto.randomUUID();
     const expiresAt = now + req.timeoutMs + LEASE_GRACE_MS;
-    const warm = pickIdle(this.#envs.values(), req.versionKey, req.isolationKey, now);
+    // Provisioned environments first; beyond them, on-demand ones (spillover).
+    const provisioned = req.isolationKey === "" ? pickProvisioned(this.#envs.values(), req.versionKey) : undefined;
+    const warm = provisioned ?? pickIdle(this.#envs.values(), req.versionKey, req.isolationKey, now);
     const env: Environment = warm ?? {
       id: environmentId(req.functionKey, req.versionKey, req.isolationKey, ++this.#sequence),
       versionKey: req.versionKey,
@@ -83,14 +104,15 @@ export class AssignmentPartition extends DurableObject<Env> {
       lastUsedAt: now,
     };
     env.busy = true;
-    const lease: Lease = { environmentId: env.id, expiresAt, pooled: req.reservedConcurrency === null };
+    const lease: Lease = { environmentId: env.id, expiresAt, pooled: req.reservedConcurrency === null && !provisioned };
+    if (provisioned) lease.provisioned = true;
     this.#envs.set(env.id, env);
     this.#leases.set(leaseId, lease);
 
     // Leases started under a reservation that has since been removed still
     // run outside the tenant's pool: until they end they count against it.
     let unpooled = 0;
-    for (const other of this.#leases.values()) if (!other.pooled) unpooled += 1;
+    for (const other of this.#leases.values()) if (!other.pooled && !other.provisioned) unpooled += 1;
     if (lease.pooled && !(await TenantQuota.of(this.env, req.tenantId).take(leaseId, req.unreservedLimit - unpooled, expiresAt))) {
       this.#leases.delete(leaseId);
       if (warm) env.busy = false;
@@ -100,7 +122,8 @@ export class AssignmentPartition extends DurableObject<Env> {
     if (!warm) void this.ctx.storage.put({ [ENV + env.id]: env, [SEQUENCE]: this.#sequence }, UNCONFIRMED);
     void this.ctx.storage.put(LEASE + leaseId, lease, UNCONFIRMED);
     this.#scheduleAlarm(expiresAt);
-    return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt };
+    this.#pool.count(req.versionKey, env);
+    return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt, provisioned: provisioned !== undefined };
   }
 
   /** Gives a lease back; `reusable: false` (timeout, crash) retires its environment for good. */
@@ -110,9 +133,11 @@ export class AssignmentPartition extends DurableObject<Env> {
     this.#leases.delete(leaseId);
     void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
     const env = this.#envs.get(lease.environmentId);
-    if (env && reusable) {
+    if (env && reusable && !env.retiring) {
       env.busy = false;
       env.lastUsedAt = Date.now();
+    } else if (env?.provisioned !== undefined) {
+      this.#pool.replace(env);
     } else if (env) {
       this.#retire(env.id);
     }
@@ -124,15 +149,38 @@ export class AssignmentPartition extends DurableObject<Env> {
     this.#expire(Date.now());
     return {
       inFlight: this.#leases.size,
-      environments: [...this.#envs.values()].map(({ id, versionKey, isolationKey, busy }) => ({ id, versionKey, isolationKey, busy })),
+      environments: [...this.#envs.values()].map(({ id, versionKey, isolationKey, busy, provisioned, ready }) => ({
+        id,
+        versionKey,
+        isolationKey,
+        busy,
+        ...(provisioned === undefined ? {} : { provisioned, ready: ready === true }),
+      })),
     };
+  }
+
+  /** PutProvisionedConcurrencyConfig, or an alias it is on changed: keep `spec` initialised from now on. */
+  async provision(spec: ProvisionSpec): Promise<void> {
+    this.#pool.configure(spec);
+  }
+
+  /** DeleteProvisionedConcurrencyConfig (or its alias or version was deleted). */
+  async unprovision(qualifier: string): Promise<void> {
+    this.#pool.remove(qualifier);
+  }
+
+  /** Allocation, status and invocation counters of every provisioned config (or one). */
+  async provisionedReports(qualifier?: string): Promise<ProvisionedReport[]> {
+    if (qualifier === undefined) return this.#pool.reports();
+    const report = this.#pool.report(qualifier);
+    return report ? [report] : [];
   }
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    const now = Date.now();
-    this.#expire(now);
-    const next = Math.min(...[...this.#leases.values()].map((l) => l.expiresAt));
+    this.#expire(Date.now());
+    const nextCheck = await this.#pool.check(Date.now());
+    const next = Math.min(...[...this.#leases.values()].map((l) => l.expiresAt), nextCheck ?? Infinity);
     if (Number.isFinite(next)) this.#scheduleAlarm(next);
   }
 
@@ -143,7 +191,9 @@ export class AssignmentPartition extends DurableObject<Env> {
       console.warn(`assignment-partition: reclaimed abandoned lease ${leaseId} of ${lease.environmentId}`);
       this.#leases.delete(leaseId);
       void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
-      this.#retire(lease.environmentId);
+      const env = this.#envs.get(lease.environmentId);
+      if (env?.provisioned !== undefined) this.#pool.replace(env);
+      else this.#retire(lease.environmentId);
       // The quota expires the matching slot on its own clock (same expiresAt).
     }
     for (const env of expiredIdle(this.#envs.values(), now)) this.#retire(env.id);
@@ -172,5 +222,6 @@ export class AssignmentPartition extends DurableObject<Env> {
       this.#envs.set(env.id, { ...env, busy: busy.has(env.id), lastUsedAt: now });
     }
     this.#sequence = (await storage.get<number>(SEQUENCE)) ?? 0;
+    await this.#pool.load();
   }
 }

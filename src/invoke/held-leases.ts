@@ -22,6 +22,8 @@ export interface HeldLease {
   environmentId: string;
   /** When the partition will reclaim the lease as abandoned. */
   expiresAt: number;
+  /** A provisioned environment (kept when the lease is reused). */
+  provisioned?: boolean;
 }
 
 interface Entry {

@@ -44,6 +44,7 @@ export async function invocationFor(
     loadBundle: () => loadBundle(env, version.bundleKey),
     environment: config.Environment?.Variables ?? {},
     warm: lease.warm,
+    initializationType: lease.provisioned ? "provisioned-concurrency" : "on-demand",
     // Only a new isolate needs its egress stub: built when the loader asks.
     get egress() {
       return exports.EgressGateway({ props: { allowPrivateEgress: env.ALLOW_PRIVATE_EGRESS === "true", functionArn: executedArn } });
@@ -88,7 +89,7 @@ async function egressSecret(master: string): Promise<string> {
 const credentialsByEnvironment = new Map<string, SessionCredentials>();
 const MAX_CACHED_CREDENTIALS = 10_000;
 
-async function credentialsFor(master: string, subject: { tenantId: string; functionName: string; environmentId: string }): Promise<SessionCredentials> {
+export async function credentialsFor(master: string, subject: { tenantId: string; functionName: string; environmentId: string }): Promise<SessionCredentials> {
   const key = `${subject.tenantId}/${subject.functionName}/${subject.environmentId}`;
   const cached = credentialsByEnvironment.get(key);
   if (cached && Date.parse(cached.expiration) - Date.now() > (SESSION_TTL_S * 1000) / 2) return cached;
@@ -103,7 +104,7 @@ const streamSuffixes = new Map<string, string>();
 const MAX_STREAM_SUFFIXES = 10_000;
 
 /** `YYYY/MM/DD/[version]<32 hex>`, stable per environment like Lambda's per-sandbox stream. */
-function logStreamName(version: string, environmentId: string): string {
+export function logStreamName(version: string, environmentId: string): string {
   let hex = streamSuffixes.get(environmentId);
   if (hex === undefined) {
     hex = [0, 1, 2, 3].map((i) => hash32(`${environmentId}#${i}`).toString(16).padStart(8, "0")).join("");

@@ -16,7 +16,7 @@ import { functionKey } from "./partition-rules";
 import type { InvokeTarget } from "./target";
 
 export interface Lease extends HeldLease {
-  /** The environment ran an invocation before. */
+  /** The environment ran an invocation before (or, provisioned, its init phase). */
   warm: boolean;
   /** Where a held lease waits for reuse: same function, code, isolation key and limits. */
   pool: string;
@@ -46,7 +46,14 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
     timeoutMs,
   });
   if (!grant.granted) throw tooManyRequests(grant.reason);
-  return { leaseId: grant.leaseId, environmentId: grant.environmentId, expiresAt: grant.expiresAt, ...owner, warm: !grant.cold };
+  return {
+    leaseId: grant.leaseId,
+    environmentId: grant.environmentId,
+    expiresAt: grant.expiresAt,
+    ...owner,
+    warm: !grant.cold,
+    ...(grant.provisioned ? { provisioned: true } : {}),
+  };
 }
 
 /** Resolves once the lease is back with its partition (after its hold, when reusable): run it under waitUntil. */

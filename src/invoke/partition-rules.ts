@@ -1,6 +1,7 @@
 /**
  * Pure rules of the assignment partition (src/invoke/assignment-partition.ts):
- * which warm environment a lease gets and when environments and leases expire.
+ * which warm environment a lease gets and when environments and leases expire
+ * (provisioned environments: src/invoke/provisioned-rules.ts).
  */
 
 /** An execution environment: one Dynamic Worker id, one invocation at a time. */
@@ -12,6 +13,16 @@ export interface Environment {
   isolationKey: string;
   busy: boolean;
   lastUsedAt: number;
+  /**
+   * Provisioned concurrency: the alias or version whose config keeps this
+   * environment initialised (src/invoke/provisioned-pool.ts). Such an
+   * environment never idles out and is leased only once `ready`.
+   */
+  provisioned?: string;
+  /** A provisioned environment whose init phase has run. */
+  ready?: boolean;
+  /** Taken out of a provisioned pool while busy: retired when its lease ends. */
+  retiring?: boolean;
 }
 
 /** How long an idle environment stays warm before it is forgotten. */
@@ -26,7 +37,7 @@ export const LEASE_GRACE_MS = 30_000;
 export function pickIdle(envs: Iterable<Environment>, versionKey: string, isolationKey: string, now: number): Environment | undefined {
   let best: Environment | undefined;
   for (const env of envs) {
-    if (env.busy || env.versionKey !== versionKey || env.isolationKey !== isolationKey) continue;
+    if (env.busy || env.provisioned !== undefined || env.versionKey !== versionKey || env.isolationKey !== isolationKey) continue;
     if (now - env.lastUsedAt > ENV_IDLE_MS) continue;
     if (!best || env.lastUsedAt > best.lastUsedAt) best = env;
   }
@@ -35,7 +46,7 @@ export function pickIdle(envs: Iterable<Environment>, versionKey: string, isolat
 
 /** Idle environments past their idle time. */
 export function expiredIdle(envs: Iterable<Environment>, now: number): Environment[] {
-  return [...envs].filter((e) => !e.busy && now - e.lastUsedAt > ENV_IDLE_MS);
+  return [...envs].filter((e) => !e.busy && e.provisioned === undefined && now - e.lastUsedAt > ENV_IDLE_MS);
 }
 
 /** The partition name of a function (`<tenantId>/<name>`), and the prefix of its environment ids. */

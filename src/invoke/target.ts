@@ -8,6 +8,7 @@ import { crossTenantInvokeGrant } from "../services/policies";
 import { pickAliasVersion } from "../lambda/alias-routing";
 import type { FunctionRef } from "../lambda/function-name";
 import { functionNotFound } from "../lambda/function-name";
+import { provisionedStore } from "../services/provisioned-concurrency";
 import { resolveVersion } from "../services/resolve";
 import type { TenantScope } from "../services/scope";
 import { tenantScopeById } from "../services/scope";
@@ -30,7 +31,7 @@ export interface InvokeTarget {
   alias?: AliasRow;
   /** The qualifier as the caller wrote it, for the invoked ARN. */
   qualifier: string | undefined;
-  /** The tenant's limit minus every reservation. */
+  /** The tenant's limit minus every reservation and the provisioned concurrency of unreserved functions. */
   unreservedLimit: number;
 }
 
@@ -81,10 +82,11 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   if (hit && hit.expiresAt > now) return hit;
 
   // Independent reads side by side: a miss costs one D1 round trip, not four.
-  const [resolved, fn, reserved] = await Promise.all([
+  const [resolved, fn, reserved, provisioned] = await Promise.all([
     resolveVersion(scope, ref),
     scope.store.getFunction(ref.name),
     scope.store.reservedConcurrencyTotal(),
+    provisionedStore(scope).unreservedTotal(),
   ]);
   if (!fn) throw functionNotFound(scope.names, ref.name, ref.qualifier);
   const rows = new Map([[resolved.row.version, resolved.row]]);
@@ -95,7 +97,8 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
     fn,
     rows,
     ...(alias ? { alias } : {}),
-    unreservedLimit: Math.max(0, scope.principal.concurrencyLimit - reserved),
+    // Provisioned concurrency of unreserved functions is set aside from the pool too.
+    unreservedLimit: Math.max(0, scope.principal.concurrencyLimit - reserved - provisioned),
     expiresAt: now + METADATA_TTL_MS,
   };
   if (cache.size >= MAX_ENTRIES) cache.clear();

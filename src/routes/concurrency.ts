@@ -5,9 +5,11 @@ import { putConcurrencySchema } from "../lambda/schemas";
 import { parseJsonBody } from "../lambda/validation";
 import { deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from "../services/function-concurrency";
 import { functionNameOf } from "./context";
+import { provisionedConcurrencyRoutes } from "./provisioned-concurrency";
 
 /**
- * Reserved concurrency and account settings. Each operation carries its own
+ * Reserved concurrency, account settings and provisioned concurrency
+ * (./provisioned-concurrency.ts). Each operation carries its own
  * API date in the path (docs/reference/lambda-api-notes.md Appendix A), so this sub-app is
  * mounted at the root.
  */
@@ -22,4 +24,5 @@ export const concurrencyRoutes = new Hono<AppEnv>({ strict: false })
     return c.body(null, 204);
   })
   .get("/2019-09-30/functions/:FunctionName/concurrency", async (c) => c.json(await getFunctionConcurrency(c.var.scope, functionNameOf(c))))
-  .get("/2016-08-19/account-settings", async (c) => c.json(await getAccountSettings(c.var.scope)));
+  .get("/2016-08-19/account-settings", async (c) => c.json(await getAccountSettings(c.var.scope)))
+  .route("/", provisionedConcurrencyRoutes);

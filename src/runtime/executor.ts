@@ -38,12 +38,12 @@ export const RUNTIME_MODULES = {
 } as const;
 
 /** Lambda's default EphemeralStorage.Size. */
-const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
+export const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
 
 /** How long a probe may take to run the module code before we stop waiting. */
 const PROBE_TIMEOUT_MS = 10_000;
 /** Lambda's limit for the init phase (isolate start and the module code, top-level await included). */
-const INIT_TIMEOUT_MS = 10_000;
+export const INIT_TIMEOUT_MS = 10_000;
 /** After a timeout, how long to wait for the lines the handler logged so far. */
 const LOG_DRAIN_MS = 200;
 
@@ -84,6 +84,11 @@ export interface ExecutionEnvironment {
    * shim says so and the usual init path runs.
    */
   warm?: boolean;
+  /**
+   * AWS_LAMBDA_INITIALIZATION_TYPE of a new isolate: provisioned
+   * environments (src/runtime/initialise.ts) say so, the rest are on-demand.
+   */
+  initializationType?: "on-demand" | "provisioned-concurrency";
 }
 
 export interface InvocationRequest {
@@ -138,13 +143,13 @@ export interface InvocationResult {
   crashedBefore?: true;
 }
 
-type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
+export type ErrorPayload = { errorType: string; errorMessage: string; trace?: string[] };
 /** What a cold invoke() reports when the init phase ends, before the handler runs. */
-type InitReport = { lines: string[]; error?: ErrorPayload };
+export type InitReport = { lines: string[]; error?: ErrorPayload };
 type InvokeResult = { payload: string; failed: boolean; lines: string[]; crashed: boolean } | { uninitialised: true } | { crashedBefore: true };
 
 /** RPC surface of the shim's default export (src/runtime/shim.js). */
-interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
+export interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
   probe(handler: string): Promise<ProbeResult>;
   invoke(
     request: InvocationRequest,
@@ -153,6 +158,10 @@ interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
     streamTo?: (body: ReadableStream<Uint8Array>, contentType: string) => void,
   ): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
+  init(
+    request: InvocationRequest,
+    settings: { runtime: string; handler: string; ephemeralStorageMB: number },
+  ): Promise<InitReport | { already: true } | { crashed: true }>;
 }
 
 /**
@@ -359,13 +368,13 @@ function crashed(
   return finish({ payload: JSON.stringify({ errorType: "Runtime.ExitError", errorMessage }), failed: true, reusable: false });
 }
 
-type BundleState = { ms: number; error: unknown };
+export type BundleState = { ms: number; error: unknown };
 
 /**
  * The loader's code callback: runs only when it starts a new isolate. Time
  * spent fetching the bundle is recorded so Init Duration leaves it out.
  */
-async function loadCode(env: ExecutionEnvironment, request: InvocationRequest, state: BundleState): Promise<WorkerLoaderWorkerCode> {
+export async function loadCode(env: ExecutionEnvironment, request: InvocationRequest, state: BundleState): Promise<WorkerLoaderWorkerCode> {
   const started = performance.now();
   try {
     const bundle = await env.loadBundle();
@@ -388,7 +397,7 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(request.memoryLimitInMB),
     AWS_LAMBDA_LOG_GROUP_NAME: request.logGroupName,
     AWS_LAMBDA_LOG_STREAM_NAME: request.logStreamName,
-    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_LAMBDA_INITIALIZATION_TYPE: env.initializationType ?? "on-demand",
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
     AWS_EXECUTION_ENV: `AWS_Lambda_${env.runtime}`,
@@ -416,10 +425,10 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
   };
 }
 
-type Deadline<T> = { kind: "done"; value: T } | { kind: "timeout" };
+export type Deadline<T> = { kind: "done"; value: T } | { kind: "timeout" };
 
 /** Races `promise` with a timer; a rejection still rejects. The loser is ignored. */
-async function withDeadline<T>(promise: PromiseLike<T>, ms: number): Promise<Deadline<T>> {
+export async function withDeadline<T>(promise: PromiseLike<T>, ms: number): Promise<Deadline<T>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<Deadline<T>>((resolve) => {
     timer = setTimeout(() => resolve({ kind: "timeout" }), ms);
@@ -437,7 +446,7 @@ async function withDeadline<T>(promise: PromiseLike<T>, ms: number): Promise<Dea
  * workerd reports a Worker that cannot start as
  * "Failed to start Worker:\nUncaught SyntaxError: ...".
  */
-function startFailure(error: unknown): { errorType: string; errorMessage: string } {
+export function startFailure(error: unknown): { errorType: string; errorMessage: string } {
   const message = error instanceof Error ? error.message : String(error);
   const errorType = /\bSyntaxError\b/.test(message) ? "Runtime.UserCodeSyntaxError" : "Runtime.ImportModuleError";
   return { errorType, errorMessage: message.replace(/\s+/g, " ").trim() };

@@ -18,6 +18,8 @@
  *                           (a new isolate first runs the init phase with settings = { runtime, handler },
  *                           then calls initDone({ lines, error? }); without initDone (the executor
  *                           expected a warm isolate) it answers { uninitialised: true } instead)
+ *   init(request, settings) → { lines, error? } | { already: true } | { crashed: true }
+ *                           (provisioned concurrency: the init phase alone, ahead of traffic)
  *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
  * errorType values are the runtime's: "Runtime.HandlerNotFound",
  * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
@@ -271,6 +273,23 @@ let initialised; // Promise of { fn } | { payload }: the init phase runs once pe
 let runtime;
 let carried = []; // lines logged after the last invocation returned
 
+// The init phase: loads the module and resolves the handler, logging into `initLines`.
+async function runInit(settings, initLines) {
+  runtime = settings.runtime;
+  setTmpQuota(settings.ephemeralStorageMB);
+  useSink(initLines);
+  initialised = resolveHandler(settings.handler).then(({ fn, error }) => {
+    if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
+    if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
+        process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
+    if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
+    return error ? { payload: errorPayload(error) } : { fn };
+  });
+  const outcome = await initialised;
+  useSink(carried = []);
+  return outcome;
+}
+
 export default class extends WorkerEntrypoint {
   // Loads the module and checks the handler exists, without calling it.
   async probe(handler) {
@@ -297,19 +316,8 @@ export default class extends WorkerEntrypoint {
     if (!initialised && !initDone) return { uninitialised: true };
     applyInvocationVariables(request);
     if (!initialised) {
-      runtime = settings.runtime;
-      setTmpQuota(settings.ephemeralStorageMB);
       const initLines = [];
-      useSink(initLines);
-      initialised = resolveHandler(settings.handler).then(({ fn, error }) => {
-        if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
-        if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
-            process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
-        if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
-        return error ? { payload: errorPayload(error) } : { fn };
-      });
-      const { payload } = await initialised;
-      useSink(carried = []);
+      const { payload } = await runInit(settings, initLines);
       await initDone({ lines: initLines, error: payload });
     }
     const { fn, payload: initFailure } = await initialised;
@@ -376,6 +384,23 @@ export default class extends WorkerEntrypoint {
     useSink(carried = []);
     activeToken = undefined;
     return { ...result, lines, crashed };
+  }
+
+  // Provisioned concurrency: the init phase alone, ahead of any invocation,
+  // in a request of its own (what the module code leaves pending ends with
+  // it). An isolate that ran its init phase already answers { already: true }
+  // at once, which is how the platform checks that a provisioned isolate is
+  // still there.
+  async init(request, settings) {
+    if (crashed) return { crashed: true };
+    if (initialised) {
+      await initialised;
+      return { already: true };
+    }
+    applyInvocationVariables(request);
+    const initLines = [];
+    const { payload } = await runInit(settings, initLines);
+    return { lines: initLines, error: payload };
   }
 
   // What an invocation logged so far; the executor asks after a timeout.

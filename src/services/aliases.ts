@@ -1,4 +1,5 @@
 import type { AliasRow } from "../data/function-store";
+import { dropProvisioned, reprovisionAlias } from "./provisioned-concurrency";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { LATEST } from "../data/function-store";
 import { database } from "../db/client";
@@ -61,6 +62,8 @@ export async function updateAlias(scope: TenantScope, name: string, alias: strin
   if (!updated) {
     throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn(scope.names, name, alias)}`);
   }
+  // Provisioned concurrency on the alias follows its new versions and weights.
+  await reprovisionAlias(scope, name, { ...current, ...next });
   return aliasConfiguration({ ...current, ...next }, scope.names);
 }
 
@@ -70,6 +73,7 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   await requireFunction(scope, name);
   await scope.store.deleteAlias(name, alias);
   await dropPolicies(scope, name, alias);
+  await dropProvisioned(scope, name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);
 }

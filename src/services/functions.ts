@@ -1,4 +1,5 @@
 import { buildFunctionCode, decodeZipFile, prepareCode } from "../code/build";
+import { dropAllProvisioned, dropProvisioned } from "./provisioned-concurrency";
 import type { PreparedCode } from "../code/build";
 import { codeDownloadUrl } from "../code/download-url";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
@@ -130,6 +131,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     // Configs first: a failure after this leaves a function the user can delete again, never stale configs a new function would inherit.
     await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
     await dropPolicies(scope, name);
+    await dropAllProvisioned(scope, name);
     const code = await scope.store.deleteFunction(name);
     forgetFunction(scope.principal.tenantId, name);
     await scope.code.release(code);
@@ -151,6 +153,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
   }
   await scope.store.deleteVersion(name, qualifier);
   await dropPolicies(scope, name, qualifier);
+  await dropProvisioned(scope, name, qualifier);
   forgetFunction(scope.principal.tenantId, name);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, qualifier);
   await scope.code.release([row]);
