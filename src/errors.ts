@@ -92,6 +92,11 @@ export const unknownOperation = (method: string, path: string) =>
 export const tooManyRequests = (reason: string) =>
   new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason, retryAfterSeconds: 1 });
 
+/** Shed by admission control (src/invoke/admission.ts): Lambda's throttle, which the SDKs back off from. */
+export const overloaded = () => tooManyRequests("FunctionInvocationRateLimitExceeded");
+/** The client went away before the function started; nobody reads this answer. */
+export const requestAbandoned = () => serviceException("The client closed the request before the function started.");
+
 export const functionAlreadyExists = (name: string) => conflict(`Function already exist: ${name}`);
 
 // Authentication.

@@ -1,7 +1,9 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { invalidParameter, invalidRequestContent, requestEntityTooLarge, validationError } from "../errors";
+import { invalidParameter, invalidRequestContent, overloaded, requestEntityTooLarge, validationError } from "../errors";
+import { AdmissionLimiter } from "./admission";
+import type { Admission, RunControl } from "./run";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import type { LineageCounts } from "../runtime/lineage";
 import { NO_LINEAGE } from "./recursion";
@@ -60,16 +62,30 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   return c.body(outcome.payload, 200, headers);
 });
 
-/** The options of a synchronous run for this request (Invoke and InvokeWithResponseStream). */
+/**
+ * The options of a synchronous run for this request (Invoke and
+ * InvokeWithResponseStream). Admission control decides here, as the last
+ * step before any lease or user code: a refused request is answered 429 at
+ * once.
+ */
 export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: string | undefined, clientContext: unknown) {
-  return {
-    requestId: c.get("requestId"),
-    payload,
-    tenantId,
-    clientContext,
+  const admission = admit(c);
+  const control: RunControl = {
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
-    lineage: lineageOf(c),
+    signal: c.req.raw.signal,
+    ...(admission ? { admission } : {}),
   };
+  return { requestId: c.get("requestId"), payload, tenantId, clientContext, lineage: lineageOf(c), ...control };
+}
+
+/** This isolate's admission limiter: the isolate's own CPU is the queue it guards. */
+const limiter = new AdmissionLimiter();
+
+function admit(c: Context<AppEnv>): Admission | undefined {
+  if (c.env.ADMISSION_CONTROL === "off") return undefined;
+  const ticket = limiter.admit(c.var.scope.principal.tenantId, Date.now());
+  if (!ticket) throw overloaded();
+  return { started: () => limiter.started(ticket, Date.now()), finished: () => limiter.finished(ticket, Date.now()) };
 }
 
 const tooLarge = (type: string, size: number, limit: number) =>

@@ -4,7 +4,7 @@
  * and the release (hold for the next warm invocation, or give back) go on
  * under waitUntil.
  */
-import { environmentsFailing, functionCouldNotStart, recursiveInvocation } from "../errors";
+import { environmentsFailing, functionCouldNotStart, recursiveInvocation, requestAbandoned } from "../errors";
 import { functionArn } from "../lambda/function-name";
 import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
@@ -25,11 +25,30 @@ export interface InvokeOutcome extends InvocationResult {
 /** Environments one invocation tries when they turn out to have crashed between invocations. */
 const MAX_ENVIRONMENT_ATTEMPTS = 3;
 
-export async function invokeSync(
-  scope: TenantScope,
-  target: InvokeTarget,
-  opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void } & InvokeStreaming,
-): Promise<InvokeOutcome> {
+/** What a caller that admitted the invocation (src/invoke/admission.ts) wants to hear about it. */
+export interface Admission {
+  /** The handler is about to start. */
+  started(): void;
+  /** The invocation is over, whatever its outcome. */
+  finished(): void;
+}
+
+export interface RunControl {
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** The client's request: once it aborts, no user code is started for it. */
+  signal?: AbortSignal;
+  admission?: Admission;
+}
+
+export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
+  try {
+    return await run(scope, target, opts);
+  } finally {
+    opts.admission?.finished();
+  }
+}
+
+async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
   const unqualifiedArn = functionArn(scope.names, target.fn.name);
   const lineage = lineageOfInvocation(opts.lineage, unqualifiedArn);
   if (stopsRecursion(lineage, unqualifiedArn, target.fn.recursiveLoop)) throw recursiveInvocation();
@@ -38,6 +57,13 @@ export async function invokeSync(
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts, lineage);
+      // A client that gave up (a timeout, a closed connection) gets no work
+      // started for it; the environment ran nothing and stays usable.
+      if (opts.signal?.aborted) {
+        reusable = true;
+        throw requestAbandoned();
+      }
+      opts.admission?.started();
       const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
       shipInvocationLog(scope.env, log, opts.waitUntil);

@@ -1,0 +1,319 @@
+/**
+ * `npm run bench:goodput`: goodput of synchronous invokes past the tipping
+ * point, with admission control (src/invoke/admission.ts) on and off, in one
+ * run, on this machine, over loopback.
+ *
+ * For each mode it starts cellfn (`wrangler dev`, ADMISSION_CONTROL=on|off),
+ * creates two tenants with the same CPU-bound function (a loop of
+ * BENCH_GOODPUT_SPIN iterations, a few ms of CPU), and drives it with an
+ * open-loop generator in this process (node:http keep-alive, bearer auth):
+ * requests arrive on a fixed schedule whatever the answers, as independent
+ * clients do. Each client behaves as the AWS SDK v3's standard retry mode:
+ * up to 3 attempts, throttles (429) and 5xx retried after a random delay up to
+ * 500 ms × 2^attempt (100 ms for 5xx), a retry quota of 500 tokens (5 per
+ * retry, 10 per timeout retry, 1 back per success), and a per-attempt timeout
+ * of BENCH_GOODPUT_TIMEOUT_MS. A request is *good* when it succeeded within
+ * that timeout of its first send: goodput is good requests per second.
+ *
+ * Capacity (the tipping point) is the closed-loop throughput at concurrency 4
+ * with admission control off. Offered loads are multiples of it (0.5× … 4×).
+ * Then the fairness case: tenant "victim" at 0.2× capacity alone, then beside
+ * "flood" at 10× its rate.
+ *
+ * Prints a table per mode, the targets (goodput at 4× ≥ 90 % of peak; p99 of
+ * admitted requests at 4× ≤ 2× its value at 0.8×; 429s answered ≤ 2 ms p99;
+ * the victim keeps ≥ 90 % of its solo goodput), writes
+ * bench/results/goodput-latest.json and bench/results/goodput.png.
+ */
+import http from "node:http";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { makeZipBase64 } from "../test/fixtures/zips";
+import { writeChart } from "./lib/chart";
+import { postLocal } from "./lib/http";
+
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const STEP_S = num("BENCH_GOODPUT_STEP_S", 8);
+const TIMEOUT_MS = num("BENCH_GOODPUT_TIMEOUT_MS", 1_000);
+const SPIN = num("BENCH_GOODPUT_SPIN", 200_000);
+const MULTIPLES = (process.env.BENCH_GOODPUT_MULTIPLES ?? "0.5,0.8,1,1.5,2,3,4").split(",").map(Number);
+const VERBOSE = process.env.BENCH_VERBOSE === "1";
+
+const HANDLER = `export const handler = async (event) => {
+  let x = 0;
+  for (let i = 0; i < event.spin; i++) x = (x * 31 + i) | 0;
+  return { ok: true, x };
+};`;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Target {
+  port: number;
+  creds: TenantCredentials;
+}
+
+interface StepStats {
+  offered: number;
+  good: number;
+  late: number;
+  failed: number;
+  attempts: number;
+  refused: number;
+  timeouts: number;
+  /** ms from first send, of good requests. */
+  goodLatency: number[];
+  /** ms per attempt answered 429. */
+  refusalLatency: number[];
+}
+
+const emptyStats = (): StepStats => ({ offered: 0, good: 0, late: 0, failed: 0, attempts: 0, refused: 0, timeouts: 0, goodLatency: [], refusalLatency: [] });
+
+/** The AWS SDK v3 standard retry mode, as far as load is concerned. */
+class SdkLikeClient {
+  #quota = 500;
+  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 2_000 });
+  constructor(readonly target: Target) {}
+
+  async call(stats: StepStats): Promise<void> {
+    const first = performance.now();
+    stats.offered++;
+    for (let attempt = 1; ; attempt++) {
+      stats.attempts++;
+      const sent = performance.now();
+      let retryable: "throttle" | "error" | "timeout" | undefined;
+      try {
+        const reply = await postLocal(
+          this.agent,
+          this.target.port,
+          "/2015-03-31/functions/work/invocations",
+          { authorization: `Bearer ${this.target.creds.token}`, "content-type": "application/json" },
+          JSON.stringify({ spin: SPIN }),
+          TIMEOUT_MS,
+        );
+        if (reply.status === 200 && !reply.headers["x-amz-function-error"]) {
+          this.#quota = Math.min(500, this.#quota + 1);
+          const took = performance.now() - first;
+          if (took <= TIMEOUT_MS) {
+            stats.good++;
+            stats.goodLatency.push(took);
+          } else {
+            stats.late++;
+          }
+          return;
+        }
+        if (VERBOSE && reply.status !== 429) process.stderr.write(`[goodput] answer ${reply.status}: ${reply.body.slice(0, 300)}\n`);
+        if (reply.status === 429) {
+          stats.refused++;
+          stats.refusalLatency.push(performance.now() - sent);
+          retryable = "throttle";
+        } else if (reply.status >= 500) {
+          retryable = "error";
+        }
+      } catch (err) {
+        if (VERBOSE) process.stderr.write(`[goodput] ${String(err)}\n`);
+        stats.timeouts++;
+        retryable = "timeout";
+      }
+      const cost = retryable === "timeout" ? 10 : 5;
+      if (retryable === undefined || attempt >= 3 || this.#quota < cost) {
+        stats.failed++;
+        return;
+      }
+      this.#quota -= cost;
+      const base = retryable === "throttle" ? 500 : 100;
+      await sleep(Math.random() * Math.min(20_000, base * 2 ** attempt));
+    }
+  }
+}
+
+/** Requests at `rate`/s on a fixed schedule for STEP_S; resolves when every request has ended. */
+async function openLoop(client: SdkLikeClient, rate: number, stats: StepStats): Promise<void> {
+  const total = Math.round(rate * STEP_S);
+  const start = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    calls.push(client.call(stats));
+  }
+  await Promise.all(calls);
+}
+
+/** Closed loop: `concurrency` callers back to back for STEP_S; successes per second. */
+async function capacity(client: SdkLikeClient, concurrency: number): Promise<number> {
+  const stats = emptyStats();
+  const end = performance.now() + STEP_S * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) await client.call(stats);
+    }),
+  );
+  return (stats.good + stats.late) / STEP_S;
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+interface ModeResult {
+  mode: "on" | "off";
+  steps: { multiple: number; rate: number; stats: StepStats }[];
+  victimSolo: StepStats;
+  victimFlooded: StepStats;
+}
+
+async function deploy(platform: Platform, creds: TenantCredentials): Promise<void> {
+  const res = await fetch(`${platform.url}/2015-03-31/functions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${creds.token}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      FunctionName: "work",
+      Runtime: "nodejs22.x",
+      Role: `arn:aws:iam::${creds.accountId}:role/bench`,
+      Handler: "index.handler",
+      Code: { ZipFile: makeZipBase64({ "index.mjs": HANDLER }) },
+    }),
+  });
+  if (res.status !== 201) throw new Error(`CreateFunction: ${res.status} ${await res.text()}`);
+  for (let i = 0; i < 120; i++) {
+    const cfg = await fetch(`${platform.url}/2015-03-31/functions/work/configuration`, { headers: { authorization: `Bearer ${creds.token}` } });
+    if (((await cfg.json()) as { State?: string }).State === "Active") return;
+    await sleep(500);
+  }
+  throw new Error("function never became Active");
+}
+
+async function warm(platform: Platform, creds: TenantCredentials): Promise<void> {
+  const res = await fetch(`${platform.url}/2015-03-31/functions/work/invocations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${creds.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ spin: SPIN }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (res.status !== 200) throw new Error(`warm-up invoke: ${res.status} ${await res.text()}`);
+}
+
+async function runMode(mode: "on" | "off", capacityRps: number | undefined): Promise<{ result: ModeResult; capacityRps: number }> {
+  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, verbose: VERBOSE });
+  try {
+    const victim = await createTenantWithKey(platform, "victim");
+    const flood = await createTenantWithKey(platform, "flood");
+    await Promise.all([deploy(platform, victim), deploy(platform, flood)]);
+    const victimClient = new SdkLikeClient({ port: platform.port, creds: victim });
+    // Warm up with no deadline: environments (cold starts take longer than a client's timeout here) and caches.
+    await Promise.all([victim, flood].flatMap((creds) => Array.from({ length: 4 }, () => warm(platform, creds))));
+    await capacity(victimClient, 4);
+    const cap = capacityRps ?? (await capacity(victimClient, 4));
+    process.stderr.write(`[goodput] admission ${mode}: capacity ${cap.toFixed(0)} invokes/s\n`);
+    const steps: ModeResult["steps"] = [];
+    for (const multiple of MULTIPLES) {
+      const stats = emptyStats();
+      await openLoop(new SdkLikeClient({ port: platform.port, creds: victim }), cap * multiple, stats);
+      steps.push({ multiple, rate: cap * multiple, stats });
+      process.stderr.write(`[goodput] admission ${mode}: ${multiple}× → goodput ${(stats.good / STEP_S).toFixed(0)}/s\n`);
+      await sleep(2_000);
+    }
+    const victimSolo = emptyStats();
+    await openLoop(new SdkLikeClient({ port: platform.port, creds: victim }), cap * 0.2, victimSolo);
+    await sleep(2_000);
+    const victimFlooded = emptyStats();
+    await Promise.all([
+      openLoop(new SdkLikeClient({ port: platform.port, creds: victim }), cap * 0.2, victimFlooded),
+      openLoop(new SdkLikeClient({ port: platform.port, creds: flood }), cap * 2, emptyStats()),
+    ]);
+    return { result: { mode, steps, victimSolo, victimFlooded }, capacityRps: cap };
+  } finally {
+    await platform.stop();
+  }
+}
+
+function report(results: ModeResult[], cap: number): string {
+  const lines: string[] = [];
+  lines.push(`capacity (closed loop, concurrency 4, admission off): ${cap.toFixed(0)} invokes/s; per-attempt timeout ${TIMEOUT_MS} ms; ${STEP_S} s per step`);
+  for (const r of results) {
+    lines.push("", `admission control ${r.mode}`);
+    lines.push("offered×  rate/s  goodput/s  late/s  failed/s  429s/s  timeouts/s  good p50  good p99  429 p99 (ms)");
+    for (const { multiple, rate, stats } of r.steps) {
+      const per = (n: number) => (n / STEP_S).toFixed(0).padStart(7);
+      lines.push(
+        `${String(multiple).padStart(7)}  ${rate.toFixed(0).padStart(6)}  ${per(stats.good).padStart(9)}  ${per(stats.late)}  ${per(stats.failed).padStart(8)}  ${per(stats.refused)}  ${per(stats.timeouts).padStart(10)}  ${percentile(stats.goodLatency, 50).toFixed(1).padStart(8)}  ${percentile(stats.goodLatency, 99).toFixed(1).padStart(8)}  ${percentile(stats.refusalLatency, 99).toFixed(1).padStart(7)}`,
+      );
+    }
+    const peak = Math.max(...r.steps.map((s) => s.stats.good));
+    const at4 = r.steps.find((s) => s.multiple === 4)?.stats;
+    const at08 = r.steps.find((s) => s.multiple === 0.8)?.stats;
+    const refusals = r.steps.flatMap((s) => s.stats.refusalLatency);
+    const check = (ok: boolean) => (ok ? "PASS" : "MISS");
+    if (at4) lines.push(`  goodput at 4× / peak: ${((at4.good / peak) * 100).toFixed(0)} % (target ≥ 90 %) ${check(at4.good >= 0.9 * peak)}`);
+    if (at4 && at08) {
+      const ratio = percentile(at4.goodLatency, 99) / percentile(at08.goodLatency, 99);
+      lines.push(`  admitted p99 at 4× / at 0.8×: ${ratio.toFixed(2)} (target ≤ 2) ${check(ratio <= 2)}`);
+    }
+    if (refusals.length > 0) lines.push(`  429 answered in p99 ${percentile(refusals, 99).toFixed(2)} ms (target ≤ 2 ms) ${check(percentile(refusals, 99) <= 2)}`);
+    const share = r.victimFlooded.good / Math.max(1, r.victimSolo.good);
+    lines.push(`  victim goodput beside a 10× flood / solo: ${(share * 100).toFixed(0)} % (target ≥ 90 %) ${check(share >= 0.9)}`);
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const off = await runMode("off", undefined);
+  const on = await runMode("on", off.capacityRps);
+  const results = [on.result, off.result];
+  const text = report(results, off.capacityRps);
+  console.log(text);
+  const dir = path.join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const summary = results.map((r) => ({
+    mode: r.mode,
+    steps: r.steps.map(({ multiple, rate, stats }) => ({
+      multiple,
+      rate,
+      goodputPerS: stats.good / STEP_S,
+      latePerS: stats.late / STEP_S,
+      failedPerS: stats.failed / STEP_S,
+      refusedPerS: stats.refused / STEP_S,
+      timeoutsPerS: stats.timeouts / STEP_S,
+      goodP50Ms: percentile(stats.goodLatency, 50),
+      goodP99Ms: percentile(stats.goodLatency, 99),
+      refusalP99Ms: percentile(stats.refusalLatency, 99),
+    })),
+    victimSoloGoodputPerS: r.victimSolo.good / STEP_S,
+    victimFloodedGoodputPerS: r.victimFlooded.good / STEP_S,
+  }));
+  writeFileSync(
+    path.join(dir, "goodput-latest.json"),
+    JSON.stringify({ date: new Date().toISOString(), capacityRps: off.capacityRps, stepS: STEP_S, timeoutMs: TIMEOUT_MS, spin: SPIN, results: summary }, null, 2),
+  );
+  const x = MULTIPLES;
+  await writeChart(
+    {
+      title: `cellfn sync invokes past the tipping point (capacity ${off.capacityRps.toFixed(0)}/s, ${TIMEOUT_MS} ms client timeout)`,
+      xLabel: "offered load (× capacity)",
+      yLabel: "requests / s",
+      x,
+      series: [
+        { label: "goodput, admission on", values: on.result.steps.map((s) => s.stats.good / STEP_S), color: "#1b7f3b" },
+        { label: "goodput, admission off", values: off.result.steps.map((s) => s.stats.good / STEP_S), color: "#c0392b" },
+        { label: "offered", values: x.map((m) => m * off.capacityRps), color: "#888", dash: [6, 4] },
+      ],
+    },
+    path.join(dir, "goodput.png"),
+  );
+  console.log(`\nwrote bench/results/goodput-latest.json and bench/results/goodput.png`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
