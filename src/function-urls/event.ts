@@ -41,6 +41,8 @@ export function urlEvent(req: UrlRequest): Record<string, unknown> {
   const rawQueryString = url.search.slice(1);
   const headers: Record<string, string> = {};
   for (const [name, value] of req.headers) if (!DROPPED_HEADER.test(name)) headers[name] = value;
+  // An in-process Request has no Host header; the event always names the host, as AWS's does.
+  headers.host ??= url.host;
   headers["x-forwarded-for"] ??= req.sourceIp;
   headers["x-forwarded-proto"] ??= url.protocol.slice(0, -1);
   headers["x-forwarded-port"] ??= url.port || (url.protocol === "https:" ? "443" : "80");

@@ -35,7 +35,9 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 /** Runs before every route: a function URL host is answered here, anything else goes on to the Lambda API. */
 export async function functionUrlFrontDoor(c: Context<AppEnv>, next: Next): Promise<Response | void> {
-  const match = matchHost(c.req.header("host") ?? null, c.env.REGION, c.env.FUNCTION_URL_DOMAIN);
+  // The Host header as received (a proxy may rewrite request.url), else the URL's host (a Request built in-process has no Host header).
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  const match = matchHost(host, c.env.REGION, c.env.FUNCTION_URL_DOMAIN);
   if (match.kind === "api") return next();
   const requestId = crypto.randomUUID();
   try {

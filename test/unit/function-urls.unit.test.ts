@@ -132,6 +132,7 @@ describe("payload format 2.0 event", () => {
         "content-type": "application/json",
         "user-agent": "agent/1",
         "x-multi": "v1, v2",
+        host: `${ID}.lambda-url.us-east-1.localhost:8787`,
         "x-forwarded-for": "1.2.3.4",
         "x-forwarded-proto": "http",
         "x-forwarded-port": "8787",
