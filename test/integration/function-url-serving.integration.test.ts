@@ -28,7 +28,7 @@ const STREAMER = `exports.handler = awslambda.streamifyResponse(async (event, re
 });`;
 
 let key: TenantKey;
-const hosts: Record<string, string> = {};
+const hosts = { echo: "", streamer: "", closed: "", iam: "" };
 
 /** Creates `name` with a URL (and, for NONE, the public statement unless `open` is false); returns the URL. */
 async function withUrl(name: string, code: string, config: Record<string, unknown>, opts: { open?: boolean; qualifier?: string } = {}): Promise<string> {
