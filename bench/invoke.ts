@@ -19,6 +19,10 @@
  *                is timed; every sample is checked cold ("Init Duration" in
  *                its Tail log). Fewer samples, concurrency 1 only.
  *
+ *   (f) url      the same function through its function URL (AuthType NONE), POST / with
+ *                Host <url-id>.lambda-url.us-east-1.localhost: Host dispatch, payload 2.0
+ *                event, response interpretation; issue 14's target: (f) p50 ≤ (c) p50 + 0.5 ms
+ *
  * Breakdown rows, to see where the time goes: (c') SigV4 (aws4fetch) instead
  * of bearer; (x) DryRun (204 after auth + body checks + function lookup,
  * nothing runs); (y) cellfn's executor + shim alone in the baseline Worker
@@ -86,6 +90,8 @@ const PC_SETTINGS = {
   warmSamples: Math.floor(num("BENCH_PC_WARM_SAMPLES", 20)),
 };
 const PC_ENABLED = process.env.BENCH_PC !== "0";
+/** Issue 14: a NONE function URL costs at most this much p50 over the Invoke API (c). */
+const TARGET_URL_P50_DELTA_MS = 0.5;
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const WRANGLER = path.join(BIN, "wrangler");
@@ -496,6 +502,30 @@ async function createFunction(platform: Platform, creds: TenantCredentials, name
   if (res.status !== 201) throw new Error(`CreateFunction ${name}: HTTP ${res.status}: ${res.text}`);
 }
 
+/** Gives `name` a NONE function URL and the public statement it needs; returns the URL's Host. */
+async function createFunctionUrl(platform: Platform, creds: TenantCredentials, name: string): Promise<string> {
+  const created = await lambdaCall(platform, creds, "POST", `/2021-10-31/functions/${name}/url`, { AuthType: "NONE" });
+  if (created.status !== 201) throw new Error(`CreateFunctionUrlConfig ${name}: HTTP ${created.status}: ${created.text}`);
+  const grant = await lambdaCall(platform, creds, "POST", `/2015-03-31/functions/${name}/policy`, {
+    StatementId: "bench-url",
+    Action: "lambda:InvokeFunctionUrl",
+    Principal: "*",
+    FunctionUrlAuthType: "NONE",
+  });
+  if (grant.status !== 201) throw new Error(`AddPermission ${name}: HTTP ${grant.status}: ${grant.text}`);
+  return new URL((JSON.parse(created.text) as { FunctionUrl: string }).FunctionUrl).host;
+}
+
+/** A function URL reply: the handler's object as JSON, its echo the payload 2.0 event of the request. */
+const urlCheck = (reply: Reply): string | undefined => {
+  try {
+    const body = JSON.parse(reply.body) as { ok?: boolean; echo?: { version?: string } };
+    return body.ok === true && body.echo?.version === "2.0" ? undefined : "wrong body";
+  } catch {
+    return "not JSON";
+  }
+};
+
 const echoCheck = (reply: Reply): string | undefined => {
   if (reply.headers["x-amz-function-error"]) return "function error";
   return reply.body.startsWith('{"ok":true,') ? undefined : "unexpected body";
@@ -604,6 +634,7 @@ async function main(): Promise<void> {
     await createFunction(cellfn, creds, FUNCTION_NAME);
     await createFunction(cellfn, creds, COLD_FUNCTION_NAME);
     await createFunction(cellfn, creds, COLD_SDK_FUNCTION_NAME, SDK_HANDLER_SOURCE);
+    const urlHost = await createFunctionUrl(cellfn, creds, FUNCTION_NAME);
     const aws = new AwsClient({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, service: "lambda", region: "us-east-1" });
 
     const targets = {
@@ -618,6 +649,7 @@ async function main(): Promise<void> {
         check: echoCheck,
       },
       bearer: { port: cellfn.port, path: () => invokePath(FUNCTION_NAME), headers: () => lambdaHeaders(creds), body: EVENT, okStatus: 200, check: echoCheck },
+      url: { port: cellfn.port, path: () => "/", headers: () => ({ host: urlHost, "content-type": "application/json" }), body: EVENT, okStatus: 200, check: urlCheck },
       sigv4: {
         port: cellfn.port,
         path: () => invokePath(FUNCTION_NAME),
@@ -705,6 +737,7 @@ async function main(): Promise<void> {
           full("a", "(a) plain Worker", targets.plain),
           full("b", "(b) Worker Loader, no platform", targets.loader),
           full("c", "(c) cellfn warm invoke, bearer", targets.bearer),
+          full("f", "(f) cellfn warm function URL, NONE", targets.url),
           extra("c-sigv4", "(c') cellfn warm invoke, SigV4", targets.sigv4),
           extra("dryrun", "(x) cellfn DryRun: auth+lookup, 204", targets.dryrun),
           extra("executor", "(y) cellfn executor+shim only", targets.executor),
@@ -801,8 +834,8 @@ async function main(): Promise<void> {
         `cold rows: ${COLD_SAMPLES} sequential samples at concurrency 1 only`,
     );
     lines.push("");
-    const isCase = (r: Row) => ["a", "b", "c", "d"].includes(r.key);
-    const order = (key: string) => ["a", "b", "c", "d"].indexOf(key);
+    const isCase = (r: Row) => ["a", "b", "c", "f", "d"].includes(r.key);
+    const order = (key: string) => ["a", "b", "c", "f", "d"].indexOf(key);
     lines.push(table(rows.filter(isCase).sort((p, q) => p.concurrency - q.concurrency || order(p.key) - order(q.key))));
     lines.push("");
     lines.push("breakdown rows (same rounds as the cases above at their concurrency; c\" and z ran after):");
@@ -833,7 +866,19 @@ async function main(): Promise<void> {
       );
     }
     if (provisionedCheck) lines.push(provisionedLine(provisionedCheck));
-    const allPass = checks.length > 0 && checks.every((c) => c.p50Pass && c.throughputPass);
+    const urlChecks: Array<{ concurrency: number; p50DeltaMs: number; throughputRatio: number; p50Pass: boolean }> = [];
+    for (const c of CONCURRENCIES) {
+      const cc = find("c", c);
+      const ff = find("f", c);
+      if (!cc || !ff) continue;
+      const check = { concurrency: c, p50DeltaMs: ff.p50 - cc.p50, throughputRatio: ff.rps / cc.rps, p50Pass: ff.p50 - cc.p50 <= TARGET_URL_P50_DELTA_MS };
+      urlChecks.push(check);
+      lines.push(
+        `concurrency ${String(c).padStart(2)}: function URL (f) vs Invoke (c): p50 delta ${f2(check.p50DeltaMs)} ms (target <= ${TARGET_URL_P50_DELTA_MS} ms: ${check.p50Pass ? "PASS" : "MISS"}); ` +
+          `throughput f/c ${check.throughputRatio.toFixed(3)}`,
+      );
+    }
+    const allPass = checks.length > 0 && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass);
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
 
     // Where the time goes (p50 differences; an additive approximation, and
@@ -944,11 +989,12 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, wrangler: wranglerVersion, platform: `${os.platform()} ${os.release()}` },
           settings: { durationS: DURATION_S, warmupS: WARMUP_S, extraDurationS: EXTRA_DURATION_S, extraWarmupS: EXTRA_WARMUP_S, coldSamples: COLD_SAMPLES, concurrencies: CONCURRENCIES, event: EVENT, handler: HANDLER_SOURCE.trim() },
-          targets: { p50DeltaMs: TARGET_P50_DELTA_MS, throughputRatio: TARGET_THROUGHPUT_RATIO },
+          targets: { p50DeltaMs: TARGET_P50_DELTA_MS, throughputRatio: TARGET_THROUGHPUT_RATIO, urlP50DeltaMs: TARGET_URL_P50_DELTA_MS },
           rows,
           coldInitDurationsMs: coldInit,
           checks,
           provisionedCheck,
+          urlChecks,
           loadAverage: loadAvg,
           cpuPhases,
           attribution,

@@ -11,6 +11,8 @@ import { codeDownloadRoutes } from "./routes/code-download";
 import { concurrencyRoutes } from "./routes/concurrency";
 import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
+import { functionUrlRoutes } from "./function-urls/routes";
+import { functionUrlFrontDoor } from "./function-urls/serve";
 import { functionRoutes } from "./routes/functions";
 import { invokeRoutes } from "./invoke/routes";
 import { policyRoutes } from "./routes/policies";
@@ -23,6 +25,9 @@ import { streamInvokeRoutes } from "./invoke/stream-routes";
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
+
+  // Function URLs are told apart by Host (<url-id>.lambda-url.<region>.<domain>), before any API route.
+  app.use(functionUrlFrontDoor);
 
   app.use(async (c, next) => {
     const requestId = crypto.randomUUID();
@@ -46,6 +51,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2017-03-31/tags", tagRoutes);
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
   lambda.route("/2024-08-31/functions", recursionConfigRoutes);
+  lambda.route("/2021-10-31/functions", functionUrlRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);

@@ -170,3 +170,18 @@ export const provisionedWithTenantIsolation = () =>
   invalidParameter("Provisioned Concurrency Configs cannot be applied to functions with tenant isolation mode (TenancyConfig PER_TENANT).");
 export const missingQualifier = () =>
   validationErrors(["Value null at 'qualifier' failed to satisfy constraint: Member must not be null"]);
+// Function URLs (src/function-urls/); AWS's wording from its recorded answers
+// (LocalStack's AWS-validated test_lambda_api TestLambdaUrl and test_lambda TestLambdaURL snapshots).
+export const urlConfigExists = (functionArn: string) =>
+  conflict(`Failed to create function url config for [functionArn = ${functionArn}]. Error message:  FunctionUrlConfig exists for this Lambda function`);
+export const urlFunctionMissing = () => notFound("Function does not exist");
+export const urlConfigNotFound = () => notFound("The resource you requested does not exist.");
+export const urlIsolationUnsupported = () =>
+  invalidParameter("Function URLs are not supported for functions that use tenant isolation mode (TenancyConfig PER_TENANT).");
+/** The URL front door's answers ({"Message": ...}; src/function-urls/serve.ts renders them). */
+export const urlForbidden = () =>
+  new LambdaError(403, "AccessDeniedException", "Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html");
+/** No URL under this host: AWS answers 403 with `{"Message":null}`, not 404 (test_lambda_url_non_existing_url). */
+export const urlUnknown = () => new LambdaError(403, "AccessDeniedException", "");
+/** A function error, a timeout or an unreadable result: 502 with the text body `Internal Server Error`. */
+export const urlBadGateway = () => new LambdaError(502, "InternalServerError", "Internal Server Error");

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * D1 schema. `drizzle-kit generate` turns this into migrations/NNNN_*.sql,
@@ -230,4 +230,28 @@ export const provisionedConcurrencyConfigs = sqliteTable(
     lastModified: text("last_modified").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.functionName, t.qualifier] })],
+);
+
+/**
+ * Function URLs (CreateFunctionUrlConfig): at most one per function and
+ * qualifier ("" for the unqualified function, else an alias name). `url_id`
+ * is the random host label the URL is served under, unique across tenants:
+ * the URL front door finds the owner from it (src/function-urls/serve.ts).
+ */
+export const functionUrls = sqliteTable(
+  "function_urls",
+  {
+    urlId: text("url_id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier").notNull(),
+    authType: text("auth_type", { enum: ["NONE", "AWS_IAM"] }).notNull(),
+    /** JSON: the Cors object as given (null when the URL has none). */
+    cors: text("cors", { mode: "json" }).$type<Record<string, unknown> | null>(),
+    invokeMode: text("invoke_mode", { enum: ["BUFFERED", "RESPONSE_STREAM"] }).notNull(),
+    /** Lambda's timestamp strings (`2019-09-24T18:32:46.742+0000`). */
+    creationTime: text("creation_time").notNull(),
+    lastModifiedTime: text("last_modified_time").notNull(),
+  },
+  (t) => [uniqueIndex("function_urls_target").on(t.tenantId, t.functionName, t.qualifier)],
 );

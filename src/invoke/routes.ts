@@ -69,7 +69,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
  * once.
  */
 export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: string | undefined, clientContext: unknown) {
-  const admission = admit(c);
+  const admission = admitInvocation(c.env, c.var.scope.principal.tenantId);
   const control: RunControl = {
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
     signal: c.req.raw.signal,
@@ -81,9 +81,10 @@ export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: st
 /** This isolate's admission limiter: the isolate's own CPU is the queue it guards. */
 const limiter = new AdmissionLimiter();
 
-function admit(c: Context<AppEnv>): Admission | undefined {
-  if (c.env.ADMISSION_CONTROL === "off") return undefined;
-  const ticket = limiter.admit(c.var.scope.principal.tenantId, Date.now());
+/** Admission of one synchronous invocation by `tenantId` (the caller), or 429 now; undefined when admission control is off. */
+export function admitInvocation(env: Env, tenantId: string): Admission | undefined {
+  if (env.ADMISSION_CONTROL === "off") return undefined;
+  const ticket = limiter.admit(tenantId, Date.now());
   if (!ticket) throw overloaded();
   return { started: () => limiter.started(ticket, Date.now()), finished: () => limiter.finished(ticket, Date.now()) };
 }

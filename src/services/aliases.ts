@@ -10,6 +10,7 @@ import type { RoutingConfig } from "../lambda/schemas";
 import { forgetFunction } from "../invoke/target";
 import { requireFunction } from "./resolve";
 import { dropPolicies } from "./policies";
+import { dropUrls } from "../function-urls/service";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
 
@@ -74,6 +75,7 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   await scope.store.deleteAlias(name, alias);
   await dropPolicies(scope, name, alias);
   await dropProvisioned(scope, name, alias);
+  await dropUrls(scope, name, alias);
   await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name, alias);
   forgetFunction(scope.principal.tenantId, name);
 }

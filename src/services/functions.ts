@@ -20,6 +20,7 @@ import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfig
 import type { Defer, StoredCode } from "./deploy";
 import { finishCreate, finishUpdate, runLater } from "./deploy";
 import { dropPolicies } from "./policies";
+import { dropUrls } from "../function-urls/service";
 import { forgetFunction } from "../invoke/target";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
@@ -132,6 +133,7 @@ export async function deleteFunction(scope: TenantScope, ref: FunctionRef): Prom
     await deleteEventInvokeConfigs(database(scope.env.DB), scope.principal.tenantId, name);
     await dropPolicies(scope, name);
     await dropAllProvisioned(scope, name);
+    await dropUrls(scope, name);
     const code = await scope.store.deleteFunction(name);
     forgetFunction(scope.principal.tenantId, name);
     await scope.code.release(code);

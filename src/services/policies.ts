@@ -18,6 +18,7 @@ import { allowsInvoke, permissionStatement, policyDocument } from "../lambda/pol
 import { TenantStore } from "../data/tenant-store";
 import type { AddPermissionInput } from "../lambda/schemas";
 import { requireFunction } from "./resolve";
+import { forgetUrlsOf } from "../function-urls/lookup";
 import type { TenantScope } from "./scope";
 
 /**
@@ -42,6 +43,7 @@ export async function addPermission(scope: TenantScope, ref: FunctionRef, input:
   // Refuses, before anything is written, a statement that would take the policy over its size limit.
   policyDocument([...(await store.statements(ref.name, qualifier)), statement]);
   if (!(await store.add(ref.name, qualifier, statement))) throw statementExists(input.StatementId);
+  forgetUrlsOf(scope.principal.tenantId, ref.name);
   await bumpRevision(scope, ref.name, target);
   return { Statement: JSON.stringify(statement) };
 }
@@ -56,6 +58,7 @@ export async function removePermission(scope: TenantScope, ref: FunctionRef, sid
   if (!statements.some((s) => s.Sid === sid)) throw statementNotFound(sid);
   if (revisionId !== undefined && revisionId !== target.row.revisionId) throw preconditionFailed();
   if (await store.remove(ref.name, qualifier, sid)) await bumpRevision(scope, ref.name, target);
+  forgetUrlsOf(scope.principal.tenantId, ref.name);
 }
 
 export async function getPolicy(scope: TenantScope, ref: FunctionRef): Promise<{ Policy: string; RevisionId: string }> {

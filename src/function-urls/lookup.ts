@@ -1,0 +1,71 @@
+/**
+ * What the URL front door needs to serve a url id: the URL's row, its
+ * owner (as the principal the invocation runs as) and the function's policy
+ * statements at the URL's qualifier. Kept in the isolate for
+ * METADATA_TTL_MS so a warm URL call reads no D1, like the invoke path's
+ * target cache (src/invoke/target.ts); writes in this isolate drop entries
+ * at once (`forgetUrl`, `forgetUrlsOf`), other isolates see them within the TTL.
+ */
+import type { Principal } from "../auth/principal";
+import { FunctionUrlStore } from "../data/function-url-store";
+import type { FunctionUrlRow } from "../data/function-url-store";
+import { PolicyStore } from "../data/policy-store";
+import { TenantStore } from "../data/tenant-store";
+import { database } from "../db/client";
+import { METADATA_TTL_MS } from "../invoke/target";
+import type { PolicyStatement } from "../lambda/policy";
+
+export interface ServedUrl {
+  row: FunctionUrlRow;
+  owner: Principal;
+  statements: PolicyStatement[];
+}
+
+interface Cached {
+  served: ServedUrl | null;
+  expiresAt: number;
+}
+
+const cache = new Map<string, Cached>();
+const MAX_ENTRIES = 5_000;
+
+/** The URL served under `urlId`, or null when there is none (or its owner is gone). */
+export async function lookupUrl(env: Env, urlId: string): Promise<ServedUrl | null> {
+  const now = Date.now();
+  const hit = cache.get(urlId);
+  if (hit && hit.expiresAt > now) return hit.served;
+  const db = database(env.DB);
+  const row = await FunctionUrlStore.findByUrlId(db, urlId);
+  let served: ServedUrl | null = null;
+  if (row) {
+    const [tenant, statements] = await Promise.all([
+      new TenantStore(db).getTenant(row.tenantId),
+      new PolicyStore(db, row.tenantId).statements(row.functionName, row.qualifier),
+    ]);
+    if (tenant) {
+      const owner: Principal = {
+        tenantId: tenant.id,
+        accountId: tenant.accountId,
+        accessKeyId: "cellfn-function-url",
+        scope: "full",
+        concurrencyLimit: tenant.concurrencyLimit,
+        cell: tenant.cell,
+      };
+      served = { row, owner, statements };
+    }
+  }
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(urlId, { served, expiresAt: now + METADATA_TTL_MS });
+  return served;
+}
+
+export function forgetUrl(urlId: string): void {
+  cache.delete(urlId);
+}
+
+/** Drops the cached URLs of a function (its policy changed). */
+export function forgetUrlsOf(tenantId: string, functionName: string): void {
+  for (const [urlId, entry] of cache) {
+    if (entry.served?.row.tenantId === tenantId && entry.served.row.functionName === functionName) cache.delete(urlId);
+  }
+}
