@@ -12,6 +12,7 @@ import { concurrencyRoutes } from "./routes/concurrency";
 import { eventInvokeConfigRoutes } from "./routes/event-invoke-config";
 import { failedEventRoutes } from "./routes/failed-events";
 import { functionRoutes } from "./routes/functions";
+import { layerRoutes } from "./routes/layers";
 import { invokeRoutes } from "./invoke/routes";
 import { policyRoutes } from "./routes/policies";
 import { runtimeManagementRoutes } from "./routes/runtime-management";
@@ -44,6 +45,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/2017-03-31/tags", tagRoutes);
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
+  lambda.route("/2018-10-31/layers", layerRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);

@@ -34,8 +34,21 @@ export interface StoredConfig {
   TenancyConfig?: { TenantIsolationMode: string };
   /** PutRuntimeManagementConfig: accepted and echoed (cellfn runs one build of each runtime). */
   RuntimeManagementConfig?: { UpdateRuntimeOn: string; RuntimeVersionArn?: string };
+  /**
+   * The layer versions the function named, in order. Shown as `{Arn, CodeSize}`;
+   * the package hash and unzipped size let the code be built again from the
+   * same immutable contents (src/services/function-layers.ts).
+   */
+  Layers?: StoredLayer[];
   /** Written by an older cellfn; tags now live on the function (functions.tags). */
   Tags?: Record<string, string>;
+}
+
+export interface StoredLayer {
+  Arn: string;
+  CodeSize: number;
+  CodeSha256: string;
+  UnzippedSize: number;
 }
 
 /** Builds the $LATEST configuration of a new function, refusing what cellfn cannot honour. */
@@ -166,7 +179,6 @@ type Unsupportable = Pick<CreateFunctionInput, "Layers" | "VpcConfig" | "FileSys
 
 /** Settings cellfn has no equivalent for are refused rather than silently ignored. Empty forms (as tools send them) pass. */
 function refuseUnsupported(input: Unsupportable): void {
-  if (input.Layers && input.Layers.length > 0) throw unsupported("Layers", "Bundle dependencies under node_modules/ in the zip");
   if (input.VpcConfig && ((input.VpcConfig.SubnetIds?.length ?? 0) > 0 || (input.VpcConfig.SecurityGroupIds?.length ?? 0) > 0)) {
     throw unsupported("VpcConfig", "Remove SubnetIds and SecurityGroupIds");
   }

@@ -18,6 +18,7 @@ import { initialTags } from "../lambda/tags";
 import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput } from "../lambda/schemas";
 import type { Defer, StoredCode } from "./deploy";
 import { finishCreate, finishUpdate, runLater } from "./deploy";
+import { layerContents, resolveFunctionLayers, sameLayers } from "./function-layers";
 import { dropPolicies } from "./policies";
 import { forgetFunction } from "../invoke/target";
 import { requireFunction, resolveVersion } from "./resolve";
@@ -42,8 +43,9 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   const tags = initialTags(input.Tags);
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
+  if (input.Layers !== undefined && input.Layers.length > 0) config.Layers = await resolveFunctionLayers(scope, input.Layers);
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, await layerContents(scope, config));
   const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
   const creating = creatingColumns(Date.now());
   const latest = versionRow(LATEST, config, code, creating);
@@ -91,9 +93,20 @@ export async function updateFunctionConfiguration(
   const current = await latestOf(scope, name, input.RevisionId);
   const config = updatedFunctionConfig(name, current.config, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
-  // The bundle holds the handler's module: a new Handler (or a function whose create failed) is built again from the stored package.
-  const rebuild = config.Handler !== current.config.Handler || current.bundleKey === "";
-  const prepared = rebuild ? await preparedFromStore(scope, current, config.Handler) : undefined;
+  if (input.Layers !== undefined) {
+    const layers = await resolveFunctionLayers(scope, input.Layers);
+    if (layers.length > 0) config.Layers = layers;
+    else delete config.Layers;
+  }
+  // The bundle holds the handler's module and the layers' code (resolved through the runtime's
+  // NODE_PATH): a new Handler, new Layers, a new Runtime with layers, or a function whose create
+  // failed is built again from the stored package.
+  const rebuild =
+    config.Handler !== current.config.Handler ||
+    !sameLayers(config, current.config) ||
+    (config.Runtime !== current.config.Runtime && (config.Layers ?? []).length > 0) ||
+    current.bundleKey === "";
+  const prepared = rebuild ? await preparedFromStore(scope, current, config) : undefined;
   return startUpdate(scope, name, current, { config, codeSha256: current.codeSha256, codeSize: current.codeSize, lastModified: lambdaTimestamp() }, prepared, defer);
 }
 
@@ -104,13 +117,14 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
   const zip = zipFileOf(input);
   const config = input.Architectures ? { ...current.config, Architectures: input.Architectures } : current.config;
 
+  const layers = await layerContents(scope, config);
   if (input.DryRun) {
-    const built = await buildFunctionCode(scope.env.LOADER, zip, config.Handler);
+    const built = await buildFunctionCode(scope.env.LOADER, zip, config.Handler, layers);
     const preview = versionRow(LATEST, config, { ...built, bundleKey: current.bundleKey }, current);
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, layers);
   const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
   // Publish needs the built code: the update is finished within the request, then published.
   let settled: Promise<void> | undefined;
@@ -235,14 +249,14 @@ function versionRow(version: string, config: StoredConfig, code: RowCode, state:
   };
 }
 
-async function preparedFromStore(scope: TenantScope, current: VersionRow, handler: string): Promise<PreparedCode> {
+async function preparedFromStore(scope: TenantScope, current: VersionRow, config: StoredConfig): Promise<PreparedCode> {
   const zip = await scope.code.getZip(current.codeSha256);
   if (!zip) {
     throw invalidParameter(
       `The function's .zip package (CodeSha256 ${current.codeSha256}) is not stored, so its Handler cannot change alone: upload the code again with UpdateFunctionCode, then set the Handler.`,
     );
   }
-  return prepareCode(zip, handler);
+  return prepareCode(zip, config.Handler, await layerContents(scope, config));
 }
 
 function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | undefined; ImageUri?: string | undefined }): string {
