@@ -5,6 +5,7 @@ import { requireFullScope } from "../auth/authenticate";
 import { addLayerVersionPermissionSchema, layerListQuerySchema, publishLayerVersionSchema } from "../lambda/layer-schemas";
 import { type LayerRef, type LayerVersionRef, parseLayerName, parseLayerVersionArn, parseVersionNumber } from "../lambda/layers";
 import { parseJsonBody, parseValue } from "../lambda/validation";
+import { codeRequestBody } from "./context";
 import {
   addLayerVersionPermission,
   deleteLayerVersion,
@@ -30,7 +31,7 @@ export const layerRoutes = new Hono<AppEnv>({ strict: false })
   .get("/:LayerName/versions", async (c) => c.json(await listLayerVersions(c.var.scope, layerOf(c), listQueryOf(c))))
   .post("/:LayerName/versions", requireFullScope, async (c) => {
     const ref = layerOf(c);
-    const input = parseJsonBody(publishLayerVersionSchema, await c.req.text());
+    const input = parseJsonBody(publishLayerVersionSchema, await codeRequestBody(c, "PublishLayerVersion"));
     return c.json(await publishLayerVersion(c.var.scope, ref, input, originOf(c)), 201);
   })
   .get("/:LayerName/versions/:VersionNumber", async (c) => c.json(await getLayerVersion(c.var.scope, versionOf(c), originOf(c))))

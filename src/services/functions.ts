@@ -10,7 +10,7 @@ import { conflict, functionAlreadyExists as alreadyExists, invalidParameter, pre
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn, parseNewFunctionName } from "../lambda/function-name";
 import type { StoredConfig } from "../lambda/function-config";
-import { newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
+import { imagesUnsupported, newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
 import type { PendingUpdate, StateColumns } from "../lambda/function-state";
 import { activeColumns, creatingColumns, updateBlocker, updatingColumns } from "../lambda/function-state";
 import { functionConfiguration, lambdaTimestamp } from "../lambda/responses";
@@ -264,7 +264,7 @@ function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | und
   if (code.S3Bucket !== undefined) {
     throw invalidParameter("cellfn takes code as Code.ZipFile (for example --zip-file fileb://function.zip); S3 code locations are not supported.");
   }
-  if (code.ImageUri !== undefined) throw invalidParameter("cellfn runs .zip packages only; ImageUri is not supported.");
+  if (code.ImageUri !== undefined) throw imagesUnsupported();
   throw invalidParameter("Please provide a source for function code: set Code.ZipFile to a base64-encoded .zip file.");
 }
 
