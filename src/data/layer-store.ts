@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, max } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, max, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { layerVersions, layerVersionStatements } from "../db/schema";
 import type { LayerStatement } from "../lambda/layers";
@@ -57,6 +57,15 @@ export class LayerStore {
     const conditions = [eq(layerVersions.tenantId, this.tenantId), eq(layerVersions.deleted, false)];
     if (afterName !== undefined) conditions.push(gt(layerVersions.layerName, afterName));
     return this.db.select().from(layerVersions).where(and(...conditions)).orderBy(asc(layerVersions.layerName), desc(layerVersions.version));
+  }
+
+  /** Bytes of the tenant's live layer versions (GetAccountSettings' TotalCodeSize counts them). */
+  async totalCodeSize(): Promise<number> {
+    const [row] = await this.db
+      .select({ total: sql<number>`coalesce(sum(${layerVersions.codeSize}), 0)` })
+      .from(layerVersions)
+      .where(and(eq(layerVersions.tenantId, this.tenantId), eq(layerVersions.deleted, false)));
+    return Number(row?.total ?? 0);
   }
 
   async markDeleted(name: string, version: number): Promise<void> {

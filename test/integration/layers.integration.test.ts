@@ -110,6 +110,18 @@ describe("PublishLayerVersion / GetLayerVersion / GetLayerVersionByArn", () => {
     expect((await signed(key, "GET", versions("corrupt"))).status).toBe(200);
   });
 
+  it("counts live layer versions in GetAccountSettings' TotalCodeSize", async () => {
+    const fresh = await newTenant();
+    const usage = async () =>
+      (await signed(fresh, "GET", "/2016-08-19/account-settings").then((r) => r.json<{ AccountUsage: { TotalCodeSize: number } }>())).AccountUsage.TotalCodeSize;
+    expect(await usage()).toBe(0);
+    const published = await publish(fresh, "counted");
+    const size = (published.Content as { CodeSize: number }).CodeSize;
+    expect(await usage()).toBe(size);
+    await signed(fresh, "DELETE", versions("counted", "/1"));
+    expect(await usage()).toBe(0);
+  });
+
   it("answers missing versions, bad numbers and bad ARNs as AWS", async () => {
     await publish(key, "lookups");
     expect(await errorOf(await signed(key, "GET", versions("lookups", "/9")))).toEqual({
