@@ -31,6 +31,7 @@ import { PLATFORM_SDK } from "./platform-sdk.generated";
 import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
 import { type CodeLayers, NO_LAYERS, OPT_ROOT } from "./layers";
+import { findModule, OPT, shownPath, sourceOf, type Tree, type Trees, ZIP } from "./module-trees";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import { TASK_ROOT, taskFiles } from "./task-files";
 import type { ZipFiles } from "./zip";
@@ -43,10 +44,9 @@ import type { ZipFiles } from "./zip";
  * property path as Node would.
  */
 
-/** esbuild namespaces: the virtual entry, zip files, layer files (/opt), and the two wrappers around Node built-ins. */
+/** esbuild namespaces: the virtual entry and the two wrappers around Node built-ins (zip and layer files: module-trees.ts). */
 const ENTRY = "cellfn";
-const ZIP = "zip";
-const OPT = "opt";
+
 const BUILTIN_ESM = "node-builtin";
 const BUILTIN_CJS = "node-builtin-cjs";
 /** A module Node would not find: it throws MODULE_NOT_FOUND when (and only if) it is loaded. */
@@ -195,21 +195,6 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule, layers: CodeLayers): P
   };
 }
 
-/** A tree of files the function sees: the zip at /var/task, its layers at /opt. */
-interface Tree {
-  namespace: string;
-  root: string;
-  files: ZipFiles;
-  resolver: NodeResolver;
-}
-
-interface Trees {
-  task: Tree;
-  opt: Tree;
-  /** The layers' NODE_PATH directories inside /opt. */
-  nodePath: readonly string[];
-}
-
 function resolve(trees: Trees, entry: HandlerModule, args: OnResolveArgs): OnResolveResult {
   const { path: specifier, kind, namespace } = args;
   if (specifier.startsWith(RUNTIME_PREFIX) && RUNTIME_MODULES.has(specifier.slice(RUNTIME_PREFIX.length))) {
@@ -248,23 +233,6 @@ function resolve(trees: Trees, entry: HandlerModule, args: OnResolveArgs): OnRes
     return { path: JSON.stringify([specifier, importer, kind]), namespace: MISSING };
   }
   return { errors: [{ text: `Could not resolve "${specifier}"${missingHint(specifier)}` }] };
-}
-
-/**
- * Node's lookup across both trees: an absolute path names its tree; else
- * the importer's own tree (relative paths, node_modules walking up), then
- * Lambda's NODE_PATH for layers (/opt/nodejs/node<major>/node_modules, then
- * /opt/nodejs/node_modules), then its /var/task entry (require only).
- */
-function findModule(trees: Trees, own: Tree, specifier: string, fromDir: string, require: boolean): { tree: Tree; path: string } | undefined {
-  const rooted = [trees.task, trees.opt].find((t) => specifier === t.root || specifier.startsWith(`${t.root}/`));
-  const tree = rooted ?? own;
-  const local = tree.resolver.resolveLocal(specifier, rooted ? "" : fromDir, require);
-  if (local !== undefined || rooted) return local === undefined ? undefined : { tree, path: local };
-  const layered = trees.opt.resolver.fromDirectories(specifier, trees.nodePath, require);
-  if (layered !== undefined) return { tree: trees.opt, path: layered };
-  const fallback = trees.task.resolver.rootFallback(specifier, require);
-  return fallback === undefined ? undefined : { tree: trees.task, path: fallback };
 }
 
 function missingModule(path: string): OnLoadResult {
@@ -313,17 +281,6 @@ function loadFromTree(tree: Tree, path: string): OnLoadResult {
   if (path.endsWith(".json")) return { contents, loader: "json", resolveDir };
   const source = new TextDecoder().decode(contents);
   return { contents: withModulePaths(source, path, tree.resolver, tree.files, tree.root), loader: "js", resolveDir };
-}
-
-/** A module's path as messages show it: zip paths as they are, layer files under /opt. */
-function shownPath(key: string): string {
-  if (key.startsWith(`${OPT}:`)) return `${OPT_ROOT}/${key.slice(`${OPT}:`.length)}`;
-  return key.startsWith(`${ZIP}:`) ? key.slice(`${ZIP}:`.length) : key;
-}
-
-function sourceOf(files: ZipFiles, layers: CodeLayers, key: string): Uint8Array | undefined {
-  if (key.startsWith(`${OPT}:`)) return layers.opt.get(key.slice(`${OPT}:`.length));
-  return key.startsWith(`${ZIP}:`) ? files.get(key.slice(`${ZIP}:`.length)) : undefined;
 }
 
 /** What to fix when a package is missing, for the usual reasons it is. */
