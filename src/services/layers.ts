@@ -178,8 +178,9 @@ function ownOnly(scope: TenantScope, ref: LayerRef, action: string, arn: string)
 
 /** A version the caller may read: its own (404 when missing), or another tenant's granted to it (403 otherwise). */
 async function readable(scope: TenantScope, ref: LayerVersionRef): Promise<LayerVersionRow> {
-  if (ref.accountId === scope.principal.accountId && ref.region === scope.names.region) {
-    const own = await layers(scope).get(ref.name, ref.version);
+  if (ref.accountId === scope.principal.accountId) {
+    // The caller's own account in another region: cellfn serves one region, so nothing is there.
+    const own = ref.region === scope.names.region ? await layers(scope).get(ref.name, ref.version) : undefined;
     if (!own) throw layerVersionNotFound();
     return own;
   }

@@ -130,6 +130,8 @@ describe("PublishLayerVersion / GetLayerVersion / GetLayerVersionByArn", () => {
       message: "The resource you requested does not exist.",
     });
     expect(await errorOf(await signed(key, "GET", versions("never-published", "/1")))).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
+    const otherRegion = `arn:aws:lambda:eu-west-1:${key.accountId}:layer:lookups:1`;
+    expect(await errorOf(await signed(key, "GET", `${LAYERS}?find=LayerVersion&Arn=${encodeURIComponent(otherRegion)}`))).toMatchObject({ status: 404, type: "ResourceNotFoundException" });
     expect(await errorOf(await signed(key, "GET", versions("lookups", "/0")))).toEqual({
       status: 400,
       type: "InvalidParameterValueException",
