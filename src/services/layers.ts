@@ -217,7 +217,8 @@ function versionFields(row: LayerVersionRow): Json {
 }
 
 function versionListItem(scope: TenantScope, row: LayerVersionRow): Json {
-  return { LayerVersionArn: layerVersionArn(ownerRef(scope, row, scope.principal.accountId)), ...versionFields(row) };
+  // AWS's order (CLI reference examples): the ARN and version number first.
+  return { LayerVersionArn: layerVersionArn(ownerRef(scope, row, scope.principal.accountId)), Version: row.version, ...versionFields(row) };
 }
 
 /** PublishLayerVersion / GetLayerVersion(ByArn): Content.Location is a presigned download of the .zip, as GetFunction's. */
