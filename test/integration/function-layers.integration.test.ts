@@ -89,6 +89,16 @@ describe("functions with layers", () => {
     expect(await invoke(key, "own-first")).toMatchObject({ greet: "from the zip", data: "override" });
   });
 
+  it("an ES module imports a layer's package and reads /opt through fs/promises", async () => {
+    const esm = {
+      "index.mjs":
+        'import greet from "greet";\nimport { readFile } from "node:fs/promises";\n' +
+        'export const handler = async () => ({ greet: greet(), data: await readFile("/opt/data.txt", "utf8") });\n',
+    };
+    await createActive(key, createFunctionBody("esm-layered", esm, { Layers: [base.LayerVersionArn] }));
+    expect(await invoke(key, "esm-layered")).toEqual({ greet: "from nodejs/node_modules", data: "base" });
+  });
+
   it("a function keeps the layer version it named; a published version keeps its layers", async () => {
     const v1 = await publishLayer(key, "evolving", { "nodejs/node_modules/greet/index.js": "module.exports = () => 'v1';", "data.txt": "v1" });
     await createActive(key, createFunctionBody("keeps", HANDLER, { Layers: [v1.LayerVersionArn], Publish: true }));
