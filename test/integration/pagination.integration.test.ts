@@ -65,7 +65,7 @@ describe("pagination of every list operation", () => {
     ]);
     expect(await walk(key, `${fn("pa")}/versions`, "Versions", (v) => String(v.Version))).toEqual([["$LATEST"], ["1"], ["2"]]);
     expect(await walk(key, `${fn("pa")}/aliases`, "Aliases", (a) => String(a.Name))).toEqual([["live"], ["stage"]]);
-    expect(await walk(key, "/2019-09-25/functions/pa/event-invoke-config/list", "FunctionEventInvokeConfigs", (c) => String(c.FunctionArn).split(":").at(-1))).toEqual([
+    expect(await walk(key, "/2019-09-25/functions/pa/event-invoke-config/list", "FunctionEventInvokeConfigs", (c) => String(c.FunctionArn).split(":").at(-1) ?? "")).toEqual([
       ["1"],
       ["2"],
     ]);
