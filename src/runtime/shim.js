@@ -32,7 +32,7 @@ import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
-import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
+import { applyInvocationVariables, exitMessage, interceptExit, ProcessExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
 const MAX_LOG_CHARS = 1000000;
@@ -302,6 +302,8 @@ export default class extends WorkerEntrypoint {
       const initLines = [];
       useSink(initLines);
       initialised = resolveHandler(settings.handler).then(({ fn, error }) => {
+        // process.exit() in the module's own code: Lambda's runtime process ends during init (Runtime.ExitError).
+        if (error instanceof ProcessExit) error = runtimeError("Runtime.ExitError", exitMessage(request.requestId, error.status));
         if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
         if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
             process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);

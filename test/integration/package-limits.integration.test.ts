@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantKey } from "../helpers/platform";
-import { createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
+import { createActive, createFunctionBody, errorOf, fn, newTenant, signed } from "../helpers/platform";
 
 /**
  * What cellfn answers for packages it cannot take (issue 12 items 4 and 5):
@@ -38,6 +38,16 @@ describe("package types and request limits", () => {
     const message = "Runtime and Handler are mandatory parameters for functions created with deployment packages.";
     expect(await errorOf(await signed(key, "POST", FUNCTIONS, { ...body, Runtime: undefined }))).toEqual({ status: 400, type: "InvalidParameterValueException", message });
     expect(await errorOf(await signed(key, "POST", FUNCTIONS, { ...body, Handler: undefined }))).toEqual({ status: 400, type: "InvalidParameterValueException", message });
+  });
+
+  it("accepts a module that calls process.exit at load and fails its invocation, as AWS", async () => {
+    const config = await createActive(key, createFunctionBody("exits", { "index.js": "process.exit(2);\nexports.handler = async () => 'never';" }));
+    expect(config.State).toBe("Active");
+    const res = await signed(key, "POST", `${fn("exits")}/invocations`, {});
+    expect(res.headers.get("X-Amz-Function-Error")).toBe("Unhandled");
+    const body = await res.json<{ errorType: string; errorMessage: string }>();
+    expect(body.errorType).toBe("Runtime.ExitError");
+    expect(body.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 2$/);
   });
 
   it("refuses a request over 70,167,211 bytes with AWS's 413 before parsing it", async () => {
