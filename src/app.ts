@@ -14,6 +14,7 @@ import { failedEventRoutes } from "./routes/failed-events";
 import { functionUrlRoutes } from "./function-urls/routes";
 import { functionUrlFrontDoor } from "./function-urls/serve";
 import { functionRoutes } from "./routes/functions";
+import { layerRoutes } from "./routes/layers";
 import { invokeRoutes } from "./invoke/routes";
 import { policyRoutes } from "./routes/policies";
 import { recursionConfigRoutes } from "./routes/recursion-config";
@@ -52,6 +53,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
   lambda.route("/2024-08-31/functions", recursionConfigRoutes);
   lambda.route("/2021-10-31/functions", functionUrlRoutes);
+  lambda.route("/2018-10-31/layers", layerRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);

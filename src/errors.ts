@@ -185,3 +185,21 @@ export const urlForbidden = () =>
 export const urlUnknown = () => new LambdaError(403, "AccessDeniedException", "");
 /** A function error, a timeout or an unreadable result: 502 with the text body `Internal Server Error`. */
 export const urlBadGateway = () => new LambdaError(502, "InternalServerError", "Internal Server Error");
+// Layers (src/lambda/layers.ts); AWS's wording from LocalStack's AWS-validated provider and moto.
+export const layerMissingContent = () => invalidParameter("Missing Content");
+export const layerVersionNotFound = () => notFound("The resource you requested does not exist.");
+/** The policy operations name the version that is missing. */
+export const layerVersionPolicyTargetMissing = (arn: string) => notFound(`Layer version ${arn} does not exist.`);
+/** A function's Layers naming a version of the caller's own that does not exist. */
+export const functionLayerMissing = (arn: string) => invalidParameter(`Layer version ${arn} does not exist.`);
+/** Another account's layer version that no statement grants to the caller: AWS's 403, whether or not it exists. */
+export const layerAccessDenied = (callerAccountId: string, arn: string, action = "lambda:GetLayerVersion") =>
+  accessDenied(
+    `User: arn:aws:iam::${callerAccountId}:root is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
+  );
+export const layerPolicyRevisionMismatch = () =>
+  new LambdaError(
+    412,
+    "PreconditionFailedException",
+    "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id",
+  );

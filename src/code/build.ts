@@ -10,8 +10,9 @@ import { Buffer } from "node:buffer";
 import { invalidParameter, requestTooLarge } from "../errors";
 import { type ProbeResult, probeHandler } from "../runtime/executor";
 import { bundleHandler } from "./bundler";
+import { type CodeLayers, NO_LAYERS, unzippedSize } from "./layers";
 import { findHandlerModule, type HandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";
-import { assertZippedSize, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./zip";
+import { assertZippedSize, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, type ZipFiles, unzipCode } from "./zip";
 import { sha256, toBase64 } from "../util/bytes";
 
 export interface BuiltCode {
@@ -25,13 +26,13 @@ export interface BuiltCode {
   codeSize: number;
 }
 
-export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string, handler: string): Promise<BuiltCode> {
-  return buildFromZip(loader, decodeZipFile(zipBase64), handler);
+export async function buildFunctionCode(loader: WorkerLoader, zipBase64: string, handler: string, layers: CodeLayers = NO_LAYERS): Promise<BuiltCode> {
+  return buildFromZip(loader, decodeZipFile(zipBase64), handler, layers);
 }
 
 /** The same from the zip's bytes (a stored package rebuilt for a new Handler). */
-export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handler: string): Promise<BuiltCode> {
-  return bundlePrepared(loader, await prepareCode(zip, handler));
+export async function buildFromZip(loader: WorkerLoader, zip: Uint8Array, handler: string, layers: CodeLayers = NO_LAYERS): Promise<BuiltCode> {
+  return bundlePrepared(loader, await prepareCode(zip, handler, layers));
 }
 
 /** A package checked and unzipped, its handler module found: what the slow steps start from. */
@@ -42,14 +43,17 @@ export interface PreparedCode {
   handler: string;
   codeSha256: string;
   codeSize: number;
+  /** The function's layers, extracted into /opt. */
+  layers: CodeLayers;
 }
 
 /**
  * The quick checks, made while the request waits (AWS refuses these at the
  * API too): a handler string that cannot name a module, a zip that does not
- * unzip or is over the limits, a handler module that is not in the zip.
+ * unzip or is over the limits (the unzipped one counting the layers), a
+ * handler module that is not in the zip.
  */
-export async function prepareCode(zip: Uint8Array, handler: string): Promise<PreparedCode> {
+export async function prepareCode(zip: Uint8Array, handler: string, layers: CodeLayers = NO_LAYERS): Promise<PreparedCode> {
   const parsed = parseHandler(handler);
   if (!parsed.ok) {
     throw invalidParameter(
@@ -57,14 +61,17 @@ export async function prepareCode(zip: Uint8Array, handler: string): Promise<Pre
     );
   }
   const files = unzipCode(zip);
+  if (unzippedSize(files) + layers.unzippedBytes > MAX_UNZIPPED_BYTES) {
+    throw invalidParameter(`Function code combined with layers exceeds the maximum allowed size of ${MAX_UNZIPPED_BYTES} bytes. The actual size is ${unzippedSize(files) + layers.unzippedBytes} bytes.`);
+  }
   const entry = findHandlerModule(files, parsed.value.modulePath);
   if (entry === undefined) throw invalidParameter(missingModuleMessage(files, parsed.value));
-  return { zip, files, entry, handler, codeSha256: toBase64(await sha256(zip)), codeSize: zip.byteLength };
+  return { zip, files, entry, handler, codeSha256: toBase64(await sha256(zip)), codeSize: zip.byteLength, layers };
 }
 
 /** The slow steps, run after CreateFunction / Update* answered: bundle, then probe the handler export. */
 export async function bundlePrepared(loader: WorkerLoader, code: PreparedCode): Promise<BuiltCode> {
-  const bundle = await bundleHandler(code.files, code.entry);
+  const bundle = await bundleHandler(code.files, code.entry, code.layers);
   const probe = await probeHandler(loader, bundle, code.handler);
   if (!probe.ok && rejectsUpload(probe)) {
     throw invalidParameter(`${probe.errorType}: ${probe.errorMessage} (handler '${code.handler}', module '${code.entry.path}')`);

@@ -30,6 +30,8 @@ import { getEsbuild } from "./esbuild";
 import { PLATFORM_SDK } from "./platform-sdk.generated";
 import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
+import { type CodeLayers, NO_LAYERS, OPT_ROOT } from "./layers";
+import { findModule, OPT, shownPath, sourceOf, type Tree, type Trees, ZIP } from "./module-trees";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import { TASK_ROOT, taskFiles } from "./task-files";
 import type { ZipFiles } from "./zip";
@@ -42,9 +44,9 @@ import type { ZipFiles } from "./zip";
  * property path as Node would.
  */
 
-/** esbuild namespaces: the virtual entry, zip files, and the two wrappers around Node built-ins. */
+/** esbuild namespaces: the virtual entry and the two wrappers around Node built-ins (zip and layer files: module-trees.ts). */
 const ENTRY = "cellfn";
-const ZIP = "zip";
+
 const BUILTIN_ESM = "node-builtin";
 const BUILTIN_CJS = "node-builtin-cjs";
 /** A module Node would not find: it throws MODULE_NOT_FOUND when (and only if) it is loaded. */
@@ -70,7 +72,7 @@ const FS_PROMISES_NAMES = [
  * source. Throws InvalidParameterValueException with esbuild's first error
  * (file:line:column) for syntax errors and unresolvable imports.
  */
-export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Promise<string> {
+export async function bundleHandler(files: ZipFiles, entry: HandlerModule, layers: CodeLayers = NO_LAYERS): Promise<string> {
   const esbuild = await getEsbuild();
   let result;
   try {
@@ -85,14 +87,14 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Prom
       minify: false,
       metafile: true,
       logLevel: "silent",
-      plugins: [zipPlugin(files, entry)],
+      plugins: [zipPlugin(files, entry, layers)],
     });
   } catch (error) {
     throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${describeFailure(error)}`);
   }
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error(`esbuild produced no output for ${entry.path}`);
-  const asyncRequire = requireOfAsyncModule(files, result.metafile, output.text);
+  const asyncRequire = requireOfAsyncModule((key) => sourceOf(files, layers, key), result.metafile, output.text);
   if (asyncRequire !== undefined) {
     throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${asyncRequire}`);
   }
@@ -109,7 +111,7 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule): Prom
  * the first such require() (file:line:column, as esbuild's own errors), or
  * undefined.
  */
-function requireOfAsyncModule(files: ZipFiles, metafile: Metafile, text: string): string | undefined {
+function requireOfAsyncModule(source: (key: string) => Uint8Array | undefined, metafile: Metafile, text: string): string | undefined {
   const asyncModules = new Set<string>();
   for (const [, key] of text.matchAll(/^ {2}async ("(?:[^"\\\n]|\\.)*")\(\) \{$/gm)) {
     try {
@@ -122,10 +124,10 @@ function requireOfAsyncModule(files: ZipFiles, metafile: Metafile, text: string)
   for (const [importer, input] of Object.entries(metafile.inputs)) {
     for (const { path, kind, original } of input.imports) {
       if (kind !== "require-call" || !asyncModules.has(path)) continue;
-      const file = importer.slice(`${ZIP}:`.length);
+      const file = shownPath(importer);
       const required = original ?? path;
       return (
-        `${file}${locate(files.get(file), required)}: require("${required}") loads ${path.slice(`${ZIP}:`.length)}, ` +
+        `${file}${locate(source(importer), required)}: require("${required}") loads ${shownPath(path)}, ` +
         "an ES module that uses top-level await (itself or in a module it imports), which require() cannot load " +
         "(Node.js throws ERR_REQUIRE_ASYNC_MODULE). Load it with `await import()` instead, or move the awaited " +
         "initialisation into a function, e.g. cache a promise in a module variable and await it in the handler"
@@ -158,24 +160,29 @@ function locate(source: Uint8Array | undefined, specifier: string): string {
  * not a namespace object). Imports of built-ins get an ES wrapper that also
  * provides a default export for modules without one (`node:process`).
  */
-function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
-  const resolver = new NodeResolver(files);
+function zipPlugin(files: ZipFiles, entry: HandlerModule, layers: CodeLayers): Plugin {
+  const trees: Trees = {
+    task: { namespace: ZIP, root: TASK_ROOT, files, resolver: new NodeResolver(files) },
+    opt: { namespace: OPT, root: OPT_ROOT, files: layers.opt, resolver: new NodeResolver(layers.opt, { root: OPT_ROOT, rootOnNodePath: false }) },
+    nodePath: layers.nodePath,
+  };
   return {
     name: "cellfn-zip",
     setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => resolve(resolver, entry, args));
+      build.onResolve({ filter: /.*/ }, (args) => resolve(trees, entry, args));
       build.onLoad({ filter: /.*/, namespace: ENTRY }, () => ({
         // shim-modules.js first: the global require and the cwd exist before any module of the zip runs.
-        // The zip's files are registered for fs (evaluating this runs none of the function's code).
+        // The zip's and the layers' files are registered for fs (evaluating this runs none of the function's code).
         // The specifier "handler-module" is irrelevant: resolve() maps it to the handler module.
         contents:
           `import "${RUNTIME_PREFIX}shim-modules.js";\nimport { setTaskFiles } from "${RUNTIME_PREFIX}shim-fs.js";\n` +
-          `setTaskFiles(() => (${JSON.stringify(taskFiles(files))}));\n` +
+          `setTaskFiles(() => (${JSON.stringify(taskFiles(files))}), () => (${JSON.stringify(taskFiles(layers.opt))}));\n` +
           `export const ${LOAD_EXPORT} = () => import("handler-module");\n`,
         loader: "js",
         resolveDir: "/",
       }));
-      build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromZip(files, resolver, path));
+      build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromTree(trees.task, path));
+      build.onLoad({ filter: /.*/, namespace: OPT }, ({ path }) => loadFromTree(trees.opt, path));
       build.onLoad({ filter: /.*/, namespace: MISSING }, ({ path }) => missingModule(path));
       build.onLoad({ filter: /.*/, namespace: PLATFORM }, ({ path }) => ({ contents: PLATFORM_SDK[path] ?? "", loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({ contents: builtinWrapper(path), loader: "js", resolveDir: "/" }));
@@ -188,7 +195,7 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule): Plugin {
   };
 }
 
-function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveArgs): OnResolveResult {
+function resolve(trees: Trees, entry: HandlerModule, args: OnResolveArgs): OnResolveResult {
   const { path: specifier, kind, namespace } = args;
   if (specifier.startsWith(RUNTIME_PREFIX) && RUNTIME_MODULES.has(specifier.slice(RUNTIME_PREFIX.length))) {
     return { path: `./${specifier.slice(RUNTIME_PREFIX.length)}`, external: true };
@@ -206,10 +213,11 @@ function resolve(resolver: NodeResolver, entry: HandlerModule, args: OnResolveAr
     return { path: builtin, namespace: kind === "require-call" ? BUILTIN_CJS : BUILTIN_ESM };
   }
 
-  const fromDir = args.resolveDir.replace(/^\/+/, "");
+  const require = kind === "require-call" || kind === "require-resolve";
+  const own = namespace === OPT ? trees.opt : trees.task;
   try {
-    const found = resolver.resolve(specifier, fromDir, kind === "require-call" || kind === "require-resolve");
-    if (found !== undefined) return { path: found, namespace: ZIP };
+    const found = findModule(trees, own, specifier, args.resolveDir.replace(/^\/+/, ""), require);
+    if (found !== undefined) return { path: found.path, namespace: found.tree.namespace };
   } catch (error) {
     if (error instanceof ResolveError) return { errors: [{ text: error.message }] };
     throw error;
@@ -260,18 +268,19 @@ function builtinWrapper(name: string): string {
   );
 }
 
-function loadFromZip(files: ZipFiles, resolver: NodeResolver, path: string): OnLoadResult {
-  const contents = files.get(path);
-  if (contents === undefined) return { errors: [{ text: `${path} is not in the zip` }] };
+function loadFromTree(tree: Tree, path: string): OnLoadResult {
+  const contents = tree.files.get(path);
+  if (contents === undefined) return { errors: [{ text: `${path} is not in the ${tree.namespace === OPT ? "layers" : "zip"}` }] };
   // esbuild wants an absolute-looking directory; resolve() strips the slash.
   const resolveDir = `/${dirname(path)}`;
   if (path.endsWith(".node")) {
     // Accepted at upload, as Lambda does; loading it fails with a message that says why.
-    const thrower = `import { nativeAddon } from "${RUNTIME_PREFIX}shim-modules.js";\nthrow nativeAddon(${JSON.stringify(`${TASK_ROOT}/${path}`)});\n`;
+    const thrower = `import { nativeAddon } from "${RUNTIME_PREFIX}shim-modules.js";\nthrow nativeAddon(${JSON.stringify(`${tree.root}/${path}`)});\n`;
     return { contents: thrower, loader: "js", resolveDir };
   }
   if (path.endsWith(".json")) return { contents, loader: "json", resolveDir };
-  return { contents: withModulePaths(new TextDecoder().decode(contents), path, resolver, files), loader: "js", resolveDir };
+  const source = new TextDecoder().decode(contents);
+  return { contents: withModulePaths(source, path, tree.resolver, tree.files, tree.root), loader: "js", resolveDir };
 }
 
 /** What to fix when a package is missing, for the usual reasons it is. */

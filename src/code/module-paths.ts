@@ -2,7 +2,7 @@
  * What a module knows of its own place on disk, given per file at bundle
  * time, since the bundle is one module: CommonJS `__dirname`/`__filename`,
  * ES `import.meta.url`/`dirname`/`filename`/`resolve`, all under /var/task
- * as in Lambda; and `require.resolve("<literal>")`, answered with the path
+ * (or /opt for a layer's files) as in Lambda; and `require.resolve("<literal>")`, answered with the path
  * Node would return; computed relative requires (src/code/computed-requires.ts). The preamble goes on the file's first line (after a
  * hashbang or "use strict"), so line numbers in stack traces do not move.
  */
@@ -17,8 +17,8 @@ const REQUIRE_RESOLVE = /\brequire\.resolve\(\s*("[^"\\\n]*"|'[^'\\\n]*')\s*\)/g
 /** A file that declares its own __dirname/__filename (as ESM code often does) keeps it. */
 const declares = (name: string, text: string) => new RegExp(`\\b(?:var|let|const|function)\\s+(?:[{[][^}\\]]*)?\\b${name}\\b`).test(text);
 
-export function withModulePaths(source: string, path: string, resolver: NodeResolver, files: ZipFiles): string {
-  const filename = `${TASK_ROOT}/${path}`;
+export function withModulePaths(source: string, path: string, resolver: NodeResolver, files: ZipFiles, root = TASK_ROOT): string {
+  const filename = `${root}/${path}`;
   const dir = dirname(filename);
   const { text, helpers: preamble } = rewriteComputedRequires(source, path, files);
   if (/\b__filename\b/.test(text) && !declares("__filename", text)) preamble.push(`var __filename = ${JSON.stringify(filename)};`);
@@ -37,7 +37,7 @@ export function withModulePaths(source: string, path: string, resolver: NodeReso
     if (builtinName(specifier) !== undefined) return JSON.stringify(specifier);
     try {
       const found = resolver.resolve(specifier, dirname(path), true);
-      return found === undefined ? call : JSON.stringify(`${TASK_ROOT}/${found}`);
+      return found === undefined ? call : JSON.stringify(`${root}/${found}`);
     } catch {
       return call; // the run-time require.resolve throws as Node does
     }

@@ -32,10 +32,22 @@ export class ResolveError extends Error {}
 const FILE_SUFFIXES = ["", ".js", ".json", ".mjs", ".cjs", ".node"];
 const INDEX_FILES = ["index.js", "index.json", "index.mjs", "index.cjs", "index.node"];
 
+/** Where a tree of files is mounted: the zip at /var/task, the merged layers at /opt. */
+export interface TreeOptions {
+  root: string;
+  /** Lambda's NODE_PATH ends with /var/task: bare `require("lib/db")` may find /var/task/lib/db.js. */
+  rootOnNodePath: boolean;
+}
+
+const TASK_TREE: TreeOptions = { root: "/var/task", rootOnNodePath: true };
+
 export class NodeResolver {
   private readonly manifests = new Map<string, Package | null>();
 
-  constructor(private readonly files: ZipFiles) {}
+  constructor(
+    private readonly files: ZipFiles,
+    private readonly tree: TreeOptions = TASK_TREE,
+  ) {}
 
   /**
    * The zip path `specifier` resolves to from a module in `fromDir`, or
@@ -43,18 +55,34 @@ export class NodeResolver {
    * the "require" rather than the "import" condition of `exports` maps.
    */
   resolve(specifier: string, fromDir: string, require: boolean): string | undefined {
-    const taskRoot = specifier.startsWith("/var/task/") ? specifier.slice("/var/task/".length) : undefined;
-    if (taskRoot !== undefined) return this.fileOrDirectory(join("", taskRoot));
-    if (specifier.startsWith("/")) return undefined; // outside the function: nothing there
+    return this.resolveLocal(specifier, fromDir, require) ?? this.rootFallback(specifier, require);
+  }
+
+  /** Everything Node tries before NODE_PATH: the tree's own paths, `#imports`, the package itself, node_modules walking up. */
+  resolveLocal(specifier: string, fromDir: string, require: boolean): string | undefined {
+    const rootPrefix = `${this.tree.root}/`;
+    if (specifier.startsWith(rootPrefix)) return this.fileOrDirectory(join("", specifier.slice(rootPrefix.length)));
+    if (specifier.startsWith("/")) return undefined; // outside this tree: nothing here
     if (/^\.\.?(\/|$)/.test(specifier)) return this.fileOrDirectory(join(fromDir, specifier));
     if (specifier.startsWith("#")) return this.packageImports(specifier, fromDir, require);
-    return (
-      this.packageSelf(specifier, fromDir, require) ??
-      this.nodeModules(specifier, fromDir, require) ??
-      // Lambda's NODE_PATH ends with /var/task, so `require("lib/db")` finds
-      // /var/task/lib/db.js; NODE_PATH applies to require only, not import.
-      (require ? this.fileOrDirectory(join("", specifier)) : undefined)
-    );
+    return this.packageSelf(specifier, fromDir, require) ?? this.nodeModules(specifier, fromDir, require);
+  }
+
+  /** NODE_PATH's entry for this tree's root (require only, not import, as NODE_PATH in Node). */
+  rootFallback(specifier: string, require: boolean): string | undefined {
+    if (!this.tree.rootOnNodePath || !require || /^(?:\.\.?(?:\/|$)|\/|#)/.test(specifier)) return undefined;
+    return this.fileOrDirectory(join("", specifier));
+  }
+
+  /** A bare specifier looked up in NODE_PATH directories of this tree (`nodejs/node_modules` of /opt), in order. */
+  fromDirectories(specifier: string, dirs: readonly string[], require: boolean): string | undefined {
+    if (/^(?:\.\.?(?:\/|$)|\/|#)/.test(specifier)) return undefined;
+    const { name, subpath } = splitPackageSpecifier(specifier);
+    for (const dir of dirs) {
+      const found = this.inPackageDir(join(dir, name), subpath, require);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   private fileOrDirectory(path: string): string | undefined {
@@ -86,16 +114,19 @@ export class NodeResolver {
     const { name, subpath } = splitPackageSpecifier(specifier);
     for (let dir = fromDir; ; dir = dirname(dir)) {
       if (!(dir === "node_modules" || dir.endsWith("/node_modules"))) {
-        const packageDir = join(dir, `node_modules/${name}`);
-        const manifest = this.manifest(packageDir);
-        const found =
-          manifest?.exports !== undefined
-            ? this.exported(manifest, packageDir, subpath, require)
-            : this.fileOrDirectory(join(packageDir, subpath));
+        const found = this.inPackageDir(join(dir, `node_modules/${name}`), subpath, require);
         if (found !== undefined) return found;
       }
       if (dir === "") return undefined;
     }
+  }
+
+  /** A package's directory: its `exports` when it has them, else the file or directory at `subpath`. */
+  private inPackageDir(packageDir: string, subpath: string, require: boolean): string | undefined {
+    const manifest = this.manifest(packageDir);
+    return manifest?.exports !== undefined
+      ? this.exported(manifest, packageDir, subpath, require)
+      : this.fileOrDirectory(join(packageDir, subpath));
   }
 
   /** LOAD_PACKAGE_SELF: a package importing itself by name through its own `exports`. */

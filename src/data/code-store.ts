@@ -1,7 +1,7 @@
 import type { SQL } from "drizzle-orm";
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { functionVersions } from "../db/schema";
+import { functionVersions, layerVersions } from "../db/schema";
 import { fromBase64, sha256, toHex } from "../util/bytes";
 
 /** What a function version's code is made of: its bundle and its .zip package (by CodeSha256). */
@@ -49,6 +49,11 @@ export class CodeStore {
     return staged;
   }
 
+  /** Stores a layer's .zip (once): layer packages share the content-addressed `zips/` with functions'. */
+  async stageZip(zip: Uint8Array, codeSha256: string): Promise<void> {
+    await this.#putOnce(zipKey(codeSha256), zip, ZIP_TYPE);
+  }
+
   /** After the version row is written: puts back a staged blob a concurrent release removed meanwhile. */
   async confirm(staged: StagedCode): Promise<void> {
     await Promise.all([
@@ -80,12 +85,18 @@ export class CodeStore {
       await this.#deleteUnused(key, BUNDLE_TYPE, () => this.#used(eq(functionVersions.bundleKey, key)));
     }
     for (const sha of new Set(list.map((r) => r.codeSha256))) {
-      await this.#deleteUnused(zipKey(sha), ZIP_TYPE, () => this.#used(eq(functionVersions.codeSha256, sha)));
+      await this.#deleteUnused(zipKey(sha), ZIP_TYPE, async () => (await this.#used(eq(functionVersions.codeSha256, sha))) || (await this.#layerUses(sha)));
     }
   }
 
   async #used(where: SQL): Promise<boolean> {
     const rows = await this.db.select({ key: functionVersions.bundleKey }).from(functionVersions).where(where).limit(1);
+    return rows.length > 0;
+  }
+
+  /** Layer versions keep their package for good (a deleted one still builds the functions that named it). */
+  async #layerUses(codeSha256: string): Promise<boolean> {
+    const rows = await this.db.select({ v: layerVersions.version }).from(layerVersions).where(eq(layerVersions.codeSha256, codeSha256)).limit(1);
     return rows.length > 0;
   }
 

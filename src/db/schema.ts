@@ -255,3 +255,48 @@ export const functionUrls = sqliteTable(
   },
   (t) => [uniqueIndex("function_urls_target").on(t.tenantId, t.functionName, t.qualifier)],
 );
+
+/**
+ * Published layer versions (PublishLayerVersion). Immutable once written; a
+ * deleted version keeps its row (`deleted`), so functions that named it keep
+ * building from it and its number is never given again, as on AWS. The .zip
+ * is in R2 with function packages (`zips/<sha256>.zip`, src/data/code-store.ts).
+ */
+export const layerVersions = sqliteTable(
+  "layer_versions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    layerName: text("layer_name").notNull(),
+    version: integer("version").notNull(),
+    description: text("description").notNull(),
+    licenseInfo: text("license_info"),
+    compatibleRuntimes: text("compatible_runtimes", { mode: "json" }).$type<string[] | null>(),
+    compatibleArchitectures: text("compatible_architectures", { mode: "json" }).$type<string[] | null>(),
+    codeSha256: text("code_sha256").notNull(),
+    codeSize: integer("code_size").notNull(),
+    /** Bytes of the unzipped contents: the 250 MB limit counts a function's layers. */
+    unzippedSize: integer("unzipped_size").notNull(),
+    createdDate: text("created_date").notNull(),
+    deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
+    /** RevisionId of the version's policy (changes with every Add/RemoveLayerVersionPermission). */
+    policyRevisionId: text("policy_revision_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.layerName, t.version] }), index("layer_versions_code").on(t.codeSha256)],
+);
+
+/** Statements of a layer version's policy (AddLayerVersionPermission), in the order they were added. */
+export const layerVersionStatements = sqliteTable(
+  "layer_version_statements",
+  {
+    tenantId: text("tenant_id").notNull(),
+    layerName: text("layer_name").notNull(),
+    version: integer("version").notNull(),
+    sid: text("sid").notNull(),
+    /** JSON: the statement as AWS returns it (src/lambda/layers.ts). */
+    statement: text("statement", { mode: "json" }).notNull(),
+    /** The account id granted, or "*" (everyone): what a use by another tenant is checked against. */
+    principal: text("principal").notNull(),
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.layerName, t.version, t.sid] })],
+);

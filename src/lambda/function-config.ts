@@ -34,16 +34,32 @@ export interface StoredConfig {
   TenancyConfig?: { TenantIsolationMode: string };
   /** PutRuntimeManagementConfig: accepted and echoed (cellfn runs one build of each runtime). */
   RuntimeManagementConfig?: { UpdateRuntimeOn: string; RuntimeVersionArn?: string };
+  /**
+   * The layer versions the function named, in order. Shown as `{Arn, CodeSize}`;
+   * the package hash and unzipped size let the code be built again from the
+   * same immutable contents (src/services/function-layers.ts).
+   */
+  Layers?: StoredLayer[];
   /** Written by an older cellfn; tags now live on the function (functions.tags). */
   Tags?: Record<string, string>;
 }
 
+export interface StoredLayer {
+  Arn: string;
+  CodeSize: number;
+  CodeSha256: string;
+  UnzippedSize: number;
+}
+
 /** Builds the $LATEST configuration of a new function, refusing what cellfn cannot honour. */
 export function newFunctionConfig(name: string, input: CreateFunctionInput): StoredConfig {
-  if (input.PackageType === "Image") throw unsupported("PackageType Image", "Upload a Zip package (Code.ZipFile)");
+  // cellfn cannot run container images: refused whole, in AWS's error shape, before any other check.
+  if (input.PackageType === "Image" || input.Code.ImageUri !== undefined) throw imagesUnsupported();
   refuseUnsupported(input);
-  if (input.Runtime === undefined) throw invalidParameter("Runtime is required for .zip deployment packages. Set Runtime to one of: " + SUPPORTED_RUNTIMES.join(", ") + ".");
-  if (input.Handler === undefined) throw invalidParameter("Handler is required for .zip deployment packages (for example index.handler).");
+  // AWS's wording (its CloudFormation answers quote it); one message for either missing.
+  if (input.Runtime === undefined || input.Handler === undefined) {
+    throw invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+  }
   const config: StoredConfig = {
     Runtime: checkRuntime(input.Runtime),
     Role: input.Role,
@@ -162,11 +178,10 @@ function loggingFor(name: string, input: Partial<StoredConfig["LoggingConfig"]> 
   return { ...base, ApplicationLogLevel: input?.ApplicationLogLevel ?? "INFO", SystemLogLevel: input?.SystemLogLevel ?? "INFO" };
 }
 
-type Unsupportable = Pick<CreateFunctionInput, "Layers" | "VpcConfig" | "FileSystemConfigs" | "ImageConfig" | "CapacityProviderConfig" | "DurableConfig"> & { CodeSigningConfigArn?: string | undefined };
+type Unsupportable = Pick<CreateFunctionInput, "VpcConfig" | "FileSystemConfigs" | "ImageConfig" | "CapacityProviderConfig" | "DurableConfig"> & { CodeSigningConfigArn?: string | undefined };
 
 /** Settings cellfn has no equivalent for are refused rather than silently ignored. Empty forms (as tools send them) pass. */
 function refuseUnsupported(input: Unsupportable): void {
-  if (input.Layers && input.Layers.length > 0) throw unsupported("Layers", "Bundle dependencies under node_modules/ in the zip");
   if (input.VpcConfig && ((input.VpcConfig.SubnetIds?.length ?? 0) > 0 || (input.VpcConfig.SecurityGroupIds?.length ?? 0) > 0)) {
     throw unsupported("VpcConfig", "Remove SubnetIds and SecurityGroupIds");
   }
@@ -175,6 +190,13 @@ function refuseUnsupported(input: Unsupportable): void {
   if (input.CodeSigningConfigArn) throw unsupported("CodeSigningConfigArn", "Remove CodeSigningConfigArn");
   if (input.CapacityProviderConfig !== undefined) throw unsupported("CapacityProviderConfig", "Remove CapacityProviderConfig");
   if (input.DurableConfig !== undefined) throw unsupported("DurableConfig", "Remove DurableConfig");
+}
+
+/** Container images (PackageType Image, Code.ImageUri): cellfn runs .zip packages in Workers isolates, not containers. */
+export function imagesUnsupported() {
+  return invalidParameter(
+    "cellfn runs .zip deployment packages only: PackageType Image and Code.ImageUri are not supported. Package the function as a .zip and send it as Code.ZipFile (PackageType Zip, the default).",
+  );
 }
 
 function unsupported(what: string, fix: string) {

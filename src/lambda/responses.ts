@@ -43,6 +43,7 @@ export function functionConfiguration(
     SnapStart: { ApplyOn: c.SnapStart.ApplyOn, OptimizationStatus: "Off" },
     LoggingConfig: c.LoggingConfig,
   };
+  if (c.Layers && c.Layers.length > 0) out.Layers = c.Layers.map((l) => ({ Arn: l.Arn, CodeSize: l.CodeSize }));
   if (c.Environment) out.Environment = c.Environment;
   if (c.DeadLetterConfig) out.DeadLetterConfig = c.DeadLetterConfig;
   if (c.KMSKeyArn) out.KMSKeyArn = c.KMSKeyArn;

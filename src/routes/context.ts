@@ -5,6 +5,7 @@ import type { Defer } from "../services/deploy";
 import { parseFunctionName } from "../lambda/function-name";
 import { listQuerySchema } from "../lambda/schemas";
 import { parseValue } from "../lambda/validation";
+import { requestEntityTooLarge } from "../errors";
 
 /** Route-level helpers shared by the Lambda API areas. */
 
@@ -34,4 +35,23 @@ function namesOf(c: Context<AppEnv>) {
 /** Work to finish after the response (bundling after CreateFunction / Update*): ExecutionContext.waitUntil. */
 export function deferOf(c: Context<AppEnv>): Defer {
   return (work) => c.executionCtx.waitUntil(work);
+}
+
+/** Lambda's limit on a whole control-plane request carrying code (lambda-api-notes.md, size limits). */
+export const CODE_REQUEST_MAX_BYTES = 70_167_211;
+
+/**
+ * The body of a request that carries a .zip (CreateFunction, UpdateFunctionCode,
+ * PublishLayerVersion), refused with AWS's 413 when the whole request is over
+ * 70,167,211 bytes, before anything in it is parsed (the 50 MB zipped limit
+ * is checked after, on the decoded Code.ZipFile).
+ */
+export async function codeRequestBody(c: Context<AppEnv>, operation: string): Promise<string> {
+  const tooLarge = () => requestEntityTooLarge(`Request must be smaller than ${CODE_REQUEST_MAX_BYTES} bytes for the ${operation} operation`);
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > CODE_REQUEST_MAX_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  // A body sent without a length: JSON with base64 is ASCII, so characters count bytes.
+  if (text.length > CODE_REQUEST_MAX_BYTES) throw tooLarge();
+  return text;
 }

@@ -13,12 +13,12 @@ import {
   updateFunctionConfiguration,
 } from "../services/functions";
 import { listFunctions, listVersions } from "../services/listing";
-import { deferOf, functionNameOf, listQuery, qualifiedRef } from "./context";
+import { codeRequestBody, deferOf, functionNameOf, listQuery, qualifiedRef } from "./context";
 
 /** Function CRUD, code and versions: `/2015-03-31/functions...`. */
 export const functionRoutes = new Hono<AppEnv>({ strict: false })
   .post("/", requireFullScope, async (c) => {
-    const input = parseJsonBody(createFunctionSchema, await c.req.text());
+    const input = parseJsonBody(createFunctionSchema, await codeRequestBody(c, "CreateFunction"));
     return c.json(await createFunction(c.var.scope, input, deferOf(c)), 201);
   })
   .get("/", async (c) => {
@@ -38,7 +38,7 @@ export const functionRoutes = new Hono<AppEnv>({ strict: false })
   })
   .put("/:FunctionName/code", requireFullScope, async (c) => {
     const name = functionNameOf(c);
-    const input = parseJsonBody(updateFunctionCodeSchema, await c.req.text());
+    const input = parseJsonBody(updateFunctionCodeSchema, await codeRequestBody(c, "UpdateFunctionCode"));
     return c.json(await updateFunctionCode(c.var.scope, name, input, deferOf(c)));
   })
   .post("/:FunctionName/versions", requireFullScope, async (c) => {

@@ -2,7 +2,7 @@
 /**
  * `fs` and `fs/promises` as a Lambda function sees them, inside its Dynamic
  * Worker: the zip's files read-only under /var/task (LAMBDA_TASK_ROOT, also
- * the cwd), a writable /tmp that lives as long as the isolate (one execution
+ * the cwd), its layers' files read-only under /opt, a writable /tmp that lives as long as the isolate (one execution
  * environment: kept across warm invocations, never shared) and is capped at
  * the function's EphemeralStorage (ENOSPC past it). Every other path goes to
  * workerd's own node:fs (/dev/null, /bundle, ...).
@@ -20,22 +20,31 @@ import { Readable, Writable } from "node:stream";
 export * from "node:fs";
 
 export const TASK_ROOT = "/var/task";
+/** Where Lambda extracts a function's layers (present, maybe empty, in every function). */
+const OPT = "/opt";
 const TMP = "/tmp";
 
-// ---- The file tables.
-/** Zip path (no leading slash) → contents: a string (UTF-8 text), ["b64", base64], or null (content not kept). */
+// ---- The file tables (read-only: the zip and the layers).
+/** Absolute path → contents: a string (UTF-8 text), ["b64", base64], or null (content not kept). */
 let taskTable = /** @type {Record<string, string | [string, string] | null>} */ ({});
-/** Absolute directory paths under /var/task, derived from the table. */
-let taskDirs = new Set([TASK_ROOT]);
+/** Absolute read-only directory paths, derived from the tables. */
+let taskDirs = new Set([TASK_ROOT, OPT]);
 const decoded = new Map();
 
-/** Called by the bundle's entry when it is evaluated: `files()` returns the table. */
-export function setTaskFiles(files) {
-  taskTable = files();
-  taskDirs = new Set([TASK_ROOT]);
-  for (const path of Object.keys(taskTable)) {
-    const parts = path.split("/");
-    for (let i = 1; i < parts.length; i++) taskDirs.add(TASK_ROOT + "/" + parts.slice(0, i).join("/"));
+/**
+ * Called by the bundle's entry when it is evaluated: `files()` returns the
+ * zip's table, `layers()` the layers' (paths relative to /opt), each keyed
+ * by path without a leading slash.
+ */
+export function setTaskFiles(files, layers = () => ({})) {
+  taskTable = {};
+  taskDirs = new Set([TASK_ROOT, OPT]);
+  for (const [root, table] of [[TASK_ROOT, files()], [OPT, layers()]]) {
+    for (const [path, entry] of Object.entries(table)) {
+      taskTable[root + "/" + path] = entry;
+      const parts = path.split("/");
+      for (let i = 1; i < parts.length; i++) taskDirs.add(root + "/" + parts.slice(0, i).join("/"));
+    }
   }
 }
 
@@ -72,7 +81,8 @@ export function absolute(path) {
   }
   return "/" + parts.join("/");
 }
-const inTask = (abs) => abs === TASK_ROOT || abs.startsWith(TASK_ROOT + "/");
+/** Read-only: the zip under /var/task and the layers under /opt. */
+const inTask = (abs) => abs === TASK_ROOT || abs.startsWith(TASK_ROOT + "/") || abs === OPT || abs.startsWith(OPT + "/");
 const inTmp = (abs) => abs === TMP || abs.startsWith(TMP + "/");
 const parentOf = (abs) => abs.slice(0, abs.lastIndexOf("/")) || "/";
 /** Is this a path this module answers for (the rest goes to workerd's fs)? */
@@ -80,7 +90,7 @@ const ours = (abs) => inTask(abs) || inTmp(abs) || abs === "/var";
 
 // ---- Reading.
 function taskBytes(abs, syscall) {
-  const key = abs.slice(TASK_ROOT.length + 1);
+  const key = abs;
   if (!(key in taskTable)) throw fsError(taskDirs.has(abs) ? "EISDIR" : "ENOENT", syscall, abs);
   const entry = taskTable[key];
   if (entry === null || entry === undefined) {
@@ -106,7 +116,7 @@ function encodingOf(options) {
 }
 
 function kind(abs) {
-  if (inTask(abs)) return taskDirs.has(abs) ? "dir" : abs.slice(TASK_ROOT.length + 1) in taskTable ? "file" : undefined;
+  if (inTask(abs)) return taskDirs.has(abs) ? "dir" : abs in taskTable ? "file" : undefined;
   if (abs === "/var") return "dir";
   return tmpDirs.has(abs) ? "dir" : tmpFiles.has(abs) ? "file" : undefined;
 }
@@ -150,7 +160,7 @@ function statOf(abs, syscall = "stat") {
 }
 function readSize(abs) {
   if (tmpFiles.has(abs)) return tmpFiles.get(abs).data.byteLength;
-  const entry = taskTable[abs.slice(TASK_ROOT.length + 1)];
+  const entry = taskTable[abs];
   return entry === null || entry === undefined ? 0 : taskBytes(abs, "stat").byteLength;
 }
 
@@ -161,7 +171,7 @@ function listDir(abs, options) {
   const prefix = abs === "/" ? "/" : abs + "/";
   const names = new Map();
   const candidates = abs === "/var" ? [TASK_ROOT] : inTask(abs)
-    ? [...taskDirs, ...Object.keys(taskTable).map((k) => TASK_ROOT + "/" + k)]
+    ? [...taskDirs, ...Object.keys(taskTable)]
     : [...tmpDirs, ...tmpFiles.keys()];
   for (const path of candidates) {
     if (!path.startsWith(prefix)) continue;

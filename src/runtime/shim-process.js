@@ -23,7 +23,13 @@ export function applyInvocationVariables(request) {
 }
 
 /** Thrown by process.exit() to unwind the caller: in Node nothing after process.exit() runs. */
-class ProcessExit extends Error {}
+export class ProcessExit extends Error {
+  /** @param {number} status */
+  constructor(status) {
+    super(`process.exit(${status})`);
+    this.status = status;
+  }
+}
 
 /**
  * process.exit(n) ends Lambda's runtime process: the invocation fails with
@@ -34,7 +40,7 @@ export function interceptExit(onExit) {
   const exit = (code) => {
     const status = Number(code ?? process.exitCode ?? 0) || 0;
     onExit(status);
-    throw new ProcessExit(`process.exit(${status})`);
+    throw new ProcessExit(status);
   };
   Object.defineProperty(process, "exit", { value: exit, writable: true, configurable: true });
 }

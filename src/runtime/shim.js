@@ -34,7 +34,7 @@ import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
-import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
+import { applyInvocationVariables, exitMessage, interceptExit, ProcessExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
 const MAX_LOG_CHARS = 1000000;
@@ -274,11 +274,14 @@ let runtime;
 let carried = []; // lines logged after the last invocation returned
 
 // The init phase: loads the module and resolves the handler, logging into `initLines`.
-async function runInit(settings, initLines) {
+/** The init phase: module load and handler checks. `requestId` names the invocation an init failure is reported in (none ahead of traffic). */
+async function runInit(settings, initLines, requestId) {
   runtime = settings.runtime;
   setTmpQuota(settings.ephemeralStorageMB);
   useSink(initLines);
   initialised = resolveHandler(settings.handler).then(({ fn, error }) => {
+    // process.exit() in the module's own code: Lambda's runtime process ends during init (Runtime.ExitError).
+    if (error instanceof ProcessExit) error = runtimeError("Runtime.ExitError", exitMessage(requestId, error.status));
     if (!error && runtime === "nodejs24.x" && fn.length >= 3) error = runtimeError("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
     if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
         process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
@@ -317,7 +320,7 @@ export default class extends WorkerEntrypoint {
     applyInvocationVariables(request);
     if (!initialised) {
       const initLines = [];
-      const { payload } = await runInit(settings, initLines);
+      const { payload } = await runInit(settings, initLines, request.requestId);
       await initDone({ lines: initLines, error: payload });
     }
     const { fn, payload: initFailure } = await initialised;
@@ -399,7 +402,7 @@ export default class extends WorkerEntrypoint {
     }
     applyInvocationVariables(request);
     const initLines = [];
-    const { payload } = await runInit(settings, initLines);
+    const { payload } = await runInit(settings, initLines, request.requestId);
     return { lines: initLines, error: payload };
   }
 

@@ -1,3 +1,5 @@
+import { LayerStore } from "../data/layer-store";
+import { database } from "../db/client";
 import { conflict, invalidParameter } from "../errors";
 import { forgetTenant } from "../invoke/target";
 import { requireFunction } from "./resolve";
@@ -49,7 +51,11 @@ export async function deleteFunctionConcurrency(scope: TenantScope, name: string
 
 export async function getAccountSettings(scope: TenantScope) {
   const limit = scope.principal.concurrencyLimit;
-  const [reserved, usage] = await Promise.all([scope.store.reservedConcurrencyTotal(), scope.store.usage()]);
+  const [reserved, usage, layerBytes] = await Promise.all([
+    scope.store.reservedConcurrencyTotal(),
+    scope.store.usage(),
+    new LayerStore(database(scope.env.DB), scope.principal.tenantId).totalCodeSize(),
+  ]);
   return {
     AccountLimit: {
       TotalCodeSize: 80530636800,
@@ -58,6 +64,7 @@ export async function getAccountSettings(scope: TenantScope) {
       ConcurrentExecutions: limit,
       UnreservedConcurrentExecutions: limit - reserved,
     },
-    AccountUsage: { TotalCodeSize: usage.totalCodeSize, FunctionCount: usage.functionCount },
+    // Layers count in the account's code storage, as on AWS (lambda-api-notes.md, GetAccountSettings).
+    AccountUsage: { TotalCodeSize: usage.totalCodeSize + layerBytes, FunctionCount: usage.functionCount },
   };
 }

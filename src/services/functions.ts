@@ -11,7 +11,7 @@ import { conflict, functionAlreadyExists as alreadyExists, invalidParameter, pre
 import type { FunctionRef } from "../lambda/function-name";
 import { functionArn, parseNewFunctionName } from "../lambda/function-name";
 import type { StoredConfig } from "../lambda/function-config";
-import { newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
+import { imagesUnsupported, newFunctionConfig, updatedFunctionConfig } from "../lambda/function-config";
 import type { PendingUpdate, StateColumns } from "../lambda/function-state";
 import { activeColumns, creatingColumns, updateBlocker, updatingColumns } from "../lambda/function-state";
 import { functionConfiguration, lambdaTimestamp } from "../lambda/responses";
@@ -19,6 +19,7 @@ import { initialTags } from "../lambda/tags";
 import type { CreateFunctionInput, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput } from "../lambda/schemas";
 import type { Defer, StoredCode } from "./deploy";
 import { finishCreate, finishUpdate, runLater } from "./deploy";
+import { layerContents, resolveFunctionLayers, sameLayers } from "./function-layers";
 import { dropPolicies } from "./policies";
 import { dropUrls } from "../function-urls/service";
 import { forgetFunction } from "../invoke/target";
@@ -44,8 +45,9 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   const tags = initialTags(input.Tags);
   const zip = zipFileOf(input.Code);
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
+  if (input.Layers !== undefined && input.Layers.length > 0) config.Layers = await resolveFunctionLayers(scope, input.Layers);
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, await layerContents(scope, config));
   const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
   const creating = creatingColumns(Date.now());
   const latest = versionRow(LATEST, config, code, creating);
@@ -93,9 +95,20 @@ export async function updateFunctionConfiguration(
   const current = await latestOf(scope, name, input.RevisionId);
   const config = updatedFunctionConfig(name, current.config, input);
   if (config.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(config.DeadLetterConfig.TargetArn, scope.names, name);
-  // The bundle holds the handler's module: a new Handler (or a function whose create failed) is built again from the stored package.
-  const rebuild = config.Handler !== current.config.Handler || current.bundleKey === "";
-  const prepared = rebuild ? await preparedFromStore(scope, current, config.Handler) : undefined;
+  if (input.Layers !== undefined) {
+    const layers = await resolveFunctionLayers(scope, input.Layers);
+    if (layers.length > 0) config.Layers = layers;
+    else delete config.Layers;
+  }
+  // The bundle holds the handler's module and the layers' code (resolved through the runtime's
+  // NODE_PATH): a new Handler, new Layers, a new Runtime with layers, or a function whose create
+  // failed is built again from the stored package.
+  const rebuild =
+    config.Handler !== current.config.Handler ||
+    !sameLayers(config, current.config) ||
+    (config.Runtime !== current.config.Runtime && (config.Layers ?? []).length > 0) ||
+    current.bundleKey === "";
+  const prepared = rebuild ? await preparedFromStore(scope, current, config) : undefined;
   return startUpdate(scope, name, current, { config, codeSha256: current.codeSha256, codeSize: current.codeSize, lastModified: lambdaTimestamp() }, prepared, defer);
 }
 
@@ -106,13 +119,14 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
   const zip = zipFileOf(input);
   const config = input.Architectures ? { ...current.config, Architectures: input.Architectures } : current.config;
 
+  const layers = await layerContents(scope, config);
   if (input.DryRun) {
-    const built = await buildFunctionCode(scope.env.LOADER, zip, config.Handler);
+    const built = await buildFunctionCode(scope.env.LOADER, zip, config.Handler, layers);
     const preview = versionRow(LATEST, config, { ...built, bundleKey: current.bundleKey }, current);
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler);
+  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, layers);
   const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
   // Publish needs the built code: the update is finished within the request, then published.
   let settled: Promise<void> | undefined;
@@ -240,14 +254,14 @@ function versionRow(version: string, config: StoredConfig, code: RowCode, state:
   };
 }
 
-async function preparedFromStore(scope: TenantScope, current: VersionRow, handler: string): Promise<PreparedCode> {
+async function preparedFromStore(scope: TenantScope, current: VersionRow, config: StoredConfig): Promise<PreparedCode> {
   const zip = await scope.code.getZip(current.codeSha256);
   if (!zip) {
     throw invalidParameter(
       `The function's .zip package (CodeSha256 ${current.codeSha256}) is not stored, so its Handler cannot change alone: upload the code again with UpdateFunctionCode, then set the Handler.`,
     );
   }
-  return prepareCode(zip, handler);
+  return prepareCode(zip, config.Handler, await layerContents(scope, config));
 }
 
 function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | undefined; ImageUri?: string | undefined }): string {
@@ -255,7 +269,7 @@ function zipFileOf(code: { ZipFile?: string | undefined; S3Bucket?: string | und
   if (code.S3Bucket !== undefined) {
     throw invalidParameter("cellfn takes code as Code.ZipFile (for example --zip-file fileb://function.zip); S3 code locations are not supported.");
   }
-  if (code.ImageUri !== undefined) throw invalidParameter("cellfn runs .zip packages only; ImageUri is not supported.");
+  if (code.ImageUri !== undefined) throw imagesUnsupported();
   throw invalidParameter("Please provide a source for function code: set Code.ZipFile to a base64-encoded .zip file.");
 }
 

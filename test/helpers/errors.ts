@@ -10,3 +10,14 @@ export function thrownLambdaError(fn: () => unknown): LambdaError {
   }
   throw new Error("expected a LambdaError");
 }
+
+/** The LambdaError an async `fn` rejects with (anything else, or none, fails the test). */
+export async function thrownAsync(fn: () => Promise<unknown>): Promise<LambdaError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof LambdaError) return err;
+    throw err;
+  }
+  throw new Error("expected a LambdaError");
+}

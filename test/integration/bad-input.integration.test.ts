@@ -224,7 +224,8 @@ describe("bad input", () => {
         body: createBody({}, ["Handler"]),
         status: 400,
         type: "InvalidParameterValueException",
-        message: [/Handler/, /index\.handler/],
+        // AWS's own wording (issue 12 item 4), as CloudFormation quotes it.
+        message: [/^Runtime and Handler are mandatory parameters for functions created with deployment packages\.$/],
       },
       {
         what: "unsupported runtime python3.12",
