@@ -18,6 +18,7 @@ import { runtimeManagementRoutes } from "./routes/runtime-management";
 import { tagRoutes } from "./routes/tags";
 
 import { streamInvokeRoutes } from "./invoke/stream-routes";
+import { durableRoutes } from "./durable/routes";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
@@ -44,6 +45,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2019-09-25/functions", eventInvokeConfigRoutes);
   lambda.route("/2017-03-31/tags", tagRoutes);
   lambda.route("/2021-07-20/functions", runtimeManagementRoutes);
+  lambda.route("/2025-12-01", durableRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);
