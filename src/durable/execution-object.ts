@@ -477,6 +477,8 @@ export class DurableExecution extends DurableObject<Env> {
     await new DurableExecutionStore(database(this.env.DB), row.tenantId).remove(row.arn);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; this instance may still answer (a late invocation, a GetDurableExecution).
+    this.#store.createSchema();
   }
 
   async #index(row: ExecutionRow): Promise<void> {
