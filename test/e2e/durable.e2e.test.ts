@@ -20,6 +20,9 @@ import {
   StopDurableExecutionCommand,
 } from "@aws-sdk/client-lambda";
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +73,15 @@ const workflows = {
     const doubled = await ctx.step("double", async () => { await mark(event.run, "double"); return out.y * 2; });
     return { out, doubled };
   },
+  async restartable(event, ctx) {
+    await ctx.step("a", async () => { await mark(event.run, "a"); return 1; });
+    if (event.kind === "wait") await ctx.wait("pause", { seconds: 12 });
+    const got = event.kind === "callback"
+      ? await ctx.waitForCallback("cb", async (callbackId) => { await mark(event.run, "callback:" + callbackId); }, { timeout: { minutes: 5 } })
+      : "timer";
+    await ctx.step("b", async () => { await mark(event.run, "b"); return 2; });
+    return { kind: event.kind, got };
+  },
   async sleeper(event, ctx) {
     await ctx.step("before", async () => { await mark(event.run, "before"); return 1; });
     await ctx.wait("long", { seconds: 600 });
@@ -97,6 +109,7 @@ async function bundled(source: string): Promise<string> {
 
 describe("durable functions with the real SDK", () => {
   let platform: Platform;
+  let stateDir: string;
   let acme: TenantCredentials;
   let other: TenantCredentials;
   let lambda: LambdaClient;
@@ -156,7 +169,8 @@ describe("durable functions with the real SDK", () => {
   }
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "cellfn-durable-e2e-"));
+    platform = await startPlatform({ stateDir });
     acme = await createTenantWithKey(platform, "durable-acme");
     other = await createTenantWithKey(platform, "durable-other");
     lambda = lambdaClient(platform, acme);
@@ -166,7 +180,7 @@ describe("durable functions with the real SDK", () => {
     const code = await bundled(WORKFLOWS);
     await lambda.send(new CreateFunctionCommand({ FunctionName: "plain", Role: ROLE, Runtime: "nodejs22.x", Handler: "index.handler", Code: { ZipFile: zipOf({ "index.js": PLAIN }) } }));
     await untilActive(lambda, "plain");
-    for (const [name, workflow] of [["order", "order"], ["approval", "approval"], ["fanout", "fanout"], ["chain", "chain"], ["sleeper", "sleeper"]] as const) {
+    for (const [name, workflow] of [["order", "order"], ["approval", "approval"], ["fanout", "fanout"], ["chain", "chain"], ["sleeper", "sleeper"], ["restartable", "restartable"]] as const) {
       await createDurable(name, workflow, code, { TARGET: "plain" });
     }
   }, 300_000);
@@ -176,6 +190,7 @@ describe("durable functions with the real SDK", () => {
     otherLambda?.destroy();
     sqs?.destroy();
     await platform?.stop();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
   it("an order workflow: a step that fails twice then succeeds, a wait, no completed step run twice", async () => {
@@ -310,4 +325,44 @@ describe("durable functions with the real SDK", () => {
     await expect(otherLambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
     await expect(otherLambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arn }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 60_000);
+  // Last: it restarts wrangler dev.
+  it("executions suspended in waits and callbacks survive a restart of wrangler dev: all finish, no step twice", async () => {
+    const waits = [newRun(), newRun(), newRun()];
+    const callbacks = [newRun(), newRun()];
+    const arns = new Map<string, string>();
+    for (const run of waits) arns.set(run, (await invoke("restartable", { run, kind: "wait" }, { type: "Event" })).arn);
+    for (const run of callbacks) arns.set(run, (await invoke("restartable", { run, kind: "callback" }, { type: "Event" })).arn);
+    const ids = new Map<string, string>();
+    for (const run of callbacks) ids.set(run, await callbackIdOf(run));
+    const deadline = Date.now() + 30_000;
+    for (const run of waits) {
+      while (count(await marksOf(run), "a") === 0) {
+        if (Date.now() > deadline) throw new Error("the waits did not start");
+      }
+    }
+    // All are suspended now: no invocation runs while they wait.
+    for (const run of [...waits, ...callbacks]) {
+      expect((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arns.get(run) ?? "" }))).Status).toBe("RUNNING");
+    }
+
+    const vars = { ADMIN_TOKEN: platform.adminToken, KEY_DERIVATION_SECRET: platform.keyDerivationSecret };
+    lambda.destroy();
+    otherLambda.destroy();
+    sqs.destroy();
+    await platform.stop();
+    platform = await startPlatform({ stateDir, vars });
+    lambda = lambdaClient(platform, acme);
+    otherLambda = lambdaClient(platform, other);
+    sqs = new SQSClient({ endpoint: platform.url, region: "us-east-1", credentials: { accessKeyId: acme.accessKeyId, secretAccessKey: acme.secretAccessKey } });
+
+    for (const run of callbacks) {
+      await lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: ids.get(run) ?? "", Result: Buffer.from(JSON.stringify(run)) }));
+    }
+    for (const run of [...waits, ...callbacks]) {
+      const done = await until(arns.get(run) ?? "", ["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"], 90_000);
+      expect(done.Status).toBe("SUCCEEDED");
+      const seen = await marksOf(run);
+      expect({ a: count(seen, "a"), b: count(seen, "b") }).toEqual({ a: 1, b: 1 });
+    }
+  }, 240_000);
 });
