@@ -5,29 +5,19 @@ import type { ExecutionRow } from "./execution-storage";
 import { ExecutionStorage } from "./execution-storage";
 import type { InvocationOutcome } from "./invocation-outcome";
 import { readInvocationOutcome } from "./invocation-outcome";
-import { callbackIdOf, executionArn, newCheckpointToken, randomHex } from "./names";
+import { callbackIdOf, newCheckpointToken, randomHex } from "./names";
+import type { StartRequest, Terminal } from "./lifecycle";
+import { endExecution, initialState, newExecution, retentionEnd, wakeAt } from "./lifecycle";
 import { eventShape, executionShape, operationShape } from "./shapes";
 import type { CallbackAnswer, ChainedOutcome, External } from "./transitions";
-import { answerCallback, applyUpdates, dueTransitions, finishChained, nextDueAt, replayable } from "./transitions";
-import type { ErrorObject, EventDraft, ExecutionStatus, OperationRecord } from "./types";
+import { answerCallback, applyUpdates, dueTransitions, finishChained, replayable } from "./transitions";
+import type { ErrorObject, EventDraft } from "./types";
 import { checkUpdateShapes, CheckpointRejected, validateUpdates } from "./validate";
 
 /** Why an RPC was refused; the routes turn it into the AWS error (src/durable/routes.ts). */
 export type Refusal = { code: "NotFound" | "InvalidParameter" | "AlreadyStarted" | "CallbackTimeout" | "Conflict"; message: string };
+export type { StartRequest } from "./lifecycle";
 export type Answer<T> = { ok: T; refused?: undefined } | { ok?: undefined; refused: Refusal };
-
-export interface StartRequest {
-  tenantId: string;
-  accountId: string;
-  region: string;
-  functionName: string;
-  version: string;
-  executionName: string;
-  input: string;
-  executionTimeoutS: number;
-  retentionDays: number;
-  functionTimeoutS: number;
-}
 
 /** How long past the function's own Timeout an invocation is presumed lost (its environment or this object died). */
 const INVOCATION_GRACE_MS = 30_000;
@@ -35,12 +25,6 @@ const INVOCATION_GRACE_MS = 30_000;
 const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
 /** A refused invocation (throttled, no capacity) is tried again after this, without counting as a failure. */
 const THROTTLE_RETRY_MS = 2_000;
-/** A chained invoke in flight is looked after this often, in case this object restarted and lost it. */
-const CHAINED_WATCH_MS = 60_000;
-/** The invoke event carries at most this much state; the SDK pages the rest with GetDurableExecutionState. */
-const INITIAL_STATE_MAX_BYTES = 4_000_000;
-const INITIAL_STATE_MAX_OPERATIONS = 1000;
-const DAY_MS = 86_400_000;
 
 const refused = (code: Refusal["code"], message: string): { refused: Refusal } => ({ refused: { code, message } });
 const notFound = () => refused("NotFound", "The durable execution was not found.");
@@ -77,38 +61,7 @@ export class DurableExecution extends DurableObject<Env> {
       return { ok: { arn: existing.arn, executionId: existing.executionId, version: existing.version, created: false } };
     }
     const now = Date.now();
-    const executionId = crypto.randomUUID();
-    const arn = executionArn({ accountId: req.accountId, region: req.region }, req.functionName, req.version, req.executionName, executionId);
-    const row: ExecutionRow = {
-      ...req,
-      executionId,
-      arn,
-      executionOpId: crypto.randomUUID(),
-      status: "RUNNING",
-      startedAt: now,
-      token: null,
-      tokenSeenSeq: 0,
-      changeSeq: 1,
-      nextSeq: 1,
-      externalSeq: 0,
-      deliveredSeq: 0,
-      invokeAt: now,
-      inflight: null,
-      invocationFailures: 0,
-    };
-    const execution: OperationRecord = {
-      op: { Id: row.executionOpId, Type: "EXECUTION", Status: "STARTED", StartTimestamp: now, ExecutionDetails: { InputPayload: req.input } },
-      seq: 0,
-      changedAt: 1,
-      control: {},
-    };
-    const started: EventDraft = {
-      EventType: "ExecutionStarted",
-      Id: row.executionOpId,
-      Name: req.executionName,
-      EventTimestamp: now,
-      details: { key: "ExecutionStartedDetails", value: { Input: { Payload: req.input, Truncated: false }, ExecutionTimeout: req.executionTimeoutS } },
-    };
+    const { row, execution, started } = newExecution(req, now, crypto.randomUUID(), crypto.randomUUID());
     this.ctx.storage.transactionSync(() => {
       this.#store.putExecution(row);
       this.#store.putOperation(execution);
@@ -116,7 +69,7 @@ export class DurableExecution extends DurableObject<Env> {
     });
     await this.#index(row);
     await this.ctx.storage.setAlarm(now);
-    return { ok: { arn, executionId, version: req.version, created: true } };
+    return { ok: { arn: row.arn, executionId: row.executionId, version: row.version, created: true } };
   }
 
   /** GetDurableExecution. */
@@ -255,8 +208,8 @@ export class DurableExecution extends DurableObject<Env> {
     if (!row) return;
     const now = Date.now();
     if (row.status !== "RUNNING") {
-      if (now >= this.#retentionEnd(row)) await this.#expire(row);
-      else await this.ctx.storage.setAlarm(this.#retentionEnd(row));
+      if (now >= retentionEnd(row)) await this.#expire(row);
+      else await this.ctx.storage.setAlarm(retentionEnd(row));
       return;
     }
     if (now >= row.startedAt + row.executionTimeoutS * 1000) {
@@ -298,7 +251,7 @@ export class DurableExecution extends DurableObject<Env> {
     row.inflight = { token, requestId, startedAt: now, deadline: now + row.functionTimeoutS * 1000 + INVOCATION_GRACE_MS };
     this.#store.putExecution(row);
     await this.#arm();
-    const payload = JSON.stringify({ DurableExecutionArn: row.arn, CheckpointToken: token, InitialExecutionState: this.#initialState() });
+    const payload = JSON.stringify({ DurableExecutionArn: row.arn, CheckpointToken: token, InitialExecutionState: initialState(this.#store.operations()) });
     let outcome: InvocationOutcome;
     try {
       const answer = await exports.DurableInvoker.run({ tenantId: row.tenantId, functionName: row.functionName, version: row.version, payload, requestId });
@@ -370,20 +323,6 @@ export class DurableExecution extends DurableObject<Env> {
     this.#store.putExecution(row);
   }
 
-  /** The invoke event's state: replayable operations (timestamps in ms), paged by size. */
-  #initialState(): { Operations: Record<string, unknown>[]; NextMarker: string } {
-    const all = replayable(this.#store.operations());
-    const operations: Record<string, unknown>[] = [];
-    let bytes = 0;
-    for (const record of all) {
-      const shaped = operationShape(record.op, "ms");
-      bytes += JSON.stringify(shaped).length;
-      if (operations.length > 0 && (bytes > INITIAL_STATE_MAX_BYTES || operations.length >= INITIAL_STATE_MAX_OPERATIONS)) break;
-      operations.push(shaped);
-    }
-    return { Operations: operations, NextMarker: operations.length < all.length ? String(operations.length) : "" };
-  }
-
   // ---- Chained invokes ---------------------------------------------------------------------------
 
   #dispatchChained(opId: string): void {
@@ -431,46 +370,24 @@ export class DurableExecution extends DurableObject<Env> {
     if (wake && !row.inflight && row.invokeAt !== null && row.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
   }
 
-  #endInTransaction(row: ExecutionRow, status: Exclude<ExecutionStatus, "RUNNING">, end: { result?: string; error?: ErrorObject }, now: number): void {
-    row.status = status;
-    row.endedAt = now;
-    row.token = null;
-    row.inflight = null;
-    row.invokeAt = null;
-    if (end.result !== undefined) row.result = end.result;
-    if (end.error !== undefined) row.error = end.error;
-    const execution = this.#store.operation(row.executionOpId);
-    if (execution) {
-      row.changeSeq += 1;
-      const opStatus = status === "STOPPED" ? "STOPPED" : status;
-      this.#store.putOperation({ ...execution, op: { ...execution.op, Status: opStatus, EndTimestamp: now }, changedAt: row.changeSeq });
-    }
-    const type = { SUCCEEDED: "ExecutionSucceeded", FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", STOPPED: "ExecutionStopped" }[status];
-    const value: Record<string, unknown> = status === "SUCCEEDED"
-      ? { Result: { Payload: end.result ?? "", Truncated: false } }
-      : end.error ? { Error: { Payload: end.error, Truncated: false } } : {};
-    this.#store.addEvents([{ EventType: type, Id: row.executionOpId, Name: row.executionName, EventTimestamp: now, details: { key: `${type}Details`, value } }]);
+  #endInTransaction(row: ExecutionRow, status: Terminal, end: { result?: string; error?: ErrorObject }, now: number): void {
+    const { record, event } = endExecution(row, this.#store.operation(row.executionOpId), status, end, now);
+    if (record) this.#store.putOperation(record);
+    this.#store.addEvents([event]);
     this.#store.putExecution(row);
   }
 
   async #afterEnd(row: ExecutionRow): Promise<void> {
     for (const wake of [...this.#waiters]) wake();
     await this.#index(row);
-    await this.ctx.storage.setAlarm(this.#retentionEnd(row));
+    await this.ctx.storage.setAlarm(retentionEnd(row));
   }
 
-  /** Sets the alarm to the earliest thing that needs this object: a timer, the next invocation, a lost invocation, the timeout. */
+  /** Sets the alarm to the earliest thing that needs this object (src/durable/lifecycle.ts wakeAt). */
   async #arm(): Promise<void> {
     const row = this.#store.execution();
     if (!row || row.status !== "RUNNING") return;
-    const records = this.#store.operations();
-    const candidates = [row.startedAt + row.executionTimeoutS * 1000, nextDueAt(records) ?? Infinity, row.invokeAt ?? Infinity, row.inflight?.deadline ?? Infinity];
-    if (records.some((r) => r.op.Type === "CHAINED_INVOKE" && r.op.Status === "STARTED")) candidates.push(Date.now() + CHAINED_WATCH_MS);
-    await this.ctx.storage.setAlarm(Math.min(...candidates));
-  }
-
-  #retentionEnd(row: ExecutionRow): number {
-    return (row.endedAt ?? Date.now()) + row.retentionDays * DAY_MS;
+    await this.ctx.storage.setAlarm(wakeAt(row, this.#store.operations(), Date.now()));
   }
 
   async #expire(row: ExecutionRow): Promise<void> {
