@@ -56,7 +56,8 @@ export class DurableExecution extends DurableObject<Env> {
     const existing = this.#store.execution();
     if (existing) {
       if (existing.input !== req.input || existing.functionName !== req.functionName) {
-        return refused("AlreadyStarted", `Durable execution with name ${req.executionName} already exists with a different input or function.`);
+        // The model's wording for this exception, with the name; the same name and input is the same execution.
+        return refused("AlreadyStarted", `The durable execution with the specified name (${req.executionName}) has already been started with a different input. Each durable execution name must be unique within the function.`);
       }
       return { ok: { arn: existing.arn, executionId: existing.executionId, version: existing.version, created: false } };
     }
