@@ -22,6 +22,7 @@ import { runtimeManagementRoutes } from "./routes/runtime-management";
 import { tagRoutes } from "./routes/tags";
 
 import { streamInvokeRoutes } from "./invoke/stream-routes";
+import { durableRoutes } from "./durable/routes";
 
 /** Builds the frontend: one Hono app, one sub-app per API area, one error mapping. */
 export function buildApp(): Hono<AppEnv> {
@@ -54,6 +55,7 @@ export function buildApp(): Hono<AppEnv> {
   lambda.route("/2024-08-31/functions", recursionConfigRoutes);
   lambda.route("/2021-10-31/functions", functionUrlRoutes);
   lambda.route("/2018-10-31/layers", layerRoutes);
+  lambda.route("/2025-12-01", durableRoutes);
 
   lambda.route("/2015-03-31/event-source-mappings", eventSourceMappingRoutes);
   lambda.route("/", concurrencyRoutes);

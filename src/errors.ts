@@ -203,3 +203,14 @@ export const layerPolicyRevisionMismatch = () =>
     "PreconditionFailedException",
     "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id",
   );
+// Durable functions (src/durable/); AWS's wording where docs/reference/lambda-api-notes.md §8 records it.
+export const durableUnqualifiedInvoke = () => invalidParameter("You cannot invoke a durable function using an unqualified ARN.");
+export const durableExecutionAlreadyStarted = (message: string) => new LambdaError(409, "DurableExecutionAlreadyStartedException", message);
+export const callbackTimedOut = (message: string) => new LambdaError(400, "CallbackTimeoutException", message);
+export const durableExecutionNotFound = (arn: string) => notFound(`Durable execution not found: ${arn}`);
+export const callbackNotFound = (callbackId: string) => notFound(`Callback not found: ${callbackId}`);
+export const durableExecutionEnded = (message: string) => conflict(message);
+export const invalidDurableExecutionName = (value: string) =>
+  validationErrors([`Value '${value}' at 'durableExecutionName' failed to satisfy constraint: Member must have length between 1 and 64 and satisfy regular expression pattern: [a-zA-Z0-9-_]+`]);
+export const invalidDurableExecutionArn = (value: string) =>
+  validationErrors([`Value '${value}' at 'durableExecutionArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\\d{12}):function:([a-zA-Z0-9_-]+):(\\$LATEST(?:\\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)`]);

@@ -2,6 +2,8 @@ import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 
 export { EventRunner } from "./async/event-entrypoint";
+export { DurableExecution } from "./durable/execution-object";
+export { DurableInvoker } from "./durable/invoker";
 export { SqsBatchRunner } from "./event-sources/batch-runner";
 export { EventSourceDirectory } from "./event-sources/directory-object";
 export { SqsPoller } from "./event-sources/poller-object";

@@ -300,3 +300,29 @@ export const layerVersionStatements = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.layerName, t.version, t.sid] })],
 );
+
+/**
+ * Durable executions of a function, for ListDurableExecutionsByFunction. The
+ * execution's state lives in its Durable Object (src/durable/execution-object.ts);
+ * this index is written by that object when the execution starts and ends,
+ * and dropped when its retention expires.
+ */
+export const durableExecutions = sqliteTable(
+  "durable_executions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    functionName: text("function_name").notNull(),
+    executionArn: text("execution_arn").notNull(),
+    executionName: text("execution_name").notNull(),
+    /** The version the execution runs (resolved from an alias when invoked through one). */
+    version: text("version").notNull(),
+    status: text("status").notNull(),
+    /** Epoch ms. */
+    startedAt: integer("started_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.executionArn] }),
+    index("durable_executions_function").on(t.tenantId, t.functionName, t.startedAt),
+  ],
+);

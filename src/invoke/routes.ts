@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { invalidParameter, invalidRequestContent, overloaded, requestEntityTooLarge, validationError } from "../errors";
+import { durableUnqualifiedInvoke, invalidParameter, invalidRequestContent, overloaded, requestEntityTooLarge, validationError } from "../errors";
 import { AdmissionLimiter } from "./admission";
 import type { Admission, RunControl } from "./run";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
@@ -12,6 +12,7 @@ import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { invokeSync } from "./run";
 import { invokeScope, prepareInvoke } from "./target";
 import { qualifiedRef } from "../routes/context";
+import { executionNameOf, invokeDurable } from "../durable/invoke-durable";
 
 /** Lambda's synchronous payload limit, request and response (docs/reference/lambda-api-notes.md Appendix B). */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
@@ -39,6 +40,13 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
 
   const scope = await invokeScope(c.var.scope, ref);
   const target = await prepareInvoke(scope, ref, tenantId);
+  if (target.version.config.DurableConfig) {
+    // A durable execution replays one version: Lambda refuses to start one on the moving unqualified function.
+    if (ref.qualifier === undefined) throw durableUnqualifiedInvoke();
+    const executionName = executionNameOf(c);
+    if (invocationType === "DryRun") return c.body(null, 204);
+    return invokeDurable(c, scope, target, payload, invocationType, executionName);
+  }
   if (invocationType === "DryRun") return c.body(null, 204);
   if (invocationType === "Event") {
     // A function throttled to zero still gets its events (202), as on Lambda:

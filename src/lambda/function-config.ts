@@ -32,6 +32,8 @@ export interface StoredConfig {
   KMSKeyArn?: string;
   SnapStart: { ApplyOn: string };
   TenancyConfig?: { TenantIsolationMode: string };
+  /** Set for a durable function (src/durable/): its executions' timeout and retention. */
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number; KMSKeyArn?: string };
   /** PutRuntimeManagementConfig: accepted and echoed (cellfn runs one build of each runtime). */
   RuntimeManagementConfig?: { UpdateRuntimeOn: string; RuntimeVersionArn?: string };
   /**
@@ -77,6 +79,7 @@ export function newFunctionConfig(name: string, input: CreateFunctionInput): Sto
   if (input.DeadLetterConfig) config.DeadLetterConfig = input.DeadLetterConfig;
   if (input.KMSKeyArn) config.KMSKeyArn = input.KMSKeyArn;
   if (input.TenancyConfig) config.TenancyConfig = input.TenancyConfig;
+  if (input.DurableConfig) config.DurableConfig = durableConfigOf(input.DurableConfig);
   return config;
 }
 
@@ -107,6 +110,7 @@ export function updatedFunctionConfig(
     if (input.KMSKeyArn) next.KMSKeyArn = input.KMSKeyArn;
     else delete next.KMSKeyArn;
   }
+  if (input.DurableConfig !== undefined) next.DurableConfig = durableConfigOf({ ...current.DurableConfig, ...input.DurableConfig });
   return next;
 }
 
@@ -178,7 +182,16 @@ function loggingFor(name: string, input: Partial<StoredConfig["LoggingConfig"]> 
   return { ...base, ApplicationLogLevel: input?.ApplicationLogLevel ?? "INFO", SystemLogLevel: input?.SystemLogLevel ?? "INFO" };
 }
 
-type Unsupportable = Pick<CreateFunctionInput, "VpcConfig" | "FileSystemConfigs" | "ImageConfig" | "CapacityProviderConfig" | "DurableConfig"> & { CodeSigningConfigArn?: string | undefined };
+/** DurableConfig as stored and shown: both members filled in (ExecutionTimeout default unconfirmed: one day). */
+function durableConfigOf(input: { ExecutionTimeout?: number | undefined; RetentionPeriodInDays?: number | undefined; KMSKeyArn?: string | undefined }): NonNullable<StoredConfig["DurableConfig"]> {
+  return {
+    ExecutionTimeout: input.ExecutionTimeout ?? 86_400,
+    RetentionPeriodInDays: input.RetentionPeriodInDays ?? 14,
+    ...(input.KMSKeyArn ? { KMSKeyArn: input.KMSKeyArn } : {}),
+  };
+}
+
+type Unsupportable = Pick<CreateFunctionInput, "VpcConfig" | "FileSystemConfigs" | "ImageConfig" | "CapacityProviderConfig"> & { CodeSigningConfigArn?: string | undefined };
 
 /** Settings cellfn has no equivalent for are refused rather than silently ignored. Empty forms (as tools send them) pass. */
 function refuseUnsupported(input: Unsupportable): void {
@@ -189,7 +202,6 @@ function refuseUnsupported(input: Unsupportable): void {
   if (input.ImageConfig !== undefined) throw unsupported("ImageConfig", "Remove ImageConfig");
   if (input.CodeSigningConfigArn) throw unsupported("CodeSigningConfigArn", "Remove CodeSigningConfigArn");
   if (input.CapacityProviderConfig !== undefined) throw unsupported("CapacityProviderConfig", "Remove CapacityProviderConfig");
-  if (input.DurableConfig !== undefined) throw unsupported("DurableConfig", "Remove DurableConfig");
 }
 
 /** Container images (PackageType Image, Code.ImageUri): cellfn runs .zip packages in Workers isolates, not containers. */

@@ -48,6 +48,7 @@ export function functionConfiguration(
   if (c.DeadLetterConfig) out.DeadLetterConfig = c.DeadLetterConfig;
   if (c.KMSKeyArn) out.KMSKeyArn = c.KMSKeyArn;
   if (c.TenancyConfig) out.TenancyConfig = c.TenancyConfig;
+  if (c.DurableConfig) out.DurableConfig = c.DurableConfig;
   // ListFunctions and ListVersionsByFunction leave the state out, as AWS does.
   if (!opts.list) {
     Object.assign(out, state.fields);

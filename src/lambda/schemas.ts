@@ -54,6 +54,12 @@ const vpcConfig = z.strictObject({
 });
 const snapStart = z.strictObject({ ApplyOn: z.enum(["PublishedVersions", "None"]).optional() });
 const kmsKeyArn = z.string();
+/** DurableConfig (docs/reference/lambda-api-notes.md §8.1): ExecutionTimeout up to a year, retention 1..90 days. */
+const durableConfig = z.strictObject({
+  ExecutionTimeout: z.int().min(1).max(31_622_400).optional(),
+  RetentionPeriodInDays: z.int().min(1).max(90).optional(),
+  KMSKeyArn: z.string().optional(),
+});
 const layers = z.array(z.string());
 const fileSystemConfigs = z.array(z.unknown());
 
@@ -93,7 +99,7 @@ export const createFunctionSchema = z.strictObject({
   SnapStart: snapStart.optional(),
   LoggingConfig: loggingConfig.optional(),
   CapacityProviderConfig: z.unknown().optional(),
-  DurableConfig: z.unknown().optional(),
+  DurableConfig: durableConfig.optional(),
   TenancyConfig: z.strictObject({ TenantIsolationMode: z.enum(["PER_TENANT"]) }).optional(),
 });
 export type CreateFunctionInput = z.infer<typeof createFunctionSchema>;
@@ -118,7 +124,7 @@ export const updateFunctionConfigurationSchema = z.strictObject({
   SnapStart: snapStart.optional(),
   LoggingConfig: loggingConfig.optional(),
   CapacityProviderConfig: z.unknown().optional(),
-  DurableConfig: z.unknown().optional(),
+  DurableConfig: durableConfig.optional(),
 });
 export type UpdateFunctionConfigurationInput = z.infer<typeof updateFunctionConfigurationSchema>;
 

@@ -1,0 +1,419 @@
+import { DurableObject, exports } from "cloudflare:workers";
+import { DurableExecutionStore } from "../data/durable-execution-store";
+import { database } from "../db/client";
+import type { ExecutionRow } from "./execution-storage";
+import { ExecutionStorage } from "./execution-storage";
+import type { InvocationOutcome } from "./invocation-outcome";
+import { readInvocationOutcome } from "./invocation-outcome";
+import { callbackIdOf, newCheckpointToken, randomHex } from "./names";
+import type { StartRequest, Terminal } from "./lifecycle";
+import { endExecution, initialState, newExecution, retentionEnd, wakeAt } from "./lifecycle";
+import { eventShape, executionShape, operationShape } from "./shapes";
+import type { CallbackAnswer, ChainedOutcome, External } from "./transitions";
+import { answerCallback, applyUpdates, dueTransitions, finishChained, replayable } from "./transitions";
+import type { ErrorObject, EventDraft } from "./types";
+import { checkUpdateShapes, CheckpointRejected, validateUpdates } from "./validate";
+
+/** Why an RPC was refused; the routes turn it into the AWS error (src/durable/routes.ts). */
+export type Refusal = { code: "NotFound" | "InvalidParameter" | "AlreadyStarted" | "CallbackTimeout" | "Conflict"; message: string };
+export type { StartRequest } from "./lifecycle";
+export type Answer<T> = { ok: T; refused?: undefined } | { ok?: undefined; refused: Refusal };
+
+/** How long past the function's own Timeout an invocation is presumed lost (its environment or this object died). */
+const INVOCATION_GRACE_MS = 30_000;
+/** Invocation-level failures (a thrown handler, a lost environment) retried before the execution fails, and their backoff. */
+const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
+/** A refused invocation (throttled, no capacity) is tried again after this, without counting as a failure. */
+const THROTTLE_RETRY_MS = 2_000;
+
+const refused = (code: Refusal["code"], message: string): { refused: Refusal } => ({ refused: { code, message } });
+const notFound = () => refused("NotFound", "The durable execution was not found.");
+
+/**
+ * One durable execution (keyed `<tenant>/<function>/<execution name>`,
+ * src/durable/names.ts): its operations, history, checkpoint token and
+ * timers in SQLite, and its life as a chain of alarms. Each checkpoint is
+ * one SQLite transaction; the alarm is set before every invocation, so a
+ * crash anywhere is followed by a fresh invocation that replays the stored
+ * state. Between invocations nothing runs: the execution costs no
+ * environment and no concurrency while it waits.
+ */
+export class DurableExecution extends DurableObject<Env> {
+  readonly #store: ExecutionStorage;
+  /** Callers of waitForEnd (sync Invoke, chained invokes of this execution). */
+  readonly #waiters = new Set<() => void>();
+  /** Chained invokes this instance is running (after a restart, the alarm dispatches them again). */
+  readonly #chainedRunning = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new ExecutionStorage(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => this.#store.createSchema());
+  }
+
+  /** Starts the execution, or answers the existing one when the same name comes with the same input. */
+  async start(req: StartRequest): Promise<Answer<{ arn: string; executionId: string; version: string; created: boolean }>> {
+    const existing = this.#store.execution();
+    if (existing) {
+      if (existing.input !== req.input || existing.functionName !== req.functionName) {
+        // The model's wording for this exception, with the name; the same name and input is the same execution.
+        return refused("AlreadyStarted", `The durable execution with the specified name (${req.executionName}) has already been started with a different input. Each durable execution name must be unique within the function.`);
+      }
+      return { ok: { arn: existing.arn, executionId: existing.executionId, version: existing.version, created: false } };
+    }
+    const now = Date.now();
+    const { row, execution, started } = newExecution(req, now, crypto.randomUUID(), crypto.randomUUID());
+    this.ctx.storage.transactionSync(() => {
+      this.#store.putExecution(row);
+      this.#store.putOperation(execution);
+      this.#store.addEvents([started]);
+    });
+    await this.#index(row);
+    await this.ctx.storage.setAlarm(now);
+    return { ok: { arn: row.arn, executionId: row.executionId, version: row.version, created: true } };
+  }
+
+  /** GetDurableExecution. */
+  async describe(executionId: string, includeData: boolean): Promise<Answer<Record<string, unknown>>> {
+    const row = this.#own(executionId);
+    return row ? { ok: executionShape(row, includeData) } : notFound();
+  }
+
+  /** Resolves when the execution has ended or after `timeoutMs`, with its description. */
+  async waitForEnd(executionId: string, timeoutMs: number): Promise<Answer<Record<string, unknown>>> {
+    const row = this.#own(executionId);
+    if (!row) return notFound();
+    if (row.status === "RUNNING") {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.#waiters.add(done);
+      });
+    }
+    return this.describe(executionId, true);
+  }
+
+  /** CheckpointDurableExecution: applies a batch whole, rotates the token, answers the operations changed since the token was issued. */
+  async checkpoint(executionId: string, token: string, rawUpdates: unknown): Promise<Answer<Record<string, unknown>>> {
+    const row = this.#own(executionId);
+    if (!row) return notFound();
+    // After the end no token is valid; the reference service words it so.
+    if (row.status !== "RUNNING") return refused("InvalidParameter", "Invalid checkpoint token");
+    if (row.token === null || token !== row.token) {
+      return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
+    }
+    const records = new Map(this.#store.operations().map((r) => [r.op.Id, r]));
+    const now = Date.now();
+    const callbacks: { nonce: string; opId: string }[] = [];
+    let applied;
+    try {
+      const updates = checkUpdateShapes(rawUpdates);
+      validateUpdates(updates, new Map([...records].map(([id, r]) => [id, r.op])));
+      let seq = row.nextSeq;
+      applied = applyUpdates(records, updates, {
+        now,
+        executionOpId: row.executionOpId,
+        nextSeq: () => seq++,
+        callbackId: (opId) => {
+          const nonce = randomHex();
+          callbacks.push({ nonce, opId });
+          return callbackIdOf({ functionName: row.functionName, executionName: row.executionName, nonce });
+        },
+      });
+      row.nextSeq = seq;
+    } catch (err) {
+      if (err instanceof CheckpointRejected) return refused("InvalidParameter", err.message);
+      throw err;
+    }
+    const seenBefore = row.tokenSeenSeq;
+    const next = newCheckpointToken();
+    this.ctx.storage.transactionSync(() => {
+      if (applied.changed.length > 0) row.changeSeq += 1;
+      for (const record of applied.changed) this.#store.putOperation({ ...record, changedAt: row.changeSeq });
+      for (const c of callbacks) this.#store.addCallback(c.nonce, c.opId);
+      this.#store.addEvents(applied.events);
+      row.token = next;
+      row.tokenSeenSeq = row.changeSeq;
+      row.deliveredSeq = Math.max(row.deliveredSeq, row.changeSeq);
+      if (applied.ended) this.#endInTransaction(row, applied.ended.status, applied.ended, now);
+      else this.#store.putExecution(row);
+    });
+    const changed = this.#store.changedSince(seenBefore).map((r) => operationShape(r.op, "s"));
+    for (const opId of applied.chainedStarts) this.#dispatchChained(opId);
+    if (applied.ended) await this.#afterEnd(row);
+    else await this.#arm();
+    return { ok: { CheckpointToken: next, NewExecutionState: { Operations: changed } } };
+  }
+
+  /** GetDurableExecutionState: the replayable operations, a page at a time, for the current token's holder. */
+  async state(executionId: string, token: string, marker: string | undefined, maxItems: number): Promise<Answer<Record<string, unknown>>> {
+    const row = this.#own(executionId);
+    if (!row) return notFound();
+    if (row.status !== "RUNNING" || row.token === null || token !== row.token) {
+      return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
+    }
+    const offset = marker === undefined || marker === "" ? 0 : Number(marker);
+    if (!Number.isInteger(offset) || offset < 0) return refused("InvalidParameter", `Invalid marker: ${marker ?? ""}`);
+    const all = replayable(this.#store.operations());
+    const page = all.slice(offset, offset + maxItems);
+    const out: Record<string, unknown> = { Operations: page.map((r) => operationShape(r.op, "s")) };
+    if (offset + maxItems < all.length) out.NextMarker = String(offset + maxItems);
+    return { ok: out };
+  }
+
+  /** GetDurableExecutionHistory: events in order (or newest first), a page at a time. */
+  async history(executionId: string, opts: { includeData: boolean; marker?: string; maxItems: number; reverse: boolean }): Promise<Answer<Record<string, unknown>>> {
+    const row = this.#own(executionId);
+    if (!row) return notFound();
+    const offset = opts.marker === undefined || opts.marker === "" ? 0 : Number(opts.marker);
+    if (!Number.isInteger(offset) || offset < 0) return refused("InvalidParameter", `Invalid marker: ${opts.marker ?? ""}`);
+    const events = this.#store.events(offset, opts.maxItems, opts.reverse);
+    const out: Record<string, unknown> = { Events: events.map((e) => eventShape(e.eventId, e.event, opts.includeData)) };
+    if (offset + events.length < this.#store.eventCount()) out.NextMarker = String(offset + events.length);
+    return { ok: out };
+  }
+
+  /** StopDurableExecution: the execution ends STOPPED; an invocation still running can no longer checkpoint. */
+  async stop(executionId: string, error: ErrorObject | undefined): Promise<Answer<{ StopTimestamp: number }>> {
+    const row = this.#own(executionId);
+    if (!row) return notFound();
+    if (row.status !== "RUNNING") return refused("Conflict", `The durable execution has already ended with status ${row.status}.`);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "STOPPED", error ? { error } : {}, now));
+    await this.#afterEnd(row);
+    return { ok: { StopTimestamp: now / 1000 } };
+  }
+
+  /** SendDurableExecutionCallback{Success,Failure,Heartbeat}. */
+  async callback(nonce: string, answer: CallbackAnswer): Promise<Answer<Record<string, never>>> {
+    const row = this.#store.execution();
+    const opId = row ? this.#store.callbackOperation(nonce) : null;
+    const record = opId ? this.#store.operation(opId) : null;
+    if (!row || !record) return refused("NotFound", "The callback was not found.");
+    if (record.op.Status === "TIMED_OUT") return refused("CallbackTimeout", "The callback has timed out.");
+    if (record.op.Status !== "STARTED" || row.status !== "RUNNING") {
+      return refused("InvalidParameter", `The callback has already completed with status ${record.op.Status}.`);
+    }
+    const now = Date.now();
+    this.#applyExternal(row, [answerCallback(record, answer, now)], answer.kind !== "heartbeat", now);
+    await this.#arm();
+    return { ok: {} };
+  }
+
+  override async alarm(): Promise<void> {
+    const row = this.#store.execution();
+    if (!row) return;
+    const now = Date.now();
+    if (row.status !== "RUNNING") {
+      if (now >= retentionEnd(row)) await this.#expire(row);
+      else await this.ctx.storage.setAlarm(retentionEnd(row));
+      return;
+    }
+    if (now >= row.startedAt + row.executionTimeoutS * 1000) {
+      const error = { ErrorType: "Lambda.DurableExecutionTimeout", ErrorMessage: `The execution exceeded its ExecutionTimeout of ${row.executionTimeoutS} seconds.` };
+      this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "TIMED_OUT", { error }, now));
+      await this.#afterEnd(row);
+      return;
+    }
+    if (row.inflight && row.inflight.deadline <= now) {
+      // The invocation never answered (its environment or this object went away): a new one replays the stored state.
+      this.#invocationFailed(row, now);
+      if (row.status !== "RUNNING") {
+        await this.#afterEnd(row);
+        return;
+      }
+    }
+    const due = dueTransitions(this.#store.operations(), now);
+    if (due.length > 0) this.#applyExternal(row, due, true, now);
+    for (const record of this.#store.operations()) {
+      if (record.op.Type === "CHAINED_INVOKE" && record.op.Status === "STARTED" && !this.#chainedRunning.has(record.op.Id)) this.#dispatchChained(record.op.Id);
+    }
+    const fresh = this.#store.execution();
+    if (fresh && !fresh.inflight && fresh.invokeAt !== null && fresh.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
+    else await this.#arm();
+  }
+
+  // ---- Invocations -----------------------------------------------------------------------------
+
+  async #invoke(): Promise<void> {
+    const row = this.#store.execution();
+    if (!row || row.status !== "RUNNING" || row.inflight) return;
+    const now = Date.now();
+    const token = newCheckpointToken();
+    const requestId = crypto.randomUUID();
+    row.token = token;
+    row.tokenSeenSeq = row.changeSeq;
+    row.deliveredSeq = row.changeSeq;
+    row.invokeAt = null;
+    row.inflight = { token, requestId, startedAt: now, deadline: now + row.functionTimeoutS * 1000 + INVOCATION_GRACE_MS };
+    this.#store.putExecution(row);
+    await this.#arm();
+    const payload = JSON.stringify({ DurableExecutionArn: row.arn, CheckpointToken: token, InitialExecutionState: initialState(this.#store.operations()) });
+    let outcome: InvocationOutcome;
+    try {
+      const answer = await exports.DurableInvoker.run({ tenantId: row.tenantId, functionName: row.functionName, version: row.version, payload, requestId });
+      outcome = readInvocationOutcome(answer);
+    } catch (err) {
+      outcome = { kind: "failed", error: { ErrorType: "Lambda.ServiceException", ErrorMessage: `The invocation could not run: ${String(err)}` } };
+    }
+    await this.#settle(token, outcome);
+  }
+
+  /** Applies what an invocation answered, if it is still the current one. */
+  async #settle(token: string, outcome: InvocationOutcome): Promise<void> {
+    const row = this.#store.execution();
+    if (!row || row.inflight?.token !== token) return;
+    const now = Date.now();
+    const inflight = row.inflight;
+    const completed: EventDraft = {
+      EventType: "InvocationCompleted",
+      EventTimestamp: now,
+      details: {
+        key: "InvocationCompletedDetails",
+        value: { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(outcome.kind === "failed" ? { Error: { Payload: outcome.error, Truncated: false } } : {}) },
+      },
+    };
+    this.#store.addEvents([completed]);
+    if (row.status !== "RUNNING") return;
+    if (outcome.kind === "succeeded" || outcome.kind === "execution-failed") {
+      const end = outcome.kind === "succeeded"
+        ? { ...(outcome.result === undefined || (outcome.result === "" && row.result !== undefined) ? {} : { result: outcome.result }) }
+        : { error: outcome.error };
+      this.ctx.storage.transactionSync(() => this.#endInTransaction(row, outcome.kind === "succeeded" ? "SUCCEEDED" : "FAILED", end, now));
+      await this.#afterEnd(row);
+      return;
+    }
+    if (outcome.kind === "pending") {
+      row.inflight = null;
+      row.token = null;
+      row.invocationFailures = 0;
+      // Something changed while the function was deciding to suspend: run it again now.
+      if (row.externalSeq > row.deliveredSeq) row.invokeAt = now;
+      this.#store.putExecution(row);
+    } else if (outcome.kind === "throttled") {
+      row.inflight = null;
+      row.token = null;
+      row.invokeAt = now + THROTTLE_RETRY_MS;
+      this.#store.putExecution(row);
+    } else {
+      this.#invocationFailed(row, now, outcome.error);
+      if (row.status !== "RUNNING") {
+        await this.#afterEnd(row);
+        return;
+      }
+    }
+    if (row.invokeAt !== null && row.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
+    else await this.#arm();
+  }
+
+  #invocationFailed(row: ExecutionRow, now: number, error?: ErrorObject): void {
+    row.inflight = null;
+    row.token = null;
+    row.invocationFailures += 1;
+    const delay = INVOCATION_RETRY_DELAYS_MS[row.invocationFailures - 1];
+    if (delay === undefined) {
+      const last = error ?? { ErrorType: "Lambda.InvocationLost", ErrorMessage: "The invocation did not complete." };
+      this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "FAILED", { error: last }, now));
+      return;
+    }
+    row.invokeAt = now + delay;
+    this.#store.putExecution(row);
+  }
+
+  // ---- Chained invokes ---------------------------------------------------------------------------
+
+  #dispatchChained(opId: string): void {
+    this.#chainedRunning.add(opId);
+    this.ctx.waitUntil(this.#runChained(opId).finally(() => this.#chainedRunning.delete(opId)));
+  }
+
+  async #runChained(opId: string): Promise<void> {
+    const row = this.#store.execution();
+    const chained = this.#store.operation(opId)?.control.chained;
+    if (!row || !chained) return;
+    let outcome: ChainedOutcome;
+    try {
+      outcome = await exports.DurableInvoker.chained({
+        tenantId: row.tenantId,
+        functionName: chained.functionName,
+        payload: chained.payload ?? "{}",
+        executionName: `${row.executionName.slice(0, 20)}-${opId.slice(0, 16)}-${row.executionId.slice(0, 8)}`,
+      });
+    } catch (err) {
+      outcome = { status: "FAILED", error: { ErrorType: "Lambda.ServiceException", ErrorMessage: String(err) } };
+    }
+    const now = Date.now();
+    const current = this.#store.execution();
+    const record = this.#store.operation(opId);
+    if (!current || current.status !== "RUNNING" || record?.op.Status !== "STARTED") return;
+    this.#applyExternal(current, [finishChained(record, outcome, now)], true, now);
+    if (!current.inflight && current.invokeAt !== null && current.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
+    else await this.#arm();
+  }
+
+  // ---- Shared steps ------------------------------------------------------------------------------
+
+  /** Stores changes from outside the function; `wake` asks for an invocation when none is running. */
+  #applyExternal(row: ExecutionRow, changes: readonly External[], wake: boolean, now: number): void {
+    this.ctx.storage.transactionSync(() => {
+      const visible = changes.some((c) => c.event !== undefined || c.record.op.Status === "READY");
+      if (visible) row.changeSeq += 1;
+      for (const change of changes) this.#store.putOperation({ ...change.record, changedAt: visible ? row.changeSeq : change.record.changedAt });
+      this.#store.addEvents(changes.flatMap((c) => (c.event ? [c.event] : [])));
+      if (visible) row.externalSeq = row.changeSeq;
+      if (wake && visible && !row.inflight && row.invokeAt === null) row.invokeAt = now;
+      this.#store.putExecution(row);
+    });
+    if (wake && !row.inflight && row.invokeAt !== null && row.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
+  }
+
+  #endInTransaction(row: ExecutionRow, status: Terminal, end: { result?: string; error?: ErrorObject }, now: number): void {
+    const { record, event } = endExecution(row, this.#store.operation(row.executionOpId), status, end, now);
+    if (record) this.#store.putOperation(record);
+    this.#store.addEvents([event]);
+    this.#store.putExecution(row);
+  }
+
+  async #afterEnd(row: ExecutionRow): Promise<void> {
+    for (const wake of [...this.#waiters]) wake();
+    await this.#index(row);
+    await this.ctx.storage.setAlarm(retentionEnd(row));
+  }
+
+  /** Sets the alarm to the earliest thing that needs this object (src/durable/lifecycle.ts wakeAt). */
+  async #arm(): Promise<void> {
+    const row = this.#store.execution();
+    if (!row || row.status !== "RUNNING") return;
+    await this.ctx.storage.setAlarm(wakeAt(row, this.#store.operations(), Date.now()));
+  }
+
+  async #expire(row: ExecutionRow): Promise<void> {
+    await new DurableExecutionStore(database(this.env.DB), row.tenantId).remove(row.arn);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; this instance may still answer (a late invocation, a GetDurableExecution).
+    this.#store.createSchema();
+  }
+
+  async #index(row: ExecutionRow): Promise<void> {
+    await new DurableExecutionStore(database(this.env.DB), row.tenantId).put({
+      functionName: row.functionName,
+      executionArn: row.arn,
+      executionName: row.executionName,
+      version: row.version,
+      status: row.status,
+      startedAt: row.startedAt,
+      endedAt: row.endedAt ?? null,
+    });
+  }
+
+  /** The execution, when the caller's ARN names this one (not an earlier execution of the same name). */
+  #own(executionId: string): ExecutionRow | null {
+    const row = this.#store.execution();
+    return row && row.executionId === executionId ? row : null;
+  }
+}
