@@ -30,6 +30,7 @@ import { getEsbuild } from "./esbuild";
 import { PLATFORM_SDK } from "./platform-sdk.generated";
 import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
+import { withoutCodeGeneration } from "./eval-free";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import { TASK_ROOT, taskFiles } from "./task-files";
 import type { ZipFiles } from "./zip";
@@ -271,7 +272,8 @@ function loadFromZip(files: ZipFiles, resolver: NodeResolver, path: string): OnL
     return { contents: thrower, loader: "js", resolveDir };
   }
   if (path.endsWith(".json")) return { contents, loader: "json", resolveDir };
-  return { contents: withModulePaths(new TextDecoder().decode(contents), path, resolver, files), loader: "js", resolveDir };
+  const text = withoutCodeGeneration(new TextDecoder().decode(contents), path);
+  return { contents: withModulePaths(text, path, resolver, files), loader: "js", resolveDir };
 }
 
 /** What to fix when a package is missing, for the usual reasons it is. */

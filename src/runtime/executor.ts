@@ -9,6 +9,7 @@ import { ENDPOINT_VARIABLES } from "./platform-endpoint";
 import { runtimeVariables } from "./runtime-variables";
 // wrangler's Text rule makes each default export the module's text (typed so by `wrangler types`).
 import SHIM_FS_SOURCE from "./shim-fs.js";
+import SHIM_HTTP_SOURCE from "./shim-http.js";
 import SHIM_LOGS_SOURCE from "./shim-logs.js";
 import SHIM_MODULES_SOURCE from "./shim-modules.js";
 import SHIM_PROCESS_SOURCE from "./shim-process.js";
@@ -18,12 +19,18 @@ import SHIM_SOURCE from "./shim.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
-const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+/**
+ * `enable_nodejs_http_server_modules`: node:http's ServerResponse (and
+ * createServer) work for real, as the HTTP adapters (serverless-http,
+ * @codegenie/serverless-express) need: they build a ServerResponse and
+ * assignSocket() it, which the stubbed module refuses.
+ */
+const COMPATIBILITY_FLAGS = ["nodejs_compat", "enable_nodejs_http_server_modules"];
 
 /**
  * The runtime's modules beside the function's `handler.js` in every Dynamic
  * Worker: the shim (main module) and its parts (logs, process, timers,
- * response streaming), the names it shares with the bundler, and the modules
+ * response streaming, node:http responses with a socket), the names it shares with the bundler, and the modules
  * the bundle imports (fs over /var/task and /tmp, run-time require).
  */
 export const RUNTIME_MODULES = {
@@ -32,6 +39,7 @@ export const RUNTIME_MODULES = {
   "shim-process.js": SHIM_PROCESS_SOURCE,
   "shim-timers.js": SHIM_TIMERS_SOURCE,
   "shim-streaming.js": SHIM_STREAMING_SOURCE,
+  "shim-http.js": SHIM_HTTP_SOURCE,
   "markers.js": MARKERS_MODULE,
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
