@@ -9,6 +9,10 @@
  * behaviour (lib/_http_server.js, lib/_http_outgoing.js): once a socket is
  * assigned, the message's raw output goes to socket.write(). A response with
  * no socket (http.createServer) keeps workerd's fetch-based path.
+ *
+ * Likewise `new http.IncomingMessage(socket)` keeps the socket it is given
+ * (Node: `this.socket = socket`), which the adapters' requests rely on: koa
+ * reads `req.socket.encrypted`, express's finalhandler listens on it.
  */
 import http from "node:http";
 
@@ -26,10 +30,10 @@ const SOCKET = Symbol("cellfn.socket");
  */
 
 export function installSocketAssignment() {
-  const proto = /** @type {Record<string | symbol, any>} */ (http.ServerResponse?.prototype);
-  if (proto === undefined) return;
-  const fetchWriteRaw = proto._writeRaw;
-  const fetchFlush = proto._flush;
+  const proto = /** @type {{ _writeRaw?: Function; _flush?: Function } | undefined} */ (/** @type {unknown} */ (http.ServerResponse?.prototype));
+  const fetchWriteRaw = proto?._writeRaw;
+  const fetchFlush = proto?._flush;
+  if (proto === undefined || fetchWriteRaw === undefined || fetchFlush === undefined) return;
   /** @param {Message} message @param {AssignedSocket} socket */
   const flushTo = (message, socket) => {
     if (message.outputData.length === 0) return undefined;
@@ -84,4 +88,32 @@ export function installSocketAssignment() {
     if (this.finished) this._finish();
     return undefined;
   });
+}
+
+/**
+ * Replaces http.IncomingMessage (as `require("http")` gives it) with a
+ * subclass whose constructor keeps its socket argument as workerd's own
+ * `connection` setter stores it. `instanceof http.IncomingMessage` stays true
+ * for every incoming message, including workerd's own.
+ */
+export function installIncomingMessageSocket() {
+  const Base = http.IncomingMessage;
+  if (typeof Base !== "function") return;
+  class IncomingMessage extends Base {
+    /** @param {unknown} [socket] */
+    constructor(socket) {
+      super(/** @type {import("node:net").Socket} */ (socket));
+      if (socket !== undefined && socket !== null) /** @type {{ connection: unknown }} */ (/** @type {unknown} */ (this)).connection = socket;
+    }
+
+    /** @override @param {unknown} value */
+    static [Symbol.hasInstance](value) {
+      return this === IncomingMessage ? value instanceof Base : Function.prototype[Symbol.hasInstance].call(this, value);
+    }
+  }
+  try {
+    Object.defineProperty(http, "IncomingMessage", { value: IncomingMessage, writable: true, configurable: true, enumerable: true });
+  } catch {
+    /* a frozen module object keeps workerd's class */
+  }
 }

@@ -32,7 +32,7 @@ import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
-import { installSocketAssignment } from "./shim-http.js";
+import { installIncomingMessageSocket, installSocketAssignment } from "./shim-http.js";
 import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
@@ -69,8 +69,9 @@ for (const [key, stream] of [["_stdout", process.stdout], ["_stderr", process.st
 
 // ---- awslambda.streamifyResponse / HttpResponseStream (shim-streaming.js), there before the module loads.
 installAwslambdaGlobal();
-// ---- http.ServerResponse#assignSocket, which the Lambda HTTP adapters call (shim-http.js).
+// ---- node:http messages with the sockets the Lambda HTTP adapters give them (shim-http.js).
 installSocketAssignment();
+installIncomingMessageSocket();
 
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.

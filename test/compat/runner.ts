@@ -20,6 +20,8 @@ const NODE_MODULES = path.join(FIXTURES, "node_modules");
 const ROOT = path.resolve(HERE, "..", "..");
 const NODE22 = path.join(ROOT, "node_modules", ".bin", "node");
 const ROLE = "arn:aws:iam::123456789012:role/compat";
+/** node-harness.mjs prints the outcome on a line of its own after this. */
+const OUTCOME_MARK = "@@cellfn-compat-outcome@@";
 
 /** `npm install` in the fixtures folder, once (the packages are pinned there; npm's cache keeps it fast). */
 export function ensureFixtures(): void {
@@ -111,9 +113,9 @@ export async function runInNode(testCase: CompatCase, ctx: CompatContext): Promi
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     await new Promise((resolve) => child.on("close", resolve));
-    const line = stdout.trim().split("\n").at(-1) ?? "";
+    const line = stdout.split("\n").find((l) => l.startsWith(OUTCOME_MARK)) ?? "";
     try {
-      return JSON.parse(line) as Outcome;
+      return JSON.parse(line.slice(OUTCOME_MARK.length)) as Outcome;
     } catch {
       return { value: { errorType: "Harness", errorMessage: (stderr || stdout).slice(0, 500) }, functionError: "Harness" };
     }
