@@ -10,9 +10,9 @@
  * assigned, the message's raw output goes to socket.write(). A response with
  * no socket (http.createServer) keeps workerd's fetch-based path.
  *
- * Likewise `new http.IncomingMessage(socket)` keeps the socket it is given
- * (Node: `this.socket = socket`), which the adapters' requests rely on: koa
- * reads `req.socket.encrypted`, express's finalhandler listens on it.
+ * Likewise the adapters' requests and responses are built as Node builds them
+ * (installNodeMessages): koa reads `req.socket.encrypted`, express's
+ * finalhandler listens on the socket, koa takes a 404's body from statusMessage.
  */
 import http from "node:http";
 
@@ -91,15 +91,21 @@ export function installSocketAssignment() {
 }
 
 /**
- * Replaces http.IncomingMessage (as `require("http")` gives it) with a
- * subclass whose constructor keeps its socket argument as workerd's own
- * `connection` setter stores it. `instanceof http.IncomingMessage` stays true
- * for every incoming message, including workerd's own.
+ * Replaces http.IncomingMessage and http.ServerResponse (as `require("http")`
+ * gives them) with subclasses that construct as Node's do:
+ * - `new IncomingMessage(socket)` keeps its socket (through workerd's own
+ *   `connection` setter);
+ * - a new ServerResponse has no statusMessage until writeHead() picks the
+ *   standard one for its status (workerd starts it at "unknown": koa then
+ *   answers a 404 with the body "unknown" and the status line says "201 unknown").
+ * `instanceof` the replaced class stays true for every message, workerd's own included.
  */
-export function installIncomingMessageSocket() {
-  const Base = http.IncomingMessage;
-  if (typeof Base !== "function") return;
-  class IncomingMessage extends Base {
+export function installNodeMessages() {
+  const BaseIncoming = http.IncomingMessage;
+  // (workerd's constructor takes Node's options argument too; @types/node lists only req.)
+  const BaseResponse = /** @type {new (req: import("node:http").IncomingMessage, options?: unknown) => import("node:http").ServerResponse} */ (http.ServerResponse);
+  if (typeof BaseIncoming !== "function" || typeof BaseResponse !== "function") return;
+  class IncomingMessage extends BaseIncoming {
     /** @param {unknown} [socket] */
     constructor(socket) {
       super(/** @type {import("node:net").Socket} */ (socket));
@@ -108,12 +114,26 @@ export function installIncomingMessageSocket() {
 
     /** @override @param {unknown} value */
     static [Symbol.hasInstance](value) {
-      return this === IncomingMessage ? value instanceof Base : Function.prototype[Symbol.hasInstance].call(this, value);
+      return this === IncomingMessage ? value instanceof BaseIncoming : Function.prototype[Symbol.hasInstance].call(this, value);
     }
   }
-  try {
-    Object.defineProperty(http, "IncomingMessage", { value: IncomingMessage, writable: true, configurable: true, enumerable: true });
-  } catch {
-    /* a frozen module object keeps workerd's class */
+  class ServerResponse extends BaseResponse {
+    /** @param {import("node:http").IncomingMessage} req @param {unknown} [options] */
+    constructor(req, options) {
+      super(req, options);
+      if (this.statusMessage === "unknown") /** @type {{ statusMessage: unknown }} */ (/** @type {unknown} */ (this)).statusMessage = undefined;
+    }
+
+    /** @override @param {unknown} value */
+    static [Symbol.hasInstance](value) {
+      return this === ServerResponse ? value instanceof BaseResponse : Function.prototype[Symbol.hasInstance].call(this, value);
+    }
+  }
+  for (const [name, value] of /** @type {const} */ ([["IncomingMessage", IncomingMessage], ["ServerResponse", ServerResponse]])) {
+    try {
+      Object.defineProperty(http, name, { value, writable: true, configurable: true, enumerable: true });
+    } catch {
+      /* a frozen module object keeps workerd's class */
+    }
   }
 }

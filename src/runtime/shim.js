@@ -32,7 +32,7 @@ import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
-import { installIncomingMessageSocket, installSocketAssignment } from "./shim-http.js";
+import { installNodeMessages, installSocketAssignment } from "./shim-http.js";
 import { applyInvocationVariables, exitMessage, interceptExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
@@ -71,7 +71,7 @@ for (const [key, stream] of [["_stdout", process.stdout], ["_stderr", process.st
 installAwslambdaGlobal();
 // ---- node:http messages with the sockets the Lambda HTTP adapters give them (shim-http.js).
 installSocketAssignment();
-installIncomingMessageSocket();
+installNodeMessages();
 
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.

@@ -77,14 +77,14 @@ exports.handler = async () => {
     expect(out).toMatchObject({ socketEvent: true, same: true });
     expect(out.same).toBe(true);
     const raw = String(out.raw);
-    expect(raw).toMatch(/^HTTP\/1\.1 201 /); // (workerd names the status "unknown" where Node says "Created"; the adapters read statusCode)
+    expect(raw).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
     expect(raw).toContain("x-custom: yes\r\n");
     expect(raw).toMatch(/\r\n\r\nhello$/);
   });
 });
 
 describe("node:http requests built on a socket (the adapters' IncomingMessage)", () => {
-  it("keeps the socket given to new http.IncomingMessage(socket), as koa and express's finalhandler read it", async () => {
+  it("keeps the socket given to new http.IncomingMessage(socket) and starts a ServerResponse with no statusMessage, as Node (koa, finalhandler)", async () => {
     const run = await environment({
       "index.js": `
 const http = require('http');
@@ -92,10 +92,12 @@ class ServerlessRequest extends http.IncomingMessage {}
 exports.handler = async () => {
   const req = new http.IncomingMessage({ encrypted: true, remoteAddress: '203.0.113.7' });
   const sub = new ServerlessRequest({ encrypted: false });
-  return [req.socket.encrypted, req.connection.remoteAddress, sub.socket.encrypted, sub instanceof http.IncomingMessage, req instanceof ServerlessRequest];
+  const res = new http.ServerResponse(req);
+  return [req.socket.encrypted, req.connection.remoteAddress, sub.socket.encrypted, sub instanceof http.IncomingMessage, req instanceof ServerlessRequest,
+    res.statusMessage === undefined, res instanceof http.ServerResponse];
 };`,
     });
-    expect(JSON.parse((await run()).payload)).toEqual([true, "203.0.113.7", false, true, false]);
+    expect(JSON.parse((await run()).payload)).toEqual([true, "203.0.113.7", false, true, false, true, true]);
   });
 });
 

@@ -136,6 +136,17 @@ export const handler = async (event, context) => processPartialResponse(event, r
     expect: "node",
   },
   {
+    name: "LoggingConfig JSON: platform records, level filtering",
+    logging: { LogFormat: "JSON", ApplicationLogLevel: "WARN", SystemLogLevel: "INFO" },
+    files: { "index.js": "exports.handler = async () => { console.info('dropped'); console.warn('kept'); process.stdout.write(JSON.stringify({ level: 'DEBUG', m: 'raw dropped' }) + '\\n'); return 'ok'; };" },
+    expect: (o) => {
+      const lines = jsonLines(o);
+      const types = lines.map((l) => l.type ?? l.level);
+      const want = ["platform.initStart", "platform.start", "WARN", "platform.report"];
+      return o.value === "ok" && JSON.stringify(types) === JSON.stringify(want) && lines[2]?.message === "kept" ? undefined : `got ${JSON.stringify(types)}: ${(o.log ?? "").slice(0, 400)}`;
+    },
+  },
+  {
     name: "pino",
     packages: ["pino"],
     files: { "index.js": "const pino = require('pino');\nconst log = pino();\nexports.handler = async () => { log.info({ orderId: 'o-1' }, 'placed'); return 'ok'; };" },
