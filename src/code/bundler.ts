@@ -32,6 +32,7 @@ import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
 import { type CodeLayers, NO_LAYERS, OPT_ROOT } from "./layers";
 import { findModule, OPT, shownPath, sourceOf, type Tree, type Trees, ZIP } from "./module-trees";
+import { withoutCodeGeneration } from "./eval-free";
 import { builtinName, NodeResolver, ResolveError } from "./node-resolve";
 import { TASK_ROOT, taskFiles } from "./task-files";
 import type { ZipFiles } from "./zip";
@@ -279,8 +280,8 @@ function loadFromTree(tree: Tree, path: string): OnLoadResult {
     return { contents: thrower, loader: "js", resolveDir };
   }
   if (path.endsWith(".json")) return { contents, loader: "json", resolveDir };
-  const source = new TextDecoder().decode(contents);
-  return { contents: withModulePaths(source, path, tree.resolver, tree.files, tree.root), loader: "js", resolveDir };
+  const text = withoutCodeGeneration(new TextDecoder().decode(contents), path);
+  return { contents: withModulePaths(text, path, tree.resolver, tree.files, tree.root), loader: "js", resolveDir };
 }
 
 /** What to fix when a package is missing, for the usual reasons it is. */

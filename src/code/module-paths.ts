@@ -44,5 +44,7 @@ export function withModulePaths(source: string, path: string, resolver: NodeReso
   });
   if (preamble.length === 0) return body;
   const head = /^(?:#![^\n]*\n)?(?:\s*(["'])use strict\1;?)?/.exec(body)?.[0] ?? "";
-  return head + preamble.join(" ") + body.slice(head.length);
+  // `'use strict'` without its semicolon (pino's files) needs one before the preamble's `var`.
+  const separator = /use strict["']$/.test(head) ? ";" : "";
+  return head + separator + preamble.join(" ") + body.slice(head.length);
 }

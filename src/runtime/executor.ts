@@ -3,12 +3,14 @@
  * function's bundle in a Dynamic Worker, next to the runtime shim
  * (src/runtime/shim.js), for the upload probe and for invocations.
  */
-import { billedDurationMs, endLine, joinLog, reportLine, startLine, timeoutLine, timeoutMessage } from "./log-format";
+import { billedDurationMs, joinLog, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
 import { ENDPOINT_VARIABLES } from "./platform-endpoint";
+import { type InvocationStatus, platformLog } from "./platform-log";
 import { runtimeVariables } from "./runtime-variables";
 // wrangler's Text rule makes each default export the module's text (typed so by `wrangler types`).
 import SHIM_FS_SOURCE from "./shim-fs.js";
+import SHIM_HTTP_SOURCE from "./shim-http.js";
 import SHIM_LOGS_SOURCE from "./shim-logs.js";
 import SHIM_MODULES_SOURCE from "./shim-modules.js";
 import SHIM_PROCESS_SOURCE from "./shim-process.js";
@@ -18,12 +20,18 @@ import SHIM_SOURCE from "./shim.js";
 
 /** Compatibility settings of every function's Dynamic Worker. */
 const COMPATIBILITY_DATE = "2026-11-01";
-const COMPATIBILITY_FLAGS = ["nodejs_compat"];
+/**
+ * `enable_nodejs_http_server_modules`: node:http's ServerResponse (and
+ * createServer) work for real, as the HTTP adapters (serverless-http,
+ * @codegenie/serverless-express) need: they build a ServerResponse and
+ * assignSocket() it, which the stubbed module refuses.
+ */
+const COMPATIBILITY_FLAGS = ["nodejs_compat", "enable_nodejs_http_server_modules"];
 
 /**
  * The runtime's modules beside the function's `handler.js` in every Dynamic
  * Worker: the shim (main module) and its parts (logs, process, timers,
- * response streaming), the names it shares with the bundler, and the modules
+ * response streaming, node:http responses with a socket), the names it shares with the bundler, and the modules
  * the bundle imports (fs over /var/task and /tmp, run-time require).
  */
 export const RUNTIME_MODULES = {
@@ -32,6 +40,7 @@ export const RUNTIME_MODULES = {
   "shim-process.js": SHIM_PROCESS_SOURCE,
   "shim-timers.js": SHIM_TIMERS_SOURCE,
   "shim-streaming.js": SHIM_STREAMING_SOURCE,
+  "shim-http.js": SHIM_HTTP_SOURCE,
   "markers.js": MARKERS_MODULE,
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
@@ -76,8 +85,11 @@ export interface ExecutionEnvironment {
   handler: string;
   /** EphemeralStorage.Size: what /tmp may hold (ENOSPC past it). Default 512. */
   ephemeralStorageMB?: number;
-  /** LoggingConfig: with LogFormat JSON the runtime writes JSON lines, filtered at ApplicationLogLevel. */
-  logging?: { LogFormat: string; ApplicationLogLevel?: string | undefined };
+  /**
+   * LoggingConfig: with LogFormat JSON the runtime writes JSON lines, filtered
+   * at ApplicationLogLevel, and the platform's records (src/runtime/platform-log.ts) at SystemLogLevel.
+   */
+  logging?: { LogFormat: string; ApplicationLogLevel?: string | undefined; SystemLogLevel?: string | undefined };
   /**
    * The environment ran an invocation before (a reused lease): invoke with
    * one RPC and no init callback. If the isolate turns out to be new, the
@@ -223,19 +235,28 @@ export async function invoke(
   const log: string[] = [];
   let initDurationMs: number | undefined;
   let invokeStarted: number | undefined;
+  const platform = platformLog(env.logging, { ...request, runtime: env.runtime });
+  let started = false;
+  /** START (or platform.start), once. */
+  const start = () => {
+    if (started) return;
+    started = true;
+    log.push(...platform.start(new Date(), request.requestId));
+  };
 
   const finish = (fields: { payload: string; failed: boolean; durationMs: number; reusable: boolean; timedOut?: boolean }) => {
     const durationMs = Math.max(0, fields.durationMs);
     const billed = billedDurationMs(durationMs, initDurationMs);
-    log.push(endLine(request.requestId));
+    const errorType = fields.failed ? errorTypeOf(fields.payload) : undefined;
     log.push(
-      reportLine({
+      ...platform.end(new Date(), {
         requestId: request.requestId,
         durationMs,
         billedDurationMs: billed,
         memorySizeMB: request.memoryLimitInMB,
         ...(initDurationMs === undefined ? {} : { initDurationMs }),
-        ...(fields.timedOut ? { status: "timeout" as const } : {}),
+        status: statusOf(fields.timedOut ?? false, errorType),
+        ...(errorType === undefined ? {} : { errorType }),
       }),
     );
     return {
@@ -251,7 +272,7 @@ export async function invoke(
     };
   };
   const timedOut = (durationMs: number) => {
-    log.push(timeoutLine(new Date(), request.requestId, request.timeoutSeconds));
+    log.push(...platform.timeout(new Date(), request.requestId, request.timeoutSeconds));
     const payload = JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: timeoutMessage(request.requestId, request.timeoutSeconds) });
     return finish({ payload, failed: true, durationMs, reusable: false, timedOut: true });
   };
@@ -286,17 +307,21 @@ export async function invoke(
       // One RPC, no callback: the isolate ran an invocation before. If the
       // loader replaced it meanwhile, the shim says so and the cold path runs.
       const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: Math.ceil(timeoutMs) } });
-      log.push(startLine(request.requestId, request.functionVersion));
+      const mark = log.length;
+      start();
       invokeStarted = performance.now();
       const run = await withDeadline<InvokeResult>(shim.invoke(request, settings, undefined, streamTo), timeoutMs);
-      if (run.kind === "done" && "uninitialised" in run.value) log.pop();
-      else return await settle(shim, run, performance.now() - invokeStarted);
+      if (run.kind === "done" && "uninitialised" in run.value) {
+        log.length = mark;
+        started = false;
+      } else return await settle(shim, run, performance.now() - invokeStarted);
     }
 
     // A new isolate runs the init phase inside the invoke() request (see the
     // shim), under its own limit, then calls back before the handler runs.
     const shim = worker.getEntrypoint<ShimEntrypoint>(undefined, { limits: { cpuMs: INIT_TIMEOUT_MS + Math.ceil(timeoutMs) } });
     const initStarted = performance.now();
+    const initStartedAt = new Date();
     let reportInit: (report: InitReport) => void = () => {};
     const initReported = new Promise<InitReport>((resolve) => {
       reportInit = resolve;
@@ -317,20 +342,21 @@ export async function invoke(
       INIT_TIMEOUT_MS,
     );
     if (phase.kind === "timeout") {
-      log.push(startLine(request.requestId, request.functionVersion));
+      log.push(...platform.initStart(initStartedAt));
+      start();
       return timedOut(performance.now() - initStarted);
     }
     if ("init" in phase.value) {
       // Isolate start and the init phase, without fetching the bundle.
       initDurationMs = Math.max(0, performance.now() - initStarted - bundle.ms);
-      log.push(...phase.value.init.lines);
+      log.push(...platform.initStart(initStartedAt), ...phase.value.init.lines);
       if (phase.value.init.error) {
-        log.push(startLine(request.requestId, request.functionVersion));
+        start();
         return finish({ payload: JSON.stringify(phase.value.init.error), failed: true, durationMs: 0, reusable: false });
       }
     }
     // (A result before any init report: the isolate had run its init phase already.)
-    log.push(startLine(request.requestId, request.functionVersion));
+    start();
     invokeStarted = performance.now();
     const run = await withDeadline<InvokeResult>(running, timeoutMs);
     return await settle(shim, run, performance.now() - invokeStarted);
@@ -343,6 +369,7 @@ export async function invoke(
     const elapsed = invokeStarted === undefined ? 0 : performance.now() - invokeStarted;
     // A CPU limit equal to the timeout only trips after at least that much wall time.
     if (elapsed >= timeoutMs) return timedOut(elapsed);
+    start();
     return crashed(error, request, log, (fields) => finish({ ...fields, durationMs: elapsed }));
   }
 }
@@ -359,13 +386,30 @@ function crashed(
   finish: (fields: { payload: string; failed: boolean; reusable: boolean }) => InvocationResult,
 ): InvocationResult {
   const message = error instanceof Error ? error.message : String(error);
-  if (!log.some((line) => line.startsWith("START "))) log.push(startLine(request.requestId, request.functionVersion));
   if (/^Failed to start Worker/.test(message)) {
     return finish({ payload: JSON.stringify({ ...startFailure(error), trace: [] }), failed: true, reusable: false });
   }
   const errorMessage = `RequestId: ${request.requestId} Error: Runtime exited without providing a reason`;
   log.push(`${errorMessage}\nRuntime.ExitError`);
   return finish({ payload: JSON.stringify({ errorType: "Runtime.ExitError", errorMessage }), failed: true, reusable: false });
+}
+
+/** The errorType of an error payload (JSON text), if it has one. */
+function errorTypeOf(payload: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    const type = typeof parsed === "object" && parsed !== null && "errorType" in parsed ? parsed.errorType : undefined;
+    return typeof type === "string" ? type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report's status: the runtime's own failures (it exited, or the platform could not run it) are "failure". */
+function statusOf(timedOut: boolean, errorType: string | undefined): InvocationStatus {
+  if (timedOut) return "timeout";
+  if (errorType === undefined) return "success";
+  return errorType === "Runtime.ExitError" || errorType === "ServiceException" ? "failure" : "error";
 }
 
 export type BundleState = { ms: number; error: unknown };

@@ -52,7 +52,9 @@ export interface ReportFields {
  * with a trailing tab, as Lambda ends its REPORT lines.
  *
  * "Max Memory Used" is left out on purpose: a Worker cannot measure the
- * memory of one isolate, and a made-up number would mislead whoever tunes
+ * memory of one isolate (inside it process.memoryUsage() and
+ * v8.getHeapStatistics() answer zeros, performance.memory does not exist, and
+ * the Worker Loader reports none), and a made-up number would mislead whoever tunes
  * MemorySize from it. Parsers of REPORT lines match fields by name, so a
  * missing field is safer than a wrong one. `Status: timeout` follows Lambda's
  * current REPORT lines for timed-out invocations (the reference notes mark

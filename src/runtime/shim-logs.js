@@ -9,7 +9,10 @@
  *   for the first Error argument, and only at or above AWS_LAMBDA_LOG_LEVEL
  *   (ApplicationLogLevel);
  * - process.stdout.write / process.stderr.write: the text itself, one log line
- *   per "\n" (pino, winston, Powertools and EMF JSON lines arrive untouched).
+ *   per "\n" (pino, winston, Powertools and EMF JSON lines arrive untouched);
+ *   in the JSON format filtered at AWS_LAMBDA_LOG_LEVEL too, by the line's own
+ *   "level" field, INFO when it has none (Lambda's rule for logs written
+ *   other than through console: developer guide, "Log-level filtering").
  */
 import { format } from "node:util";
 
@@ -23,6 +26,19 @@ export function levelEnabled(level) {
   if (!jsonMode()) return true;
   const min = PRIORITY[/** @type {keyof typeof PRIORITY} */ (process.env.AWS_LAMBDA_LOG_LEVEL ?? "INFO")] ?? PRIORITY.INFO;
   return PRIORITY[/** @type {keyof typeof PRIORITY} */ (level)] >= min;
+}
+
+/** Whether a raw stdout/stderr line is written: always in Text; in JSON by its "level" field (any case), else as INFO. */
+export function rawLineEnabled(line) {
+  if (!jsonMode()) return true;
+  let level = "INFO";
+  if (line.startsWith("{")) {
+    try {
+      const own = JSON.parse(line)?.level;
+      if (typeof own === "string" && own.toUpperCase() in PRIORITY) level = own.toUpperCase();
+    } catch { /* not JSON: INFO */ }
+  }
+  return levelEnabled(level);
 }
 
 /** The RIC's jsonErrorReplacer: an Error becomes { errorType, errorMessage, stackTrace, ...own fields }. */
@@ -74,7 +90,7 @@ export function captureRawStreams(push) {
     const text = typeof chunk === "string" ? chunk : chunk instanceof Uint8Array ? decoder.decode(chunk) : String(chunk);
     const parts = (pending + text).split("\n");
     pending = parts.pop() ?? "";
-    for (const line of parts) push(line);
+    for (const line of parts) if (rawLineEnabled(line)) push(line);
     const done = typeof encoding === "function" ? encoding : callback;
     if (typeof done === "function") queueMicrotask(() => done());
     return true;
@@ -84,7 +100,7 @@ export function captureRawStreams(push) {
   }
   return {
     flush() {
-      if (pending !== "") push(pending);
+      if (pending !== "" && rawLineEnabled(pending)) push(pending);
       pending = "";
     },
   };

@@ -34,6 +34,7 @@ import util from "node:util";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
+import { installNodeMessages, installSocketAssignment } from "./shim-http.js";
 import { applyInvocationVariables, exitMessage, interceptExit, ProcessExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
@@ -63,9 +64,16 @@ function push(line) {
 }
 const LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR", fatal: "FATAL" };
 for (const [method, level] of Object.entries(LEVELS)) console[method] = (...args) => write(level, args);
+// Node's global console keeps its streams as _stdout/_stderr; winston's Console transport writes its lines there, raw.
+for (const [key, stream] of [["_stdout", process.stdout], ["_stderr", process.stderr]]) {
+  Object.defineProperty(console, key, { value: stream, writable: true, configurable: true, enumerable: false });
+}
 
 // ---- awslambda.streamifyResponse / HttpResponseStream (shim-streaming.js), there before the module loads.
 installAwslambdaGlobal();
+// ---- node:http messages with the sockets the Lambda HTTP adapters give them (shim-http.js).
+installSocketAssignment();
+installNodeMessages();
 
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.
@@ -111,6 +119,18 @@ function runtimeError(type, message, stack) {
   error.stack = type + ": " + message + (stack ? "\n" + stack.split("\n").slice(1).join("\n") : "");
   return error;
 }
+// eval() and new Function() throw EvalError in a function's isolate (src/code/eval-free.ts
+// says why); what escapes to the runtime is reported as that, with the eval-free way out.
+const CODE_GENERATION = "Runtime.CodeGenerationFromStringsNotAllowed";
+const CODE_GENERATION_HELP =
+  "eval() and new Function() are not supported: a function runs in a V8 isolate that does not compile code from strings " +
+  "(EvalError: Code generation from strings disallowed for this context). Use the library's eval-free form: " +
+  "Ajv: standalone validation code generated at build time (ajv/dist/standalone; for @middy/validator, pass that validator as eventSchema); " +
+  "Handlebars: templates precompiled at build time, run with handlebars/runtime; lodash.template, ejs, pug: precompiled templates.";
+function explainCodeGeneration(error) {
+  if (!(error instanceof EvalError) || !/Code generation from strings disallowed/.test(error.message)) return error;
+  return runtimeError(CODE_GENERATION, CODE_GENERATION_HELP, error.stack);
+}
 // The Invoke response body: { errorType, errorMessage, trace }.
 function errorPayload(error) {
   try {
@@ -142,7 +162,8 @@ function logError(label, value) {
 // once, not as "Invoke Error") and the environment is not used again.
 let crashInvocation; // resolves the running invocation's outcome
 let crashed = false;
-function uncaught(label, error) {
+function uncaught(label, thrown) {
+  const error = explainCodeGeneration(thrown);
   logError(label, error);
   crashed = true;
   crashInvocation?.({ error, logged: true });
@@ -177,7 +198,9 @@ const loadHandlerModule = () => (loading ??= import("./handler.js").then(async (
   return bundle[COMMONJS_MARKER] === true ? module.default : module; // what the property path starts from
 }));
 
-function initError(error) {
+function initError(thrown) {
+  const error = explainCodeGeneration(thrown);
+  if (error !== thrown) return error;
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error ? error.stack : undefined;
@@ -371,6 +394,7 @@ export default class extends WorkerEntrypoint {
     if (!("error" in outcome)) outcome = serialize(outcome.result);
     let result;
     if ("error" in outcome) {
+      if (!outcome.logged) outcome.error = explainCodeGeneration(outcome.error);
       if (!outcome.logged) logError("Invoke Error", outcome.error);
       result = { payload: JSON.stringify(errorPayload(outcome.error)), failed: true };
     } else if (tooLarge(outcome.payload)) {

@@ -5,17 +5,27 @@
  * Node 22. Adding a case = adding an entry to a file in test/compat/cases/
  * (every file there is loaded; each exports `cases`).
  */
+import type { LoggingConfig } from "@aws-sdk/client-lambda";
+
 export interface CompatCase {
   /** Unique, short: the matrix row. */
   name: string;
-  /** Fixture packages zipped into node_modules (with their dependencies). */
+  /**
+   * Fixture packages zipped into node_modules (with their dependencies).
+   * "express5 as express" zips the fixture installed as `express5` (an npm
+   * alias, for a second major version) under the name `express`.
+   */
   packages?: string[];
+  /** Environment variables, for the function and for the Node run. */
+  environment?: Record<string, string>;
+  /** The function's LoggingConfig (cellfn only). */
+  logging?: LoggingConfig;
   /** The function's own files, e.g. { "index.js": "exports.handler = ..." }. */
   files: Record<string, string | Uint8Array>;
   handler?: string;
   runtime?: "nodejs20.x" | "nodejs22.x" | "nodejs24.x";
   /** The event; a function gets what the suite set up (a local HTTP server). */
-  event?: Record<string, unknown> | ((ctx: CompatContext) => unknown);
+  event?: Record<string, unknown> | unknown[] | ((ctx: CompatContext) => unknown);
   /**
    * How the answer is judged. "node": cellfn's payload must equal what plain
    * Node 22 returns for the same files and event. A function returns
@@ -35,4 +45,6 @@ export interface CompatContext {
 export interface Outcome {
   value: unknown;
   functionError?: string;
+  /** cellfn only: the invocation's log tail (LogType Tail, last 4 KB). */
+  log?: string;
 }

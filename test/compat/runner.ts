@@ -20,6 +20,8 @@ const NODE_MODULES = path.join(FIXTURES, "node_modules");
 const ROOT = path.resolve(HERE, "..", "..");
 const NODE22 = path.join(ROOT, "node_modules", ".bin", "node");
 const ROLE = "arn:aws:iam::123456789012:role/compat";
+/** node-harness.mjs prints the outcome on a line of its own after this. */
+const OUTCOME_MARK = "@@cellfn-compat-outcome@@";
 
 /** `npm install` in the fixtures folder, once (the packages are pinned there; npm's cache keeps it fast). */
 export function ensureFixtures(): void {
@@ -49,16 +51,32 @@ export function caseFiles(testCase: CompatCase): Map<string, Uint8Array> {
   const seen = new Set<string>();
   const pending = [...(testCase.packages ?? [])];
   while (pending.length > 0) {
-    const name = pending.pop() as string;
-    if (seen.has(name)) continue;
-    seen.add(name);
+    const [name = "", zipName = name] = (pending.pop() as string).split(" as ");
+    if (seen.has(zipName)) continue;
+    seen.add(zipName);
     const dir = path.join(NODE_MODULES, name);
     if (!existsSync(dir)) continue; // an optional dependency npm did not install
-    addTree(files, dir, `node_modules/${name}`);
-    const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
-    pending.push(...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}));
+    addTree(files, dir, `node_modules/${zipName}`);
+    // Dependencies of the package and of the packages nested in it (npm nests a version that clashes with the hoisted one).
+    for (const manifestPath of manifests(dir)) {
+      const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, Record<string, string> | undefined>;
+      pending.push(...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}));
+    }
   }
   return files;
+}
+
+/** package.json of a package folder and of every package under its node_modules. */
+function manifests(dir: string): string[] {
+  const found = [path.join(dir, "package.json")];
+  const nested = path.join(dir, "node_modules");
+  if (!existsSync(nested)) return found;
+  for (const entry of readdirSync(nested, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const scoped = entry.name.startsWith("@") ? readdirSync(path.join(nested, entry.name)).map((n) => path.join(nested, entry.name, n)) : [path.join(nested, entry.name)];
+    for (const pkg of scoped) if (existsSync(path.join(pkg, "package.json"))) found.push(...manifests(pkg));
+  }
+  return found;
 }
 
 function addTree(files: Map<string, Uint8Array>, dir: string, zipDir: string): void {
@@ -88,15 +106,16 @@ export async function runInNode(testCase: CompatCase, ctx: CompatContext): Promi
       writeFileSync(path.join(dir, name), data);
     }
     const args = [path.join(HERE, "node-harness.mjs"), dir, testCase.handler ?? "index.handler", JSON.stringify(eventOf(testCase, ctx))];
-    const child = spawn(NODE22, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    const env = { ...process.env, ...testCase.environment };
+    const child = spawn(NODE22, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     await new Promise((resolve) => child.on("close", resolve));
-    const line = stdout.trim().split("\n").at(-1) ?? "";
+    const line = stdout.split("\n").find((l) => l.startsWith(OUTCOME_MARK)) ?? "";
     try {
-      return JSON.parse(line) as Outcome;
+      return JSON.parse(line.slice(OUTCOME_MARK.length)) as Outcome;
     } catch {
       return { value: { errorType: "Harness", errorMessage: (stderr || stdout).slice(0, 500) }, functionError: "Harness" };
     }
@@ -117,6 +136,8 @@ export async function runOnCellfn(lambda: LambdaClient, testCase: CompatCase, ct
         Handler: testCase.handler ?? "index.handler",
         Code: { ZipFile: zip(caseFiles(testCase)) },
         Timeout: 10,
+        ...(testCase.environment ? { Environment: { Variables: testCase.environment } } : {}),
+        ...(testCase.logging ? { LoggingConfig: testCase.logging } : {}),
       }),
     );
     // The code is bundled after CreateFunction answers: wait for Active, as a deploy script does.
@@ -126,9 +147,15 @@ export async function runOnCellfn(lambda: LambdaClient, testCase: CompatCase, ct
     return { value: { errorType: `CreateFunction: ${e.name}`, errorMessage: e.message }, functionError: "Deploy" };
   }
   try {
-    const result = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(eventOf(testCase, ctx))) }));
+    const payload = new TextEncoder().encode(JSON.stringify(eventOf(testCase, ctx)));
+    const result = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: payload, LogType: "Tail" }));
     const text = new TextDecoder().decode(result.Payload);
-    return { value: text === "" ? null : (JSON.parse(text) as unknown), ...(result.FunctionError ? { functionError: result.FunctionError } : {}) };
+    const log = result.LogResult === undefined ? undefined : Buffer.from(result.LogResult, "base64").toString("utf8");
+    return {
+      value: text === "" ? null : (JSON.parse(text) as unknown),
+      ...(result.FunctionError ? { functionError: result.FunctionError } : {}),
+      ...(log === undefined ? {} : { log }),
+    };
   } finally {
     await lambda.send(new DeleteFunctionCommand({ FunctionName: name })).catch(() => undefined);
   }
@@ -138,7 +165,7 @@ export async function runOnCellfn(lambda: LambdaClient, testCase: CompatCase, ct
 export function judge(testCase: CompatCase, cellfn: Outcome, node: Outcome | undefined): string | undefined {
   if (testCase.expect !== "node") return testCase.expect(cellfn, node);
   if (node === undefined) return "no Node answer to compare with";
-  const a = JSON.stringify(cellfn);
+  const a = JSON.stringify({ ...cellfn, log: undefined });
   const b = JSON.stringify(node);
   return a === b ? undefined : `cellfn ${a.slice(0, 300)} ≠ node ${b.slice(0, 300)}`;
 }

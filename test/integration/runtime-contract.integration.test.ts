@@ -51,10 +51,11 @@ async function environment(source: string, extra: Partial<ExecutionEnvironment> 
   };
 }
 
+/** The function's own lines: between START and END (Text), or platform.start and the next platform record (JSON). */
 const appLines = (result: InvocationResult) => {
   const lines = result.log.replace(/\n$/, "").split("\n");
-  const start = lines.findIndex((l) => l.startsWith("START "));
-  const end = lines.findIndex((l) => l.startsWith("END "));
+  const start = lines.findIndex((l) => l.startsWith("START ") || l.includes('"type":"platform.start"'));
+  const end = lines.findIndex((l, i) => i > start && (l.startsWith("END ") || l.startsWith('{"time":')));
   return lines.slice(start + 1, end);
 };
 
