@@ -27,8 +27,8 @@ export type BatchOutcome =
   | { kind: "throttled" }
   | { kind: "refused"; reason: string };
 
-export async function pollBatch(queues: TenantQueues, record: MappingRecord, region: string, waitSeconds: number): Promise<BatchOutcome> {
-  const messages = await gather(queues, record, waitSeconds);
+export async function pollBatch(queues: TenantQueues, record: MappingRecord, queueName: string, region: string, waitSeconds: number): Promise<BatchOutcome> {
+  const messages = await gather(queues, record, queueName, waitSeconds);
   if (messages.length === 0) return { kind: "empty" };
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
@@ -36,7 +36,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   const records: SqsRecord[] = [];
   const dropped: ReceivedMessage[] = [];
   for (const message of messages) {
-    const sqs = sqsRecord(message, record.queueArn, region);
+    const sqs = sqsRecord(message, record.eventSourceArn, region);
     if (matches(sqs)) {
       kept.push(message);
       records.push(sqs);
@@ -45,13 +45,13 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
     }
   }
   // Lambda deletes the messages its filters drop.
-  await deleteMessages(queues, record.queueName, dropped);
+  await deleteMessages(queues, queueName, dropped);
   if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
   if (fits < kept.length) {
     // Over the payload limit: the rest go back to the queue at once for the next batch.
-    await releaseMessages(queues, record.queueName, kept.splice(fits));
+    await releaseMessages(queues, queueName, kept.splice(fits));
     records.splice(fits);
   }
   const event = { Records: records };
@@ -67,18 +67,18 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   const verdict = interpretResult(kept.map((m) => m.MessageId), result, record.settings.reportBatchItemFailures);
   if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed" };
   const deleteIds = new Set(verdict.deleteIds);
-  await deleteMessages(queues, record.queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
+  await deleteMessages(queues, queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
   return { kind: "done", processed: kept.length, result: "OK" };
 }
 
 /** Up to BatchSize messages: one receive with window 0, else receives until the batch is full or the window closes. */
-async function gather(queues: TenantQueues, record: MappingRecord, waitSeconds: number): Promise<ReceivedMessage[]> {
+async function gather(queues: TenantQueues, record: MappingRecord, queueName: string, waitSeconds: number): Promise<ReceivedMessage[]> {
   const { batchSize, maximumBatchingWindowInSeconds: windowS } = record.settings;
   const messages: ReceivedMessage[] = [];
   const windowEnds = Date.now() + windowS * 1000;
   let wait = waitSeconds;
   for (;;) {
-    const got = await queues.receive(record.queueName, {
+    const got = await queues.receive(queueName, {
       maxMessages: Math.min(RECEIVE_MAX, batchSize - messages.length),
       waitSeconds: wait,
       systemAttributeNames: ["All"],
