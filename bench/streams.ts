@@ -20,7 +20,9 @@
  * Per scenario: good records delivered, records/s per shard and in total
  * (first put → last first-delivery), end-to-end latency p50/p99 (put sent →
  * the handler's POST arrives here) for the healthy shards and for shard 0,
- * time to drain, duplicate deliveries of good records (re-processed), and for
+ * good records that went to the on-failure queue inside a discarded batch
+ * instead of being processed, time to drain (every good record processed or
+ * reported), duplicate deliveries of good records (re-processed), and for
  * poison: failed invocations and the time from the first failed invocation
  * until shard 0's last good record was delivered (time to isolate), and the
  * iterator age over time (age of a batch's last record when it ran; max per
@@ -36,8 +38,7 @@ import http from "node:http";
 import path from "node:path";
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand, waitUntilStreamExists } from "@aws-sdk/client-kinesis";
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, DeleteEventSourceMappingCommand } from "@aws-sdk/client-lambda";
-import { CreateQueueCommand } from "@aws-sdk/client-sqs";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
@@ -120,10 +121,11 @@ async function main() {
       }),
     );
     await untilActive(lambda, "consumer");
-    await sqs.send(new CreateQueueCommand({ QueueName: "bench-failures" }));
 
     for (const scenario of SCENARIOS) {
       const stream = `bench-${scenario.replace(/[^a-z]/g, "")}-${Date.now()}`;
+      const failures = `${stream}-failures`;
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: failures }));
       await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: SHARDS }));
       await waitUntilStreamExists({ client: kinesis, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { StreamName: stream });
       const mapping = await lambda.send(
@@ -133,7 +135,7 @@ async function main() {
           StartingPosition: "TRIM_HORIZON",
           BatchSize: BATCH,
           ...(scenario === "retries+dest" || scenario === "bisect"
-            ? { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: `arn:aws:sqs:us-east-1:${creds.accountId}:bench-failures` } } }
+            ? { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: `arn:aws:sqs:us-east-1:${creds.accountId}:${failures}` } } }
             : {}),
           ...(scenario === "bisect" ? { BisectBatchOnFunctionError: true } : {}),
         }),
@@ -164,14 +166,29 @@ async function main() {
       const goods = [...putAt.keys()].filter((d) => !d.startsWith("POISON"));
       const deadline = t0 + MAX_S * 1000;
       const firstDelivery = new Map<string, number>();
+      // Good records the on-failure destination got (in a discarded batch): settled, though never processed.
+      const reported = new Map<string, number>();
+      const ranges: [bigint, bigint, number][] = [];
       for (;;) {
-        for (const d of rx.deliveries.slice(start)) if (!d.failed) for (const r of d.records) if (!firstDelivery.has(r[3])) firstDelivery.set(r[3], d.at);
-        if (goods.every((g) => firstDelivery.has(g)) || Date.now() > deadline) break;
+        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+        for (const m of got.Messages ?? []) {
+          const info = (JSON.parse(m.Body ?? "{}") as { KinesisBatchInfo: { startSequenceNumber: string; endSequenceNumber: string } }).KinesisBatchInfo;
+          ranges.push([BigInt(info.startSequenceNumber), BigInt(info.endSequenceNumber), performance.timeOrigin + performance.now()]);
+        }
+        if (got.Messages?.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: got.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        for (const d of rx.deliveries.slice(start)) {
+          for (const r of d.records) {
+            if (!d.failed && !firstDelivery.has(r[3])) firstDelivery.set(r[3], d.at);
+            const range = ranges.find(([lo, hi]) => BigInt(r[2]) >= lo && BigInt(r[2]) <= hi);
+            if (range && !reported.has(r[3]) && !r[3].startsWith("POISON")) reported.set(r[3], range[2]);
+          }
+        }
+        if (goods.every((g) => firstDelivery.has(g) || reported.has(g)) || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
       const mine = rx.deliveries.slice(start);
-      results.push(summarise(scenario, mine, putAt, goods, firstDelivery, t0));
+      results.push(summarise(scenario, mine, putAt, goods, firstDelivery, reported, t0));
     }
   } finally {
     rx.close();
@@ -183,7 +200,15 @@ async function main() {
   writeFileSync(path.join(out, "streams-latest.json"), JSON.stringify({ at: new Date().toISOString(), shards: SHARDS, perShard: PER_SHARD, batch: BATCH, results }, null, 2));
 }
 
-function summarise(scenario: string, mine: Delivery[], putAt: Map<string, number>, goods: string[], first: Map<string, number>, t0: number): Record<string, unknown> {
+function summarise(
+  scenario: string,
+  mine: Delivery[],
+  putAt: Map<string, number>,
+  goods: string[],
+  first: Map<string, number>,
+  reported: Map<string, number>,
+  t0: number,
+): Record<string, unknown> {
   const shard0 = "shardId-000000000000";
   const shardOf = (data: string) => (data.split("-")[1] === "0" ? "poisoned" : "healthy");
   const latency = (which: string) => goods.filter((g) => shardOf(g) === which && first.has(g)).map((g) => (first.get(g) ?? 0) - (putAt.get(g) ?? 0));
@@ -192,9 +217,12 @@ function summarise(scenario: string, mine: Delivery[], putAt: Map<string, number
   const goodDeliveries = mine.flatMap((d) => d.records).filter((r) => !r[3].startsWith("POISON")).length;
   const failedRuns = mine.filter((d) => d.failed);
   const firstFail = Math.min(...failedRuns.map((d) => d.at));
+  const settledAt = (g: string) => first.get(g) ?? reported.get(g);
+  const settled = goods.filter((g) => settledAt(g) !== undefined);
+  const lastSettled = Math.max(...settled.map((g) => settledAt(g) ?? 0));
   const shard0Goods = goods.filter((g) => shardOf(g) === "poisoned");
-  const shard0Done = shard0Goods.every((g) => first.has(g));
-  const shard0Last = Math.max(...shard0Goods.map((g) => first.get(g) ?? NaN));
+  const shard0Done = shard0Goods.every((g) => settledAt(g) !== undefined);
+  const shard0Last = Math.max(...shard0Goods.map((g) => settledAt(g) ?? NaN));
   // Iterator age over time: a batch's last record's age when the handler ran it.
   const buckets = new Map<number, { poisoned: number; healthy: number }>();
   for (const d of mine) {
@@ -203,7 +231,7 @@ function summarise(scenario: string, mine: Delivery[], putAt: Map<string, number
     const bucket = Math.floor((d.at - t0) / (BUCKET_S * 1000));
     const entry = buckets.get(bucket) ?? { poisoned: 0, healthy: 0 };
     const key = last[0] === shard0 ? "poisoned" : "healthy";
-    entry[key] = Math.max(entry[key], d.at - last[4]);
+    entry[key] = Math.max(entry[key], Math.round(d.at - last[4]));
     buckets.set(bucket, entry);
   }
   const seconds = (lastFirst - t0) / 1000;
@@ -217,7 +245,8 @@ function summarise(scenario: string, mine: Delivery[], putAt: Map<string, number
     healthyP99: pct(latency("healthy"), 99),
     poisonedP50: pct(latency("poisoned"), 50),
     poisonedP99: pct(latency("poisoned"), 99),
-    drainS: delivered.length === goods.length ? seconds : null,
+    reportedToDestination: reported.size,
+    drainS: settled.length === goods.length ? (lastSettled - t0) / 1000 : null,
     duplicates: goodDeliveries - delivered.length,
     failedInvocations: failedRuns.length,
     isolateS: failedRuns.length > 0 && shard0Done ? (shard0Last - firstFail) / 1000 : null,
@@ -234,6 +263,7 @@ function print(results: Record<string, unknown>[]) {
     ["healthy shards p99 ms", (r) => fmt(r.healthyP99 as number)],
     ["shard 0 p50 ms", (r) => fmt(r.poisonedP50 as number)],
     ["shard 0 p99 ms", (r) => fmt(r.poisonedP99 as number)],
+    ["good records in on-failure", (r) => String(r.reportedToDestination)],
     ["time to drain s", (r) => (r.drainS === null ? `stalled (>${MAX_S})` : fmt(r.drainS as number, 1))],
     ["failed invocations", (r) => String(r.failedInvocations)],
     ["good records re-processed", (r) => String(r.duplicates)],

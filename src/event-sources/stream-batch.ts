@@ -42,6 +42,8 @@ export type BatchRun =
   | { kind: "ok"; members: BatchMember[] }
   /** The function failed: retry from `retryFrom` (0 for an error, the lowest reported record for ReportBatchItemFailures). */
   | { kind: "failed"; members: BatchMember[]; retryFrom: number; partial: boolean; response: { statusCode: number; executedVersion: string; functionError?: string } }
+  /** The first records are older than MaximumRecordAgeInSeconds: they are discarded unsent, the rest run next. */
+  | { kind: "aged"; members: BatchMember[] }
   /** Nothing ran (throttled, or the function cannot be invoked): try again later, no retry spent. */
   | { kind: "not-run"; reason: string };
 
@@ -50,6 +52,8 @@ export interface BatchContext {
   batchSize: number;
   lanes: number;
   reportBatchItemFailures: boolean;
+  /** MaximumRecordAgeInSeconds in ms; null for no limit. */
+  maximumRecordAgeMs: number | null;
   matches: (record: FilterableMessage) => boolean;
   event: EventContext;
 }
@@ -83,6 +87,11 @@ export async function runBatch(env: Env, batch: PendingBatch, ctx: BatchContext)
 async function invokeMembers(members: ShardRecord[], ctx: BatchContext): Promise<BatchRun> {
   const a = ctx.assignment;
   if (members.length === 0) return { kind: "empty" };
+  const now = Date.now();
+  const maxAge = ctx.maximumRecordAgeMs;
+  // Arrival times follow positions, so the records too old to send are the first ones.
+  const aged = maxAge === null ? [] : members.filter((r) => now - r.arrivalMs > maxAge);
+  if (aged.length > 0) return { kind: "aged", members: aged.map((r) => ({ position: r.position, sequenceNumber: r.sequenceNumber, arrivalMs: r.arrivalMs })) };
   const records: KinesisRecord[] = members.map((r) => kinesisRecord(r, ctx.event));
   const result = await exports.SqsBatchRunner.run({
     tenantId: a.tenantId,

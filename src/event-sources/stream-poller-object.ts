@@ -4,12 +4,14 @@ import { StreamShard } from "../kinesis/shard-object";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 import { QueueSendRefused, sendMessageToQueueArn } from "../sqs/send-to-arn";
 import { compileFilters } from "./filter";
+import type { FailedBatchInfo } from "./kinesis-event";
 import { eventBytes, kinesisRecord, onFailureRecord } from "./kinesis-event";
 import type { MappingSettings, StreamSettings } from "./settings";
-import type { BatchContext, BatchRun, ShardAssignment } from "./stream-batch";
+import type { BatchContext, BatchMember, BatchRun, ShardAssignment } from "./stream-batch";
 import { filterable, runBatch } from "./stream-batch";
-import type { FailureDecision, PendingBatch, Round, StreamRules } from "./stream-rules";
+import type { FailureCondition, FailureDecision, PendingBatch, Round, StreamRules } from "./stream-rules";
 import { afterFailure, checkpointOf, planRound, retryDelayMs, roundDone, windowOpen } from "./stream-rules";
+import { rulesOf } from "./stream-settings";
 
 /** How often a caught-up shard is read again (Lambda polls each shard about once a second). */
 export const IDLE_POLL_MS = 250;
@@ -173,6 +175,7 @@ export class StreamPoller extends DurableObject<Env> {
       batchSize: rules.batchSize,
       lanes: rules.parallelizationFactor,
       reportBatchItemFailures: s.reportBatchItemFailures,
+      maximumRecordAgeMs: rules.maximumRecordAgeInSeconds === -1 ? null : rules.maximumRecordAgeInSeconds * 1000,
       matches,
       event,
     };
@@ -205,6 +208,12 @@ export class StreamPoller extends DurableObject<Env> {
     switch (run.kind) {
       case "empty":
         return [];
+      case "aged": {
+        // Lambda skips records older than MaximumRecordAgeInSeconds without invoking (RecordAgeExceeded).
+        const end = (run.members[run.members.length - 1]?.position ?? batch.from) + 1;
+        await this.#discard("RecordAgeExceeded", { ...batch, to: end }, run.members, undefined, config, status, now);
+        return end < batch.to ? [{ ...batch, from: end }] : [];
+      }
       case "not-run":
         status.lastProcessingResult = run.reason;
         return [{ ...batch, notBeforeMs: now + NOT_RUN_BACKOFF_MS }];
@@ -230,19 +239,28 @@ export class StreamPoller extends DurableObject<Env> {
         if (decision.kind === "retry") {
           return decision.batches.map((b) => ({ ...b, notBeforeMs: b.retries > batch.retries ? now + retryDelayMs(b.retries) : now }));
         }
-        await this.#discard(decision, run, config, status, now);
+        const left = run.members.filter((m) => m.position >= decision.batch.from);
+        await this.#discard(decision.condition, decision.batch, left, run.response, config, status, now);
         return [];
       }
     }
   }
 
-  /** Gives up on a batch's remaining records: its info goes to the OnFailure destination, if any. */
-  async #discard(decision: Extract<FailureDecision, { kind: "discard" }>, run: Extract<BatchRun, { kind: "failed" }>, config: ShardConfig, status: ShardStatus, now: number) {
+  /** Gives up on records: their batch info goes to the OnFailure destination, if any. */
+  async #discard(
+    condition: FailureCondition,
+    batch: PendingBatch,
+    members: BatchMember[],
+    response: FailedBatchInfo["response"],
+    config: ShardConfig,
+    status: ShardStatus,
+    now: number,
+  ) {
     status.batchesDiscarded++;
     const a = config.assignment;
-    const records = run.members.filter((m) => m.position >= decision.batch.from).map((m) => ({ sequenceNumber: m.sequenceNumber, arrivalMs: m.arrivalMs }));
+    const records = members.map((m) => ({ sequenceNumber: m.sequenceNumber, arrivalMs: m.arrivalMs }));
     const destination = config.settings.stream.onFailure;
-    const what = `${records.length} records from ${records[0]?.sequenceNumber ?? "?"} (${decision.condition})`;
+    const what = `${records.length} records from ${records[0]?.sequenceNumber ?? "?"} (${condition})`;
     if (destination === undefined) {
       console.warn(`stream mapping ${a.uuid} ${a.shardId}: discarded ${what}; no OnFailure destination`);
       return;
@@ -250,9 +268,9 @@ export class StreamPoller extends DurableObject<Env> {
     const body = onFailureRecord({
       requestId: crypto.randomUUID(),
       functionArn: a.functionArn,
-      condition: decision.condition,
-      approximateInvokeCount: decision.batch.invocations,
-      response: run.response,
+      condition,
+      approximateInvokeCount: batch.invocations,
+      ...(response === undefined ? {} : { response }),
       shardId: a.shardId,
       streamArn: a.streamArn,
       records,
@@ -280,14 +298,4 @@ export class StreamPoller extends DurableObject<Env> {
     );
     return at?.position ?? null;
   }
-}
-
-export function rulesOf(settings: MappingSettings & { stream: StreamSettings }): StreamRules {
-  return {
-    batchSize: settings.batchSize,
-    parallelizationFactor: settings.stream.parallelizationFactor,
-    maximumRetryAttempts: settings.stream.maximumRetryAttempts,
-    maximumRecordAgeInSeconds: settings.stream.maximumRecordAgeInSeconds,
-    bisectBatchOnFunctionError: settings.stream.bisectBatchOnFunctionError,
-  };
 }

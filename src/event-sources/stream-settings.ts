@@ -6,6 +6,7 @@
 import { invalidParameter } from "../errors";
 import { parseQueueArn } from "../sqs/queue-ref";
 import type { CreateInput, MappingSettings, StreamSettings, UpdateInput } from "./settings";
+import type { StreamRules } from "./stream-rules";
 import { commonSettings, unsupportedParameter } from "./settings";
 
 export const STREAM_BATCH_SIZE_DEFAULT = 100;
@@ -83,4 +84,15 @@ function onFailureDestination(config: UpdateInput["DestinationConfig"], previous
   const queue = parseQueueArn(onFailure);
   if (!queue || queue.accountId !== accountId) throw invalidDestinationConfig(undefined, onFailure);
   return onFailure;
+}
+
+/** What the shard pollers' rules (stream-rules.ts) need of a stream mapping's settings. */
+export function rulesOf(settings: MappingSettings & { stream: StreamSettings }): StreamRules {
+  return {
+    batchSize: settings.batchSize,
+    parallelizationFactor: settings.stream.parallelizationFactor,
+    maximumRetryAttempts: settings.stream.maximumRetryAttempts,
+    maximumRecordAgeInSeconds: settings.stream.maximumRecordAgeInSeconds,
+    bisectBatchOnFunctionError: settings.stream.bisectBatchOnFunctionError,
+  };
 }
