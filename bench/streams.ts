@@ -31,7 +31,8 @@
  * BENCH_STREAMS_MAX_S. Writes bench/results/streams-latest.json.
  * Knobs: BENCH_STREAMS_SHARDS (4), BENCH_STREAMS_RECORDS (200 per shard),
  * BENCH_STREAMS_BATCH (50), BENCH_STREAMS_PUT_S (4), BENCH_STREAMS_MAX_S (30),
- * BENCH_STREAMS_BUCKET_S (2), BENCH_STREAMS_SCENARIOS (all), BENCH_VERBOSE=1.
+ * BENCH_STREAMS_BUCKET_S (2), BENCH_STREAMS_SCENARIOS (all), BENCH_STREAMS_WARMUP (1; 0 skips the
+ * unreported warm-up run), BENCH_VERBOSE=1.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -55,6 +56,8 @@ const verbose = process.env.BENCH_VERBOSE === "1";
 type Scenario = "clean" | "default" | "retries+dest" | "bisect";
 const ALL: Scenario[] = ["clean", "default", "retries+dest", "bisect"];
 const SCENARIOS = (process.env.BENCH_STREAMS_SCENARIOS?.split(",") as Scenario[] | undefined) ?? ALL;
+/** A first, unreported clean run warms the function's execution environments (the first scenario otherwise pays their start). */
+const WARMUP = process.env.BENCH_STREAMS_WARMUP !== "0";
 
 const handler = (port: number) => `exports.handler = async (event) => {
   const records = event.Records.map((r) => [r.eventID.split(":")[0], r.kinesis.partitionKey, r.kinesis.sequenceNumber, Buffer.from(r.kinesis.data, "base64").toString(), Math.round(r.kinesis.approximateArrivalTimestamp * 1000)]);
@@ -122,7 +125,8 @@ async function main() {
     );
     await untilActive(lambda, "consumer");
 
-    for (const scenario of SCENARIOS) {
+    for (const [index, scenario] of [...(WARMUP ? (["clean"] as Scenario[]) : []), ...SCENARIOS].entries()) {
+      const warmup = WARMUP && index === 0;
       const stream = `bench-${scenario.replace(/[^a-z]/g, "")}-${Date.now()}`;
       const failures = `${stream}-failures`;
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: failures }));
@@ -188,7 +192,7 @@ async function main() {
       }
       await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
       const mine = rx.deliveries.slice(start);
-      results.push(summarise(scenario, mine, putAt, goods, firstDelivery, reported, t0));
+      if (!warmup) results.push(summarise(scenario, mine, putAt, goods, firstDelivery, reported, t0));
     }
   } finally {
     rx.close();
