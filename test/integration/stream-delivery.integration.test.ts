@@ -118,7 +118,12 @@ describe("stream event source mapping delivery", () => {
     expect(later.checkpoint).toBe(first.checkpoint);
     expect(later.recordsSucceeded).toBe(0);
 
-    const seen = await batches(key, name);
+    // Log lines ship after each invocation: wait for the healthy shard's records and four failed runs.
+    const seen = await until(
+      "the runs in the log",
+      () => batches(key, name),
+      (all) => all.filter((b) => b.some(([k]) => k === "p0")).length >= 4 && all.flat().filter(([k]) => k === "p1").length >= healthy.length,
+    );
     const shard0 = seen.filter((b) => b.some(([k]) => k === "p0"));
     // The same whole batch again and again: the good records around the poison are re-processed each time.
     expect(shard0.length).toBeGreaterThanOrEqual(4);
@@ -162,7 +167,11 @@ describe("stream event source mapping delivery", () => {
 
     // The shard moved on: a record put now is delivered.
     await put(key, stream, [{ data: "after", key: "k" }]);
-    const seen = await until("the record after the poison batch", () => batches(key, name), (b) => b.flat().some(([, , d]) => d === "after"));
+    const seen = await until(
+      "the record after the poison batch",
+      () => batches(key, name),
+      (b) => b.flat().some(([, , d]) => d === "after") && b.filter((x) => x.some(([, , d]) => d === "b-POISON")).length >= 3,
+    );
     expect(seen.filter((b) => b.some(([, , d]) => d === "b-POISON"))).toHaveLength(3);
     const status = await shardStatus(key, uuid, 0);
     expect(status.batchesDiscarded).toBe(1);
@@ -230,7 +239,8 @@ describe("stream event source mapping delivery", () => {
     const messages = await until("the on-failure record", () => receive(key, dlqUrl, { MaxNumberOfMessages: 10 }), (m) => m.length > 0);
     const record = JSON.parse(messages[0]?.Body ?? "{}") as OnFailure;
     expect(record.KinesisBatchInfo).toMatchObject({ startSequenceNumber: seqs[2], endSequenceNumber: seqs[4], batchSize: 3 });
-    const seen = await batches(key, name);
+    // Log lines ship after each invocation: wait for both runs' lines.
+    const seen = await until("both runs in the log", () => batches(key, name), (b) => b.length >= 2);
     expect(seen.map((b) => b.map(([, , d]) => d))).toEqual([bad, bad.slice(2)]);
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
