@@ -198,8 +198,9 @@ export class StreamPoller extends DurableObject<Env> {
     if (roundDone(round)) cursor = { checkpoint: round.end, round: null };
     await this.ctx.storage.put("cursor", cursor);
     if (!cursor.round) return 0;
-    const waits = cursor.round.lanes.map((lane) => lane[0]?.notBeforeMs ?? Infinity);
-    return Math.max(0, Math.min(...waits) - Date.now());
+    // A lane's head runs when its back-off ends (at once without one); an empty lane waits for nothing.
+    const waits = cursor.round.lanes.flatMap((lane) => (lane[0] === undefined ? [] : [lane[0].notBeforeMs ?? 0]));
+    return waits.length === 0 ? 0 : Math.max(0, Math.min(...waits) - Date.now());
   }
 
   /** What replaces a lane's head batch after it ran. */

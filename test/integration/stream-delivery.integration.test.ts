@@ -245,6 +245,34 @@ describe("stream event source mapping delivery", () => {
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
 
+  it("MaximumRecordAgeInSeconds: records older than the limit are reported unsent (RecordAgeExceeded), newer ones run", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(key, "age", recordingHandler());
+    const stream = await makeStream(key, "age", 1);
+    const dlq = `age-dlq-${Date.now()}`;
+    const dlqUrl = await createQueue(key, dlq);
+    const old = await put(key, stream, [{ data: "old-1", key: "k" }, { data: "old-2", key: "k" }]);
+    // The mapping starts disabled and is enabled once the records are past the 60 s minimum limit.
+    const uuid = await map(key, {
+      FunctionName: name,
+      EventSourceArn: streamArnOf(key, stream),
+      StartingPosition: "TRIM_HORIZON",
+      Enabled: false,
+      MaximumRecordAgeInSeconds: 60,
+      DestinationConfig: { OnFailure: { Destination: arnOf(key, dlq) } },
+    });
+    await sleep(61_000);
+    await put(key, stream, [{ data: "fresh", key: "k" }]);
+    expect((await signed(key, "PUT", `${ESM}/${uuid}`, { Enabled: true })).status).toBe(202);
+    const messages = await until("the on-failure record", () => receive(key, dlqUrl, { MaxNumberOfMessages: 10 }), (m) => m.length > 0);
+    const record = JSON.parse(messages[0]?.Body ?? "{}") as OnFailure;
+    expect(record.requestContext).toMatchObject({ condition: "RecordAgeExceeded", approximateInvokeCount: 0 });
+    expect(record.KinesisBatchInfo).toMatchObject({ startSequenceNumber: old[0], endSequenceNumber: old[1], batchSize: 2 });
+    const seen = await until("the fresh record", () => batches(key, name), (b) => b.length > 0);
+    expect(seen.map((b) => b.map(([, , d]) => d))).toEqual([["fresh"]]);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  }, 120_000);
+
   it("ParallelizationFactor 10 runs a shard's keys side by side and keeps each key's order", async () => {
     const key = await newTenant();
     const name = await makeFunction(key, "parallel", recordingHandler({ delayMs: 30 }));
