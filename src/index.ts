@@ -7,6 +7,7 @@ export { DurableInvoker } from "./durable/invoker";
 export { SqsBatchRunner } from "./event-sources/batch-runner";
 export { EventSourceDirectory } from "./event-sources/directory-object";
 export { SqsPoller } from "./event-sources/poller-object";
+export { StreamPoller } from "./event-sources/stream-poller-object";
 export { QueueManager } from "./async/queue-manager";
 export { AssignmentPartition } from "./invoke/assignment-partition";
 export { TenantQuota } from "./invoke/tenant-quota";

@@ -25,7 +25,7 @@ export function interpretResult(
 }
 
 /** The ids named as failed; null when the response is malformed or names an id outside the batch. */
-function reportedFailures(payload: string, batch: Set<string>): Set<string> | null {
+export function reportedFailures(payload: string, batch: Set<string>): Set<string> | null {
   const failed = new Set<string>();
   if (payload.trim() === "") return failed;
   let response: unknown;

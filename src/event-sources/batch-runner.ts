@@ -1,5 +1,5 @@
 /**
- * Runs one batch's invocation in a request context of its own. A Durable
+ * Runs one batch's invocation (SQS and stream mappings alike) in a request context of its own. A Durable
  * Object's alarm is one context, and a context may have only a few distinct
  * Dynamic Workers in flight (docs/ARCHITECTURE.md, "Limits of the Worker
  * Loader"): the poller calls this entrypoint through the Worker's loopback
@@ -33,13 +33,26 @@ export interface LoopCheck {
 }
 
 export type BatchInvokeResult =
-  | { kind: "ran"; functionError: boolean; payload: string }
+  | { kind: "ran"; functionError: boolean; payload: string; executedVersion: string }
   /** 429 before any user code ran. */
   | { kind: "throttled" }
   /** The function (or tenant) could not be invoked at all: the reason for LastProcessingResult. */
   | { kind: "refused"; reason: string };
 
 export class SqsBatchRunner extends WorkerEntrypoint<Env> {
+  /** The execution role of the version an invocation would run (a Kinesis event's invokeIdentityArn); null when it cannot be invoked. */
+  async role(batch: Omit<BatchInvocation, "payload">): Promise<string | null> {
+    const scope = await tenantScopeById(this.env, batch.tenantId);
+    if (!scope) return null;
+    const ref = batch.qualifier === undefined ? { name: batch.functionName } : { name: batch.functionName, qualifier: batch.qualifier };
+    try {
+      return (await prepareInvoke(scope, ref, undefined)).version.config.Role;
+    } catch (err) {
+      if (err instanceof LambdaError && err.status < 500) return null;
+      throw err;
+    }
+  }
+
   async run(batch: BatchInvocation): Promise<BatchInvokeResult> {
     const scope = await tenantScopeById(this.env, batch.tenantId);
     if (!scope) return { kind: "refused", reason: "PROBLEM: The tenant no longer exists." };
@@ -55,7 +68,7 @@ export class SqsBatchRunner extends WorkerEntrypoint<Env> {
         lineage: batch.lineage ?? NO_LINEAGE,
         waitUntil: (p) => this.ctx.waitUntil(p),
       });
-      return { kind: "ran", functionError: outcome.functionError !== undefined, payload: outcome.payload };
+      return { kind: "ran", functionError: outcome.functionError !== undefined, payload: outcome.payload, executedVersion: outcome.executedVersion };
     } catch (err) {
       if (err instanceof LambdaError && err.status === 429) return { kind: "throttled" };
       if (err instanceof LambdaError && err.status === 404) return { kind: "refused", reason: "PROBLEM: Function not found." };

@@ -3,12 +3,13 @@ import { DurableObject } from "cloudflare:workers";
 export interface MappingIndexRow {
   uuid: string;
   functionName: string;
-  queueArn: string;
+  /** The EventSourceArn (a queue or a stream; the column keeps its first name). */
+  sourceArn: string;
 }
 
 /**
- * One per tenant: which mappings exist (UUID, function, queue), for
- * ListEventSourceMappings and the one-mapping-per-queue-and-function rule.
+ * One per tenant: which mappings exist (UUID, function, event source), for
+ * ListEventSourceMappings and the one-mapping-per-source-and-function rule.
  * Each mapping's own SqsPoller object holds its settings and state.
  */
 export class EventSourceDirectory extends DurableObject<Env> {
@@ -25,10 +26,10 @@ export class EventSourceDirectory extends DurableObject<Env> {
   /** Registers a mapping; the UUID of the existing one when the function already has a mapping for this queue. */
   async register(row: MappingIndexRow): Promise<{ ok: true } | { ok: false; existing: string }> {
     const existing = this.#sql
-      .exec<{ uuid: string }>("SELECT uuid FROM mappings WHERE function_name = ? AND queue_arn = ?", row.functionName, row.queueArn)
+      .exec<{ uuid: string }>("SELECT uuid FROM mappings WHERE function_name = ? AND queue_arn = ?", row.functionName, row.sourceArn)
       .toArray()[0];
     if (existing) return { ok: false, existing: existing.uuid };
-    this.#sql.exec("INSERT INTO mappings (uuid, function_name, queue_arn) VALUES (?, ?, ?)", row.uuid, row.functionName, row.queueArn);
+    this.#sql.exec("INSERT INTO mappings (uuid, function_name, queue_arn) VALUES (?, ?, ?)", row.uuid, row.functionName, row.sourceArn);
     return { ok: true };
   }
 
@@ -49,11 +50,11 @@ export class EventSourceDirectory extends DurableObject<Env> {
   }
 
   /** Mappings in UUID order after `after`, optionally of one function and/or queue, `limit` at most. */
-  async list(filter: { functionName?: string; queueArn?: string }, after: string, limit: number): Promise<{ uuids: string[]; more: boolean }> {
+  async list(filter: { functionName?: string; sourceArn?: string }, after: string, limit: number): Promise<{ uuids: string[]; more: boolean }> {
     const rows = this.#sql
       .exec<{ uuid: string }>(
         "SELECT uuid FROM mappings WHERE uuid > ? AND (? IS NULL OR function_name = ?) AND (? IS NULL OR queue_arn = ?) ORDER BY uuid LIMIT ?",
-        after, filter.functionName ?? null, filter.functionName ?? null, filter.queueArn ?? null, filter.queueArn ?? null, limit + 1,
+        after, filter.functionName ?? null, filter.functionName ?? null, filter.sourceArn ?? null, filter.sourceArn ?? null, limit + 1,
       )
       .toArray();
     return { uuids: rows.slice(0, limit).map((r) => r.uuid), more: rows.length > limit };

@@ -1,5 +1,6 @@
 /**
- * Lambda's event filtering for SQS messages (FilterCriteria): patterns are
+ * Lambda's event filtering (FilterCriteria) for SQS messages and Kinesis
+ * records: patterns are
  * JSON objects; filters are OR-ed, keys in one pattern AND-ed, values in one
  * array OR-ed, `$or` ORs sub-patterns. Patterns name fields of the SQS record:
  * `body` (an object under it matches fields of a JSON body, and a non-JSON
@@ -9,7 +10,9 @@
  * numbers, booleans, null), `prefix`, `suffix`, `equals-ignore-case`,
  * `wildcard` (`*`), `anything-but` (values or a list), `numeric` comparisons
  * and ranges, `exists`. Not supported (refused as invalid, never ignored):
- * `cidr`, `anything-but` with nested prefix/suffix/wildcard. Pure.
+ * `cidr`, `anything-but` with nested prefix/suffix/wildcard. Kinesis
+ * patterns name only `data`, the record's decoded data, matched as `body` is
+ * for SQS. Pure.
  */
 import { invalidParameter } from "../errors";
 
@@ -18,9 +21,10 @@ type Rule = (value: Json | undefined) => boolean;
 /** A compiled pattern: each key path to the rules any of which must hold there. */
 type Matcher = (message: FilterableMessage) => boolean;
 
-/** The fields of an SQS record a pattern may name. */
+/** The fields of an SQS record (`body`, attributes) or a Kinesis record (`data`, decoded as UTF-8) a pattern may name. */
 export interface FilterableMessage {
-  body: string;
+  body?: string;
+  data?: string;
   attributes?: Record<string, string>;
   messageAttributes?: Record<string, unknown>;
 }
@@ -37,14 +41,16 @@ const NUMERIC_OPERATORS: Record<string, (a: number, b: number) => boolean> = {
   ">=": (a, b) => a >= b,
 };
 
+export type FilterSource = "sqs" | "kinesis";
+
 /** Compiles every pattern (throws InvalidParameterValueException on a bad one); the result matches when any filter matches. */
-export function compileFilters(patterns: string[]): (message: FilterableMessage) => boolean {
+export function compileFilters(patterns: string[], source: FilterSource = "sqs"): (message: FilterableMessage) => boolean {
   if (patterns.length === 0) return () => true;
-  const matchers = patterns.map(compilePattern);
+  const matchers = patterns.map((p) => compilePattern(p, source));
   return (message) => matchers.some((m) => m(message));
 }
 
-function compilePattern(text: string): Matcher {
+function compilePattern(text: string, source: FilterSource): Matcher {
   let pattern: Json;
   try {
     pattern = JSON.parse(text) as Json;
@@ -53,7 +59,11 @@ function compilePattern(text: string): Matcher {
   }
   if (!isObject(pattern) || Object.keys(pattern).length === 0) throw invalidFilterPattern();
   const checks = Object.entries(pattern).map(([key, sub]): Matcher => {
-    if (key === "body") return compileBody(sub);
+    if (source === "kinesis") {
+      if (key !== "data") throw invalidFilterPattern();
+      return compileBody(sub, "data");
+    }
+    if (key === "body") return compileBody(sub, "body");
     if (!RECORD_KEYS.has(key) || !isObject(sub)) throw invalidFilterPattern();
     const inner = compileObject({ [key]: sub });
     return (message) => inner({ [key]: toJson(message[key as "attributes" | "messageAttributes"] ?? {}) });
@@ -61,18 +71,19 @@ function compilePattern(text: string): Matcher {
   return (message) => checks.every((check) => check(message));
 }
 
-function compileBody(body: Json): Matcher {
+/** A pattern on the payload (`body` or `data`): an array matches the raw text, an object fields of a JSON payload. */
+function compileBody(body: Json, field: "body" | "data"): Matcher {
   if (Array.isArray(body)) {
     if (body.length === 0) throw invalidFilterPattern();
     const rules = body.map(compileRule);
-    return (message) => rules.some((r) => r(message.body));
+    return (message) => rules.some((r) => r(message[field]));
   }
   if (!isObject(body)) throw invalidFilterPattern();
   const matchBody = compileObject(body);
   return (message) => {
     let parsed: Json;
     try {
-      parsed = JSON.parse(message.body) as Json;
+      parsed = JSON.parse(message[field] ?? "") as Json;
     } catch {
       return false;
     }

@@ -37,15 +37,15 @@ export type BatchOutcome =
   | { kind: "throttled" }
   | { kind: "refused"; reason: string };
 
-export async function pollBatch(queues: TenantQueues, record: MappingRecord, region: string, waitSeconds: number): Promise<BatchOutcome> {
-  const messages = await gather(queues, record, waitSeconds);
+export async function pollBatch(queues: TenantQueues, record: MappingRecord, queueName: string, region: string, waitSeconds: number): Promise<BatchOutcome> {
+  const messages = await gather(queues, record, queueName, waitSeconds);
   if (messages.length === 0) return { kind: "empty" };
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
   const matched: Batch = { messages: [], records: [], lineages: [] };
   const dropped: ReceivedMessage[] = [];
   for (const message of messages) {
-    const sqs = sqsRecord(message, record.queueArn, region);
+    const sqs = sqsRecord(message, record.eventSourceArn, region);
     if (matches(sqs)) {
       matched.messages.push(message);
       matched.records.push(sqs);
@@ -55,14 +55,14 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
     }
   }
   // Lambda deletes the messages its filters drop.
-  await deleteMessages(queues, record.queueName, dropped);
-  const { messages: kept, records, lineages } = await withoutLoops(record, matched);
+  await deleteMessages(queues, queueName, dropped);
+  const { messages: kept, records, lineages } = await withoutLoops(record, queueName, matched);
   if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
   if (fits < kept.length) {
     // Over the payload limit: the rest go back to the queue at once for the next batch.
-    await releaseMessages(queues, record.queueName, kept.splice(fits));
+    await releaseMessages(queues, queueName, kept.splice(fits));
     records.splice(fits);
   }
   const event = { Records: records };
@@ -79,7 +79,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
   const verdict = interpretResult(kept.map((m) => m.MessageId), result, record.settings.reportBatchItemFailures);
   if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed" };
   const deleteIds = new Set(verdict.deleteIds);
-  await deleteMessages(queues, record.queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
+  await deleteMessages(queues, queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
   return { kind: "done", processed: kept.length, result: "OK" };
 }
 
@@ -92,7 +92,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, reg
  * it to its dead-letter queue (without one it stays until its retention
  * ends, visible to the tenant).
  */
-async function withoutLoops(record: MappingRecord, batch: Batch): Promise<Batch> {
+async function withoutLoops(record: MappingRecord, queueName: string, batch: Batch): Promise<Batch> {
   // Messages not sent from a function (the common case) cost no check.
   if (batch.lineages.every((l) => l === NO_LINEAGE)) return batch;
   const looping = new Set(
@@ -104,19 +104,19 @@ async function withoutLoops(record: MappingRecord, batch: Batch): Promise<Batch>
     }),
   );
   if (looping.size === 0) return batch;
-  console.warn(`event source mapping ${record.uuid}: recursive loop detected, ${looping.size} message(s) of ${record.queueName} stopped`);
+  console.warn(`event source mapping ${record.uuid}: recursive loop detected, ${looping.size} message(s) of ${queueName} stopped`);
   const keep = (_: unknown, i: number) => !looping.has(i);
   return { messages: batch.messages.filter(keep), records: batch.records.filter(keep), lineages: batch.lineages.filter(keep) };
 }
 
 /** Up to BatchSize messages: one receive with window 0, else receives until the batch is full or the window closes. */
-async function gather(queues: TenantQueues, record: MappingRecord, waitSeconds: number): Promise<ReceivedMessage[]> {
+async function gather(queues: TenantQueues, record: MappingRecord, queueName: string, waitSeconds: number): Promise<ReceivedMessage[]> {
   const { batchSize, maximumBatchingWindowInSeconds: windowS } = record.settings;
   const messages: ReceivedMessage[] = [];
   const windowEnds = Date.now() + windowS * 1000;
   let wait = waitSeconds;
   for (;;) {
-    const got = await queues.receive(record.queueName, {
+    const got = await queues.receive(queueName, {
       maxMessages: Math.min(RECEIVE_MAX, batchSize - messages.length),
       waitSeconds: wait,
       systemAttributeNames: ["All"],

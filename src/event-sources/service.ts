@@ -1,8 +1,9 @@
 /**
- * The five mapping operations for a tenant: checks (function, queue, rules),
- * then the directory (the index) and the mapping's poller object (its
- * settings and state). Another tenant's UUID is answered as a missing one:
- * objects are keyed by tenant, so it is never found.
+ * The five mapping operations for a tenant: checks (function, source, rules),
+ * then the directory (the index) and the mapping's object (its settings and
+ * state). Sources are the tenant's SQS queues and Kinesis streams. Another
+ * tenant's UUID, queue or stream is answered as a missing one: objects are
+ * keyed by tenant, so it is never found.
  */
 import { conflict, invalidParameter, notFound } from "../errors";
 import { decodeMarker, encodeMarker } from "../lambda/marker";
@@ -12,10 +13,13 @@ import type { TenantScope } from "../services/scope";
 import { resolveVersion } from "../services/resolve";
 import { ownQueueFromArn } from "../sqs/queue-ref";
 import { TenantQueues } from "../sqs/queues";
-import type { MappingRecord } from "./mapping";
+import { directoryOf } from "../kinesis/streams";
+import { parseStreamArn } from "../kinesis/names";
+import type { MappingRecord, MappingSource } from "./mapping";
 import { mappingConfiguration, NO_RECORDS_PROCESSED, USER_ACTION } from "./mapping";
-import type { CreateInput, UpdateInput } from "./settings";
+import type { CreateInput, MappingSettings, UpdateInput } from "./settings";
 import { applySettings, checkForQueue } from "./settings";
+import { applyStreamSettings, invalidDestinationConfig } from "./stream-settings";
 import { z } from "zod";
 
 export const LIST_PAGE_MAX = 100;
@@ -26,9 +30,12 @@ export const queueNotReachable = () =>
     "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist or you do not have access to it.",
   );
 export const unrecognizedEventSource = () => invalidParameter("Unrecognized event source.");
-export const mappingExists = (queueArn: string, functionName: string, uuid: string) =>
+export const streamNotFound = (arn: string) => invalidParameter(`Stream not found: ${arn}`);
+export const mappingExists = (source: MappingSource, sourceArn: string, functionName: string, uuid: string) =>
   conflict(
-    `An event source mapping with SQS arn (" ${queueArn} ") and function (" ${functionName} ") already exists. Please update or delete the existing mapping with UUID ${uuid}`,
+    source.kind === "sqs"
+      ? `An event source mapping with SQS arn (" ${sourceArn} ") and function (" ${functionName} ") already exists. Please update or delete the existing mapping with UUID ${uuid}`
+      : `The event source arn (" ${sourceArn} ") and function (" ${functionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${uuid}`,
   );
 
 const directory = (scope: TenantScope) => scope.env.EVENT_SOURCE_DIRECTORY.get(scope.env.EVENT_SOURCE_DIRECTORY.idFromName(scope.principal.tenantId));
@@ -53,6 +60,40 @@ async function ownQueue(scope: TenantScope, arn: string): Promise<string> {
   return name;
 }
 
+/** The caller's own ACTIVE stream named by a Kinesis stream ARN: another account's and a missing stream get the same answer. */
+async function ownStream(scope: TenantScope, arn: string): Promise<MappingSource> {
+  const parsed = parseStreamArn(arn);
+  if (!parsed || parsed.accountId !== scope.principal.accountId || parsed.region !== scope.env.REGION) throw streamNotFound(arn);
+  const stream = await directoryOf(scope.env, scope.principal.tenantId).get(parsed.streamName);
+  if (!stream || stream.status !== "ACTIVE") throw streamNotFound(arn);
+  return { kind: "kinesis", streamName: stream.name, streamId: stream.streamId, shardCount: stream.shardCount };
+}
+
+const isStreamArn = (arn: string) => /^arn:[^:]*:kinesis:/.test(arn);
+
+/** The source an EventSourceArn names, refused unless it is the caller's. */
+async function ownSource(scope: TenantScope, arn: string): Promise<MappingSource> {
+  if (isStreamArn(arn)) return ownStream(scope, arn);
+  return { kind: "sqs", queueName: await ownQueue(scope, arn) };
+}
+
+/** The settings for a source, `input` over `base`; a stream's OnFailure queue must exist. */
+async function settingsFor(scope: TenantScope, source: MappingSource, input: Parameters<typeof applyStreamSettings>[0], base?: MappingSettings): Promise<MappingSettings> {
+  if (source.kind === "sqs") {
+    const settings = applySettings(input, base);
+    checkForQueue(settings, source.queueName);
+    return settings;
+  }
+  const settings = applyStreamSettings(input, base, scope.principal.accountId, Date.now());
+  const onFailure = settings.stream?.onFailure;
+  if (onFailure !== undefined && onFailure !== base?.stream?.onFailure) {
+    const name = onFailure.slice(onFailure.lastIndexOf(":") + 1);
+    const queue = await new TenantQueues(scope.env, scope.principal.tenantId).describe(name);
+    if (!queue || queue.arn !== onFailure) throw invalidDestinationConfig(undefined, onFailure);
+  }
+  return settings;
+}
+
 async function load(scope: TenantScope, uuid: string): Promise<MappingRecord> {
   const record = await poller(scope, uuid).get();
   if (!record || record.tenantId !== scope.principal.tenantId) throw mappingNotFound();
@@ -60,26 +101,28 @@ async function load(scope: TenantScope, uuid: string): Promise<MappingRecord> {
 }
 
 export async function createMapping(scope: TenantScope, input: CreateInput): Promise<Record<string, unknown>> {
-  const settings = applySettings(input);
+  // Settings the source's kind cannot take fail first, before any lookup.
+  if (isStreamArn(input.EventSourceArn)) applyStreamSettings(input, undefined, scope.principal.accountId, Date.now());
+  else applySettings(input);
   const ref = await mappedFunction(scope, input.FunctionName);
-  const queueName = await ownQueue(scope, input.EventSourceArn);
-  checkForQueue(settings, queueName);
+  const source = await ownSource(scope, input.EventSourceArn);
+  const settings = await settingsFor(scope, source, input);
   const uuid = crypto.randomUUID();
   const record: MappingRecord = {
     uuid,
     tenantId: scope.principal.tenantId,
     functionName: ref.name,
     ...(ref.qualifier === undefined ? {} : { qualifier: ref.qualifier }),
-    queueName,
-    queueArn: input.EventSourceArn,
+    source,
+    eventSourceArn: input.EventSourceArn,
     settings,
     state: "Creating",
     stateTransitionReason: USER_ACTION,
     lastModified: Date.now(),
     lastProcessingResult: NO_RECORDS_PROCESSED,
   };
-  const registered = await directory(scope).register({ uuid, functionName: ref.name, queueArn: input.EventSourceArn });
-  if (!registered.ok) throw mappingExists(input.EventSourceArn, ref.name, registered.existing);
+  const registered = await directory(scope).register({ uuid, functionName: ref.name, sourceArn: input.EventSourceArn });
+  if (!registered.ok) throw mappingExists(source, input.EventSourceArn, ref.name, registered.existing);
   try {
     return mappingConfiguration(await poller(scope, uuid).put(record), scope.names);
   } catch (err) {
@@ -95,8 +138,7 @@ export async function getMapping(scope: TenantScope, uuid: string): Promise<Reco
 
 export async function updateMapping(scope: TenantScope, uuid: string, input: UpdateInput): Promise<Record<string, unknown>> {
   const current = await load(scope, uuid);
-  const settings = applySettings(input, current.settings);
-  checkForQueue(settings, current.queueName);
+  const settings = await settingsFor(scope, current.source, input, current.settings);
   let functionName = current.functionName;
   let qualifier = current.qualifier;
   if (input.FunctionName !== undefined) {
@@ -107,7 +149,7 @@ export async function updateMapping(scope: TenantScope, uuid: string, input: Upd
   if (functionName !== current.functionName) {
     // UpdateEventSourceMapping may point the mapping at another function, one mapping per function and queue still.
     const moved = await directory(scope).retarget(uuid, functionName);
-    if (!moved.ok) throw mappingExists(current.queueArn, functionName, moved.existing);
+    if (!moved.ok) throw mappingExists(current.source, current.eventSourceArn, functionName, moved.existing);
   }
   const state = settings.enabled === current.settings.enabled ? "Updating" : settings.enabled ? "Enabling" : "Disabling";
   const { qualifier: _dropped, ...rest } = current;
@@ -146,7 +188,7 @@ export async function listMappings(
   const after = query.marker === undefined ? "" : decodeMarker(query.marker, markerKey).u;
   const functionName = query.functionName === undefined ? undefined : parseFunctionName(query.functionName, scope.names, { qualified: true }).name;
   const page = await directory(scope).list(
-    { ...(functionName === undefined ? {} : { functionName }), ...(query.eventSourceArn === undefined ? {} : { queueArn: query.eventSourceArn }) },
+    { ...(functionName === undefined ? {} : { functionName }), ...(query.eventSourceArn === undefined ? {} : { sourceArn: query.eventSourceArn }) },
     after,
     limit,
   );
