@@ -103,9 +103,12 @@ async function bufferedResponse(run: UrlRun): Promise<Response> {
 
 /**
  * Who is calling, as the URL's AuthType decides: NONE URLs are anonymous and
- * need the public statement; AWS_IAM URLs need a SigV4 signature (service
- * `lambda`) by one of the owner's keys, or by another tenant's key that the
- * policy allows. Anything else is AWS's 403 Forbidden.
+ * need the public statement (else AWS's 403 Forbidden); AWS_IAM URLs need a
+ * SigV4 signature (service `lambda`) by one of the owner's keys, or by
+ * another tenant's key that the policy allows. An AWS_IAM URL is its owner's
+ * resource: to any other caller (unsigned, badly signed, or another tenant's
+ * key without a grant) it answers exactly as a URL that does not exist, so a
+ * URL id tells nobody but its owner that it is there.
  */
 async function callerOf(c: Context<AppEnv>, served: ServedUrl, body: Uint8Array): Promise<IamCaller | undefined> {
   const { authType } = served.row;
@@ -113,10 +116,13 @@ async function callerOf(c: Context<AppEnv>, served: ServedUrl, body: Uint8Array)
     if (!allowsUrlInvoke(served.statements, "NONE", { kind: "anonymous" })) throw urlForbidden();
     return undefined;
   }
-  if (!hasSigV4(c.req.raw)) throw urlForbidden();
-  const principal = await authenticate(c.env, c.req.raw, () => Promise.resolve(body.slice().buffer), "lambda");
+  if (!hasSigV4(c.req.raw)) throw urlUnknown();
+  const principal = await authenticate(c.env, c.req.raw, () => Promise.resolve(body.slice().buffer), "lambda").catch((err: unknown) => {
+    // A refused signature is a caller we cannot name; a platform failure stays one.
+    throw err instanceof LambdaError && err.status < 500 ? urlUnknown() : err;
+  });
   const own = principal.tenantId === served.owner.tenantId;
-  if (!own && !allowsUrlInvoke(served.statements, "AWS_IAM", { kind: "account", accountId: principal.accountId })) throw urlForbidden();
+  if (!own && !allowsUrlInvoke(served.statements, "AWS_IAM", { kind: "account", accountId: principal.accountId })) throw urlUnknown();
   return {
     accessKey: principal.accessKeyId,
     accountId: principal.accountId,

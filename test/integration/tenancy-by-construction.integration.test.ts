@@ -14,6 +14,8 @@ import { buildApp } from "../../src/app";
 import { JSON_SERVICES } from "../../src/aws-json/registry";
 import { DOWNLOAD_MOUNT } from "../../src/code/download-url";
 import { mintSessionCredentials } from "../../src/auth/session-credentials";
+import type { CallbackRef } from "../../src/durable/names";
+import { callbackIdOf, parseCallbackId } from "../../src/durable/names";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, createActive, createFunctionBody, newTenant } from "../helpers/platform";
 
@@ -29,22 +31,58 @@ interface Req {
   body?: unknown;
   /** JSON-protocol call: signing name and X-Amz-Target; otherwise a Lambda REST call. */
   json?: { service: string; target: string; contentType: string };
+  /** Another origin than the API's (a function URL host). */
+  origin?: string;
+  /** A raw body, sent as is. */
+  raw?: string;
 }
 
 /** What a route names: each kind has forms, each form a (victim, absent) pair of same-shaped identifiers. */
-type Kind = "function" | "functionArn" | "queueUrl" | "queueArn" | "queueName" | "stream" | "shardIterator" | "logGroup" | "esm" | "queryId" | "none";
+type Kind =
+  | "function"
+  | "functionArn"
+  | "functionUrl"
+  | "queueUrl"
+  | "queueArn"
+  | "queueName"
+  | "stream"
+  | "streamArn"
+  | "shardIterator"
+  | "logGroup"
+  | "esm"
+  | "queryId"
+  | "layer"
+  | "layerOfA"
+  | "layerVersion"
+  | "layerVersionArn"
+  | "execution"
+  | "callbackId"
+  | "none";
 
 interface Case {
   kind: Kind;
   request: (id: string) => Req;
   /** A list filtered by a name: an unknown name gets an empty list (200), so a success is the "nonexistent" answer. */
   emptyListWhenUnknown?: true;
+  /** Idempotent deletes answer success whether or not the resource exists (AWS's DeleteLayerVersion): equal answers suffice. */
+  deleteAnswersAlike?: true;
 }
 
 const VICTIM = "victimfn";
 const ABSENT = "absentfn"; // same length as VICTIM
 const GRANTED = "grantedf";
+const DURABLE_FN = "victimdr";
+const LAYER = "victiml";
+const SHARED_LAYER = "victimsh";
 const CODE = { "index.js": "exports.handler = async (event) => ({ ok: true, event });" };
+/** A durable function that starts one callback and waits for it: A's execution stays RUNNING with a callback id. */
+const AWAITS_CALLBACK = `
+const { LambdaClient, CheckpointDurableExecutionCommand } = require("@aws-sdk/client-lambda");
+exports.handler = async (event) => {
+  const updates = [{ Id: "cb-1", Type: "CALLBACK", Action: "START", CallbackOptions: { TimeoutSeconds: 900 } }];
+  await new LambdaClient({}).send(new CheckpointDurableExecutionCommand({ DurableExecutionArn: event.DurableExecutionArn, CheckpointToken: event.CheckpointToken, Updates: updates }));
+  return { Status: "PENDING" };
+};`;
 const FAKE_UUID = "00000000-0000-4000-8000-000000000000";
 
 /** Routes that are not tenant-scoped, and why. Keys are `METHOD path` as Hono lists them. */
@@ -65,6 +103,11 @@ const EXEMPT: Record<string, string> = {
 };
 
 const L = "/2015-03-31/functions";
+const U = "/2021-10-31/functions";
+const LY = "/2018-10-31/layers";
+const D = "/2025-12-01";
+/** A checkpoint token of the right shape that no execution issued. */
+const FAKE_TOKEN = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const rest = (method: string, path: string, body?: unknown): Req => ({ method, path, body });
 const enc = encodeURIComponent;
 
@@ -115,6 +158,50 @@ const REST_CASES: Record<string, Case> = {
   [`GET /cellfn/v1/functions/:FunctionName/failed-events`]: { kind: "function", request: (f) => rest("GET", `/cellfn/v1/functions/${enc(f)}/failed-events`), emptyListWhenUnknown: true },
   [`GET /2016-08-19/account-settings`]: { kind: "none", request: () => rest("GET", "/2016-08-19/account-settings") },
   [`POST /cellfn/v1/functions/:FunctionName/failed-events/:Id/redrive`]: { kind: "function", request: (f) => rest("POST", `/cellfn/v1/functions/${enc(f)}/failed-events/${FAKE_UUID}/redrive`, {}) },
+
+  [`POST ${U}/:FunctionName/url`]: { kind: "function", request: (f) => rest("POST", `${U}/${enc(f)}/url`, { AuthType: "NONE" }) },
+  [`GET ${U}/:FunctionName/url`]: { kind: "function", request: (f) => rest("GET", `${U}/${enc(f)}/url`) },
+  [`PUT ${U}/:FunctionName/url`]: { kind: "function", request: (f) => rest("PUT", `${U}/${enc(f)}/url`, { AuthType: "NONE" }) },
+  [`DELETE ${U}/:FunctionName/url`]: { kind: "function", request: (f) => rest("DELETE", `${U}/${enc(f)}/url`) },
+  [`GET ${U}/:FunctionName/urls`]: { kind: "function", request: (f) => rest("GET", `${U}/${enc(f)}/urls`) },
+
+  [`GET ${LY}`]: { kind: "none", request: () => rest("GET", LY) },
+  [`GET ${LY}/:LayerName/versions`]: { kind: "layer", request: (l) => rest("GET", `${LY}/${enc(l)}/versions`), emptyListWhenUnknown: true },
+  // Publishing by name (or by an ARN of B's account) creates B's own layer: only A's ARNs are A's.
+  [`POST ${LY}/:LayerName/versions`]: { kind: "layerOfA", request: (l) => rest("POST", `${LY}/${enc(l)}/versions`, { Content: { ZipFile: layerZip() } }) },
+  [`GET ${LY}/:LayerName/versions/:VersionNumber`]: { kind: "layerVersion", request: (l) => rest("GET", `${LY}/${layerVersionPath(l)}`) },
+  [`DELETE ${LY}/:LayerName/versions/:VersionNumber`]: { kind: "layerVersion", request: (l) => rest("DELETE", `${LY}/${layerVersionPath(l)}`), deleteAnswersAlike: true },
+  [`GET ${LY}/:LayerName/versions/:VersionNumber/policy`]: { kind: "layerVersion", request: (l) => rest("GET", `${LY}/${layerVersionPath(l)}/policy`) },
+  [`POST ${LY}/:LayerName/versions/:VersionNumber/policy`]: { kind: "layerVersion", request: (l) => rest("POST", `${LY}/${layerVersionPath(l)}/policy`, { StatementId: "b-grab", Action: "lambda:GetLayerVersion", Principal: "*" }) },
+  [`DELETE ${LY}/:LayerName/versions/:VersionNumber/policy/:StatementId`]: { kind: "layerVersion", request: (l) => rest("DELETE", `${LY}/${layerVersionPath(l)}/policy/a-grant`) },
+
+  [`GET ${D}/durable-executions/:arn`]: { kind: "execution", request: (x) => rest("GET", `${D}/durable-executions/${enc(x)}`) },
+  [`GET ${D}/durable-executions/:arn/history`]: { kind: "execution", request: (x) => rest("GET", `${D}/durable-executions/${enc(x)}/history`) },
+  [`GET ${D}/durable-executions/:arn/state`]: { kind: "execution", request: (x) => rest("GET", `${D}/durable-executions/${enc(x)}/state?CheckpointToken=${FAKE_TOKEN}`) },
+  [`POST ${D}/durable-executions/:arn/checkpoint`]: { kind: "execution", request: (x) => rest("POST", `${D}/durable-executions/${enc(x)}/checkpoint`, { CheckpointToken: FAKE_TOKEN, Updates: [] }) },
+  [`POST ${D}/durable-executions/:arn/stop`]: { kind: "execution", request: (x) => rest("POST", `${D}/durable-executions/${enc(x)}/stop`, { ErrorMessage: "b stopped it" }) },
+  [`GET ${D}/functions/:FunctionName/durable-executions`]: { kind: "function", request: (f) => rest("GET", `${D}/functions/${enc(f)}/durable-executions`) },
+  [`POST ${D}/durable-execution-callbacks/:id/succeed`]: { kind: "callbackId", request: (id) => ({ method: "POST", path: `${D}/durable-execution-callbacks/${enc(id)}/succeed`, raw: '"from b"' }) },
+  [`POST ${D}/durable-execution-callbacks/:id/fail`]: { kind: "callbackId", request: (id) => rest("POST", `${D}/durable-execution-callbacks/${enc(id)}/fail`, { ErrorMessage: "b failed it" }) },
+  [`POST ${D}/durable-execution-callbacks/:id/heartbeat`]: { kind: "callbackId", request: (id) => rest("POST", `${D}/durable-execution-callbacks/${enc(id)}/heartbeat`) },
+};
+
+/**
+ * Operations that share a route with another (one `METHOD path`, told apart
+ * by a query parameter, a Host or a body field), each with its own case.
+ */
+const SHARED_ROUTE_CASES: Record<string, Case> = {
+  [`GET ${LY}?find=LayerVersion (GetLayerVersionByArn)`]: { kind: "layerVersionArn", request: (arn) => rest("GET", `${LY}?find=LayerVersion&Arn=${enc(arn)}`) },
+  [`PUT ${L}/:FunctionName/configuration (Layers naming A's layer version)`]: { kind: "layerVersionArn", request: (arn) => rest("PUT", `${L}/b-holder/configuration`, { Layers: [arn] }) },
+  [`POST /2015-03-31/event-source-mappings (EventSourceArn of A's stream)`]: {
+    kind: "streamArn",
+    request: (arn) => rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: "b-holder", EventSourceArn: arn, StartingPosition: "TRIM_HORIZON", Enabled: false }),
+  },
+  [`POST /2015-03-31/event-source-mappings (EventSourceArn of A's queue)`]: { kind: "queueArn", request: (arn) => rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: "b-holder", EventSourceArn: arn, Enabled: false }) },
+  [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's stream)`]: { kind: "streamArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
+  [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's queue)`]: { kind: "queueArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
+  // The function URL front door: an AWS_IAM URL is A's resource (a NONE URL with its public statement is public by design).
+  ["ANY <url-id>.lambda-url.<region>.<domain> (function URL front door, AWS_IAM)"]: { kind: "functionUrl", request: (id) => ({ method: "POST", path: "/path?x=1", origin: `http://${id}.lambda-url.us-east-1.localhost`, raw: "from b" }) },
 };
 
 const QUEUE = "victimq";
@@ -190,21 +277,41 @@ let a: TenantKey;
 let b: TenantKey;
 let bSession: Principal;
 /** Identifiers of A's resources that only exist after setup. */
-const found = { esm: "", queryId: "", shardIterator: "", streamArn: "" };
+const found = { esm: "", kinesisEsm: "", queryId: "", shardIterator: "", streamArn: "", urlId: "", executionArn: "", callbackId: "" };
 const accountOfA = () => a.accountId;
 
 async function send(who: Principal, req: Req): Promise<Response> {
   const client = new AwsClient({ ...who, service: req.json?.service ?? "lambda", region: "us-east-1" });
   const headers: Record<string, string> = req.json ? { "x-amz-target": req.json.target, "content-type": req.json.contentType } : req.body === undefined ? {} : { "content-type": "application/json" };
-  const request = await client.sign(`${BASE}${req.path}`, { method: req.method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body) });
+  const body = req.raw ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
+  const request = await client.sign(`${req.origin ?? BASE}${req.path}`, { method: req.method, headers, body });
   return exports.default.fetch(request);
+}
+
+/** A signed Lambda call with extra headers and a raw body. */
+async function sendRaw(who: Principal, method: string, path: string, body: string, headers: Record<string, string>): Promise<Response> {
+  const client = new AwsClient({ ...who, service: "lambda", region: "us-east-1" });
+  return exports.default.fetch(await client.sign(`${BASE}${path}`, { method, headers, body }));
+}
+
+/** The callback id A's execution started with, from its history (the function checkpoints it on its first run). */
+async function callbackIdOfA(arn: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const history = await ok(await send(keyPrincipal(a), rest("GET", `${D}/durable-executions/${enc(arn)}/history`)), "GetDurableExecutionHistory");
+    const events = (history.Events ?? []) as Array<{ CallbackStartedDetails?: { CallbackId?: string } }>;
+    const id = events.find((e) => e.CallbackStartedDetails?.CallbackId)?.CallbackStartedDetails?.CallbackId;
+    if (id) return id;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("A's durable execution started no callback");
 }
 
 /** An answer with the resource's identity masked: status, error type, message (and body, for a success). */
 async function answer(res: Response, masks: readonly string[]): Promise<{ status: number; type: string | null; message: string; body?: string }> {
   let text = await res.text();
   for (const mask of masks) text = text.replaceAll(mask, "<N>").replaceAll(enc(mask), "<N>");
-  text = text.replaceAll(/victim|absent/g, "<N>");
+  text = text.replaceAll(/(?:victim|absent)[a-z]*/g, "<N>");
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -217,6 +324,19 @@ async function answer(res: Response, masks: readonly string[]): Promise<{ status
 }
 
 const fnArn = (account: string, name: string) => `arn:aws:lambda:us-east-1:${account}:function:${name}`;
+const layerArnOf = (account: string, name: string) => `arn:aws:lambda:us-east-1:${account}:layer:${name}`;
+/** `name#version` (the layerVersion kind's identifier) as the route's `{LayerName}/versions/{VersionNumber}`. */
+function layerVersionPath(id: string): string {
+  const [name = "", version = ""] = id.split("#");
+  return `${enc(name)}/versions/${version}`;
+}
+const layerZip = () => createFunctionBody("layer", { "nodejs/node_modules/util-a/index.js": "module.exports = 1;" }).Code.ZipFile;
+
+function callbackRefOf(id: string): CallbackRef {
+  const ref = parseCallbackId(id);
+  if (!ref) throw new Error(`not a callback id: ${id}`);
+  return ref;
+}
 
 /** (victim, absent) pairs: the same form naming A's resource and naming nothing. */
 function forms(kind: Kind): Array<[string, string]> {
@@ -231,6 +351,8 @@ function forms(kind: Kind): Array<[string, string]> {
         [`${A}:function:${VICTIM}`, `${A}:function:${ABSENT}`],
         ...forms("functionArn"),
       ];
+    case "functionUrl":
+      return [[found.urlId, found.urlId.replace(/^./, (c) => (c === "a" ? "b" : "a"))]];
     case "functionArn":
       return [
         [fnArn(A, VICTIM), fnArn(A, ABSENT)],
@@ -257,6 +379,41 @@ function forms(kind: Kind): Array<[string, string]> {
         [found.streamArn, found.streamArn.replace(STREAM, "absents")],
         [found.streamArn.replace(A, B), found.streamArn.replace(A, B).replace(STREAM, "absents")],
       ];
+    case "streamArn":
+      return [
+        [found.streamArn, found.streamArn.replace(STREAM, "absents")],
+        [found.streamArn.replace(A, B), found.streamArn.replace(A, B).replace(STREAM, "absents")],
+      ];
+    case "layer":
+      return [[LAYER, "absentl"], ...forms("layerOfA"), [layerArnOf(B, LAYER), layerArnOf(B, "absentl")]];
+    case "layerOfA":
+      return [
+        [layerArnOf(A, LAYER), layerArnOf(A, "absentl")],
+        [layerArnOf(A, SHARED_LAYER), layerArnOf(A, "absentl")],
+      ];
+    case "layerVersion":
+      // Version 1 of the shared layer is granted to B (the exception, tested below); its version 2 is not.
+      return [
+        [`${LAYER}#1`, "absentl#1"],
+        [`${layerArnOf(A, LAYER)}#1`, `${layerArnOf(A, "absentl")}#1`],
+        [`${layerArnOf(A, LAYER)}#2`, `${layerArnOf(A, "absentl")}#2`],
+        [`${layerArnOf(A, SHARED_LAYER)}#2`, `${layerArnOf(A, "absentl")}#2`],
+        [`${layerArnOf(B, LAYER)}#1`, `${layerArnOf(B, "absentl")}#1`],
+      ];
+    case "layerVersionArn":
+      return [
+        [`${layerArnOf(A, LAYER)}:1`, `${layerArnOf(A, "absentl")}:1`],
+        [`${layerArnOf(A, SHARED_LAYER)}:2`, `${layerArnOf(A, "absentl")}:2`],
+        [`${layerArnOf(B, LAYER)}:1`, `${layerArnOf(B, "absentl")}:1`],
+      ];
+    case "execution":
+      return [
+        [found.executionArn, found.executionArn.replace(/\/[^/]+$/, `/${FAKE_UUID}`)],
+        [found.executionArn, found.executionArn.replace(DURABLE_FN, "absentdr")],
+        [found.executionArn.replace(A, B), found.executionArn.replace(A, B).replace(DURABLE_FN, "absentdr")],
+      ];
+    case "callbackId":
+      return [[found.callbackId, callbackIdOf({ ...callbackRefOf(found.callbackId), nonce: "0".repeat(32) })]];
     case "shardIterator":
       return [[found.shardIterator, found.shardIterator.replace(/.$/, (c) => (c === "A" ? "B" : "A"))]];
     case "logGroup":
@@ -265,7 +422,10 @@ function forms(kind: Kind): Array<[string, string]> {
         [`arn:aws:logs:us-east-1:${A}:log-group:${GROUP}`, `arn:aws:logs:us-east-1:${A}:log-group:/absent/lg`],
       ];
     case "esm":
-      return [[found.esm, FAKE_UUID]];
+      return [
+        [found.esm, FAKE_UUID],
+        [found.kinesisEsm, FAKE_UUID],
+      ];
     case "queryId":
       return [[found.queryId, crypto.randomUUID()]];
     case "none":
@@ -296,6 +456,17 @@ async function snapshotOfA(): Promise<unknown> {
     ["concurrency", rest("GET", `/2019-09-30/functions/${VICTIM}/concurrency`)],
     ["recursion", rest("GET", `/2024-08-31/functions/${VICTIM}/recursion-config`)],
     ["esm", rest("GET", `/2015-03-31/event-source-mappings/${found.esm}`)],
+    ["kinesis-esm", rest("GET", `/2015-03-31/event-source-mappings/${found.kinesisEsm}`)],
+    ["url", rest("GET", `${U}/${VICTIM}/url`)],
+    ["urls", rest("GET", `${U}/${VICTIM}/urls`)],
+    ["layers", rest("GET", LY)],
+    ["layer-versions", rest("GET", `${LY}/${LAYER}/versions`)],
+    ["layer-version", rest("GET", `${LY}/${LAYER}/versions/1`)],
+    ["layer-policy", rest("GET", `${LY}/${LAYER}/versions/1/policy`)],
+    ["shared-layer-policy", rest("GET", `${LY}/${SHARED_LAYER}/versions/1/policy`)],
+    ["execution", rest("GET", `${D}/durable-executions/${enc(found.executionArn)}`)],
+    ["execution-history", rest("GET", `${D}/durable-executions/${enc(found.executionArn)}/history`)],
+    ["executions", rest("GET", `${D}/functions/${DURABLE_FN}/durable-executions`)],
     ["functions", rest("GET", L)],
     ["queue", sqs("GetQueueAttributes", { QueueUrl: `${BASE}/${a.accountId}/${QUEUE}`, AttributeNames: ["All"] })],
     ["queue-tags", sqs("ListQueueTags", { QueueUrl: `${BASE}/${a.accountId}/${QUEUE}` })],
@@ -312,6 +483,7 @@ async function snapshotOfA(): Promise<unknown> {
     const body = await ok(await send(A, req), `A's ${name}`);
     if (name === "function" && typeof body.Code === "object" && body.Code !== null) delete (body.Code as Record<string, unknown>).Location; // presigned, changes every second
     if (name === "records") delete body.MillisBehindLatest;
+    if (name === "layer-version" && typeof body.Content === "object" && body.Content !== null) delete (body.Content as Record<string, unknown>).Location;
     delete body.NextShardIterator;
     out[name] = body;
   }
@@ -350,9 +522,34 @@ beforeAll(async () => {
   const query = await ok(await send(A, logs("StartQuery", { logGroupName: GROUP, startTime: 0, endTime: Math.floor(Date.now() / 1000) + 60, queryString: "fields @message" })), "StartQuery");
   found.queryId = String(query.queryId);
 
+  // A's function URLs: AWS_IAM on the function, NONE (public by design) on the alias.
+  const iamUrl = await ok(await send(A, rest("POST", `${U}/${VICTIM}/url`, { AuthType: "AWS_IAM" })), "CreateFunctionUrlConfig");
+  found.urlId = new URL(String(iamUrl.FunctionUrl)).hostname.split(".")[0] ?? "";
+  await ok(await send(A, rest("POST", `${U}/${VICTIM}/url?Qualifier=live`, { AuthType: "NONE" })), "CreateFunctionUrlConfig (alias)");
+  // A's mapping on a Kinesis source (disabled: nothing polls).
+  const kinesisEsm = await ok(
+    await send(A, rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: VICTIM, EventSourceArn: found.streamArn, StartingPosition: "TRIM_HORIZON", Enabled: false })),
+    "CreateEventSourceMapping (Kinesis)",
+  );
+  found.kinesisEsm = String(kinesisEsm.UUID);
+
+  // A's layers: one with a policy for a third account, one whose version 1 (only) is shared with B.
+  await ok(await send(A, rest("POST", `${LY}/${LAYER}/versions`, { Content: { ZipFile: layerZip() } })), "PublishLayerVersion");
+  await ok(await send(A, rest("POST", `${LY}/${LAYER}/versions/1/policy`, { StatementId: "a-grant", Action: "lambda:GetLayerVersion", Principal: "111111111111" })), "AddLayerVersionPermission");
+  await ok(await send(A, rest("POST", `${LY}/${SHARED_LAYER}/versions`, { Content: { ZipFile: layerZip() } })), "PublishLayerVersion (shared)");
+  await ok(await send(A, rest("POST", `${LY}/${SHARED_LAYER}/versions`, { Content: { ZipFile: layerZip() } })), "PublishLayerVersion (shared, 2)");
+  await ok(await send(A, rest("POST", `${LY}/${SHARED_LAYER}/versions/1/policy`, { StatementId: "b-may-use", Action: "lambda:GetLayerVersion", Principal: b.accountId })), "AddLayerVersionPermission for B");
+
+  // A's durable execution, RUNNING and waiting on a callback.
+  await createActive(a, createFunctionBody(DURABLE_FN, { "index.js": AWAITS_CALLBACK }, { DurableConfig: { ExecutionTimeout: 900, RetentionPeriodInDays: 1 }, Publish: true }));
+  const started = await sendRaw(A, "POST", `${L}/${DURABLE_FN}/invocations?Qualifier=1`, "{}", { "X-Amz-Invocation-Type": "Event", "X-Amz-Durable-Execution-Name": "run-1" });
+  if (started.status !== 202) throw new Error(`durable invoke: ${started.status} ${await started.text()}`);
+  found.executionArn = started.headers.get("X-Amz-Durable-Execution-Arn") ?? "";
+  found.callbackId = await callbackIdOfA(found.executionArn);
+
   const minted = await mintSessionCredentials(env.KEY_DERIVATION_SECRET, { tenantId: b.tenantId, functionName: "b-holder", environmentId: "tbc" }, Date.now());
   bSession = { accessKeyId: minted.accessKeyId, secretAccessKey: minted.secretAccessKey, sessionToken: minted.sessionToken };
-}, 60_000);
+}, 90_000);
 
 /** Every `METHOD path` the app serves (middleware, listed as ALL, excluded). */
 function appRoutes(): string[] {
@@ -400,7 +597,7 @@ describe("tenant B sees A's resources as nonexistent, on every route", () => {
     before = await snapshotOfA();
   });
 
-  const all: Array<[string, Case]> = [...Object.entries(REST_CASES), ...Object.entries(JSON_CASES)];
+  const all: Array<[string, Case]> = [...Object.entries(REST_CASES), ...Object.entries(SHARED_ROUTE_CASES), ...Object.entries(JSON_CASES)];
   for (const [route, c] of all) {
     it(route, async () => {
       const callers: Array<[string, Principal]> = [["B's key", keyPrincipal(b)], ["B's session credentials", bSession]];
@@ -421,6 +618,7 @@ describe("tenant B sees A's resources as nonexistent, on every route", () => {
             const none = await answer(await send(who, c.request(absent)), masks);
             expect(seen, `${route} by ${caller} naming ${victim}`).toEqual(none);
             if (c.emptyListWhenUnknown) expect(seen.body ?? "", `${route} by ${caller}`).not.toMatch(/<N>|\[\{/);
+            else if (c.deleteAnswersAlike) expect(seen.body ?? "", `${route} by ${caller}`).toBe("");
             else expect(seen.status, `${route} by ${caller} naming ${victim}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(400);
           }),
         );
@@ -444,5 +642,36 @@ describe("access A granted through a resource policy", () => {
     const read = await answer(await send(keyPrincipal(b), rest("GET", `${L}/${enc(fnArn(a.accountId, GRANTED))}`)), [GRANTED, ABSENT]);
     const absent = await answer(await send(keyPrincipal(b), rest("GET", `${L}/${enc(fnArn(a.accountId, ABSENT))}`)), [GRANTED, ABSENT]);
     expect(read).toEqual(absent);
+  });
+});
+
+describe("access A granted through a layer version policy", () => {
+  it("B reads version 1 of A's shared layer (by ARN and by path), and only that version", async () => {
+    const arn = `${layerArnOf(a.accountId, SHARED_LAYER)}:1`;
+    const byArn = await ok(await send(keyPrincipal(b), rest("GET", `${LY}?find=LayerVersion&Arn=${enc(arn)}`)), "GetLayerVersionByArn of the shared version");
+    expect(byArn.LayerVersionArn).toBe(arn);
+    const byPath = await ok(await send(bSession, rest("GET", `${LY}/${enc(layerArnOf(a.accountId, SHARED_LAYER))}/versions/1`)), "GetLayerVersion of the shared version");
+    expect(byPath.LayerVersionArn).toBe(arn);
+    // The grant is for reading that version: not its policy, not its other versions, not a listing.
+    for (const path of [`${LY}/${enc(layerArnOf(a.accountId, SHARED_LAYER))}/versions/1/policy`, `${LY}/${enc(layerArnOf(a.accountId, SHARED_LAYER))}/versions/2`, `${LY}/${enc(layerArnOf(a.accountId, SHARED_LAYER))}/versions`]) {
+      expect((await send(keyPrincipal(b), rest("GET", path))).status, path).toBeGreaterThanOrEqual(400);
+    }
+    expect(JSON.stringify(await ok(await send(keyPrincipal(b), rest("GET", LY)), "B's ListLayers"))).not.toContain(SHARED_LAYER);
+  });
+});
+
+describe("A's AWS_IAM function URL, to callers that are not A", () => {
+  it("answers an unsigned call and a call signed by an unknown key as it answers a URL that does not exist", async () => {
+    const absentId = found.urlId.replace(/^./, (c) => (c === "a" ? "b" : "a"));
+    const urlOf = (id: string) => `http://${id}.lambda-url.us-east-1.localhost/path`;
+    const masks = [found.urlId, absentId];
+    const unsigned = async (id: string) => answer(await exports.default.fetch(new Request(urlOf(id), { method: "POST", body: "x" })), masks);
+    expect(await unsigned(found.urlId)).toEqual(await unsigned(absentId));
+    const stranger = new AwsClient({ accessKeyId: "AKIAXXXXXXXXXXXXXXXX", secretAccessKey: "not-a-key", service: "lambda", region: "us-east-1" });
+    const bogus = async (id: string) => answer(await exports.default.fetch(await stranger.sign(urlOf(id), { method: "POST", body: "x" })), masks);
+    expect(await bogus(found.urlId)).toEqual(await bogus(absentId));
+    // A's own signed call is served.
+    const own = await send(keyPrincipal(a), { method: "POST", path: "/path", origin: `http://${found.urlId}.lambda-url.us-east-1.localhost`, raw: "from a" });
+    expect(own.status).toBe(200);
   });
 });
