@@ -24,8 +24,9 @@ import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
 import { decide, isExpired } from "./outcome";
 import { roleQueueName } from "./queues";
-import { BACKLOG_AGE_MS, backlogMode, backlogSlots, backlogStep, recheckDelaySeconds } from "./backlog";
-import { QueueManager } from "./queue-manager";
+import { BACKLOG_AGE_MS, backlogMode, backlogStep, recheckDelaySeconds } from "./backlog";
+import type { BacklogGate } from "./backlog-gate";
+import { backlogGate } from "./backlog-gate";
 import type { InvocationRecord, RecordResponse } from "./record";
 import { fitRecord, invocationRecord } from "./record";
 
@@ -178,28 +179,6 @@ interface Attempt {
   result: AttemptResult | { kind: "noSlot" };
   /** Present when the handler ran (success or function error). */
   outcome?: InvokeOutcome;
-}
-
-/** A backlog slot for one old event: `claim` with the function's reserved concurrency, `release` after the run. */
-interface BacklogGate {
-  claim(reservedConcurrency: number | null): Promise<boolean>;
-  release(): Promise<void>;
-}
-
-function backlogGate(env: Env, cell: number, message: AsyncEventMessage): BacklogGate {
-  const manager = QueueManager.ofCell(env, cell);
-  const fn = `${message.tenantId}/${message.functionName}`;
-  return {
-    claim: (reserved) => manager.claimBacklogSlot(fn, backlogSlots(reserved)),
-    release: async () => {
-      try {
-        await manager.releaseBacklogSlot(fn);
-      } catch (err) {
-        // The slot's lease runs out by itself (BACKLOG_SLOT_LEASE_MS).
-        console.error(`poller: could not give back the backlog slot of ${fn}`, err);
-      }
-    },
-  };
 }
 
 /** Runs the event through the synchronous invoke path (old events with a backlog slot only) and classifies how it went. */
