@@ -4,7 +4,10 @@ import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backlogSlots } from "../../src/async/backlog";
 import type { AsyncEventMessage } from "../../src/async/messages";
+import { DepthReport } from "../../src/async/batch-context";
 import { handleQueueBatch } from "../../src/async/poller";
+import { processEvent } from "../../src/async/process-event";
+import { database } from "../../src/db/client";
 import { QueueManager } from "../../src/async/queue-manager";
 import type { TenantKey } from "../helpers/platform";
 import { createFunctionBody, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
@@ -206,9 +209,13 @@ describe("async backlog mode", () => {
   });
 
   it("with ASYNC_BACKLOG_MODE off runs an old event where it finds it (FIFO), and moves it in backlog mode", async () => {
+    // The poller hands each event to the EventRunner entrypoint, which has the Worker's own env
+    // (mode on): the mode-off case calls processEvent, what the runner calls, with that setting.
     const fifoEnv = { ...env, ASYNC_BACKLOG_MODE: "off" } as Env;
     const first = await oldEvent(key, "fifo", { n: 1 }, 10_000, "cellfn-async-0-1");
-    await runBatch("cellfn-async-0-1", [first], fifoEnv);
+    const ctx = createExecutionContext();
+    const source = { name: "cellfn-async-0-1", cell: 0, role: "shard" as const };
+    await processEvent(first, { env: fifoEnv, ctx, source, report: new DepthReport(), db: database(env.DB) });
     expect(await row(first.requestId)).toMatchObject({ status: "succeeded", attempt: 0, invoke_count: 1 });
 
     const second = await oldEvent(key, "fifo", { n: 2 }, 10_000, "cellfn-async-0-1");
