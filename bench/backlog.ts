@@ -207,8 +207,9 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       return start ? start.at - s.sentAt : Number.POSITIVE_INFINITY;
     };
     const baseline = accepted.filter((s) => s.phase === "baseline").map(latency).sort((a, b) => a - b);
-    const baselineP99Ms = pct(baseline, 99);
-    const normalBoundMs = Math.max(2 * baselineP99Ms, 250);
+    // Baseline events that never started (a saturated machine) would make the bound infinite: use those that did.
+    const baselineP99Ms = pct(baseline.filter(Number.isFinite), 99);
+    const normalBoundMs = Number.isFinite(baselineP99Ms) ? Math.max(2 * baselineP99Ms, 250) : 250;
     const after = accepted.filter((s) => s.phase === "after");
     const windows = new Map<number, Sent[]>();
     for (const s of after) {
@@ -218,6 +219,7 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
     const ordered = [...windows.keys()].sort((a, b) => a - b);
     const ok = (w: number) => {
       const events = windows.get(w) ?? [];
+      if (events.length === 0) return false;
       return events.filter((s) => latency(s) <= normalBoundMs).length >= RECOVERED_SHARE * events.length;
     };
     let recoveryS: number | null = null;
