@@ -25,6 +25,7 @@ import { decide, isExpired } from "./outcome";
 import { roleQueueName } from "./queues";
 import type { InvocationRecord, RecordResponse } from "./record";
 import { fitRecord, invocationRecord } from "./record";
+import { recordAsyncEvent, recordAsyncEventAge } from "../metrics/record-events";
 
 
 /**
@@ -122,6 +123,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
 
+  recordAsyncEventAge(env, metricsOf(message), Date.now() - message.acceptedAt, (p) => bc.ctx.waitUntil(p));
   const attempt = await attemptInvoke(run, payload);
   const ran = attempt.outcome !== undefined;
   const decision = decide(attempt.result, state, run.policy, Date.now());
@@ -180,6 +182,10 @@ async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
     console.error(`poller: ${message.requestId} platform error`, err);
     return { result: { kind: "platformError" } };
   }
+}
+
+function metricsOf(message: AsyncEventMessage) {
+  return { tenantId: message.tenantId, functionName: message.functionName, qualifier: message.qualifier, executedVersion: message.qualifier ?? "$LATEST" };
 }
 
 function responseOf(outcome: InvokeOutcome): RecordResponse {
@@ -247,6 +253,7 @@ async function settleFailed(
   ran = false,
 ): Promise<void> {
   const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
+  recordAsyncEvent(run.bc.env, metricsOf(run.message), "AsyncEventsDropped", (p) => run.bc.ctx.waitUntil(p));
   const record = recordOf(run, condition, payload, invokeCount, response);
   // On the dead-letter queue (the last resort) the record is written first and
   // the destination is best effort; elsewhere the destination goes first, so a

@@ -4,10 +4,11 @@
  * and the release (hold for the next warm invocation, or give back) go on
  * under waitUntil.
  */
-import { environmentsFailing, functionCouldNotStart } from "../errors";
+import { environmentsFailing, functionCouldNotStart, LambdaError } from "../errors";
 import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import { shipInvocationLog } from "../logs/shipper";
+import { recordInvocation, recordThrottle } from "../metrics/record-events";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
@@ -28,8 +29,17 @@ export async function invokeSync(
   target: InvokeTarget,
   opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void } & InvokeStreaming,
 ): Promise<InvokeOutcome> {
+  const metrics = {
+    tenantId: scope.principal.tenantId,
+    functionName: target.fn.name,
+    qualifier: target.qualifier,
+    executedVersion: target.version.version,
+  };
   for (let attempt = 1; ; attempt++) {
-    const lease = await acquire(scope, target, opts.tenantId ?? "");
+    const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
+      if (err instanceof LambdaError && err.status === 429) recordThrottle(scope.env, metrics, opts.waitUntil);
+      throw err;
+    });
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts);
@@ -40,6 +50,7 @@ export async function invokeSync(
       // Crashed after its last invocation: nothing ran in it; it is retired, try another.
       if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;
       if (result.crashedBefore) throw environmentsFailing();
+      if (!result.crashedBefore && !result.platformError) recordInvocation(scope.env, metrics, result, opts.waitUntil);
       if (result.platformError) {
         // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
         console.error(`invoke ${request.invokedFunctionArn}: ${result.platformError}`);
