@@ -3,6 +3,7 @@ import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
+import { consoleRoutes } from "./console/routes";
 import { eventSourceMappingRoutes } from "./event-sources/routes";
 import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
@@ -32,6 +33,8 @@ export function buildApp(): Hono<AppEnv> {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin", adminRoutes);
+  // The web console: its own sign-in (session cookie), pages and assets.
+  app.route("/console", consoleRoutes);
 
   // The Lambda API: every path starts with an API date and authenticates a tenant first.
   const lambda = new Hono<AppEnv>({ strict: false });
