@@ -92,8 +92,7 @@ export const consoleSession = createMiddleware<ConsoleEnv>(async (c, next) => {
   const session = await readSession(c);
   c.set("session", session);
   if (c.req.method === "POST") {
-    const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== new URL(c.req.url).origin) return c.text("Cross-origin form posts are refused.", 403);
+    if (!sameOriginPost(c)) return c.text("Cross-origin form posts are refused.", 403);
     if (session && !c.req.path.endsWith("/login")) {
       const form = await c.req.parseBody();
       const token = typeof form.csrf === "string" ? form.csrf : "";
@@ -102,3 +101,22 @@ export const consoleSession = createMiddleware<ConsoleEnv>(async (c, next) => {
   }
   await next();
 });
+
+/**
+ * Browsers say where a request comes from: `Sec-Fetch-Site` (current ones)
+ * or `Origin`. Origin is compared with the Host header, not the request URL,
+ * which a proxy in front (wrangler dev's among them) may have rewritten.
+ */
+function sameOriginPost(c: Context<ConsoleEnv>): boolean {
+  const site = c.req.header("sec-fetch-site");
+  if (site !== undefined) return site === "same-origin" || site === "none";
+  const origin = c.req.header("origin");
+  if (origin === undefined || origin === "null") return origin === undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  return host === (c.req.header("host") ?? new URL(c.req.url).host);
+}

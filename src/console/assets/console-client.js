@@ -18,7 +18,7 @@ function drawCharts() {
       {
         width: width(),
         height: 180,
-        series: [{}, ...chart.series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false }))],
+        series: [{}, ...chart.series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false, points: { show: true, size: 5 } }))],
         axes: [{}, { size: 56 }],
       },
       data,
