@@ -7,6 +7,7 @@
 import { environmentsFailing, functionCouldNotStart, LambdaError } from "../errors";
 import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
+import { platformStreamName, throttleLine } from "../logs/platform-events";
 import { shipInvocationLog } from "../logs/shipper";
 import { recordInvocation, recordThrottle } from "../metrics/record-events";
 import type { TenantScope } from "../services/scope";
@@ -37,7 +38,10 @@ export async function invokeSync(
   };
   for (let attempt = 1; ; attempt++) {
     const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
-      if (err instanceof LambdaError && err.status === 429) recordThrottle(scope.env, metrics, opts.waitUntil);
+      if (err instanceof LambdaError && err.status === 429) {
+        recordThrottle(scope.env, metrics, opts.waitUntil);
+        shipThrottleLine(scope, target, opts, err.extra.reason ?? "TooManyRequestsException");
+      }
       throw err;
     });
     let reusable = false;
@@ -62,4 +66,19 @@ export async function invokeSync(
       opts.waitUntil(release(scope.env, lease, reusable));
     }
   }
+}
+
+/** A throttled request leaves a line in the function's log group (its platform stream), as a timeout does in the environment's. */
+function shipThrottleLine(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & { waitUntil: (promise: Promise<unknown>) => void }, reason: string): void {
+  const now = new Date();
+  shipInvocationLog(
+    scope.env,
+    {
+      tenantId: scope.principal.tenantId,
+      logGroup: target.version.config.LoggingConfig.LogGroup,
+      logStream: platformStreamName(target.version.version, now),
+      lines: [throttleLine(now, opts.requestId, reason)],
+    },
+    opts.waitUntil,
+  );
 }

@@ -90,6 +90,18 @@ describe("CloudWatch metrics of Lambda", () => {
     expect(invocations.body.Datapoints).toEqual([]);
   });
 
+  it("writes a Throttled line to the function's log group, in its platform stream", async () => {
+    let events: Array<{ logStreamName: string; message: string }> = [];
+    for (let i = 0; i < 50 && events.length === 0; i++) {
+      const res = await awsJson(owner, "logs", "Logs_20140328.FilterLogEvents", { logGroupName: `/aws/lambda/${throttled}`, filterPattern: "Throttled" });
+      if (res.status === 200) events = res.body.events as typeof events;
+      if (events.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(events).toHaveLength(1);
+    expect(events[0]?.message).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f-]{36} Throttled: Rate Exceeded\. Reason: ReservedFunctionConcurrentInvocationLimitExceeded$/);
+    expect(events[0]?.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\]platform$/);
+  });
+
   it("answers GetMetricData with per-second data, newest first, and pages", async () => {
     await sumOf(owner, "Invocations", 3);
     const query = (id: string, stat: string, period = 1) => ({
