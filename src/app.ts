@@ -4,6 +4,7 @@ import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
 import { consoleRoutes } from "./console/routes";
+import { CBOR_SERVICE_PATH, cloudWatchCborRoutes } from "./metrics/cbor-routes";
 import { eventSourceMappingRoutes } from "./event-sources/routes";
 import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
@@ -53,6 +54,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", lambda);
   // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.
   app.route("/", awsJsonRoutes);
+  // CloudWatch for SDK v3, which speaks smithy-rpc-v2-cbor (botocore's JSON goes through the route above).
+  app.route(CBOR_SERVICE_PATH, cloudWatchCborRoutes);
   // cellfn's own extensions (failed events, redrive); tenant auth inside.
   app.route("/cellfn/v1", failedEventRoutes);
   // GetFunction's Code.Location: presigned, no credentials.

@@ -191,3 +191,49 @@ async function rawCall(operation: string, input: unknown): Promise<Response> {
   const request = await client.sign("http://cellfn.test/", { method: "POST", headers: { "x-amz-target": `${TARGET}.${operation}`, "content-type": "application/x-amz-json-1.0" }, body: JSON.stringify(input) });
   return exports.default.fetch(request);
 }
+
+describe("SDK v3's protocol, smithy-rpc-v2-cbor", () => {
+  async function cborCall(key: TenantKey, operation: string, input: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+    const { AwsClient } = await import("aws4fetch");
+    const { exports } = await import("cloudflare:workers");
+    const { cbor } = await import("@smithy/core/cbor");
+    const client = new AwsClient({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, service: "monitoring", region: "us-east-1" });
+    const request = await client.sign(`http://cellfn.test/service/${TARGET}/operation/${operation}`, {
+      method: "POST",
+      headers: { "smithy-protocol": "rpc-v2-cbor", "content-type": "application/cbor", accept: "application/cbor" },
+      body: cbor.serialize(input),
+    });
+    const res = await exports.default.fetch(request);
+    return { status: res.status, headers: res.headers, body: cbor.deserialize(new Uint8Array(await res.arrayBuffer())) as Record<string, unknown> };
+  }
+
+  it("answers GetMetricStatistics and GetMetricData with tag-1 timestamps", async () => {
+    const { dateToTag } = await import("@smithy/core/cbor");
+    await sumOf(owner, "Invocations", 3);
+    const range = { StartTime: dateToTag(new Date((startS - 120) * 1000)), EndTime: dateToTag(new Date((startS + 600) * 1000)) };
+    const stats = await cborCall(owner, "GetMetricStatistics", { ...statisticsInput("Invocations"), ...range });
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get("smithy-protocol")).toBe("rpc-v2-cbor");
+    const points = stats.body.Datapoints as Array<{ Sum: number; Timestamp: { tag: number; value: number } }>;
+    expect(points.reduce((n, p) => n + p.Sum, 0)).toBe(3);
+    expect(points[0]?.Timestamp.tag).toBe(1);
+    const data = await cborCall(owner, "GetMetricData", {
+      MetricDataQueries: [{ Id: "m", MetricStat: { Metric: { Namespace: "AWS/Lambda", MetricName: "Errors", Dimensions: [{ Name: "FunctionName", Value: name }] }, Period: 60, Stat: "Sum" } }],
+      ...range,
+    });
+    const result = (data.body.MetricDataResults as Array<{ Values: number[]; Timestamps: Array<{ tag: number }> }>)[0];
+    expect(result?.Values.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(result?.Timestamps[0]?.tag).toBe(1);
+    const other = await cborCall(await newTenant(), "ListMetrics", {});
+    expect(JSON.stringify(other.body)).not.toContain(name);
+  });
+
+  it("answers bad input with CloudWatch's error in CBOR", async () => {
+    const res = await cborCall(owner, "GetMetricStatistics", { Namespace: "AWS/Lambda", MetricName: "Errors", StartTime: 1, EndTime: 2, Period: 7, Statistics: ["Sum"] });
+    expect(res.status).toBe(400);
+    expect(res.body.__type).toBe("com.amazonaws.cloudwatch#InvalidParameterValueException");
+    expect(res.headers.get("x-amzn-query-error")).toBe("InvalidParameterValue;Sender");
+    const unknown = await cborCall(owner, "PutMetricAlarm", {});
+    expect(unknown.status).toBe(400);
+  });
+});
