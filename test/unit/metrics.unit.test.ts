@@ -107,3 +107,27 @@ describe("Lambda samples", () => {
     expect(canonicalDimensions([["b", "1"], ["a", "2"]])).toEqual([["a", "2"], ["b", "1"]]);
   });
 });
+
+describe("console series", async () => {
+  const { chartSeries, chartRange, parseReport } = await import("../../src/console/series");
+
+  it("charts one point per period, counts filled with 0 and other statistics left as gaps", () => {
+    const buckets = [{ start: 1_000_020, agg: aggregateOf([1, 1]) }, { start: 1_000_140, agg: aggregateOf([5]) }];
+    expect(chartSeries(buckets, 1_000_020, 1_000_200, 60, "Sum", true)).toEqual({ t: [1_000_020, 1_000_080, 1_000_140], v: [2, 0, 5] });
+    expect(chartSeries(buckets, 1_000_020, 1_000_200, 60, "Maximum", false).v).toEqual([1, null, 5]);
+    expect(chartRange("24h")).toBe("24h");
+    expect(chartRange("1y")).toBe("1h");
+  });
+
+  it("reads REPORT lines, with Init Duration and Status when present", () => {
+    expect(parseReport("REPORT RequestId: abc\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 80.10 ms\t")).toEqual({
+      requestId: "abc",
+      durationMs: 12.34,
+      billedDurationMs: 13,
+      initDurationMs: 80.1,
+    });
+    expect(parseReport("REPORT RequestId: t\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tStatus: timeout")?.status).toBe("timeout");
+    expect(parseReport("START RequestId: abc Version: $LATEST")).toBeNull();
+    expect(parseReport("REPORT RequestId: abc\tDuration: soon")).toBeNull();
+  });
+});
