@@ -29,6 +29,7 @@ import type { BacklogGate } from "./backlog-gate";
 import { backlogGate } from "./backlog-gate";
 import type { InvocationRecord, RecordResponse } from "./record";
 import { fitRecord, invocationRecord } from "./record";
+import { recordAsyncEvent, recordAsyncEventAge } from "../metrics/record-events";
 
 
 /**
@@ -138,6 +139,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
 
+  recordAsyncEventAge(env, metricsOf(message), Date.now() - message.acceptedAt, (p) => bc.ctx.waitUntil(p));
   const backlogLane = step.action === "runWithSlot" && bc.source.cell !== undefined;
   const attempt = await attemptInvoke(run, payload, backlogLane ? backlogGate(env, bc.source.cell ?? 0, message) : undefined);
   if (attempt.result.kind === "noSlot") {
@@ -221,6 +223,10 @@ async function attemptInvoke(run: EventRun, payload: string, gate?: BacklogGate)
   }
 }
 
+function metricsOf(message: AsyncEventMessage) {
+  return { tenantId: message.tenantId, functionName: message.functionName, qualifier: message.qualifier, executedVersion: message.qualifier ?? "$LATEST" };
+}
+
 function responseOf(outcome: InvokeOutcome): RecordResponse {
   return { statusCode: 200, executedVersion: outcome.executedVersion, functionError: outcome.functionError, payload: outcome.payload };
 }
@@ -286,6 +292,7 @@ async function settleFailed(
   ran = false,
 ): Promise<void> {
   const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
+  recordAsyncEvent(run.bc.env, metricsOf(run.message), "AsyncEventsDropped", (p) => run.bc.ctx.waitUntil(p));
   const record = recordOf(run, condition, payload, invokeCount, response);
   // On the dead-letter queue (the last resort) the record is written first and
   // the destinations are best effort; elsewhere the destinations go first, so a
