@@ -29,7 +29,8 @@
  * (no auth, lookup, lease, egress); (u) cellfn's lease Durable Objects alone
  * (acquire, release in waitUntil); (v)/(w) a bare DO RPC and one that commits
  * a SQLite write; (c") (c) with Tail logs, counting cold starts under load;
- * (z) a new Worker Loader isolate without the platform.
+ * (z) a new Worker Loader isolate without the platform; (c-log) (c) on a handler
+ * that also writes one console.log line, for the cost of logging (≤ 0.2 ms p50).
  *
  * The cases of one concurrency run in interleaved rounds (this machine is
  * shared; background load drifts), and the CPU other processes used while
@@ -98,6 +99,10 @@ const WRANGLER = path.join(BIN, "wrangler");
 const RESULTS = path.join(ROOT, "bench", "results", "invoke-latest.json");
 const FUNCTION_NAME = "bench-echo";
 const COLD_FUNCTION_NAME = "bench-cold";
+/** The same handler plus one console.log per invoke: (c-log) - (c) is what a function's own log line costs (issue 13: ≤ 0.2 ms p50). */
+const LOGGING_FUNCTION_NAME = "bench-echo-logs";
+const LOGGING_HANDLER_SOURCE = 'export const handler = async (event) => { console.log("order", event.n); return { ok: true, echo: event }; };\n';
+const TARGET_LOGGING_P50_DELTA_MS = 0.2;
 /** The cold case's handler importing the preinstalled AWS SDK (issue 11: ≤ +30 ms p50 over "bench-cold"). */
 const COLD_SDK_FUNCTION_NAME = "bench-cold-sdk";
 const SDK_HANDLER_SOURCE =
@@ -500,6 +505,13 @@ async function createFunction(platform: Platform, creds: TenantCredentials, name
     Code: { ZipFile: makeZipBase64({ "index.mjs": source }) },
   });
   if (res.status !== 201) throw new Error(`CreateFunction ${name}: HTTP ${res.status}: ${res.text}`);
+  // Functions are Pending until their code is bundled (after CreateFunction answers).
+  for (let i = 0; i < 300; i++) {
+    const config = await lambdaCall(platform, creds, "GET", `/2015-03-31/functions/${name}/configuration`);
+    if (config.status === 200 && (JSON.parse(config.text) as { State?: string }).State === "Active") return;
+    await sleep(100);
+  }
+  throw new Error(`CreateFunction ${name}: not Active after 30 s`);
 }
 
 /** Gives `name` a NONE function URL and the public statement it needs; returns the URL's Host. */
@@ -633,6 +645,7 @@ async function main(): Promise<void> {
     const creds = await createTenantWithKey(cellfn, "bench");
     await createFunction(cellfn, creds, FUNCTION_NAME);
     await createFunction(cellfn, creds, COLD_FUNCTION_NAME);
+    await createFunction(cellfn, creds, LOGGING_FUNCTION_NAME, LOGGING_HANDLER_SOURCE);
     await createFunction(cellfn, creds, COLD_SDK_FUNCTION_NAME, SDK_HANDLER_SOURCE);
     const urlHost = await createFunctionUrl(cellfn, creds, FUNCTION_NAME);
     const aws = new AwsClient({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, service: "lambda", region: "us-east-1" });
@@ -650,6 +663,7 @@ async function main(): Promise<void> {
       },
       bearer: { port: cellfn.port, path: () => invokePath(FUNCTION_NAME), headers: () => lambdaHeaders(creds), body: EVENT, okStatus: 200, check: echoCheck },
       url: { port: cellfn.port, path: () => "/", headers: () => ({ host: urlHost, "content-type": "application/json" }), body: EVENT, okStatus: 200, check: urlCheck },
+      logging: { port: cellfn.port, path: () => invokePath(LOGGING_FUNCTION_NAME), headers: () => lambdaHeaders(creds), body: EVENT, okStatus: 200, check: echoCheck },
       sigv4: {
         port: cellfn.port,
         path: () => invokePath(FUNCTION_NAME),
@@ -684,8 +698,10 @@ async function main(): Promise<void> {
       if (problem) throw new Error(`smoke test of ${name} failed (${problem}): ${reply.body.slice(0, 500)}`);
     }
     for (let i = 0; i < 20; i++) {
-      const res = await lambdaCall(cellfn, creds, "POST", invokePath(FUNCTION_NAME), JSON.parse(EVENT));
-      if (res.status !== 200) throw new Error(`warm-up invoke: HTTP ${res.status}: ${res.text}`);
+      for (const name of [FUNCTION_NAME, LOGGING_FUNCTION_NAME]) {
+        const res = await lambdaCall(cellfn, creds, "POST", invokePath(name), JSON.parse(EVENT));
+        if (res.status !== 200) throw new Error(`warm-up invoke: HTTP ${res.status}: ${res.text}`);
+      }
     }
     log(`tenant ${creds.tenantId}, functions ${FUNCTION_NAME} and ${COLD_FUNCTION_NAME} ready; handler: ${HANDLER_SOURCE.trim()}`);
 
@@ -739,6 +755,7 @@ async function main(): Promise<void> {
           full("c", "(c) cellfn warm invoke, bearer", targets.bearer),
           full("f", "(f) cellfn warm function URL, NONE", targets.url),
           extra("c-sigv4", "(c') cellfn warm invoke, SigV4", targets.sigv4),
+          full("c-log", "(c-log) cellfn warm invoke, handler logs a line", targets.logging),
           extra("dryrun", "(x) cellfn DryRun: auth+lookup, 204", targets.dryrun),
           extra("executor", "(y) cellfn executor+shim only", targets.executor),
           extra("lease", "(u) cellfn lease DOs only", targets.lease),
@@ -878,7 +895,18 @@ async function main(): Promise<void> {
           `throughput f/c ${check.throughputRatio.toFixed(3)}`,
       );
     }
-    const allPass = checks.length > 0 && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass);
+    // What logging adds: the same warm invoke of a handler that writes one line (START/END/REPORT are shipped in both).
+    const loggingChecks = CONCURRENCIES.flatMap((c) => {
+      const plain = find("c", c);
+      const logged = find("c-log", c);
+      return plain && logged ? [{ concurrency: c, p50DeltaMs: logged.p50 - plain.p50, pass: logged.p50 - plain.p50 <= TARGET_LOGGING_P50_DELTA_MS }] : [];
+    });
+    for (const l of loggingChecks) {
+      lines.push(
+        `concurrency ${String(l.concurrency).padStart(2)}: logging cost (c-log) - (c) p50 ${f2(l.p50DeltaMs)} ms (target <= ${TARGET_LOGGING_P50_DELTA_MS} ms: ${l.pass ? "PASS" : "MISS"})`,
+      );
+    }
+    const allPass = checks.length > 0 && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass) && loggingChecks.every((l) => l.pass);
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
 
     // Where the time goes (p50 differences; an additive approximation, and
@@ -995,6 +1023,7 @@ async function main(): Promise<void> {
           checks,
           provisionedCheck,
           urlChecks,
+          loggingChecks,
           loadAverage: loadAvg,
           cpuPhases,
           attribution,

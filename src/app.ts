@@ -3,6 +3,8 @@ import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
 import { DOWNLOAD_MOUNT } from "./code/download-url";
+import { consoleRoutes } from "./console/routes";
+import { CBOR_SERVICE_PATH, cloudWatchCborRoutes } from "./metrics/cbor-routes";
 import { eventSourceMappingRoutes } from "./event-sources/routes";
 import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
@@ -40,6 +42,8 @@ export function buildApp(): Hono<AppEnv> {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin", adminRoutes);
+  // The web console: its own sign-in (session cookie), pages and assets.
+  app.route("/console", consoleRoutes);
 
   // The Lambda API: every path starts with an API date and authenticates a tenant first.
   const lambda = new Hono<AppEnv>({ strict: false });
@@ -62,6 +66,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", lambda);
   // SQS, Kinesis and CloudWatch Logs: `POST /` routed by X-Amz-Target.
   app.route("/", awsJsonRoutes);
+  // CloudWatch for SDK v3, which speaks smithy-rpc-v2-cbor (botocore's JSON goes through the route above).
+  app.route(CBOR_SERVICE_PATH, cloudWatchCborRoutes);
   // cellfn's own extensions (failed events, redrive); tenant auth inside.
   app.route("/cellfn/v1", failedEventRoutes);
   // GetFunction's Code.Location: presigned, no credentials.

@@ -15,6 +15,7 @@ export { StreamDirectory } from "./kinesis/directory-object";
 export { StreamShard } from "./kinesis/shard-object";
 export { LogDirectory } from "./logs/log-directory";
 export { LogGroup } from "./logs/log-group";
+export { MetricStore } from "./metrics/metric-store";
 export { EgressGateway } from "./runtime/egress-gateway";
 export { SqsDirectory } from "./sqs/directory-object";
 export { SqsQueue } from "./sqs/queue-object";

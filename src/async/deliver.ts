@@ -23,6 +23,7 @@ import { AsyncEventStore } from "../data/async-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { LambdaError } from "../errors";
 import { parseDestination } from "../lambda/destination-config";
+import { recordDeliveryFailureMetric } from "../metrics/record-events";
 import type { FunctionRef } from "../lambda/function-name";
 import { isHttpUrl, isPrivateDestination } from "../runtime/address-policy";
 import { MESSAGE_SIZE_MAX_BYTES } from "../sqs/attributes";
@@ -252,6 +253,7 @@ export async function signatureHeader(key: string, t: number, body: string): Pro
 /** Keeps a record that could not be delivered, so that it is listed (and redrivable) as a failed event. */
 export async function recordDeliveryFailure(env: Env, source: Pick<DeliverySource, "tenantId" | "functionName" | "requestId">, record: unknown, reason: string): Promise<void> {
   console.warn(`destination delivery for ${source.tenantId}/${source.functionName} request ${source.requestId} failed: ${reason}`);
+  await recordDeliveryFailureMetric(env, source);
   const stored = isRecordLike(record) ? fitRecord(record, STORED_RECORD_MAX_BYTES) : record;
   await new FailedEventStore(database(env.DB), source.tenantId).insert({
     id: crypto.randomUUID(),

@@ -24,8 +24,12 @@ import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
 import { decide, isExpired } from "./outcome";
 import { roleQueueName } from "./queues";
+import { BACKLOG_AGE_MS, backlogMode, backlogStep, recheckDelaySeconds } from "./backlog";
+import type { BacklogGate } from "./backlog-gate";
+import { backlogGate } from "./backlog-gate";
 import type { InvocationRecord, RecordResponse } from "./record";
 import { fitRecord, invocationRecord } from "./record";
+import { recordAsyncEvent, recordAsyncEventAge } from "../metrics/record-events";
 
 
 /**
@@ -111,8 +115,16 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
 
-  // Old backlog on a shard queue yields to fresh events: it moves to the cell's low-priority queue.
-  if (bc.source.role === "shard" && bc.source.cell !== undefined) {
+  // Backlog mode (src/async/backlog.ts): old events on a shard or sideline
+  // queue move to the low-priority queue, where they run only with a backlog slot.
+  const mode = backlogMode(env.ASYNC_BACKLOG_MODE);
+  const step = backlogStep({ mode, role: bc.source.role, acceptedAt: message.acceptedAt, now: Date.now() });
+  if (step.action === "demote" && bc.source.cell !== undefined) {
+    await advance(run, message, roleQueueName(bc.source.cell, "lowpri"), 0, false);
+    return;
+  }
+  // Mode off: old backlog on a shard queue moves to the low-priority queue after the cell's low-priority age.
+  if (mode === "off" && bc.source.role === "shard" && bc.source.cell !== undefined) {
     const after = await lowPriorityAfterSeconds(env, bc.source.cell);
     if (after !== null && Date.now() - message.acceptedAt > after * 1000) {
       await advance(run, message, roleQueueName(bc.source.cell, "lowpri"), 0, false);
@@ -127,9 +139,24 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
 
-  const attempt = await attemptInvoke(run, payload);
+  recordAsyncEventAge(env, metricsOf(message), Date.now() - message.acceptedAt, (p) => bc.ctx.waitUntil(p));
+  const backlogLane = step.action === "runWithSlot" && bc.source.cell !== undefined;
+  const attempt = await attemptInvoke(run, payload, backlogLane ? backlogGate(env, bc.source.cell ?? 0, message) : undefined);
+  if (attempt.result.kind === "noSlot") {
+    // Every backlog slot is taken: wait on the low-priority queue and try again (until its age runs out).
+    const delaySeconds = recheckDelaySeconds(message.backoffs);
+    if (isExpired(state, run.policy, Date.now() + delaySeconds * 1000)) {
+      await settleFailed(run, "EventAgeExceeded", payload, undefined);
+      return;
+    }
+    await advance(run, { ...message, backoffs: message.backoffs + 1 }, bc.source.name, delaySeconds, false);
+    return;
+  }
   const ran = attempt.outcome !== undefined;
-  const decision = decide(attempt.result, state, run.policy, Date.now());
+  const decided = decide(attempt.result, state, run.policy, Date.now());
+  // In the backlog lane a throttle waits at most BACKLOG_RECHECK_MAX_S: the slots already pace the old events.
+  const decision =
+    backlogLane && decided.action === "backoff" ? { ...decided, delaySeconds: Math.min(decided.delaySeconds, recheckDelaySeconds(decided.backoffs)) } : decided;
   const response = attempt.outcome && responseOf(attempt.outcome);
   switch (decision.action) {
     case "succeed":
@@ -150,18 +177,24 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
 }
 
 interface Attempt {
-  result: AttemptResult;
+  /** `noSlot`: an old event found every backlog slot of its function taken (nothing ran). */
+  result: AttemptResult | { kind: "noSlot" };
   /** Present when the handler ran (success or function error). */
   outcome?: InvokeOutcome;
 }
 
-/** Runs the event through the synchronous invoke path and classifies how it went. */
-async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
+/** Runs the event through the synchronous invoke path (old events with a backlog slot only) and classifies how it went. */
+async function attemptInvoke(run: EventRun, payload: string, gate?: BacklogGate): Promise<Attempt> {
   const { message, scope, bc } = run;
   const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
+  let holdsSlot = false;
   try {
     const target = await prepareInvoke(scope, ref, message.isolationTenantId);
     if (target.fn.reservedConcurrency === 0) return { result: { kind: "zeroConcurrency" } };
+    if (gate) {
+      holdsSlot = await gate.claim(target.fn.reservedConcurrency);
+      if (!holdsSlot) return { result: { kind: "noSlot" } };
+    }
     const outcome = await invokeSync(scope, target, {
       requestId: message.requestId,
       payload,
@@ -185,7 +218,13 @@ async function attemptInvoke(run: EventRun, payload: string): Promise<Attempt> {
     }
     console.error(`poller: ${message.requestId} platform error`, err);
     return { result: { kind: "platformError" } };
+  } finally {
+    if (holdsSlot) await gate?.release();
   }
+}
+
+function metricsOf(message: AsyncEventMessage) {
+  return { tenantId: message.tenantId, functionName: message.functionName, qualifier: message.qualifier, executedVersion: message.qualifier ?? "$LATEST" };
 }
 
 function responseOf(outcome: InvokeOutcome): RecordResponse {
@@ -253,6 +292,7 @@ async function settleFailed(
   ran = false,
 ): Promise<void> {
   const invokeCount = run.row.invokeCount + (ran ? 1 : 0);
+  recordAsyncEvent(run.bc.env, metricsOf(run.message), "AsyncEventsDropped", (p) => run.bc.ctx.waitUntil(p));
   const record = recordOf(run, condition, payload, invokeCount, response);
   // On the dead-letter queue (the last resort) the record is written first and
   // the destinations are best effort; elsewhere the destinations go first, so a
@@ -309,14 +349,17 @@ async function advance(run: EventRun, next: AsyncEventMessage, queue: string, de
 
 /**
  * Where a retry goes: back to the queue it came from, except that a retry
- * from a shard queue that will be older than the low-priority age when it
- * runs goes straight to the low-priority queue (it would be moved there on
- * arrival anyway).
+ * that will be backlog when it runs (backlog mode: older than BACKLOG_AGE_MS;
+ * mode off: a shard queue's event older than the low-priority age) goes
+ * straight to the low-priority queue (it would be moved there on arrival anyway).
  */
 async function resendQueue(run: EventRun, delaySeconds: number): Promise<string> {
   const { source, env } = run.bc;
   if (source.role === undefined || source.cell === undefined || source.role === "dlq") return run.message.queue;
-  if (source.role === "shard") {
+  if (backlogMode(env.ASYNC_BACKLOG_MODE) === "on" && (source.role === "shard" || source.role === "sideline")) {
+    // It would be backlog when it runs: it waits on the low-priority queue, not in front of new events.
+    if (Date.now() + delaySeconds * 1000 - run.message.acceptedAt > BACKLOG_AGE_MS) return roleQueueName(source.cell, "lowpri");
+  } else if (source.role === "shard") {
     const after = await lowPriorityAfterSeconds(env, source.cell);
     if (after !== null && Date.now() + delaySeconds * 1000 - run.message.acceptedAt > after * 1000) {
       return roleQueueName(source.cell, "lowpri");

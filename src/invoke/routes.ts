@@ -9,6 +9,7 @@ import type { LineageCounts } from "../runtime/lineage";
 import { NO_LINEAGE } from "./recursion";
 import { tailBase64 } from "../runtime/log-format";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
+import { recordAsyncEvent } from "../metrics/record-events";
 import { invokeSync } from "./run";
 import { invokeScope, prepareInvoke } from "./target";
 import { qualifiedRef } from "../routes/context";
@@ -52,6 +53,8 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
     // A function throttled to zero still gets its events (202), as on Lambda:
     // the poller handles them as throttled (src/async/outcome.ts).
     await enqueueEvent(scope, ref, payload, { requestId: c.get("requestId"), isolationTenantId: tenantId, lineage: lineageOf(c) });
+    const metrics = { tenantId: scope.principal.tenantId, functionName: target.fn.name, qualifier: ref.qualifier, executedVersion: target.version.version };
+    recordAsyncEvent(c.env, metrics, "AsyncEventsReceived", (p) => c.executionCtx.waitUntil(p));
     return c.body(null, 202);
   }
 

@@ -4,11 +4,13 @@
  * and the release (hold for the next warm invocation, or give back) go on
  * under waitUntil.
  */
-import { environmentsFailing, functionCouldNotStart, recursiveInvocation, requestAbandoned } from "../errors";
+import { environmentsFailing, functionCouldNotStart, LambdaError, recursiveInvocation, requestAbandoned } from "../errors";
 import { functionArn } from "../lambda/function-name";
 import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
+import { platformStreamName, throttleLine } from "../logs/platform-events";
 import { shipInvocationLog } from "../logs/shipper";
+import { recordInvocation, recordRecursionStopped, recordThrottle } from "../metrics/record-events";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
@@ -49,11 +51,26 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
 }
 
 async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
+  const metrics = {
+    tenantId: scope.principal.tenantId,
+    functionName: target.fn.name,
+    qualifier: target.qualifier,
+    executedVersion: target.version.version,
+  };
   const unqualifiedArn = functionArn(scope.names, target.fn.name);
   const lineage = lineageOfInvocation(opts.lineage, unqualifiedArn);
-  if (stopsRecursion(lineage, unqualifiedArn, target.fn.recursiveLoop)) throw recursiveInvocation();
+  if (stopsRecursion(lineage, unqualifiedArn, target.fn.recursiveLoop)) {
+    recordRecursionStopped(scope.env, metrics, opts.waitUntil);
+    throw recursiveInvocation();
+  }
   for (let attempt = 1; ; attempt++) {
-    const lease = await acquire(scope, target, opts.tenantId ?? "");
+    const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
+      if (err instanceof LambdaError && err.status === 429) {
+        recordThrottle(scope.env, metrics, opts.waitUntil);
+        shipThrottleLine(scope, target, opts, err.extra.reason ?? "TooManyRequestsException");
+      }
+      throw err;
+    });
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts, lineage);
@@ -71,6 +88,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
       // Crashed after its last invocation: nothing ran in it; it is retired, try another.
       if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;
       if (result.crashedBefore) throw environmentsFailing();
+      if (!result.platformError) recordInvocation(scope.env, metrics, result, opts.waitUntil);
       if (result.platformError) {
         // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
         console.error(`invoke ${request.invokedFunctionArn}: ${result.platformError}`);
@@ -82,4 +100,19 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
       opts.waitUntil(release(scope.env, lease, reusable));
     }
   }
+}
+
+/** A throttled request leaves a line in the function's log group (its platform stream), as a timeout does in the environment's. */
+function shipThrottleLine(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl, reason: string): void {
+  const now = new Date();
+  shipInvocationLog(
+    scope.env,
+    {
+      tenantId: scope.principal.tenantId,
+      logGroup: target.version.config.LoggingConfig.LogGroup,
+      logStream: platformStreamName(target.version.version, now),
+      lines: [throttleLine(now, opts.requestId, reason)],
+    },
+    opts.waitUntil,
+  );
 }

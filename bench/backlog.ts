@@ -1,0 +1,314 @@
+/**
+ * `npm run bench:backlog`: recovery of async events after a surge, FIFO
+ * (ASYNC_BACKLOG_MODE=off) against backlog mode (on), in one run.
+ *
+ * For each mode it starts cellfn (test/e2e/harness.ts, fresh state) and a
+ * receiver on 127.0.0.1 (bench/async/receiver.ts). One function with reserved
+ * concurrency BENCH_BACKLOG_CONCURRENCY runs a handler whose first statement
+ * POSTs `{ id, t }` to the receiver, which holds its reply
+ * BENCH_BACKLOG_HANDLER_MS (I/O wait, no CPU): capacity = concurrency × 1000 /
+ * handler ms events/s. Open-loop Event invokes (bearer token, node:http):
+ *   baseline  BENCH_BACKLOG_BASELINE_S at BENCH_BACKLOG_NORMAL_FACTOR × capacity (the normal latency),
+ *   surge     BENCH_BACKLOG_SURGE_S at BENCH_BACKLOG_SURGE_FACTOR × capacity,
+ *   after     BENCH_BACKLOG_AFTER_S at the normal rate again;
+ * then it waits (at most BENCH_BACKLOG_DRAIN_S) for every event to start or fail.
+ *
+ * Latency of an event = receiver arrival of its handler's POST − send time.
+ * Normal latency bound = max(2 × baseline p99, 250 ms). Recovery = from the
+ * surge's end to the first 1-second send window of the after phase from which
+ * every window has ≥ 95 % of its events started within the bound. Old events
+ * (the surge's): their latency distribution (how old they were when they ran),
+ * and the failed events (every one went to the failure path: the failed-events
+ * API lists them with their condition, e.g. EventAgeExceeded).
+ *
+ * Knobs: BENCH_BACKLOG_CONCURRENCY (5), BENCH_BACKLOG_HANDLER_MS (100),
+ * BENCH_BACKLOG_SURGE_FACTOR (5), BENCH_BACKLOG_NORMAL_FACTOR (0.5),
+ * BENCH_BACKLOG_BASELINE_S (10), BENCH_BACKLOG_SURGE_S (60), BENCH_BACKLOG_AFTER_S (180),
+ * BENCH_BACKLOG_DRAIN_S (600), BENCH_BACKLOG_MAX_AGE_S (21600: MaximumEventAgeInSeconds),
+ * BENCH_BACKLOG_MODES ("off,on"), BENCH_VERBOSE=1. Writes bench/results/backlog-latest.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { makeZipBase64 } from "../test/fixtures/zips";
+import { asyncHandlerSource } from "./async/handler";
+import { startReceiver, type Receiver } from "./async/receiver";
+import { postLocal } from "./lib/http";
+
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const CONCURRENCY = Math.floor(num("BENCH_BACKLOG_CONCURRENCY", 5));
+const HANDLER_MS = num("BENCH_BACKLOG_HANDLER_MS", 100);
+const SURGE_FACTOR = num("BENCH_BACKLOG_SURGE_FACTOR", 5);
+const NORMAL_FACTOR = num("BENCH_BACKLOG_NORMAL_FACTOR", 0.5);
+const BASELINE_S = num("BENCH_BACKLOG_BASELINE_S", 10);
+const SURGE_S = num("BENCH_BACKLOG_SURGE_S", 60);
+const AFTER_S = num("BENCH_BACKLOG_AFTER_S", 180);
+const DRAIN_S = num("BENCH_BACKLOG_DRAIN_S", 600);
+const MAX_AGE_S = Math.floor(num("BENCH_BACKLOG_MAX_AGE_S", 21600));
+const MODES = (process.env.BENCH_BACKLOG_MODES ?? "off,on").split(",").filter((m): m is "off" | "on" => m === "off" || m === "on");
+const VERBOSE = process.env.BENCH_VERBOSE === "1";
+
+const CAPACITY = (CONCURRENCY * 1000) / HANDLER_MS;
+const NORMAL_RATE = CAPACITY * NORMAL_FACTOR;
+const SURGE_RATE = CAPACITY * SURGE_FACTOR;
+/** A send window is recovered when this share of its events started within the normal bound. */
+const RECOVERED_SHARE = 0.95;
+const WINDOW_MS = 1000;
+const FUNCTION_NAME = "bench-backlog";
+const RESULTS = path.join(ROOT, "bench", "results", "backlog-latest.json");
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const log = (message: string) => process.stderr.write(`[bench:backlog] ${message}\n`);
+const wallNow = () => performance.timeOrigin + performance.now();
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+interface Sent {
+  id: string;
+  phase: "baseline" | "surge" | "after";
+  sentAt: number;
+  accepted: boolean;
+}
+
+async function call(platform: Platform, creds: TenantCredentials, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${platform.url}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${creds.token}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function setUp(platform: Platform, receiver: Receiver): Promise<TenantCredentials> {
+  const creds = await createTenantWithKey(platform, "bench-backlog");
+  const created = await call(platform, creds, "POST", "/2015-03-31/functions", {
+    FunctionName: FUNCTION_NAME,
+    Runtime: "nodejs22.x",
+    Role: `arn:aws:iam::${creds.accountId}:role/bench`,
+    Handler: "index.handler",
+    Code: { ZipFile: makeZipBase64({ "index.mjs": asyncHandlerSource(receiver.port) }) },
+  });
+  if (created.status !== 201) throw new Error(`CreateFunction: ${created.status} ${created.text}`);
+  for (let i = 0; ; i++) {
+    const got = await call(platform, creds, "GET", `/2015-03-31/functions/${FUNCTION_NAME}`);
+    if (got.status === 200 && (JSON.parse(got.text) as { Configuration: { State: string } }).Configuration.State === "Active") break;
+    if (i > 120) throw new Error(`function not Active: ${got.text}`);
+    await sleep(500);
+  }
+  const reserved = await call(platform, creds, "PUT", `/2017-10-31/functions/${FUNCTION_NAME}/concurrency`, { ReservedConcurrentExecutions: CONCURRENCY });
+  if (reserved.status !== 200) throw new Error(`PutFunctionConcurrency: ${reserved.status} ${reserved.text}`);
+  const config = await call(platform, creds, "PUT", `/2019-09-25/functions/${FUNCTION_NAME}/event-invoke-config`, { MaximumEventAgeInSeconds: MAX_AGE_S });
+  if (config.status !== 200) throw new Error(`PutFunctionEventInvokeConfig: ${config.status} ${config.text}`);
+  return creds;
+}
+
+/** Open loop on a fixed schedule; the replies are awaited by the caller (the next phase starts on time). */
+async function openLoop(
+  platform: Platform,
+  creds: TenantCredentials,
+  phase: Sent["phase"],
+  rate: number,
+  durationS: number,
+  out: Sent[],
+  pending: Promise<void>[],
+): Promise<void> {
+  const start = wallNow();
+  const end = start + durationS * 1000;
+  const interval = 1000 / rate;
+  let next = start;
+  let seq = 0;
+  while (wallNow() < end) {
+    while (next <= wallNow() && next < end) {
+      const sent: Sent = { id: `${phase}-${seq++}`, phase, sentAt: wallNow(), accepted: false };
+      out.push(sent);
+      pending.push(
+        postLocal(
+          agent,
+          platform.port,
+          `/2015-03-31/functions/${FUNCTION_NAME}/invocations`,
+          { authorization: `Bearer ${creds.token}`, "content-type": "application/json", "x-amz-invocation-type": "Event" },
+          JSON.stringify({ id: sent.id }),
+          30_000,
+        ).then(
+          (reply) => void (sent.accepted = reply.status === 202),
+          () => undefined,
+        ),
+      );
+      next += interval;
+    }
+    await sleep(2);
+  }
+}
+
+async function failedEvents(platform: Platform, creds: TenantCredentials): Promise<Map<string, number>> {
+  const byCondition = new Map<string, number>();
+  let marker: string | undefined;
+  do {
+    const page = await call(platform, creds, "GET", `/cellfn/v1/functions/${FUNCTION_NAME}/failed-events?MaxItems=50${marker ? `&Marker=${encodeURIComponent(marker)}` : ""}`);
+    if (page.status !== 200) throw new Error(`failed-events: ${page.status} ${page.text}`);
+    const body = JSON.parse(page.text) as { FailedEvents: Array<{ Condition: string }>; NextMarker?: string };
+    for (const e of body.FailedEvents) byCondition.set(e.Condition, (byCondition.get(e.Condition) ?? 0) + 1);
+    marker = body.NextMarker;
+  } while (marker);
+  return byCondition;
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN) : NaN);
+
+interface ModeResult {
+  mode: "off" | "on";
+  normalBoundMs: number;
+  baselineP99Ms: number;
+  recoveryS: number | null;
+  afterP50Ms: number;
+  afterP99Ms: number;
+  surge: { sent: number; started: number; p50S: number; p90S: number; p99S: number; maxS: number };
+  failed: Record<string, number>;
+  notStarted: number;
+  lostOrUnaccounted: number;
+  drainS: number;
+}
+
+async function runMode(mode: "off" | "on"): Promise<ModeResult> {
+  const receiver = await startReceiver(() => HANDLER_MS);
+  let platform: Platform | undefined;
+  try {
+    platform = await startPlatform({ vars: { ALLOW_PRIVATE_EGRESS: "true", ASYNC_BACKLOG_MODE: mode }, verbose: VERBOSE });
+    const creds = await setUp(platform, receiver);
+    const sent: Sent[] = [];
+    log(`mode ${mode}: baseline ${NORMAL_RATE}/s for ${BASELINE_S} s, surge ${SURGE_RATE}/s for ${SURGE_S} s, after ${NORMAL_RATE}/s for ${AFTER_S} s`);
+    const pending: Promise<void>[] = [];
+    await openLoop(platform, creds, "baseline", NORMAL_RATE, BASELINE_S, sent, pending);
+    await Promise.all(pending);
+    await openLoop(platform, creds, "surge", SURGE_RATE, SURGE_S, sent, pending);
+    const surgeEnd = wallNow();
+    await openLoop(platform, creds, "after", NORMAL_RATE, AFTER_S, sent, pending);
+    await Promise.all(pending);
+    log(`mode ${mode}: sent ${sent.length} events (${sent.filter((s) => s.accepted).length} accepted)`);
+    const drainStart = wallNow();
+    let failed = new Map<string, number>();
+    const accepted = sent.filter((s) => s.accepted);
+    for (;;) {
+      failed = await failedEvents(platform, creds);
+      const failedCount = [...failed.values()].reduce((a, b) => a + b, 0);
+      const started = accepted.filter((s) => receiver.starts.has(s.id)).length;
+      if (started + failedCount >= accepted.length || wallNow() - drainStart > DRAIN_S * 1000) break;
+      if (VERBOSE) log(`  draining: ${accepted.length - started - failedCount} to go`);
+      await sleep(2000);
+    }
+    const drainS = (wallNow() - drainStart) / 1000;
+    const latency = (s: Sent) => {
+      const start = receiver.starts.get(s.id);
+      return start ? start.at - s.sentAt : Number.POSITIVE_INFINITY;
+    };
+    const baseline = accepted.filter((s) => s.phase === "baseline").map(latency).sort((a, b) => a - b);
+    // Baseline events that never started (a saturated machine) would make the bound infinite: use those that did.
+    const baselineP99Ms = pct(baseline.filter(Number.isFinite), 99);
+    const normalBoundMs = Number.isFinite(baselineP99Ms) ? Math.max(2 * baselineP99Ms, 250) : 250;
+    const after = accepted.filter((s) => s.phase === "after");
+    const windows = new Map<number, Sent[]>();
+    for (const s of after) {
+      const w = Math.floor((s.sentAt - surgeEnd) / WINDOW_MS);
+      windows.set(w, [...(windows.get(w) ?? []), s]);
+    }
+    const ordered = [...windows.keys()].sort((a, b) => a - b);
+    const ok = (w: number) => {
+      const events = windows.get(w) ?? [];
+      if (events.length === 0) return false;
+      return events.filter((s) => latency(s) <= normalBoundMs).length >= RECOVERED_SHARE * events.length;
+    };
+    let recoveryS: number | null = null;
+    for (let i = ordered.length - 1; i >= 0; i--) {
+      const w = ordered[i] ?? 0;
+      if (!ok(w)) break;
+      recoveryS = (w * WINDOW_MS) / 1000;
+    }
+    // The last window may be partial or half-measured: a run that never recovered says so.
+    if (recoveryS !== null && recoveryS >= AFTER_S - 2) recoveryS = null;
+    const afterLat = after.map(latency).sort((a, b) => a - b);
+    const surgeLat = accepted.filter((s) => s.phase === "surge").map(latency).filter(Number.isFinite).sort((a, b) => a - b);
+    const failedCount = [...failed.values()].reduce((a, b) => a + b, 0);
+    const notStarted = accepted.filter((s) => !receiver.starts.has(s.id)).length;
+    return {
+      mode,
+      normalBoundMs,
+      baselineP99Ms,
+      recoveryS,
+      afterP50Ms: pct(afterLat, 50),
+      afterP99Ms: pct(afterLat, 99),
+      surge: {
+        sent: sent.filter((s) => s.phase === "surge").length,
+        started: surgeLat.length,
+        p50S: pct(surgeLat, 50) / 1000,
+        p90S: pct(surgeLat, 90) / 1000,
+        p99S: pct(surgeLat, 99) / 1000,
+        maxS: (surgeLat.at(-1) ?? NaN) / 1000,
+      },
+      failed: Object.fromEntries(failed),
+      notStarted,
+      lostOrUnaccounted: Math.max(0, notStarted - failedCount),
+      drainS,
+    };
+  } finally {
+    await Promise.allSettled([platform?.stop(), receiver.close()]);
+  }
+}
+
+async function main(): Promise<void> {
+  log(`capacity ${CAPACITY} events/s (reserved concurrency ${CONCURRENCY} × handler ${HANDLER_MS} ms); ${os.cpus().length} CPUs`);
+  const results: ModeResult[] = [];
+  for (const mode of MODES) results.push(await runMode(mode));
+  const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
+  const rows = [
+    ["mode", "normal bound ms", "recovery s", "after p50 ms", "after p99 ms", "old events run", "old age p50 s", "p90 s", "p99 s", "max s", "failed (destination)", "unaccounted"],
+    ...results.map((r) => [
+      r.mode === "off" ? "off (FIFO)" : "on (backlog)",
+      f1(r.normalBoundMs),
+      r.recoveryS === null ? `> ${AFTER_S}` : f1(r.recoveryS),
+      f1(r.afterP50Ms),
+      f1(r.afterP99Ms),
+      `${r.surge.started}/${r.surge.sent}`,
+      f1(r.surge.p50S),
+      f1(r.surge.p90S),
+      f1(r.surge.p99S),
+      f1(r.surge.maxS),
+      Object.entries(r.failed).map(([k, v]) => `${k} ${v}`).join(", ") || "0",
+      String(r.lostOrUnaccounted),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  const lines = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | "));
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("-|-"));
+  const off = results.find((r) => r.mode === "off");
+  const on = results.find((r) => r.mode === "on");
+  if (off && on) {
+    const offS = off.recoveryS ?? AFTER_S;
+    const onS = Math.max(on.recoveryS ?? AFTER_S, WINDOW_MS / 1000);
+    lines.push(
+      `recovery ratio FIFO / backlog mode: ${off.recoveryS === null ? ">= " : ""}${(offS / onS).toFixed(1)}x` +
+        ` (target >= 5x: ${offS / onS >= 5 ? "PASS" : "MISS"}; backlog recovery under one ${WINDOW_MS / 1000} s window counts as one window)`,
+    );
+  }
+  lines.push(
+    `surge ${SURGE_RATE}/s for ${SURGE_S} s, normal ${NORMAL_RATE}/s (baseline ${BASELINE_S} s, after ${AFTER_S} s); capacity ${CAPACITY}/s; MaximumEventAgeInSeconds ${MAX_AGE_S}`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify({ date: new Date().toISOString(), settings: { CONCURRENCY, HANDLER_MS, SURGE_FACTOR, NORMAL_FACTOR, BASELINE_S, SURGE_S, AFTER_S, MAX_AGE_S }, results }, null, 2)}\n`,
+  );
+  if (results.some((r) => r.lostOrUnaccounted > 0)) process.exitCode = 1;
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`[bench:backlog] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => agent.destroy());

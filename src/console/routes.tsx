@@ -1,0 +1,159 @@
+/**
+ * The web console at /console: server-rendered pages (Hono JSX), one small
+ * script and uPlot as same-origin assets, a strict Content-Security-Policy.
+ * Tenant pages read only through the signed-in key's tenant scope; the
+ * operator page needs the admin token's session.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import uplotScript from "uplot/dist/uPlot.iife.min.js";
+import uplotStyles from "uplot/dist/uPlot.min.css";
+import { NO_LINEAGE } from "../invoke/recursion";
+import { admitInvocation } from "../invoke/routes";
+import { invokeSync } from "../invoke/run";
+import { prepareInvoke } from "../invoke/target";
+import { LambdaError } from "../errors";
+import { readFilterToken, filterToken } from "../logs/positions";
+import clientScript from "./assets/console-client.js";
+import consoleStyles from "./assets/console.css";
+import type { ConsoleEnv } from "./console-env";
+import { functionDetail, functionSummaries, logLines, operatorOverview } from "./data";
+import type { InvokeResult } from "./pages/function";
+import { FunctionPage } from "./pages/function";
+import { FunctionsPage } from "./pages/functions";
+import { LoginPage } from "./pages/login";
+import { OperatorPage } from "./pages/operator";
+import { chartRange } from "./series";
+import type { ConsoleSession } from "./session";
+import { consoleSession, endSession, signIn, startSession } from "./session";
+
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+const ASSETS: Record<string, { body: string; type: string }> = {
+  "uplot.js": { body: uplotScript, type: "text/javascript; charset=utf-8" },
+  "uplot.css": { body: uplotStyles, type: "text/css; charset=utf-8" },
+  "console.js": { body: clientScript, type: "text/javascript; charset=utf-8" },
+  "console.css": { body: consoleStyles, type: "text/css; charset=utf-8" },
+};
+
+/** The end of a test invoke's log shown under its result (the CLI's --log-type Tail shows 4 KB). */
+const INVOKE_LOG_SHOWN_CHARS = 4096;
+
+type TenantSession = Extract<ConsoleSession, { kind: "tenant" }>;
+
+function tenantSession(c: Context<ConsoleEnv>): TenantSession | null {
+  const session = c.get("session");
+  return session?.kind === "tenant" ? session : null;
+}
+
+const notFoundPage = (c: Context<ConsoleEnv>) => c.text("Not found", 404);
+
+export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
+  .use(async (c, next) => {
+    await next();
+    c.res.headers.set("content-security-policy", CONTENT_SECURITY_POLICY);
+    c.res.headers.set("x-content-type-options", "nosniff");
+    c.res.headers.set("referrer-policy", "no-referrer");
+    c.res.headers.set("x-frame-options", "DENY");
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+  })
+  .get("/assets/:file", (c) => {
+    const asset = Object.hasOwn(ASSETS, c.req.param("file")) ? ASSETS[c.req.param("file")] : undefined;
+    if (!asset) return notFoundPage(c);
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=300" });
+  })
+  .use(consoleSession)
+  .get("/", (c) => {
+    const session = c.get("session");
+    if (!session) return c.redirect("/console/login", 303);
+    return c.redirect(session.kind === "operator" ? "/console/operator" : "/console/functions", 303);
+  })
+  .get("/login", (c) => c.html(<LoginPage />))
+  .post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string).trim() : "");
+    const body = await signIn(c.env, { accessKeyId: field("accessKeyId"), secret: field("secret"), adminToken: field("adminToken") });
+    if (!body) return c.html(<LoginPage error="Those credentials were not accepted." />, 401);
+    await startSession(c, body);
+    return c.redirect(body.k === "operator" ? "/console/operator" : "/console/functions", 303);
+  })
+  .post("/logout", (c) => {
+    endSession(c);
+    return c.redirect("/console/login", 303);
+  })
+  .get("/functions", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.redirect("/console/login", 303);
+    return c.html(<FunctionsPage session={session} functions={await functionSummaries(session.scope)} />);
+  })
+  .get("/functions/:name", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.redirect("/console/login", 303);
+    const range = chartRange(c.req.query("range"));
+    const detail = await functionDetail(session.scope, c.req.param("name"), range);
+    if (!detail) return notFoundPage(c);
+    return c.html(<FunctionPage session={session} detail={detail} range={range} />);
+  })
+  .post("/functions/:name/invoke", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.redirect("/console/login", 303);
+    const name = c.req.param("name");
+    const form = await c.req.parseBody();
+    const payload = typeof form.payload === "string" ? form.payload : "";
+    const result = await testInvoke(c, session, name, payload);
+    const detail = await functionDetail(session.scope, name, "1h");
+    if (!detail) return notFoundPage(c);
+    return c.html(<FunctionPage session={session} detail={detail} range="1h" result={result} />);
+  })
+  .get("/functions/:name/logs", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.json({ message: "Sign in first." }, 401);
+    const latest = await session.scope.store.getVersion(c.req.param("name"), "$LATEST");
+    if (!latest) return c.json({ message: "No such function." }, 404);
+    const raw = c.req.query("after");
+    const after = raw ? readFilterToken(raw) : undefined;
+    const lines = await logLines(session.scope, latest.config.LoggingConfig.LogGroup, after);
+    const last = lines.at(-1);
+    return c.json({ lines: lines.map(({ timestamp, message }) => ({ timestamp, message })), after: last ? filterToken(last.position) : (raw ?? null) });
+  })
+  .get("/operator", async (c) => {
+    const session = c.get("session");
+    if (session?.kind !== "operator") return c.redirect("/console/login", 303);
+    return c.html(<OperatorPage session={session} overview={await operatorOverview(c.env)} />);
+  });
+
+/** The console's test invoke: the same synchronous path as the Invoke API, with the log tail shown. */
+async function testInvoke(c: Context<ConsoleEnv>, session: TenantSession, name: string, payload: string): Promise<InvokeResult> {
+  try {
+    JSON.parse(payload === "" ? "{}" : payload);
+  } catch (err) {
+    return { payload: `The event is not JSON: ${(err as Error).message}`, functionError: "InvalidRequestContent", log: "" };
+  }
+  try {
+    const target = await prepareInvoke(session.scope, { name }, undefined);
+    const admission = admitInvocation(c.env, session.scope.principal.tenantId);
+    const outcome = await invokeSync(session.scope, target, {
+      requestId: crypto.randomUUID(),
+      payload: payload === "" ? "{}" : payload,
+      tenantId: undefined,
+      clientContext: undefined,
+      lineage: NO_LINEAGE,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      signal: c.req.raw.signal,
+      ...(admission ? { admission } : {}),
+    });
+    return { payload: outcome.payload, ...(outcome.functionError ? { functionError: outcome.functionError } : {}), log: outcome.log.slice(-INVOKE_LOG_SHOWN_CHARS) };
+  } catch (err) {
+    if (err instanceof LambdaError) return { payload: `${err.type}: ${err.message}`, functionError: err.type, log: "" };
+    throw err;
+  }
+}

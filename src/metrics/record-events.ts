@@ -1,0 +1,58 @@
+/**
+ * The places that see a Lambda event call these; each builds the event's
+ * samples (./lambda-metrics.ts) and hands them to the batching recorder.
+ * Never throws: metrics must not fail the invocation that produced them.
+ */
+import type { AsyncMetric, FunctionEvent } from "./lambda-metrics";
+import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
+import { recordSamples, recordSamplesNow } from "./recorder";
+
+type WaitUntil = (promise: Promise<unknown>) => void;
+
+export interface InvocationMetrics {
+  tenantId: string;
+  functionName: string;
+  qualifier: string | undefined;
+  executedVersion: string;
+}
+
+function eventOf(m: InvocationMetrics): FunctionEvent {
+  return { functionName: m.functionName, ...(m.qualifier === undefined ? {} : { qualifier: m.qualifier }), executedVersion: m.executedVersion, atMs: Date.now() };
+}
+
+export function recordInvocation(
+  env: Env,
+  m: InvocationMetrics,
+  result: { durationMs: number; initDurationMs?: number; functionError?: string },
+  waitUntil: WaitUntil,
+): void {
+  const facts = {
+    ...eventOf(m),
+    durationMs: result.durationMs,
+    error: result.functionError !== undefined,
+    ...(result.initDurationMs === undefined ? {} : { initDurationMs: result.initDurationMs }),
+  };
+  recordSamples(env, m.tenantId, invocationSamples(facts), waitUntil);
+}
+
+export function recordThrottle(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
+  recordSamples(env, m.tenantId, throttleSamples(eventOf(m)), waitUntil);
+}
+
+export function recordRecursionStopped(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
+  recordSamples(env, m.tenantId, recursionStoppedSamples(eventOf(m)), waitUntil);
+}
+
+export function recordAsyncEvent(env: Env, m: InvocationMetrics, metric: AsyncMetric, waitUntil: WaitUntil): void {
+  recordSamples(env, m.tenantId, asyncCountSamples(eventOf(m), metric), waitUntil);
+}
+
+export function recordAsyncEventAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
+  recordSamples(env, m.tenantId, asyncEventAgeSamples(eventOf(m), ageMs), waitUntil);
+}
+
+/** A destination (or dead-letter target, delivered the same way) did not take an event's record. */
+export function recordDeliveryFailureMetric(env: Env, m: Pick<InvocationMetrics, "tenantId" | "functionName">): Promise<void> {
+  const event = { functionName: m.functionName, executedVersion: "$LATEST", atMs: Date.now() };
+  return recordSamplesNow(env, m.tenantId, asyncCountSamples(event, "DestinationDeliveryFailures"));
+}
