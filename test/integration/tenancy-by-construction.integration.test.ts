@@ -16,6 +16,8 @@ import { DOWNLOAD_MOUNT } from "../../src/code/download-url";
 import { mintSessionCredentials } from "../../src/auth/session-credentials";
 import type { CallbackRef } from "../../src/durable/names";
 import { callbackIdOf, parseCallbackId } from "../../src/durable/names";
+import { CBOR_SERVICE_PATH } from "../../src/metrics/cbor-routes";
+import { decodeCbor, encodeCbor } from "../../src/metrics/cbor";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, createActive, createFunctionBody, newTenant } from "../helpers/platform";
 
@@ -35,6 +37,10 @@ interface Req {
   origin?: string;
   /** A raw body, sent as is. */
   raw?: string;
+  /** CloudWatch in smithy-rpc-v2-cbor (SDK v3): the body is CBOR-encoded. */
+  cbor?: true;
+  /** A console page: sent with the caller's console session cookie (and form token, for a POST form). */
+  console?: { form?: Record<string, string> };
 }
 
 /** What a route names: each kind has forms, each form a (victim, absent) pair of same-shaped identifiers. */
@@ -61,11 +67,17 @@ type Kind =
 
 interface Case {
   kind: Kind;
+  /** A console page: B's console session is the caller. */
+  console?: true;
   request: (id: string) => Req;
   /** A list filtered by a name: an unknown name gets an empty list (200), so a success is the "nonexistent" answer. */
   emptyListWhenUnknown?: true;
-  /** Idempotent deletes answer success whether or not the resource exists (AWS's DeleteLayerVersion): equal answers suffice. */
-  deleteAnswersAlike?: true;
+  /**
+   * Equal answers suffice: `success` where both succeed (metrics of a series
+   * nobody wrote are empty), `any` where the answer may be either (an
+   * idempotent delete: 204 in B's namespace, 403 naming A's account).
+   */
+  answersAlike?: "success" | "any";
 }
 
 const VICTIM = "victimfn";
@@ -100,6 +112,12 @@ const EXEMPT: Record<string, string> = {
   "PATCH /admin/cells/:cell": "operator API, admin token only",
   "PUT /admin/tenants/:tenantId/sideline": "operator API, admin token only",
   "GET /cellfn/v1/destination-signing-key": "returns the caller's own tenant's key; takes no resource name",
+  "GET /console/assets/:file": "static assets (uPlot, the console's script and styles); no tenant data",
+  "GET /console": "redirects by the session's kind; names no resource",
+  "GET /console/login": "the sign-in form; names no resource",
+  "POST /console/login": "sign-in with the caller's own key id and secret; names no resource (in-function credentials are refused, tested below)",
+  "POST /console/logout": "clears the caller's own cookie; names no resource",
+  "GET /console/operator": "operator session only: B's console session is sent to sign-in (tested below)",
 };
 
 const L = "/2015-03-31/functions";
@@ -170,7 +188,7 @@ const REST_CASES: Record<string, Case> = {
   // Publishing by name (or by an ARN of B's account) creates B's own layer: only A's ARNs are A's.
   [`POST ${LY}/:LayerName/versions`]: { kind: "layerOfA", request: (l) => rest("POST", `${LY}/${enc(l)}/versions`, { Content: { ZipFile: layerZip() } }) },
   [`GET ${LY}/:LayerName/versions/:VersionNumber`]: { kind: "layerVersion", request: (l) => rest("GET", `${LY}/${layerVersionPath(l)}`) },
-  [`DELETE ${LY}/:LayerName/versions/:VersionNumber`]: { kind: "layerVersion", request: (l) => rest("DELETE", `${LY}/${layerVersionPath(l)}`), deleteAnswersAlike: true },
+  [`DELETE ${LY}/:LayerName/versions/:VersionNumber`]: { kind: "layerVersion", request: (l) => rest("DELETE", `${LY}/${layerVersionPath(l)}`), answersAlike: "any" },
   [`GET ${LY}/:LayerName/versions/:VersionNumber/policy`]: { kind: "layerVersion", request: (l) => rest("GET", `${LY}/${layerVersionPath(l)}/policy`) },
   [`POST ${LY}/:LayerName/versions/:VersionNumber/policy`]: { kind: "layerVersion", request: (l) => rest("POST", `${LY}/${layerVersionPath(l)}/policy`, { StatementId: "b-grab", Action: "lambda:GetLayerVersion", Principal: "*" }) },
   [`DELETE ${LY}/:LayerName/versions/:VersionNumber/policy/:StatementId`]: { kind: "layerVersion", request: (l) => rest("DELETE", `${LY}/${layerVersionPath(l)}/policy/a-grant`) },
@@ -186,6 +204,30 @@ const REST_CASES: Record<string, Case> = {
   [`POST ${D}/durable-execution-callbacks/:id/heartbeat`]: { kind: "callbackId", request: (id) => rest("POST", `${D}/durable-execution-callbacks/${enc(id)}/heartbeat`) },
 };
 
+const C = "/console/functions";
+const page = (method: string, path: string, form?: Record<string, string>): Req => ({ method, path, console: form ? { form } : {} });
+/** The console's pages, with B's console session. */
+const CONSOLE_CASES: Record<string, Case> = {
+  [`GET ${C}`]: { kind: "none", console: true, request: () => page("GET", C) },
+  [`GET ${C}/:name`]: { kind: "function", console: true, request: (f) => page("GET", `${C}/${enc(f)}`) },
+  [`GET ${C}/:name/logs`]: { kind: "function", console: true, request: (f) => page("GET", `${C}/${enc(f)}/logs`) },
+  [`POST ${C}/:name/invoke`]: { kind: "function", console: true, request: (f) => page("POST", `${C}/${enc(f)}/invoke`, { payload: "{}" }) },
+};
+Object.assign(REST_CASES, CONSOLE_CASES);
+
+/** CloudWatch metrics of A's function (recorded by A's invoke in setup), by the dimensions that name it. */
+const T0 = Math.floor(Date.now() / 1000);
+const metric = (f: string) => ({ Namespace: "AWS/Lambda", MetricName: "Invocations", Dimensions: [{ Name: "FunctionName", Value: f }] });
+const METRIC_INPUT: Record<string, (f: string) => Record<string, unknown>> = {
+  GetMetricStatistics: (f) => ({ ...metric(f), StartTime: T0 - 3600, EndTime: T0 + 3600, Period: 60, Statistics: ["Sum", "SampleCount"] }),
+  GetMetricData: (f) => ({ MetricDataQueries: [{ Id: "m", MetricStat: { Metric: metric(f), Period: 60, Stat: "Sum" } }], StartTime: T0 - 3600, EndTime: T0 + 3600 }),
+  ListMetrics: (f) => ({ Namespace: "AWS/Lambda", Dimensions: [{ Name: "FunctionName", Value: f }] }),
+};
+const cw = (op: string, body: unknown): Req => ({ method: "POST", path: "/", body, json: { service: "monitoring", target: `GraniteServiceVersion20100801.${op}`, contentType: "application/x-amz-json-1.0" } });
+const cwCbor = (op: string, body: unknown): Req => ({ method: "POST", path: `${CBOR_SERVICE_PATH}/operation/${op}`, body, cbor: true });
+const metricInput = (op: string, f: string) => (METRIC_INPUT[op] ?? (() => ({})))(f);
+REST_CASES[`POST ${CBOR_SERVICE_PATH}/operation/:operation`] = { kind: "function", answersAlike: "success", request: (f) => cwCbor("GetMetricData", metricInput("GetMetricData", f)) };
+
 /**
  * Operations that share a route with another (one `METHOD path`, told apart
  * by a query parameter, a Host or a body field), each with its own case.
@@ -200,6 +242,10 @@ const SHARED_ROUTE_CASES: Record<string, Case> = {
   [`POST /2015-03-31/event-source-mappings (EventSourceArn of A's queue)`]: { kind: "queueArn", request: (arn) => rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: "b-holder", EventSourceArn: arn, Enabled: false }) },
   [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's stream)`]: { kind: "streamArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
   [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's queue)`]: { kind: "queueArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
+  [`POST ${CBOR_SERVICE_PATH}/operation/GetMetricStatistics (CBOR)`]: { kind: "function", answersAlike: "success", request: (f) => cwCbor("GetMetricStatistics", metricInput("GetMetricStatistics", f)) },
+  [`POST ${CBOR_SERVICE_PATH}/operation/ListMetrics (CBOR)`]: { kind: "function", answersAlike: "success", request: (f) => cwCbor("ListMetrics", metricInput("ListMetrics", f)) },
+  [`POST ${CBOR_SERVICE_PATH}/operation/ListMetrics (CBOR, unfiltered)`]: { kind: "none", request: () => cwCbor("ListMetrics", {}) },
+  ["GraniteServiceVersion20100801.ListMetrics (unfiltered)"]: { kind: "none", request: () => cw("ListMetrics", {}) },
   // The function URL front door: an AWS_IAM URL is A's resource (a NONE URL with its public statement is public by design).
   ["ANY <url-id>.lambda-url.<region>.<domain> (function URL front door, AWS_IAM)"]: { kind: "functionUrl", request: (id) => ({ method: "POST", path: "/path?x=1", origin: `http://${id}.lambda-url.us-east-1.localhost`, raw: "from b" }) },
 };
@@ -269,6 +315,9 @@ const JSON_CASES: Record<string, Case> = {
   "Logs_20140328.GetLogEvents": { kind: "logGroup", request: (g) => logs("GetLogEvents", { ...groupRef(g), logStreamName: "s1", startFromHead: true }) },
   "Logs_20140328.FilterLogEvents": { kind: "logGroup", request: (g) => logs("FilterLogEvents", groupRef(g)) },
   "Logs_20140328.StartQuery": { kind: "logGroup", request: (g) => logs("StartQuery", { logGroupIdentifiers: [g], startTime: 0, endTime: Math.floor(Date.now() / 1000) + 60, queryString: "fields @message" }) },
+  "GraniteServiceVersion20100801.GetMetricStatistics": { kind: "function", answersAlike: "success", request: (f) => cw("GetMetricStatistics", metricInput("GetMetricStatistics", f)) },
+  "GraniteServiceVersion20100801.GetMetricData": { kind: "function", answersAlike: "success", request: (f) => cw("GetMetricData", metricInput("GetMetricData", f)) },
+  "GraniteServiceVersion20100801.ListMetrics": { kind: "function", answersAlike: "success", request: (f) => cw("ListMetrics", metricInput("ListMetrics", f)) },
   "Logs_20140328.GetQueryResults": { kind: "queryId", request: (q) => logs("GetQueryResults", { queryId: q }) },
   "Logs_20140328.StopQuery": { kind: "queryId", request: (q) => logs("StopQuery", { queryId: q }) },
 };
@@ -281,11 +330,59 @@ const found = { esm: "", kinesisEsm: "", queryId: "", shardIterator: "", streamA
 const accountOfA = () => a.accountId;
 
 async function send(who: Principal, req: Req): Promise<Response> {
+  if (req.console) return consoleSend(who, req);
+  if (req.cbor) return cborSend(who, req);
   const client = new AwsClient({ ...who, service: req.json?.service ?? "lambda", region: "us-east-1" });
   const headers: Record<string, string> = req.json ? { "x-amz-target": req.json.target, "content-type": req.json.contentType } : req.body === undefined ? {} : { "content-type": "application/json" };
   const body = req.raw ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
   const request = await client.sign(`${req.origin ?? BASE}${req.path}`, { method: req.method, headers, body });
   return exports.default.fetch(request);
+}
+
+/** A console session per access key id (signed in once). */
+const consoleSessions = new Map<string, { cookie: string; csrf: string }>();
+
+async function consoleSession(who: Principal): Promise<{ cookie: string; csrf: string }> {
+  const known = consoleSessions.get(who.accessKeyId);
+  if (known) return known;
+  const fields = new URLSearchParams({ accessKeyId: who.accessKeyId, secret: who.secretAccessKey, adminToken: "" });
+  const res = await exports.default.fetch(`${BASE}/console/login`, { method: "POST", body: fields.toString(), headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE }, redirect: "manual" });
+  if (res.status !== 303) throw new Error(`console sign-in: ${res.status}`);
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const page = await (await exports.default.fetch(`${BASE}/console/functions`, { headers: { cookie }, redirect: "manual" })).text();
+  const session = { cookie, csrf: /name="csrf" value="([0-9a-f]+)"/.exec(page)?.[1] ?? "" };
+  consoleSessions.set(who.accessKeyId, session);
+  return session;
+}
+
+async function consoleSend(who: Principal, req: Req): Promise<Response> {
+  const { cookie, csrf } = await consoleSession(who);
+  const form = req.console?.form;
+  const headers: Record<string, string> = form ? { cookie, "content-type": "application/x-www-form-urlencoded", origin: BASE } : { cookie };
+  const body = form ? new URLSearchParams({ csrf, ...form }).toString() : undefined;
+  return exports.default.fetch(`${BASE}${req.path}`, { method: req.method, headers, body, redirect: "manual" });
+}
+
+/** A CloudWatch call as SDK v3 sends it; the CBOR answer comes back as JSON text to compare. */
+async function cborSend(who: Principal, req: Req): Promise<Response> {
+  const client = new AwsClient({ ...who, service: "monitoring", region: "us-east-1" });
+  const headers = { "content-type": "application/cbor", accept: "application/cbor", "smithy-protocol": "rpc-v2-cbor" };
+  const res = await exports.default.fetch(await client.sign(`${BASE}${req.path}`, { method: "POST", headers, body: encodeCbor(req.body ?? {}) }));
+  const decoded = decodeCbor(new Uint8Array(await res.arrayBuffer()));
+  const asJson = new Headers(res.headers);
+  asJson.set("content-type", "application/json");
+  return new Response(JSON.stringify(decoded), { status: res.status, headers: asJson });
+}
+
+/** Until A's invoke is counted (the recorder writes a moment after the invoke answered). */
+async function waitForMetrics(): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const stats = await ok(await send(keyPrincipal(a), cw("GetMetricStatistics", metricInput("GetMetricStatistics", VICTIM))), "A's GetMetricStatistics");
+    if ((stats.Datapoints as unknown[]).length > 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("A's invoke was never counted");
 }
 
 /** A signed Lambda call with extra headers and a raw body. */
@@ -522,6 +619,10 @@ beforeAll(async () => {
   const query = await ok(await send(A, logs("StartQuery", { logGroupName: GROUP, startTime: 0, endTime: Math.floor(Date.now() / 1000) + 60, queryString: "fields @message" })), "StartQuery");
   found.queryId = String(query.queryId);
 
+  // A's invoke of its function: metrics (and logs) that B must not see.
+  await ok(await send(A, rest("POST", `${L}/${VICTIM}/invocations`, { from: "a" })), "Invoke");
+  await waitForMetrics();
+
   // A's function URLs: AWS_IAM on the function, NONE (public by design) on the alias.
   const iamUrl = await ok(await send(A, rest("POST", `${U}/${VICTIM}/url`, { AuthType: "AWS_IAM" })), "CreateFunctionUrlConfig");
   found.urlId = new URL(String(iamUrl.FunctionUrl)).hostname.split(".")[0] ?? "";
@@ -600,7 +701,8 @@ describe("tenant B sees A's resources as nonexistent, on every route", () => {
   const all: Array<[string, Case]> = [...Object.entries(REST_CASES), ...Object.entries(SHARED_ROUTE_CASES), ...Object.entries(JSON_CASES)];
   for (const [route, c] of all) {
     it(route, async () => {
-      const callers: Array<[string, Principal]> = [["B's key", keyPrincipal(b)], ["B's session credentials", bSession]];
+      // The console signs in with a key id and secret only (in-function credentials cannot sign in, tested below).
+      const callers: Array<[string, Principal]> = c.console ? [["B's console session", keyPrincipal(b)]] : [["B's key", keyPrincipal(b)], ["B's session credentials", bSession]];
       const pairs = forms(c.kind);
       for (const [caller, who] of callers) {
         if (pairs.length === 0) {
@@ -618,8 +720,8 @@ describe("tenant B sees A's resources as nonexistent, on every route", () => {
             const none = await answer(await send(who, c.request(absent)), masks);
             expect(seen, `${route} by ${caller} naming ${victim}`).toEqual(none);
             if (c.emptyListWhenUnknown) expect(seen.body ?? "", `${route} by ${caller}`).not.toMatch(/<N>|\[\{/);
-            else if (c.deleteAnswersAlike) expect(seen.body ?? "", `${route} by ${caller}`).toBe("");
-            else expect(seen.status, `${route} by ${caller} naming ${victim}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(400);
+            else if (c.answersAlike === "success") expect(seen.status, `${route} by ${caller}: ${JSON.stringify(seen)}`).toBeLessThan(300);
+            else if (c.answersAlike !== "any") expect(seen.status, `${route} by ${caller} naming ${victim}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(400);
           }),
         );
       }
@@ -673,5 +775,17 @@ describe("A's AWS_IAM function URL, to callers that are not A", () => {
     // A's own signed call is served.
     const own = await send(keyPrincipal(a), { method: "POST", path: "/path", origin: `http://${found.urlId}.lambda-url.us-east-1.localhost`, raw: "from a" });
     expect(own.status).toBe(200);
+  });
+});
+
+describe("the console's exempt routes", () => {
+  it("refuses sign-in with in-function session credentials, and keeps B's session off the operator page", async () => {
+    const fields = new URLSearchParams({ accessKeyId: bSession.accessKeyId, secret: bSession.secretAccessKey, adminToken: "" });
+    const signIn = await exports.default.fetch(`${BASE}/console/login`, { method: "POST", body: fields.toString(), headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE }, redirect: "manual" });
+    expect(signIn.status).toBe(401);
+    expect(signIn.headers.get("set-cookie")).toBeNull();
+    const { cookie } = await consoleSession(keyPrincipal(b));
+    const operator = await exports.default.fetch(`${BASE}/console/operator`, { headers: { cookie }, redirect: "manual" });
+    expect([operator.status, operator.headers.get("location")]).toEqual([303, "/console/login"]);
   });
 });
