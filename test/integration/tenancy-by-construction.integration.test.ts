@@ -240,6 +240,10 @@ const SHARED_ROUTE_CASES: Record<string, Case> = {
     request: (arn) => rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: "b-holder", EventSourceArn: arn, StartingPosition: "TRIM_HORIZON", Enabled: false }),
   },
   [`POST /2015-03-31/event-source-mappings (EventSourceArn of A's queue)`]: { kind: "queueArn", request: (arn) => rest("POST", "/2015-03-31/event-source-mappings", { FunctionName: "b-holder", EventSourceArn: arn, Enabled: false }) },
+  [`GET /2019-09-30/functions/:FunctionName/provisioned-concurrency?List=ALL (ListProvisionedConcurrencyConfigs)`]: {
+    kind: "function",
+    request: (f) => rest("GET", `/2019-09-30/functions/${enc(f)}/provisioned-concurrency?List=ALL`),
+  },
   [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's stream)`]: { kind: "streamArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
   [`GET /2015-03-31/event-source-mappings?EventSourceArn= (A's queue)`]: { kind: "queueArn", request: (arn) => rest("GET", `/2015-03-31/event-source-mappings?EventSourceArn=${enc(arn)}`), emptyListWhenUnknown: true },
   [`POST ${CBOR_SERVICE_PATH}/operation/GetMetricStatistics (CBOR)`]: { kind: "function", answersAlike: "success", request: (f) => cwCbor("GetMetricStatistics", metricInput("GetMetricStatistics", f)) },
@@ -552,6 +556,7 @@ async function snapshotOfA(): Promise<unknown> {
     ["tags", rest("GET", `/2017-03-31/tags/${enc(fnArn(a.accountId, VICTIM))}`)],
     ["concurrency", rest("GET", `/2019-09-30/functions/${VICTIM}/concurrency`)],
     ["recursion", rest("GET", `/2024-08-31/functions/${VICTIM}/recursion-config`)],
+    ["provisioned", rest("GET", `/2019-09-30/functions/${VICTIM}/provisioned-concurrency?Qualifier=live`)],
     ["esm", rest("GET", `/2015-03-31/event-source-mappings/${found.esm}`)],
     ["kinesis-esm", rest("GET", `/2015-03-31/event-source-mappings/${found.kinesisEsm}`)],
     ["url", rest("GET", `${U}/${VICTIM}/url`)],
@@ -580,6 +585,8 @@ async function snapshotOfA(): Promise<unknown> {
     const body = await ok(await send(A, req), `A's ${name}`);
     if (name === "function" && typeof body.Code === "object" && body.Code !== null) delete (body.Code as Record<string, unknown>).Location; // presigned, changes every second
     if (name === "records") delete body.MillisBehindLatest;
+    // Allocation proceeds on its own; what A asked for is what B must not change.
+    if (name === "provisioned") for (const key of ["AllocatedProvisionedConcurrentExecutions", "AvailableProvisionedConcurrentExecutions", "Status", "StatusReason"]) delete body[key];
     if (name === "layer-version" && typeof body.Content === "object" && body.Content !== null) delete (body.Content as Record<string, unknown>).Location;
     delete body.NextShardIterator;
     out[name] = body;
@@ -599,6 +606,7 @@ beforeAll(async () => {
   await ok(await send(A, rest("POST", `${L}/${GRANTED}/policy`, { StatementId: "b-may-invoke", Action: "lambda:InvokeFunction", Principal: b.accountId })), "AddPermission for B");
   await ok(await send(A, rest("PUT", `/2019-09-25/functions/${VICTIM}/event-invoke-config`, { MaximumRetryAttempts: 1 })), "PutFunctionEventInvokeConfig");
   await ok(await send(A, rest("PUT", `/2017-10-31/functions/${VICTIM}/concurrency`, { ReservedConcurrentExecutions: 2 })), "PutFunctionConcurrency");
+  await ok(await send(A, rest("PUT", `/2019-09-30/functions/${VICTIM}/provisioned-concurrency?Qualifier=live`, { ProvisionedConcurrentExecutions: 1 })), "PutProvisionedConcurrencyConfig");
 
   await ok(await send(A, sqs("CreateQueue", { QueueName: QUEUE, tags: { team: "a" } })), "CreateQueue");
   await ok(await send(A, sqs("SendMessage", { QueueUrl: `${BASE}/${a.accountId}/${QUEUE}`, MessageBody: "a's secret" })), "SendMessage");
@@ -775,6 +783,21 @@ describe("A's AWS_IAM function URL, to callers that are not A", () => {
     // A's own signed call is served.
     const own = await send(keyPrincipal(a), { method: "POST", path: "/path", origin: `http://${found.urlId}.lambda-url.us-east-1.localhost`, raw: "from a" });
     expect(own.status).toBe(200);
+  });
+});
+
+describe("a function of B's with the name of A's durable function", () => {
+  it("lists none of A's executions, and A's execution ARN in B's account names nothing", async () => {
+    await createActive(b, createFunctionBody(DURABLE_FN, { "index.js": AWAITS_CALLBACK }, { DurableConfig: { ExecutionTimeout: 900, RetentionPeriodInDays: 1 }, Publish: true }));
+    for (const who of [keyPrincipal(b), bSession]) {
+      const listed = await ok(await send(who, rest("GET", `${D}/functions/${DURABLE_FN}/durable-executions`)), "B's ListDurableExecutionsByFunction");
+      expect(listed.DurableExecutions).toEqual([]);
+      const inB = found.executionArn.replace(a.accountId, b.accountId);
+      expect((await send(who, rest("GET", `${D}/durable-executions/${enc(inB)}`))).status).toBe(404);
+      expect((await send(who, rest("POST", `${D}/durable-execution-callbacks/${enc(found.callbackId)}/succeed`, "stolen"))).status).toBe(404);
+    }
+    const mine = await ok(await send(keyPrincipal(a), rest("GET", `${D}/durable-executions/${enc(found.executionArn)}`)), "A's GetDurableExecution");
+    expect(mine.Status).toBe("RUNNING");
   });
 });
 
