@@ -65,28 +65,24 @@ import { asyncHandlerSource } from "./async/handler";
 import { cpuSampler, type CpuSummary } from "./async/cpu";
 import { startReceiver, type Receiver } from "./async/receiver";
 import { postLocal } from "./lib/http";
+import { envNumber } from "./lib/settings";
 
 // ---------------------------------------------------------------------------
 // Settings
 
-const num = (name: string, fallback: number, allowZero = false) => {
-  const raw = process.env[name];
-  const value = Number(raw);
-  return raw !== undefined && raw !== "" && Number.isFinite(value) && (value > 0 || (allowZero && value === 0)) ? value : fallback;
-};
-const STEADY_RATE = num("BENCH_ASYNC_STEADY_RATE", 10);
-const STEADY_S = num("BENCH_ASYNC_STEADY_S", 10);
-const SAT_S = num("BENCH_ASYNC_SAT_S", 6);
-const SAT_CONCURRENCY = Math.floor(num("BENCH_ASYNC_SAT_CONCURRENCY", 16));
-const SAT_MAX = Math.floor(num("BENCH_ASYNC_SAT_MAX", 2000));
-const QUIET_TENANTS = Math.floor(num("BENCH_ASYNC_QUIET_TENANTS", 20));
-const QUIET_RATE = num("BENCH_ASYNC_QUIET_RATE", 0.5);
-const FLOOD_FACTOR = num("BENCH_ASYNC_FLOOD_FACTOR", 50);
+const STEADY_RATE = envNumber("BENCH_ASYNC_STEADY_RATE", 10);
+const STEADY_S = envNumber("BENCH_ASYNC_STEADY_S", 10);
+const SAT_S = envNumber("BENCH_ASYNC_SAT_S", 6);
+const SAT_CONCURRENCY = Math.floor(envNumber("BENCH_ASYNC_SAT_CONCURRENCY", 16));
+const SAT_MAX = Math.floor(envNumber("BENCH_ASYNC_SAT_MAX", 2000));
+const QUIET_TENANTS = Math.floor(envNumber("BENCH_ASYNC_QUIET_TENANTS", 20));
+const QUIET_RATE = envNumber("BENCH_ASYNC_QUIET_RATE", 0.5);
+const FLOOD_FACTOR = envNumber("BENCH_ASYNC_FLOOD_FACTOR", 50);
 /** Phase 2 handlers run this long (the receiver holds its reply): a function doing I/O, not CPU. */
-const HANDLER_MS = num("BENCH_ASYNC_HANDLER_MS", 100, true);
-const RUN_S = num("BENCH_ASYNC_RUN_S", 25);
-const DRAIN_S = num("BENCH_ASYNC_DRAIN_S", 40);
-const FINAL_DRAIN_S = num("BENCH_ASYNC_FINAL_DRAIN_S", 60);
+const HANDLER_MS = envNumber("BENCH_ASYNC_HANDLER_MS", 100, true);
+const RUN_S = envNumber("BENCH_ASYNC_RUN_S", 25);
+const DRAIN_S = envNumber("BENCH_ASYNC_DRAIN_S", 40);
+const FINAL_DRAIN_S = envNumber("BENCH_ASYNC_FINAL_DRAIN_S", 60);
 const SIDELINE_RUNS = (process.env.BENCH_ASYNC_SIDELINE_RUNS ?? "auto,on")
   .split(",")
   .map((s) => s.trim())

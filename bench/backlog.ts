@@ -36,20 +36,17 @@ import { makeZipBase64 } from "../test/fixtures/zips";
 import { asyncHandlerSource } from "./async/handler";
 import { startReceiver, type Receiver } from "./async/receiver";
 import { postLocal } from "./lib/http";
+import { envNumber } from "./lib/settings";
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return process.env[name] && Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const CONCURRENCY = Math.floor(num("BENCH_BACKLOG_CONCURRENCY", 5));
-const HANDLER_MS = num("BENCH_BACKLOG_HANDLER_MS", 100);
-const SURGE_FACTOR = num("BENCH_BACKLOG_SURGE_FACTOR", 5);
-const NORMAL_FACTOR = num("BENCH_BACKLOG_NORMAL_FACTOR", 0.5);
-const BASELINE_S = num("BENCH_BACKLOG_BASELINE_S", 10);
-const SURGE_S = num("BENCH_BACKLOG_SURGE_S", 60);
-const AFTER_S = num("BENCH_BACKLOG_AFTER_S", 180);
-const DRAIN_S = num("BENCH_BACKLOG_DRAIN_S", 600);
-const MAX_AGE_S = Math.floor(num("BENCH_BACKLOG_MAX_AGE_S", 21600));
+const CONCURRENCY = Math.floor(envNumber("BENCH_BACKLOG_CONCURRENCY", 5));
+const HANDLER_MS = envNumber("BENCH_BACKLOG_HANDLER_MS", 100);
+const SURGE_FACTOR = envNumber("BENCH_BACKLOG_SURGE_FACTOR", 5);
+const NORMAL_FACTOR = envNumber("BENCH_BACKLOG_NORMAL_FACTOR", 0.5);
+const BASELINE_S = envNumber("BENCH_BACKLOG_BASELINE_S", 10);
+const SURGE_S = envNumber("BENCH_BACKLOG_SURGE_S", 60);
+const AFTER_S = envNumber("BENCH_BACKLOG_AFTER_S", 180);
+const DRAIN_S = envNumber("BENCH_BACKLOG_DRAIN_S", 600);
+const MAX_AGE_S = Math.floor(envNumber("BENCH_BACKLOG_MAX_AGE_S", 21600));
 const MODES = (process.env.BENCH_BACKLOG_MODES ?? "off,on").split(",").filter((m): m is "off" | "on" => m === "off" || m === "on");
 const VERBOSE = process.env.BENCH_VERBOSE === "1";
 

@@ -25,15 +25,12 @@ import { CreateFunctionCommand, GetDurableExecutionCommand, GetDurableExecutionH
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
+import { envNumber } from "./lib/settings";
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const STEPS = num("BENCH_STEPS", 200);
-const RUNS = num("BENCH_RUNS", 20);
-const SUSPENDED = num("BENCH_SUSPENDED", 100);
-const WAIT_S = num("BENCH_WAIT_S", 10);
+const STEPS = envNumber("BENCH_STEPS", 200);
+const RUNS = envNumber("BENCH_RUNS", 20);
+const SUSPENDED = envNumber("BENCH_SUSPENDED", 100);
+const WAIT_S = envNumber("BENCH_WAIT_S", 10);
 const ROLE = "arn:aws:iam::123456789012:role/bench";
 
 const DURABLE_SOURCE = `

@@ -32,14 +32,11 @@ import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCre
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { writeChart } from "./lib/chart";
 import { postLocal } from "./lib/http";
+import { envNumber } from "./lib/settings";
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const STEP_S = num("BENCH_GOODPUT_STEP_S", 8);
-const TIMEOUT_MS = num("BENCH_GOODPUT_TIMEOUT_MS", 1_000);
-const SPIN = num("BENCH_GOODPUT_SPIN", 200_000);
+const STEP_S = envNumber("BENCH_GOODPUT_STEP_S", 8);
+const TIMEOUT_MS = envNumber("BENCH_GOODPUT_TIMEOUT_MS", 1_000);
+const SPIN = envNumber("BENCH_GOODPUT_SPIN", 200_000);
 const MULTIPLES = (process.env.BENCH_GOODPUT_MULTIPLES ?? "0.5,0.8,1,1.5,2,3,4").split(",").map(Number);
 const VERBOSE = process.env.BENCH_VERBOSE === "1";
 

@@ -59,25 +59,22 @@ import { HANDLER_SOURCE } from "./handler";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
 import { postLocal, type Reply } from "./lib/http";
 import { procTable } from "./lib/proc";
+import { envNumber } from "./lib/settings";
 
 // ---------------------------------------------------------------------------
 // Settings
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const DURATION_S = num("BENCH_DURATION_S", 8);
-const WARMUP_S = num("BENCH_WARMUP_S", 2);
-const EXTRA_DURATION_S = num("BENCH_EXTRA_DURATION_S", 3);
-const EXTRA_WARMUP_S = num("BENCH_EXTRA_WARMUP_S", 1);
-const COLD_SAMPLES = Math.floor(num("BENCH_COLD_SAMPLES", 30));
+const DURATION_S = envNumber("BENCH_DURATION_S", 8);
+const WARMUP_S = envNumber("BENCH_WARMUP_S", 2);
+const EXTRA_DURATION_S = envNumber("BENCH_EXTRA_DURATION_S", 3);
+const EXTRA_WARMUP_S = envNumber("BENCH_EXTRA_WARMUP_S", 1);
+const COLD_SAMPLES = Math.floor(envNumber("BENCH_COLD_SAMPLES", 30));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? "1,16").split(",").map(Number).filter((n) => n > 0);
 const VERBOSE = process.env.BENCH_VERBOSE === "1";
 /** Upper bounds of one load run, whatever the durations say. */
 const MAX_REQUESTS_PER_RUN = 500_000;
 /** Measured time of each case is split into this many interleaved slices. */
-const ROUNDS = Math.floor(num("BENCH_ROUNDS", 4));
+const ROUNDS = Math.floor(envNumber("BENCH_ROUNDS", 4));
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Targets from the issue. */
 const TARGET_P50_DELTA_MS = 1;
@@ -85,10 +82,10 @@ const TARGET_THROUGHPUT_RATIO = 0.5;
 /** Provisioned: p99 of the first request after idle within this factor of the warm p99. */
 const TARGET_PC_AFTER_IDLE_RATIO = 1.2;
 const PC_SETTINGS = {
-  idleS: num("BENCH_PC_IDLE_S", 600),
-  functions: Math.floor(num("BENCH_PC_FUNCTIONS", 5)),
-  rounds: Math.floor(num("BENCH_PC_ROUNDS", 1)),
-  warmSamples: Math.floor(num("BENCH_PC_WARM_SAMPLES", 20)),
+  idleS: envNumber("BENCH_PC_IDLE_S", 600),
+  functions: Math.floor(envNumber("BENCH_PC_FUNCTIONS", 5)),
+  rounds: Math.floor(envNumber("BENCH_PC_ROUNDS", 1)),
+  warmSamples: Math.floor(envNumber("BENCH_PC_WARM_SAMPLES", 20)),
 };
 const PC_ENABLED = process.env.BENCH_PC !== "0";
 /** Issue 14: a NONE function URL costs at most this much p50 over the Invoke API (c). */

@@ -33,18 +33,15 @@ import { CreateEventSourceMappingCommand, CreateFunctionCommand, type LambdaClie
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, type Platform, type TenantCredentials, untilActive } from "../test/e2e/harness";
+import { envNumber } from "./lib/settings";
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const RATE = num("BENCH_QUEUES_RATE", 5);
-const STEADY_S = num("BENCH_QUEUES_STEADY_S", 10);
-const MESSAGES = Math.floor(num("BENCH_QUEUES_MESSAGES", 10_000));
-const SENDERS = Math.floor(num("BENCH_QUEUES_SENDERS", 8));
-const CONCURRENCY = Math.floor(num("BENCH_QUEUES_CONCURRENCY", 5));
+const RATE = envNumber("BENCH_QUEUES_RATE", 5);
+const STEADY_S = envNumber("BENCH_QUEUES_STEADY_S", 10);
+const MESSAGES = Math.floor(envNumber("BENCH_QUEUES_MESSAGES", 10_000));
+const SENDERS = Math.floor(envNumber("BENCH_QUEUES_SENDERS", 8));
+const CONCURRENCY = Math.floor(envNumber("BENCH_QUEUES_CONCURRENCY", 5));
 /** Long enough for this machine: about 20 messages/s end to end at worst. */
-const DRAIN_S = num("BENCH_QUEUES_DRAIN_S", 60 + MESSAGES / 20);
+const DRAIN_S = envNumber("BENCH_QUEUES_DRAIN_S", 60 + MESSAGES / 20);
 const BATCH_SIZES = [1, 10] as const;
 const SEND_BATCH = 10;
 

@@ -43,14 +43,14 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
+import { envNumber } from "./lib/settings";
 
-const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const SHARDS = num("BENCH_STREAMS_SHARDS", 4);
-const PER_SHARD = num("BENCH_STREAMS_RECORDS", 200);
-const BATCH = num("BENCH_STREAMS_BATCH", 50);
-const PUT_S = num("BENCH_STREAMS_PUT_S", 4);
-const MAX_S = num("BENCH_STREAMS_MAX_S", 30);
-const BUCKET_S = num("BENCH_STREAMS_BUCKET_S", 2);
+const SHARDS = envNumber("BENCH_STREAMS_SHARDS", 4);
+const PER_SHARD = envNumber("BENCH_STREAMS_RECORDS", 200);
+const BATCH = envNumber("BENCH_STREAMS_BATCH", 50);
+const PUT_S = envNumber("BENCH_STREAMS_PUT_S", 4);
+const MAX_S = envNumber("BENCH_STREAMS_MAX_S", 30);
+const BUCKET_S = envNumber("BENCH_STREAMS_BUCKET_S", 2);
 const verbose = process.env.BENCH_VERBOSE === "1";
 
 type Scenario = "clean" | "default" | "retries+dest" | "bisect";

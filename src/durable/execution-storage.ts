@@ -5,16 +5,11 @@
  * that the object can group them in one `transactionSync` (a checkpoint is
  * stored whole or not at all).
  */
+import type { ExecutionName } from "./names";
 import type { ErrorObject, EventDraft, ExecutionStatus, OperationRecord } from "./types";
 
-export interface ExecutionRow {
+export interface ExecutionRow extends ExecutionName {
   tenantId: string;
-  accountId: string;
-  region: string;
-  functionName: string;
-  version: string;
-  executionName: string;
-  executionId: string;
   arn: string;
   executionOpId: string;
   status: ExecutionStatus;

@@ -6,17 +6,13 @@
  */
 import type { ExecutionRow } from "./execution-storage";
 import { executionArn } from "./names";
+import type { ExecutionName } from "./names";
 import { operationShape } from "./shapes";
 import { nextDueAt, replayable } from "./transitions";
 import type { ErrorObject, EventDraft, ExecutionStatus, OperationRecord } from "./types";
 
-export interface StartRequest {
+export interface StartRequest extends Omit<ExecutionName, "executionId"> {
   tenantId: string;
-  accountId: string;
-  region: string;
-  functionName: string;
-  version: string;
-  executionName: string;
   input: string;
   executionTimeoutS: number;
   retentionDays: number;
