@@ -74,7 +74,9 @@ describe("CloudWatch metrics of Lambda", () => {
     const first = (duration.body.Datapoints as Array<{ Maximum: number; Unit: string; ExtendedStatistics: Record<string, number> }>)[0];
     expect(first?.Unit).toBe("Milliseconds");
     expect(first?.ExtendedStatistics.p99).toBe(first?.Maximum);
-    expect(first?.ExtendedStatistics.p50).toBeGreaterThan(0);
+    // A handler that does no I/O can take 0 ms here: time in an isolate moves only on I/O.
+    expect(first?.ExtendedStatistics.p50).toBeGreaterThanOrEqual(0);
+    expect(first?.ExtendedStatistics.p50).toBeLessThanOrEqual(first?.Maximum ?? -1);
   });
 
   it("counts a 429 as a throttle, not an invocation", async () => {
