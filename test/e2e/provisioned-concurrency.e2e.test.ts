@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, untilActive } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const IDLE_MS = Number(process.env.CELLFN_E2E_PC_IDLE_S ?? "15") * 1000;
@@ -67,10 +67,12 @@ async function burst(client: LambdaClient, name: string, qualifier: string) {
 describe("provisioned concurrency (AWS SDK v3)", () => {
   let platform: Platform;
   let client: LambdaClient;
+  let creds: TenantCredentials;
 
   beforeAll(async () => {
     platform = await startPlatform();
-    client = lambdaClient(platform, await createTenantWithKey(platform, "warm-start"));
+    creds = await createTenantWithKey(platform, "warm-start");
+    client = lambdaClient(platform, creds);
   }, 120_000);
 
   afterAll(async () => {
@@ -103,7 +105,11 @@ describe("provisioned concurrency (AWS SDK v3)", () => {
 
       await sleep(IDLE_MS);
 
-      const [hot, cold] = await Promise.all([burst(client, "provisioned", provisioned), burst(client, "on-demand", onDemand)]);
+      // A new client after the idle, as a new caller would come: the old one's
+      // keep-alive sockets may have been closed by the server while idle, and
+      // this client does not retry (maxAttempts 1) a request sent on one.
+      const caller = lambdaClient(platform, creds);
+      const [hot, cold] = await Promise.all([burst(caller, "provisioned", provisioned), burst(caller, "on-demand", onDemand)]);
       for (const r of [...hot, ...cold]) {
         expect(r.status).toBe(200);
         expect(r.error).toBeUndefined();
