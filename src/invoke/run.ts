@@ -88,13 +88,13 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
       // Crashed after its last invocation: nothing ran in it; it is retired, try another.
       if (result.crashedBefore && attempt < MAX_ENVIRONMENT_ATTEMPTS) continue;
       if (result.crashedBefore) throw environmentsFailing();
-      if (!result.platformError) recordInvocation(scope.env, metrics, result, opts.waitUntil);
       if (result.platformError) {
         // Our fault (e.g. the bundle could not be read), not the function's: a 500 the SDKs retry.
         console.error(`invoke ${request.invokedFunctionArn}: ${result.platformError}`);
         reusable = false;
         throw functionCouldNotStart();
       }
+      recordInvocation(scope.env, metrics, result, opts.waitUntil);
       return { ...result, executedVersion: target.version.version };
     } finally {
       opts.waitUntil(release(scope.env, lease, reusable));
