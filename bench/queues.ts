@@ -19,29 +19,35 @@
  *               messages/s end to end = messages / (first send → queue empty,
  *               i.e. every message handled and deleted), and send → handler
  *               start p50/p99 under that load.
- * Also: SendMessageBatch throughput to one queue without a mapping.
+ * Also: SendMessageBatch throughput to one queue without a mapping; long-poll
+ * wake-up (a ReceiveMessage waiting on an empty queue: SendMessage's answer →
+ * the receive's answer, BENCH_QUEUES_WAKE_SAMPLES samples); and the baseline
+ * the issue compares with, on the same run: the async invoke path's
+ * saturation (the same handler, BENCH_QUEUES_MESSAGES Event invokes sent by
+ * BENCH_QUEUES_SENDERS senders; first send → last handler start).
  *
  * Prints a table; writes bench/results/queues-latest.json.
- * Knobs: BENCH_QUEUES_RATE (5), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
- * BENCH_QUEUES_SENDERS (8), BENCH_QUEUES_CONCURRENCY (5), BENCH_QUEUES_DRAIN_S (60 + messages / 20), BENCH_VERBOSE=1.
+ * Knobs: BENCH_QUEUES_RATE (100), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
+ * BENCH_QUEUES_SENDERS (8), BENCH_QUEUES_CONCURRENCY (5), BENCH_QUEUES_DRAIN_S (60 + messages / 20), BENCH_QUEUES_WAKE_SAMPLES (20), BENCH_VERBOSE=1.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { CreateEventSourceMappingCommand, CreateFunctionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateEventSourceMappingCommand, CreateFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, type Platform, type TenantCredentials, untilActive } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
 
-const RATE = envNumber("BENCH_QUEUES_RATE", 5);
+const RATE = envNumber("BENCH_QUEUES_RATE", 100);
 const STEADY_S = envNumber("BENCH_QUEUES_STEADY_S", 10);
 const MESSAGES = Math.floor(envNumber("BENCH_QUEUES_MESSAGES", 10_000));
 const SENDERS = Math.floor(envNumber("BENCH_QUEUES_SENDERS", 8));
 const CONCURRENCY = Math.floor(envNumber("BENCH_QUEUES_CONCURRENCY", 5));
 /** Long enough for this machine: about 20 messages/s end to end at worst. */
 const DRAIN_S = envNumber("BENCH_QUEUES_DRAIN_S", 60 + MESSAGES / 20);
+const WAKE_SAMPLES = Math.floor(envNumber("BENCH_QUEUES_WAKE_SAMPLES", 20));
 const BATCH_SIZES = [1, 10] as const;
 const SEND_BATCH = 10;
 
@@ -83,8 +89,10 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
+// An SQS batch (Records) or, for the async baseline, an Event invoke's payload { body }.
 const handlerSource = (port: number) => `exports.handler = async (event) => {
-  await fetch("http://127.0.0.1:${port}/start", { method: "POST", body: JSON.stringify(event.Records.map((r) => r.body)) });
+  const bodies = event.Records ? event.Records.map((r) => r.body) : [event.body];
+  await fetch("http://127.0.0.1:${port}/start", { method: "POST", body: JSON.stringify(bodies) });
   return {};
 };`;
 
@@ -215,6 +223,46 @@ async function sendThroughput(sqs: SQSClient): Promise<{ messages: number; secon
   return { messages: MESSAGES, seconds, messagesPerSecond: MESSAGES / seconds };
 }
 
+/** Long-poll wake-up: a receive waiting on an empty queue, then a send; SendMessage's answer → the receive's answer. */
+async function wakeUps(sqs: SQSClient): Promise<Latency> {
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "bench-wake" }))).QueueUrl ?? "";
+  const values: number[] = [];
+  for (let i = 0; i < WAKE_SAMPLES; i++) {
+    let received = 0;
+    const receive = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20, MaxNumberOfMessages: 1 })).then((out) => {
+      received = now();
+      return out;
+    });
+    await sleep(200); // the receive is waiting
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `wake-${i}` }));
+    const sent = now();
+    const out = await receive;
+    if ((out.Messages?.length ?? 0) !== 1) throw new Error("long poll: the waiting receive did not get the message");
+    values.push(received - sent);
+  }
+  return latency(values);
+}
+
+/** The async path's saturation with the same handler: Event invokes back to back, first send → last handler start. */
+async function asyncSaturation(lambda: LambdaClient, receiver: Receiver): Promise<{ events: number; seconds: number; eventsPerSecond: number; missing: number }> {
+  const bodies = Array.from({ length: MESSAGES }, (_, i) => `async-sat-${i}`);
+  let next = 0;
+  const first = now();
+  const sender = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const out = await lambda.send(new InvokeCommand({ FunctionName: "bench-consumer", InvocationType: "Event", Payload: strToU8(JSON.stringify({ body })) }));
+      if (out.StatusCode !== 202) throw new Error(`Event invoke answered ${out.StatusCode}`);
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, sender));
+  const deadline = now() + DRAIN_S * 1000;
+  while (bodies.some((b) => !receiver.starts.has(b)) && now() < deadline) await sleep(50);
+  const starts = bodies.map((b) => receiver.starts.get(b)?.at).filter((t): t is number => t !== undefined);
+  const seconds = (Math.max(...starts) - first) / 1000;
+  return { events: MESSAGES, seconds, eventsPerSecond: starts.length / seconds, missing: MESSAGES - starts.length };
+}
+
 // ---------------------------------------------------------------------------
 
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
@@ -244,8 +292,10 @@ async function main(): Promise<void> {
     await untilActive(lambda, "bench-consumer");
 
     const send = await sendThroughput(sqs);
+    const wake = await wakeUps(sqs);
     const results: BatchSizeResult[] = [];
     for (const size of BATCH_SIZES) results.push(await runBatchSize(sqs, lambda, key, receiver, size));
+    const asyncBaseline = await asyncSaturation(lambda, receiver);
 
     console.log(`\nbench:queues on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${new Date().toISOString()}`);
     console.log(`SendMessageBatch to one queue (no mapping): ${send.messagesPerSecond.toFixed(0)} messages/s (${send.messages} in ${send.seconds.toFixed(2)} s, ${SENDERS} calls in flight)`);
@@ -265,11 +315,20 @@ async function main(): Promise<void> {
         ].join(" | "),
       );
     }
+    console.log(`\nlong-poll wake-up (SendMessage answered → waiting ReceiveMessage answered), ${wake.count} samples: p50 ${ms(wake.p50)}, p99 ${ms(wake.p99)} (target p50 <= 5 ms: ${wake.p50 <= 5 ? "PASS" : "MISS"})`);
+    console.log(`async invoke saturation, same handler and run: ${asyncBaseline.eventsPerSecond.toFixed(0)} events/s (${asyncBaseline.events} in ${asyncBaseline.seconds.toFixed(2)} s, ${asyncBaseline.missing} missing)`);
+    for (const r of results) {
+      const ratio = r.saturation.messagesPerSecond / asyncBaseline.eventsPerSecond;
+      console.log(
+        `BatchSize ${r.batchSize}: steady ${r.steady.rate}/s send→handler p50 ${ms(r.steady.sendToHandler.p50)} (target <= 20 ms: ${r.steady.sendToHandler.p50 <= 20 ? "PASS" : "MISS"}); ` +
+          `saturation / async saturation ${ratio.toFixed(2)} (target >= 1: ${ratio >= 1 ? "PASS" : "MISS"})`,
+      );
+    }
     const out = path.join(ROOT, "bench", "results");
     mkdirSync(out, { recursive: true });
     const settings = { RATE, STEADY_S, MESSAGES, SENDERS, CONCURRENCY };
-    writeFileSync(path.join(out, "queues-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, settings, send, results }, null, 2)}\n`);
-    const lost = results.reduce((n, r) => n + r.steady.missing + r.saturation.missing, 0);
+    writeFileSync(path.join(out, "queues-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, settings, send, wake, asyncBaseline, results }, null, 2)}\n`);
+    const lost = results.reduce((n, r) => n + r.steady.missing + r.saturation.missing, 0) + asyncBaseline.missing;
     if (lost > 0) {
       console.error(`\n${lost} messages left the queue without their handler starting`);
       process.exitCode = 1;

@@ -33,13 +33,15 @@ interface Batch {
 
 export type BatchOutcome =
   | { kind: "empty" }
-  | { kind: "done"; processed: number; result: string }
+  /** `full`: the batch got all the messages it asked for (there may be more: a backlog). */
+  | { kind: "done"; processed: number; result: string; full: boolean }
   | { kind: "throttled" }
   | { kind: "refused"; reason: string };
 
 export async function pollBatch(queues: TenantQueues, record: MappingRecord, queueName: string, region: string, waitSeconds: number): Promise<BatchOutcome> {
   const messages = await gather(queues, record, queueName, waitSeconds);
   if (messages.length === 0) return { kind: "empty" };
+  const full = messages.length >= record.settings.batchSize;
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
   const matched: Batch = { messages: [], records: [], lineages: [] };
@@ -57,7 +59,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, que
   // Lambda deletes the messages its filters drop.
   await deleteMessages(queues, queueName, dropped);
   const { messages: kept, records, lineages } = await withoutLoops(record, queueName, matched);
-  if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
+  if (kept.length === 0) return { kind: "done", processed: 0, result: "OK", full };
 
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
   if (fits < kept.length) {
@@ -77,10 +79,10 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, que
   if (result.kind !== "ran") return result;
 
   const verdict = interpretResult(kept.map((m) => m.MessageId), result, record.settings.reportBatchItemFailures);
-  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed" };
+  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed", full };
   const deleteIds = new Set(verdict.deleteIds);
   await deleteMessages(queues, queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
-  return { kind: "done", processed: kept.length, result: "OK" };
+  return { kind: "done", processed: kept.length, result: "OK", full };
 }
 
 /**
