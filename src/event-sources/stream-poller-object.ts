@@ -232,7 +232,7 @@ export class StreamPoller extends DurableObject<Env> {
       const replacement = await this.#settle(covered, result.run, config, rules, status);
       queue.splice(0, 1, ...replacement, ...rest);
     }
-    if (roundDone(round)) cursor = { checkpoint: round.end, round: null };
+    if (roundDone(round)) cursor = { ...cursor, checkpoint: round.end, round: null };
     await this.ctx.storage.put("cursor", cursor);
     if (!cursor.round) return 0;
     // A lane's head runs when its back-off ends (at once without one); an empty lane waits for nothing.
@@ -240,14 +240,19 @@ export class StreamPoller extends DurableObject<Env> {
     return waits.length === 0 ? 0 : Math.max(0, Math.min(...waits) - Date.now());
   }
 
-  /** The open window's final invocation; the next step waits while it fails (Lambda suspends the shard until it succeeds). */
+  /**
+   * The open window's final invocation; the next step waits while it fails
+   * (Lambda suspends the shard until it succeeds). A window in which no
+   * invocation succeeded (its batches discarded) has nothing to report: it
+   * closes without one.
+   */
   async #closeWindow(cursor: Cursor, window: OpenWindow, ctx: Pick<BatchContext, "assignment" | "event">, status: ShardStatus): Promise<number> {
-    const result = await invokeWindowFinal(window, ctx);
+    const result = window.invocations === 0 ? ({ kind: "ok" } as const) : await invokeWindowFinal(window, ctx);
     if (result.kind === "not-run") {
       status.lastProcessingResult = result.reason;
       return NOT_RUN_BACKOFF_MS;
     }
-    status.invocations++;
+    if (window.invocations > 0) status.invocations++;
     if (result.kind === "failed") {
       status.failedInvocations++;
       status.lastProcessingResult = result.reason;

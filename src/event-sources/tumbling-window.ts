@@ -19,7 +19,8 @@
  *   true` gets the state; after it succeeds the state is dropped; while it
  *   fails the shard waits ("suspends further processing until a successful
  *   invocation" [guide]). It carries no records: every record was aggregated
- *   by the invocations before it.
+ *   by the invocations before it. A window with no successful invocation
+ *   (every batch discarded) gets none: there is no state to report.
  * - State up to 1 MB per shard; beyond, "Lambda terminates the window early"
  *   [guide]: a final invocation with `isWindowTerminatedEarly: true`, after
  *   which the next invocation "will continue the same window with a fresh
