@@ -120,4 +120,33 @@ describe("tumbling windows", () => {
     expect(await shardStatus(key, uuid, 0)).toMatchObject({ invocations: 2, failedInvocations: 2, recordsSucceeded: 0, batchesDiscarded: 1 });
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   }, 60_000);
+
+  it("a state over 1 MB terminates the window early: a final invocation with the last state that fitted, then the batch again from a fresh state", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(
+      key,
+      "early",
+      `exports.handler = async (event) => {
+        const values = event.Records.map((r) => Number(atob(r.kinesis.data)));
+        console.log("WIN " + JSON.stringify({ values, final: event.isFinalInvokeForWindow, early: event.isWindowTerminatedEarly, sum: event.state.sum ?? null, pad: (event.state.pad ?? "").length }));
+        if (event.isFinalInvokeForWindow) return { state: event.state };
+        // Each batch adds 600,000 bytes to the state: the second batch of a state passes 1 MB.
+        return { state: { sum: (event.state.sum ?? 0) + values.reduce((s, v) => s + v, 0), pad: (event.state.pad ?? "") + "x".repeat(600000) } };
+      };`,
+    );
+    const stream = await makeStream(key, "early", 1);
+    await put(key, stream, [1, 2, 3, 4].map((v) => ({ data: String(v), key: "k" })));
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: streamArnOf(key, stream), StartingPosition: "TRIM_HORIZON", BatchSize: 2, TumblingWindowInSeconds: 2 });
+    type Early = { values: number[]; final: boolean; early: boolean; sum: number | null; pad: number };
+    const logged = async () => (await invocations(key, name)) as unknown as Early[];
+    const seen = await until("the window's last final invocation", logged, (all) => all.filter((i) => i.final).length >= 2);
+    expect(seen).toEqual([
+      { values: [1, 2], final: false, early: false, sum: null, pad: 0 },
+      { values: [3, 4], final: false, early: false, sum: 3, pad: 600_000 },
+      { values: [], final: true, early: true, sum: 3, pad: 600_000 },
+      { values: [3, 4], final: false, early: false, sum: null, pad: 0 },
+      { values: [], final: true, early: false, sum: 7, pad: 600_000 },
+    ]);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  }, 60_000);
 });
