@@ -149,4 +149,42 @@ describe("tumbling windows", () => {
     ]);
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   }, 60_000);
+
+  it("ReportBatchItemFailures: the state returned with the failures is kept and the batch resumes from the lowest reported record", async () => {
+    const key = await newTenant();
+    const name = await makeFunction(
+      key,
+      "partial",
+      `let reported = false;
+      exports.handler = async (event) => {
+        const records = event.Records.map((r) => ({ v: Number(atob(r.kinesis.data)), seq: r.kinesis.sequenceNumber }));
+        console.log("WIN " + JSON.stringify({ values: records.map((r) => r.v), final: event.isFinalInvokeForWindow, state: event.state }));
+        if (event.isFinalInvokeForWindow) return { state: event.state };
+        let sum = event.state.sum ?? 0;
+        for (const r of records) {
+          // Value 3 fails the first time: the state holds what came before it.
+          if (r.v === 3 && !reported) { reported = true; return { state: { sum }, batchItemFailures: [{ itemIdentifier: r.seq }] }; }
+          sum += r.v;
+        }
+        return { state: { sum } };
+      };`,
+    );
+    const stream = await makeStream(key, "partial", 1);
+    await put(key, stream, [1, 2, 3, 4].map((v) => ({ data: String(v), key: "k" })));
+    const uuid = await map(key, {
+      FunctionName: name,
+      EventSourceArn: streamArnOf(key, stream),
+      StartingPosition: "TRIM_HORIZON",
+      TumblingWindowInSeconds: 2,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    type Partial = { values: number[]; final: boolean; state: { sum?: number } };
+    const seen = await until("the final invocation", async () => (await invocations(key, name)) as unknown as Partial[], (all) => all.some((i) => i.final));
+    expect(seen).toEqual([
+      { values: [1, 2, 3, 4], final: false, state: {} },
+      { values: [3, 4], final: false, state: { sum: 3 } },
+      { values: [], final: true, state: { sum: 10 } },
+    ]);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  }, 60_000);
 });
