@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { LambdaError } from "../../src/errors";
 import { applyStreamSettings } from "../../src/event-sources/stream-settings";
 import type { OpenWindow } from "../../src/event-sources/tumbling-window";
+import { thrownLambdaError } from "../helpers/errors";
 import {
   afterBatch,
   afterFinal,
@@ -24,13 +24,8 @@ const CTX = { shardId: "shardId-000000000006", streamArn: "arn:aws:kinesis:us-ea
 const ACCOUNT = "123456789012";
 
 function lambdaError(fn: () => unknown): { type: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LambdaError) return { type: error.type, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a LambdaError");
+  const { type, message } = thrownLambdaError(fn);
+  return { type, message };
 }
 
 describe("window assignment", () => {
