@@ -30,12 +30,14 @@
  *   fitted and runs the batch that overflowed again with a fresh one.
  * - Retries (MaximumRetryAttempts, MaximumRecordAgeInSeconds) apply as without
  *   windows ("Tumbling windows fully support the existing retry policies" [guide]).
- * - No ParallelizationFactor above 1 (state is per shard; Lambda refuses it).
+ * - No ParallelizationFactor above 1: state is per shard, and "you are not
+ *   allowed to have concurrent batch processing with parallelization factor
+ *   if you enable tumbling windows" (Solita's Kinesis guide, part 2, 2020;
+ *   also terraform-aws-lambda issue 619). AWS's exact message is not published.
  */
 
 /** "Your state can be a maximum of 1 MB per shard" [guide]. */
 export const WINDOW_STATE_MAX_BYTES = 1024 * 1024;
-export const TUMBLING_WINDOW_MAX_S = 900;
 
 export interface WindowBounds {
   startMs: number;
