@@ -8,10 +8,12 @@ import type { FailedBatchInfo } from "./kinesis-event";
 import { eventBytes, kinesisRecord, onFailureRecord } from "./kinesis-event";
 import type { MappingSettings, StreamSettings } from "./settings";
 import type { BatchContext, BatchMember, BatchRun, ShardAssignment } from "./stream-batch";
-import { filterable, runBatch } from "./stream-batch";
+import { filterable, invokeWindowFinal, runBatch } from "./stream-batch";
 import type { FailureCondition, FailureDecision, PendingBatch, Round, StreamRules } from "./stream-rules";
 import { afterFailure, checkpointOf, planRound, retryDelayMs, roundDone, windowOpen } from "./stream-rules";
 import { rulesOf } from "./stream-settings";
+import type { OpenWindow } from "./tumbling-window";
+import { afterBatch, afterFinal, openWindow, sameWindowCount, stateTooLargeMessage, windowEnded, windowOverheadBytes } from "./tumbling-window";
 
 /** How often a caught-up shard is read again (Lambda polls each shard about once a second). */
 export const IDLE_POLL_MS = 250;
@@ -28,6 +30,8 @@ interface Cursor {
   /** The next shard position to read when no round is pending. */
   checkpoint: number;
   round: RoundOf<LaneBatch> | null;
+  /** The shard's open tumbling window and its state (tumbling-window.ts), stored with the checkpoint. */
+  window?: OpenWindow;
 }
 
 /** What the poller has seen: for GetEventSourceMapping's LastProcessingResult, IteratorAge and the tests. */
@@ -134,13 +138,23 @@ export class StreamPoller extends DurableObject<Env> {
       return { shardId: a.shardId, streamArn: a.streamArn, region: a.region, roleArn: role ?? "" };
     };
     let event: Awaited<ReturnType<typeof eventContext>> | undefined;
+    const windowS = s.stream.tumblingWindowInSeconds;
+    // A window's final invocation comes before anything else (also when the mapping dropped its window).
+    if (cursor.window && windowS === 0) cursor.window.closing ??= "end";
+    if (cursor.window?.closing) return this.#closeWindow(cursor, cursor.window, { assignment: a, event: await eventContext() }, status);
 
     if (!cursor.round) {
       const shard = StreamShard.of(this.env, a.tenantId, a.streamId, a.shardIndex);
+      const readAtMs = Date.now();
       const read = await shard.read(a.streamId, cursor.checkpoint, rules.batchSize * rules.parallelizationFactor);
       if (!read) {
         status.lastProcessingResult = "PROBLEM: The event source stream does not exist.";
         return ERROR_BACKOFF_MS;
+      }
+      if (cursor.window && windowEnded(cursor.window, read.records[0]?.arrivalMs, readAtMs)) {
+        cursor.window.closing = "end";
+        await this.ctx.storage.put("cursor", cursor);
+        return 0;
       }
       const first = read.records[0];
       if (!first) {
@@ -156,15 +170,21 @@ export class StreamPoller extends DurableObject<Env> {
       }
       const context = await eventContext();
       event = context;
-      const planned = read.records.map((r) => ({
+      // In a tumbling window a round (so each batch) holds the records of one window.
+      const records = windowS > 0 ? read.records.slice(0, sameWindowCount(read.records.map((r) => r.arrivalMs), windowS)) : read.records;
+      const window = windowS > 0 ? (cursor.window ?? openWindow(first.arrivalMs, windowS)) : undefined;
+      const planned = records.map((r) => ({
         position: r.position,
         partitionKey: r.partitionKey,
         eventBytes: eventBytes(kinesisRecord(r, context)),
         matches: matches(filterable(r.data)),
       }));
-      const round = planRound(cursor.checkpoint, planned, rules, SYNC_PAYLOAD_LIMIT_BYTES);
+      const limit = SYNC_PAYLOAD_LIMIT_BYTES - (window ? windowOverheadBytes(window, context) : 0);
+      const round = planRound(cursor.checkpoint, planned, rules, limit);
       if (!round) return IDLE_POLL_MS;
       cursor.round = round;
+      // The window opens with the first batch sent in it (records the filters drop open none).
+      if (window && round.lanes.some((lane) => lane.length > 0)) cursor.window = window;
       await this.ctx.storage.put("cursor", cursor);
     }
 
@@ -178,6 +198,7 @@ export class StreamPoller extends DurableObject<Env> {
       maximumRecordAgeMs: rules.maximumRecordAgeInSeconds === -1 ? null : rules.maximumRecordAgeInSeconds * 1000,
       matches,
       event,
+      ...(cursor.window ? { window: cursor.window } : {}),
     };
     const now = Date.now();
     const due = round.lanes.map((lane): LaneBatch | undefined => {
@@ -190,17 +211,59 @@ export class StreamPoller extends DurableObject<Env> {
       const head = due[lane];
       const queue = round.lanes[lane];
       if (!result || !head || !queue) continue;
+      if (cursor.window && (result.run.kind === "ok" || result.run.kind === "failed") && result.run.state !== undefined) {
+        const outcome = afterBatch(cursor.window, result.run.state);
+        if (outcome.kind === "terminate-early") {
+          // The window's final invocation runs first; this batch then runs again with a fresh state.
+          cursor.window = outcome.open;
+          status.invocations++;
+          continue;
+        }
+        if (outcome.kind === "too-large") {
+          const run: BatchRun = { kind: "failed", members: result.run.members, retryFrom: 0, partial: false, response: result.run.response };
+          queue.splice(0, 1, ...(await this.#settle(head, run, config, rules, status)));
+          status.lastProcessingResult = stateTooLargeMessage(outcome.bytes);
+          continue;
+        }
+        cursor.window = outcome.open;
+      }
       const rest: LaneBatch[] = result.coveredTo < head.to ? [{ ...head, from: result.coveredTo }] : [];
       const covered = { ...head, to: result.coveredTo };
       const replacement = await this.#settle(covered, result.run, config, rules, status);
       queue.splice(0, 1, ...replacement, ...rest);
     }
-    if (roundDone(round)) cursor = { checkpoint: round.end, round: null };
+    if (roundDone(round)) cursor = { ...cursor, checkpoint: round.end, round: null };
     await this.ctx.storage.put("cursor", cursor);
     if (!cursor.round) return 0;
     // A lane's head runs when its back-off ends (at once without one); an empty lane waits for nothing.
     const waits = cursor.round.lanes.flatMap((lane) => (lane[0] === undefined ? [] : [lane[0].notBeforeMs ?? 0]));
     return waits.length === 0 ? 0 : Math.max(0, Math.min(...waits) - Date.now());
+  }
+
+  /**
+   * The open window's final invocation; the next step waits while it fails
+   * (Lambda suspends the shard until it succeeds). A window in which no
+   * invocation succeeded (its batches discarded) has nothing to report: it
+   * closes without one.
+   */
+  async #closeWindow(cursor: Cursor, window: OpenWindow, ctx: Pick<BatchContext, "assignment" | "event">, status: ShardStatus): Promise<number> {
+    const result = window.invocations === 0 ? ({ kind: "ok" } as const) : await invokeWindowFinal(window, ctx);
+    if (result.kind === "not-run") {
+      status.lastProcessingResult = result.reason;
+      return NOT_RUN_BACKOFF_MS;
+    }
+    if (window.invocations > 0) status.invocations++;
+    if (result.kind === "failed") {
+      status.failedInvocations++;
+      status.lastProcessingResult = result.reason;
+      return NOT_RUN_BACKOFF_MS;
+    }
+    status.lastProcessingResult = "OK";
+    const next = afterFinal(window);
+    if (next) cursor.window = next;
+    else delete cursor.window;
+    await this.ctx.storage.put("cursor", cursor);
+    return 0;
   }
 
   /** What replaces a lane's head batch after it ran. */

@@ -21,8 +21,21 @@ export const timestampWithoutAtTimestamp = () => invalidParameter("StartingPosit
 export const timestampInFuture = () => invalidParameter("StartingPositionTimestamp cannot be in the future.");
 export const recordAgeOutOfRange = () =>
   invalidParameter(`MaximumRecordAgeInSeconds must be -1 or between ${RECORD_AGE_MIN_S} and ${RECORD_AGE_MAX_S}.`);
-export const tumblingWindowUnsupported = () =>
-  invalidParameter("TumblingWindowInSeconds is not supported by cellfn yet: only 0 (no tumbling window) is accepted.");
+/**
+ * A tumbling window keeps one state per shard, so a shard's batches cannot
+ * run concurrently: Lambda refuses the pair. AWS's exact wording is not
+ * published; this message names both fields.
+ */
+export const tumblingWindowWithParallelization = () =>
+  invalidParameter("TumblingWindowInSeconds is not supported with a ParallelizationFactor greater than 1.");
+
+/**
+ * Lambda's answers when the execution role cannot deliver to an SNS topic or
+ * an S3 bucket (as CreateEventSourceMapping words them). cellfn serves no SNS
+ * or S3 API, so nothing can be delivered there: the same answer, always.
+ */
+export const snsDestinationNotAllowed = () => invalidParameter("The provided execution role does not have permissions to call Publish on SNS");
+export const s3DestinationNotAllowed = () => invalidParameter("The function execution role does not have permissions to call PutObject on S3");
 
 /** Lambda's answer for a destination it cannot deliver to. */
 export function invalidDestinationConfig(onSuccess: string | undefined, onFailure: string | undefined) {
@@ -54,7 +67,8 @@ export function applyStreamSettings(
   const recordAge = input.MaximumRecordAgeInSeconds ?? previous?.maximumRecordAgeInSeconds ?? -1;
   if (recordAge !== -1 && recordAge < RECORD_AGE_MIN_S) throw recordAgeOutOfRange();
   const tumbling = input.TumblingWindowInSeconds ?? previous?.tumblingWindowInSeconds ?? 0;
-  if (tumbling !== 0) throw tumblingWindowUnsupported();
+  const parallelization = input.ParallelizationFactor ?? previous?.parallelizationFactor ?? 1;
+  if (tumbling > 0 && parallelization > 1) throw tumblingWindowWithParallelization();
 
   const onFailure = onFailureDestination(input.DestinationConfig, previous?.onFailure, accountId);
   const stream: StreamSettings = {
@@ -63,7 +77,7 @@ export function applyStreamSettings(
     maximumRetryAttempts: input.MaximumRetryAttempts ?? previous?.maximumRetryAttempts ?? -1,
     maximumRecordAgeInSeconds: recordAge,
     bisectBatchOnFunctionError: input.BisectBatchOnFunctionError ?? previous?.bisectBatchOnFunctionError ?? false,
-    parallelizationFactor: input.ParallelizationFactor ?? previous?.parallelizationFactor ?? 1,
+    parallelizationFactor: parallelization,
     tumblingWindowInSeconds: tumbling,
     ...(onFailure === undefined ? {} : { onFailure }),
   };
@@ -73,7 +87,10 @@ export function applyStreamSettings(
 /**
  * DestinationConfig.OnFailure: an SQS queue ARN of the caller's account (the
  * queue must exist; the service checks that). An empty Destination removes
- * it; OnSuccess is refused (Lambda has none for stream sources).
+ * it; OnSuccess is refused (Lambda has none for stream sources). Lambda also
+ * takes SNS topics and S3 buckets for Kinesis sources; cellfn has neither
+ * service, so those are refused as Lambda refuses a destination its role
+ * cannot deliver to.
  */
 function onFailureDestination(config: UpdateInput["DestinationConfig"], previous: string | undefined, accountId: string): string | undefined {
   if (config === undefined) return previous;
@@ -81,6 +98,8 @@ function onFailureDestination(config: UpdateInput["DestinationConfig"], previous
   const onFailure = config.OnFailure?.Destination;
   if (onSuccess !== undefined && onSuccess !== "") throw invalidDestinationConfig(onSuccess, onFailure);
   if (onFailure === undefined || onFailure === "") return undefined;
+  if (/^arn:aws[a-z-]*:sns:/.test(onFailure)) throw snsDestinationNotAllowed();
+  if (/^arn:aws[a-z-]*:s3:/.test(onFailure)) throw s3DestinationNotAllowed();
   const queue = parseQueueArn(onFailure);
   if (!queue || queue.accountId !== accountId) throw invalidDestinationConfig(undefined, onFailure);
   return onFailure;

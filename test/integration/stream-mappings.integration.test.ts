@@ -127,7 +127,11 @@ describe("stream event source mappings: bad input", () => {
     ["a missing on-failure queue", () => ({ StartingPosition: "LATEST", DestinationConfig: { OnFailure: { Destination: arnOf(a, "no-such-queue") } } }), { status: 400, type: "InvalidParameterValueException", message: /is invalid\.$/ }],
     ["another tenant's on-failure queue", () => ({ StartingPosition: "LATEST", DestinationConfig: { OnFailure: { Destination: arnOf(b, "q") } } }), { status: 400, type: "InvalidParameterValueException", message: /is invalid\.$/ }],
     ["a Kinesis filter on body", () => ({ StartingPosition: "LATEST", FilterCriteria: { Filters: [{ Pattern: '{"body":["x"]}' }] } }), { status: 400, type: "InvalidParameterValueException", message: "Invalid filter pattern definition." }],
-    ["a tumbling window", () => ({ StartingPosition: "LATEST", TumblingWindowInSeconds: 60 }), { status: 400, type: "InvalidParameterValueException", message: /TumblingWindowInSeconds/ }],
+    ["a tumbling window with ParallelizationFactor 2", () => ({ StartingPosition: "LATEST", TumblingWindowInSeconds: 60, ParallelizationFactor: 2 }), { status: 400, type: "InvalidParameterValueException", message: "TumblingWindowInSeconds is not supported with a ParallelizationFactor greater than 1." }],
+    ["TumblingWindowInSeconds 901", () => ({ StartingPosition: "LATEST", TumblingWindowInSeconds: 901 }), { status: 400, type: "ValidationException", message: /tumblingWindowInSeconds/ }],
+    // cellfn serves no SNS or S3 API: Lambda's answer when it cannot deliver there.
+    ["an SNS on-failure topic", () => ({ StartingPosition: "LATEST", DestinationConfig: { OnFailure: { Destination: `arn:aws:sns:us-east-1:${a.accountId}:alerts` } } }), { status: 400, type: "InvalidParameterValueException", message: "The provided execution role does not have permissions to call Publish on SNS" }],
+    ["an S3 on-failure bucket", () => ({ StartingPosition: "LATEST", DestinationConfig: { OnFailure: { Destination: "arn:aws:s3:::failed-batches" } } }), { status: 400, type: "InvalidParameterValueException", message: "The function execution role does not have permissions to call PutObject on S3" }],
   ];
   for (const [what, extra, expected] of cases) {
     it(`refuses ${what} and stores nothing`, async () => {
