@@ -28,7 +28,8 @@ export interface LiveTailSession {
  * StartLiveTail (Logs_20140328.StartLiveTail): validates the request and
  * checks every group exists for this tenant before answering (so bad input
  * and missing groups get the usual JSON errors, status 400), then answers
- * 200 with an `application/vnd.amazon.eventstream` body: `sessionStart`,
+ * 200 with an `application/vnd.amazon.eventstream` body: `initial-response`
+ * and `sessionStart`,
  * then a `sessionUpdate` every second until the client goes away or 3 hours
  * pass (SessionTimeoutException). Groups are named by ARN (the model's pattern refuses
  * a `:*` suffix) or, as cellfn also allows, by name; another tenant's or
@@ -109,6 +110,9 @@ export function liveTailStream(
       async pull(controller) {
         if (!startSent) {
           startSent = true;
+          // The RPC protocols' first event: the output's other members (none here). botocore (the AWS CLI,
+          // boto3) refuses a stream without it; the JS SDK reads it if present.
+          controller.enqueue(jsonEvent("initial-response", {}));
           controller.enqueue(
             jsonEvent("sessionStart", {
               requestId: session.requestId,

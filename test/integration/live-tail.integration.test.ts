@@ -66,6 +66,14 @@ async function startLiveTail(key: TenantKey, input: unknown): Promise<Response> 
   return exports.default.fetch(request);
 }
 
+/** The stream's first events: `initial-response` (empty, as botocore requires it) and `sessionStart`, returned. */
+async function started(stream: AsyncGenerator<Message>): Promise<Message> {
+  expect((await stream.next()).value).toEqual({ kind: "event", type: "initial-response", body: {} });
+  const start = (await stream.next()).value as Message;
+  expect([start.kind, start.type]).toEqual(["event", "sessionStart"]);
+  return start;
+}
+
 /** Session updates until `until` holds for the events seen so far (or `maxUpdates` pass). */
 async function collect(stream: AsyncGenerator<Message>, until: (events: Update["sessionResults"]) => boolean, maxUpdates = 10): Promise<{ updates: Update[]; events: Update["sessionResults"] }> {
   const updates: Update[] = [];
@@ -130,9 +138,9 @@ describe("a live tail session", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/vnd.amazon.eventstream");
     const stream = messages(res.body as ReadableStream<Uint8Array>);
-    const start = await stream.next();
-    expect(start.value).toMatchObject({ kind: "event", type: "sessionStart", body: { logGroupIdentifiers: [arn(acme, GROUP), OTHER_GROUP] } });
-    expect((start.value as Message).body.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    const start = await started(stream);
+    expect(start.body).toMatchObject({ requestId: res.headers.get("x-amzn-RequestId"), logGroupIdentifiers: [arn(acme, GROUP), OTHER_GROUP] });
+    expect(start.body.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     const written = Date.now();
     await write("2026/12/04/[$LATEST]new", ["first live line", "second live line"]);
     await write("2026/12/04/[$LATEST]new", ["from the other group"], OTHER_GROUP);
@@ -149,7 +157,7 @@ describe("a live tail session", () => {
   it("keeps only the streams and lines asked for: stream prefixes and a filter pattern", async () => {
     const res = await startLiveTail(acme, { logGroupIdentifiers: [GROUP], logStreamNamePrefixes: ["2026/12/04/[2]"], logEventFilterPattern: '{ $.level = "ERROR" }' });
     const stream = messages(res.body as ReadableStream<Uint8Array>);
-    expect((await stream.next()).value).toMatchObject({ type: "sessionStart", body: { logStreamNamePrefixes: ["2026/12/04/[2]"], logEventFilterPattern: '{ $.level = "ERROR" }' } });
+    expect((await started(stream)).body).toMatchObject({ logStreamNamePrefixes: ["2026/12/04/[2]"], logEventFilterPattern: '{ $.level = "ERROR" }' });
     await write("2026/12/04/[1]e", [JSON.stringify({ level: "ERROR", n: 1 })]);
     await write("2026/12/04/[2]e", [JSON.stringify({ level: "INFO", n: 2 }), JSON.stringify({ level: "ERROR", n: 3 })]);
     await write("2026/12/04/[2]e", ["done"]);
@@ -162,7 +170,7 @@ describe("a live tail session", () => {
   it("samples more than 500 new lines in a second down to 500 and says so", async () => {
     const res = await startLiveTail(acme, { logGroupIdentifiers: [GROUP], logStreamNames: ["burst"] });
     const stream = messages(res.body as ReadableStream<Uint8Array>);
-    await stream.next();
+    await started(stream);
     await write("burst", Array.from({ length: 1200 }, (_, i) => `line ${i}`));
     const { updates } = await collect(stream, (seen) => seen.length > 0);
     const update = updates.at(-1);
@@ -180,7 +188,7 @@ describe("the session's limit", () => {
     const { cursor } = await object.liveTail(null, { pattern: "" });
     const got: Message[] = [];
     for await (const message of messages(liveTailStream(session, [cursor], { maxMs: 1500, intervalMs: 500 }))) got.push(message);
-    expect(got.map((m) => `${m.kind}:${m.type}`)).toEqual(["event:sessionStart", "event:sessionUpdate", "event:sessionUpdate", "exception:SessionTimeoutException"]);
+    expect(got.map((m) => `${m.kind}:${m.type}`)).toEqual(["event:initial-response", "event:sessionStart", "event:sessionUpdate", "event:sessionUpdate", "exception:SessionTimeoutException"]);
     expect(got.at(-1)?.body.message).toMatch(/timed out/);
   });
 });
