@@ -1,10 +1,10 @@
-import { EventStreamCodec } from "@smithy/core/event-streams";
 import { env, exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordInvocationLog } from "../../src/logs/ingest";
 import { liveTailStream } from "../../src/logs/live-tail";
 import { LogGroup } from "../../src/logs/log-group";
+import { eventStreamMessages } from "../helpers/event-stream";
 import { awsJson, BASE, newTenant, type TenantKey } from "../helpers/platform";
 
 // StartLiveTail end to end inside workerd: validation and missing groups
@@ -13,11 +13,6 @@ import { awsJson, BASE, newTenant, type TenantKey } from "../helpers/platform";
 // sessionStart and shows only what is ingested after it, filtered by stream
 // and pattern, sampled to 500 events; the 3-hour limit ends it with
 // SessionTimeoutException (run here with a short limit).
-
-const codec = new EventStreamCodec(
-  (b) => new TextDecoder().decode(b),
-  (s) => new TextEncoder().encode(s),
-);
 
 interface Message {
   kind: string;
@@ -29,30 +24,12 @@ interface Update {
   sessionResults: { logStreamName: string; logGroupIdentifier: string; message: string; timestamp: number; ingestionTime: number }[];
 }
 
-/** The messages of an event stream, one at a time, as they arrive. */
+/** The stream's messages as they arrive: events by `:event-type`, exceptions by `:exception-type`, JSON bodies. */
 async function* messages(body: ReadableStream<Uint8Array>): AsyncGenerator<Message> {
-  const reader = body.getReader();
-  let buffer = new Uint8Array(0);
-  try {
-    for (;;) {
-      while (buffer.byteLength >= 4) {
-        const total = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
-        if (buffer.byteLength < total) break;
-        const message = codec.decode(buffer.slice(0, total));
-        buffer = buffer.slice(total);
-        const kind = String(message.headers[":message-type"]?.value);
-        const type = String(message.headers[kind === "exception" ? ":exception-type" : ":event-type"]?.value);
-        yield { kind, type, body: JSON.parse(new TextDecoder().decode(message.body)) as Record<string, unknown> };
-      }
-      const { done, value } = await reader.read();
-      if (done) return;
-      const joined = new Uint8Array(buffer.byteLength + value.byteLength);
-      joined.set(buffer);
-      joined.set(value, buffer.byteLength);
-      buffer = joined;
-    }
-  } finally {
-    await reader.cancel();
+  for await (const message of eventStreamMessages(body)) {
+    const kind = String(message.headers[":message-type"]?.value);
+    const type = String(message.headers[kind === "exception" ? ":exception-type" : ":event-type"]?.value);
+    yield { kind, type, body: JSON.parse(new TextDecoder().decode(message.body)) as Record<string, unknown> };
   }
 }
 
