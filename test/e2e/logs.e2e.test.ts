@@ -1,5 +1,7 @@
 import { execFile, spawn } from "node:child_process";
+import type { LookupOptions } from "node:dns";
 import { existsSync } from "node:fs";
+import { Agent } from "node:http";
 import { promisify } from "node:util";
 import {
   CloudWatchLogsClient,
@@ -221,6 +223,28 @@ describe("CloudWatch Logs through the AWS SDK v3", () => {
         tail.destroy();
       }
     }, 60_000);
+
+    it("with the SDK's default host prefix, where stream-<host> resolves to cellfn (the agent's lookup stands in for DNS)", async () => {
+      const seen: string[] = [];
+      const lookup = (hostname: string, options: LookupOptions, callback: (...args: unknown[]) => void) => {
+        seen.push(hostname);
+        if (options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+        else callback(null, "127.0.0.1", 4);
+      };
+      const tail = logsClient(platform, acme, { endpoint: `http://cellfn.localhost:${platform.port}`, requestHandler: { httpAgent: new Agent({ lookup: lookup as never }) } });
+      const abort = new AbortController();
+      try {
+        const out = await tail.send(new StartLiveTailCommand({ logGroupIdentifiers: [tailGroup] }), { abortSignal: abort.signal });
+        for await (const event of out.responseStream ?? []) {
+          expect(event.sessionStart?.logGroupIdentifiers).toEqual([tailGroup]);
+          break;
+        }
+        expect(seen).toEqual(["stream-cellfn.localhost"]);
+      } finally {
+        abort.abort();
+        tail.destroy();
+      }
+    });
 
     it.skipIf(!existsSync(AWS_CLI))("with the AWS CLI: aws logs start-live-tail (AWS_DISABLE_HOST_PREFIX_INJECTION=true)", async () => {
       const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: acme.accessKeyId, AWS_SECRET_ACCESS_KEY: acme.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_DISABLE_HOST_PREFIX_INJECTION: "true" };
