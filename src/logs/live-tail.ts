@@ -3,7 +3,7 @@ import type { JsonOperation, JsonServiceCall } from "../aws-json/service";
 import { jsonEvent, jsonException } from "../invoke/event-stream";
 import { FilterPatternError, parseFilterPattern } from "./filter-pattern/parse";
 import { IDENTIFIER_RULE, STREAM_NAME_RULE } from "./group-operations";
-import { logGroupObject, resolveGroupName } from "./groups";
+import { logDirectory, logGroupObject, resolveGroupName } from "./groups";
 import { LogsInput } from "./input";
 import type { LogGroup, StoredEvent } from "./log-group";
 import { sessionResults } from "./live-tail-results";
@@ -12,6 +12,17 @@ import { sessionResults } from "./live-tail-results";
 export const SESSION_MAX_MS = 3 * 3_600_000;
 /** A `sessionUpdate` every second, empty if nothing new matched, as CloudWatch sends them. */
 export const UPDATE_INTERVAL_MS = 1000;
+/** Concurrent sessions per account (CloudWatch's default quota); more get LimitExceededException. */
+export const MAX_SESSIONS = 15;
+/** A session holds a lease in the tenant's log directory, renewed every RENEW_EVERY updates. */
+const LEASE_MS = 30_000;
+const RENEW_EVERY = 10;
+
+/** How a session keeps its place among the tenant's open sessions. */
+export interface SessionLease {
+  renew(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface LiveTailSession {
   requestId: string;
@@ -69,9 +80,20 @@ export const startLiveTail: JsonOperation = async (body, call) => {
     ...(logStreamNamePrefixes ? { logStreamNamePrefixes } : {}),
     ...(logEventFilterPattern !== undefined ? { logEventFilterPattern } : {}),
   };
+  const directory = logDirectory(call.env, call.principal.tenantId);
+  if (!(await directory.openLiveTail(session.sessionId, Date.now(), LEASE_MS, MAX_SESSIONS))) {
+    throw new AwsJsonError(400, "LimitExceededException", `You have reached the maximum number of concurrent Live Tail sessions (${MAX_SESSIONS}) for this account. Close a session and try again.`);
+  }
+  const lease: SessionLease = {
+    renew: () => directory.renewLiveTail(session.sessionId, Date.now(), LEASE_MS),
+    close: () => directory.closeLiveTail(session.sessionId),
+  };
   // Where each group ends now: the session shows what is ingested from here on.
-  const cursors = await Promise.all(groups.map(async (g) => (await g.object.liveTail(null, { pattern: "" })).cursor));
-  return new Response(liveTailStream(session, cursors), {
+  const cursors = await Promise.all(groups.map(async (g) => (await g.object.liveTail(null, { pattern: "" })).cursor)).catch(async (error: unknown) => {
+    await lease.close();
+    throw error;
+  });
+  return new Response(liveTailStream(session, cursors, { lease }), {
     status: 200,
     headers: { "content-type": "application/vnd.amazon.eventstream", "x-amzn-RequestId": call.requestId },
   });
@@ -95,7 +117,7 @@ function groupMissing(call: JsonServiceCall): (name: string) => AwsJsonError {
 export function liveTailStream(
   session: LiveTailSession,
   startCursors: readonly number[],
-  options: { maxMs?: number; intervalMs?: number } = {},
+  options: { maxMs?: number; intervalMs?: number; lease?: SessionLease } = {},
 ): ReadableStream<Uint8Array> {
   const cursors = [...startCursors];
   const started = Date.now();
@@ -105,6 +127,11 @@ export function liveTailStream(
   let startSent = false;
   let closed = false;
   const { logStreamNames, logStreamNamePrefixes, logEventFilterPattern } = session;
+  const end = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    controller.close();
+    closed = true;
+    await options.lease?.close().catch((error: unknown) => console.error(`logs: live tail session ${session.sessionId}: closing its lease failed`, error));
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -132,21 +159,21 @@ export function liveTailStream(
         if (closed) return;
         if (Date.now() >= deadline) {
           controller.enqueue(jsonException("SessionTimeoutException", "The Live Tail session has timed out after 3 hours."));
-          controller.close();
-          closed = true;
+          await end(controller);
           return;
         }
         try {
+          if (ticks % RENEW_EVERY === 0) await options.lease?.renew();
           controller.enqueue(await update(session, cursors));
         } catch (error) {
           console.error(`logs: live tail session ${session.sessionId} failed`, error);
           controller.enqueue(jsonException("SessionStreamingException", "An internal error occurred in the Live Tail session."));
-          controller.close();
-          closed = true;
+          await end(controller);
         }
       },
-      cancel() {
+      async cancel() {
         closed = true;
+        await options.lease?.close().catch((error: unknown) => console.error(`logs: live tail session ${session.sessionId}: closing its lease failed`, error));
       },
     },
     { highWaterMark: 0 },

@@ -3,6 +3,7 @@ import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordInvocationLog } from "../../src/logs/ingest";
 import { liveTailStream } from "../../src/logs/live-tail";
+import { LogDirectory } from "../../src/logs/log-directory";
 import { LogGroup } from "../../src/logs/log-group";
 import { eventStreamMessages } from "../helpers/event-stream";
 import { awsJson, BASE, newTenant, type TenantKey } from "../helpers/platform";
@@ -158,14 +159,53 @@ describe("a live tail session", () => {
   });
 });
 
-describe("the session's limit", () => {
-  it("ends with SessionTimeoutException in the stream (3 hours in service; 1.5 s here)", async () => {
+describe("the session's limits", () => {
+  it("ends with SessionTimeoutException in the stream (3 hours in service; 1.5 s here), and gives back its lease", async () => {
     const object = LogGroup.of(env, acme.tenantId, GROUP);
     const session = { requestId: "r", sessionId: "s", accountId: acme.accountId, groups: [{ identifier: GROUP, name: GROUP, object }] };
+    const directory = LogDirectory.of(env, `lease-probe-${crypto.randomUUID()}`);
+    expect(await directory.openLiveTail("s", Date.now(), 30_000, 1)).toBe(true);
+    const lease = { renew: () => directory.renewLiveTail("s", Date.now(), 30_000), close: () => directory.closeLiveTail("s") };
     const { cursor } = await object.liveTail(null, { pattern: "" });
     const got: Message[] = [];
-    for await (const message of messages(liveTailStream(session, [cursor], { maxMs: 1500, intervalMs: 500 }))) got.push(message);
+    for await (const message of messages(liveTailStream(session, [cursor], { maxMs: 1500, intervalMs: 500, lease }))) got.push(message);
     expect(got.map((m) => `${m.kind}:${m.type}`)).toEqual(["event:initial-response", "event:sessionStart", "event:sessionUpdate", "event:sessionUpdate", "exception:SessionTimeoutException"]);
     expect(got.at(-1)?.body.message).toMatch(/timed out/);
+    expect(await directory.openLiveTail("next", Date.now(), 30_000, 1)).toBe(true);
+  });
+
+  it("allows 15 open sessions per account: the 16th gets LimitExceededException until one closes", async () => {
+    const busy = await newTenant("full", "livetail-busy");
+    await recordInvocationLog(env, { tenantId: busy.tenantId, logGroup: GROUP, logStream: "s", lines: [{ timestamp: Date.now(), message: "x" }] });
+    const open = await Promise.all(
+      Array.from({ length: 15 }, async () => {
+        const res = await startLiveTail(busy, { logGroupIdentifiers: [GROUP] });
+        expect(res.status).toBe(200);
+        const stream = messages(res.body as ReadableStream<Uint8Array>);
+        await started(stream);
+        return stream;
+      }),
+    );
+    try {
+      const refused = await awsJson(busy, "logs", "Logs_20140328.StartLiveTail", { logGroupIdentifiers: [GROUP] });
+      expect([refused.status, refused.body.__type]).toEqual([400, "LimitExceededException"]);
+      expect(String(refused.body.message)).toMatch(/maximum number of concurrent Live Tail sessions \(15\)/);
+      // Another tenant is not limited by this one's sessions.
+      const elsewhere = await startLiveTail(acme, { logGroupIdentifiers: [GROUP] });
+      expect(elsewhere.status).toBe(200);
+      await elsewhere.body?.cancel();
+      await open.pop()?.return(undefined);
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        const res = await startLiveTail(busy, { logGroupIdentifiers: [GROUP] });
+        status = res.status;
+        if (status === 200) open.push(messages(res.body as ReadableStream<Uint8Array>));
+        else await res.arrayBuffer();
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await Promise.all(open.map((stream) => stream.return(undefined)));
+    }
   });
 });
