@@ -35,6 +35,8 @@ export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async
       signal: c.req.raw.signal,
       traceHeader: c.req.header("X-Amzn-Trace-Id"),
     });
+    // An operation that streams (StartLiveTail's event stream) answers its own Response.
+    if (output instanceof Response) return output;
     return new Response(JSON.stringify(output ?? {}), {
       status: 200,
       headers: { "content-type": service.contentType, "x-amzn-RequestId": c.get("requestId") },

@@ -21,6 +21,7 @@ export interface JsonServiceCall {
   traceHeader: string | undefined;
 }
 
+/** Answers the output structure as JSON, or (for a streaming operation) a whole Response. */
 export type JsonOperation = (input: Record<string, unknown>, call: JsonServiceCall) => Promise<unknown>;
 
 export interface JsonService {

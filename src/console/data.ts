@@ -12,7 +12,6 @@ import { LATEST } from "../data/function-store";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { logGroupObject } from "../logs/groups";
-import type { Position } from "../logs/positions";
 import type { Statistic } from "../metrics/aggregate";
 import { LAMBDA_NAMESPACE } from "../metrics/lambda-metrics";
 import { MetricStore } from "../metrics/metric-store";
@@ -143,19 +142,29 @@ async function recentInvocations(scope: TenantScope, logGroup: string): Promise<
     .reverse();
 }
 
-export interface LogLine {
-  timestamp: number;
-  message: string;
-  /** Where the next poll continues (the live tail). */
-  position: Position;
+export interface LogLines {
+  lines: Array<{ timestamp: number; message: string }>;
+  /** Where the next poll continues: the group's last event id, StartLiveTail's cursor. */
+  cursor: number;
 }
 
-/** The function's log lines after `after` (the live tail), or the last LOG_LINES_SHOWN of the last hour. */
-export async function logLines(scope: TenantScope, logGroup: string, after: Position | undefined): Promise<LogLine[]> {
+/**
+ * The live tail of the function page: the lines ingested after `cursor`, read
+ * as a StartLiveTail session reads them (by event id, so a line shipped late
+ * with an earlier timestamp still shows), or, on the first poll, the last
+ * LOG_LINES_SHOWN of the last hour and the cursor to go on from.
+ */
+export async function logLines(scope: TenantScope, logGroup: string, cursor: number | undefined): Promise<LogLines> {
   const group = logGroupObject(scope.env, scope.principal.tenantId, logGroup);
-  const start = after ? after.ts : Date.now() - RECENT_LOG_WINDOW_MS;
-  const { events } = await group.filter({ range: { start }, ...(after ? { after } : {}), pattern: "", limit: 10_000 });
-  return events.slice(-LOG_LINES_SHOWN).map((e) => ({ timestamp: e.ts, message: e.message, position: { ts: e.ts, id: e.id } }));
+  const shown = (events: readonly { ts: number; message: string }[]) => events.slice(-LOG_LINES_SHOWN).map((e) => ({ timestamp: e.ts, message: e.message }));
+  if (cursor !== undefined) {
+    const read = await group.liveTail(cursor, { pattern: "" });
+    return { lines: shown(read.events), cursor: read.cursor };
+  }
+  // The cursor first: a line ingested while the recent ones are read comes with the next poll, not twice.
+  const { cursor: now } = await group.liveTail(null, { pattern: "" });
+  const { events } = await group.filter({ range: { start: Date.now() - RECENT_LOG_WINDOW_MS }, pattern: "", limit: 10_000 });
+  return { lines: shown(events.filter((e) => e.id <= now)), cursor: now };
 }
 
 export interface OperatorOverview {

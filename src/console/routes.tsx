@@ -13,7 +13,6 @@ import { admitInvocation } from "../invoke/routes";
 import { invokeSync } from "../invoke/run";
 import { prepareInvoke } from "../invoke/target";
 import { LambdaError } from "../errors";
-import { readFilterToken, filterToken } from "../logs/positions";
 import clientScript from "./assets/console-client.js";
 import consoleStyles from "./assets/console.css";
 import type { ConsoleEnv } from "./console-env";
@@ -120,10 +119,8 @@ export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
     const latest = await session.scope.store.getVersion(c.req.param("name"), "$LATEST");
     if (!latest) return c.json({ message: "No such function." }, 404);
     const raw = c.req.query("after");
-    const after = raw ? readFilterToken(raw) : undefined;
-    const lines = await logLines(session.scope, latest.config.LoggingConfig.LogGroup, after);
-    const last = lines.at(-1);
-    return c.json({ lines: lines.map(({ timestamp, message }) => ({ timestamp, message })), after: last ? filterToken(last.position) : (raw ?? null) });
+    const { lines, cursor } = await logLines(session.scope, latest.config.LoggingConfig.LogGroup, raw && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined);
+    return c.json({ lines, after: String(cursor) });
   })
   .get("/operator", async (c) => {
     const session = c.get("session");

@@ -1,6 +1,6 @@
 /**
  * The AWS event-stream framing (application/vnd.amazon.eventstream) of
- * InvokeWithResponseStream, as @smithy's eventstream-codec decodes it:
+ * InvokeWithResponseStream (and StartLiveTail), as @smithy's eventstream-codec decodes it:
  *
  *   [total length u32][headers length u32][prelude CRC32 u32][headers][payload][message CRC32 u32]
  *
@@ -69,4 +69,20 @@ export interface InvokeComplete {
 
 export function invokeComplete(fields: InvokeComplete): Uint8Array {
   return encodeMessage({ ":event-type": "InvokeComplete", ":content-type": "application/json", ":message-type": "event" }, encoder.encode(JSON.stringify(fields)));
+}
+
+/**
+ * An event of an awsJson event stream (CloudWatch Logs' StartLiveTail): the
+ * union member's structure serialized as the JSON payload.
+ */
+export function jsonEvent(eventType: string, body: unknown): Uint8Array {
+  return encodeMessage({ ":event-type": eventType, ":content-type": "application/json", ":message-type": "event" }, encoder.encode(JSON.stringify(body)));
+}
+
+/** A modelled error inside an event stream; the SDKs throw it from the stream by `:exception-type`. */
+export function jsonException(exceptionType: string, message: string): Uint8Array {
+  return encodeMessage(
+    { ":exception-type": exceptionType, ":content-type": "application/json", ":message-type": "exception" },
+    encoder.encode(JSON.stringify({ message })),
+  );
 }

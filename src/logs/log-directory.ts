@@ -37,7 +37,29 @@ export class LogDirectory extends DurableObject<Env> {
       );
       // A row per result row: 10,000 rows of results could pass SQLite's 2 MB limit for one value.
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS query_rows (query_id TEXT NOT NULL, position INTEGER NOT NULL, row TEXT NOT NULL, PRIMARY KEY (query_id, position))");
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_tails (session_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
     });
+  }
+
+  /**
+   * The tenant's open live tail sessions, as leases a session renews while it
+   * streams (a session whose Worker died without closing expires by itself).
+   * False if `max` are open already.
+   */
+  async openLiveTail(sessionId: string, now: number, leaseMs: number, max: number): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM live_tails WHERE expires_at <= ?", now);
+    if (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM live_tails").one().n >= max) return false;
+    sql.exec("INSERT OR REPLACE INTO live_tails (session_id, expires_at) VALUES (?, ?)", sessionId, now + leaseMs);
+    return true;
+  }
+
+  async renewLiveTail(sessionId: string, now: number, leaseMs: number): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE live_tails SET expires_at = ? WHERE session_id = ?", now + leaseMs, sessionId);
+  }
+
+  async closeLiveTail(sessionId: string): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM live_tails WHERE session_id = ?", sessionId);
   }
 
   async register(name: string): Promise<void> {

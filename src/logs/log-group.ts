@@ -37,6 +37,8 @@ export interface EventRange {
 const FILTER_PAGE = 1000;
 /** What one Insights page may carry over RPC (messages are up to 256 KB each). */
 const SCAN_PAGE_BYTES = 4 * 1024 * 1024;
+/** Events one live-tail poll examines (CloudWatch buffers at most 5,000 per session). */
+const LIVE_TAIL_SCAN = 5000;
 
 type StreamRow = { name: string; creation_time: number; first_event: number | null; last_event: number | null; last_ingestion: number | null; stored_bytes: number };
 
@@ -220,6 +222,32 @@ export class LogGroup extends DurableObject<Env> {
     );
     const { taken, complete } = takeUpTo(rows, SCAN_PAGE_BYTES, limit);
     return { events: taken, more: !complete };
+  }
+
+  /**
+   * StartLiveTail's read: events stored after `cursor` (an event id; ids grow
+   * with every append, so this is "ingested since") of the chosen streams,
+   * matching `pattern` (validated by the caller). With no cursor it only
+   * answers where the group ends now. Reads at most LIVE_TAIL_SCAN events or
+   * SCAN_PAGE_BYTES per call and then skips to the newest event (`skipped`):
+   * a live tail shows what is happening now, not a backlog.
+   */
+  async liveTail(cursor: number | null, options: { streams?: string[]; prefixes?: string[]; pattern: string }): Promise<{ cursor: number; events: StoredEvent[]; skipped: boolean }> {
+    const sql = this.ctx.storage.sql;
+    const newest = sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM events").one().id ?? 0;
+    // A dropped and re-created group numbers its events from 1 again.
+    const after = cursor === null ? newest : cursor > newest ? 0 : cursor;
+    if (after === newest) return { cursor: newest, events: [], skipped: false };
+    const pattern = parseFilterPattern(options.pattern);
+    const names = options.streams ? new Set(options.streams) : undefined;
+    const rows = sql.exec<StoredEvent>("SELECT id, stream, ts, ingestion, message FROM events WHERE id > ? ORDER BY id LIMIT ?", after, LIVE_TAIL_SCAN);
+    const { taken, complete } = takeUpTo(rows, SCAN_PAGE_BYTES, LIVE_TAIL_SCAN);
+    const events = taken.filter(
+      (e) => (!names || names.has(e.stream)) && (!options.prefixes || options.prefixes.some((p) => e.stream.startsWith(p))) && matchesFilter(pattern, e.message),
+    );
+    const last = taken.at(-1)?.id ?? newest;
+    const skipped = !complete && last !== newest;
+    return { cursor: skipped ? newest : last, events, skipped };
   }
 
   /** Sets (days) or removes (null) the retention policy; false if the group does not exist. */

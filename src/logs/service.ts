@@ -9,6 +9,7 @@ import {
   describeLogStreams,
   putRetentionPolicy,
 } from "./group-operations";
+import { startLiveTail } from "./live-tail";
 import { getQueryResults, startQuery, stopQuery } from "./query-operations";
 
 /**
@@ -36,5 +37,6 @@ export const logsService: JsonService = {
     StartQuery: startQuery,
     GetQueryResults: getQueryResults,
     StopQuery: stopQuery,
+    StartLiveTail: startLiveTail,
   },
 };

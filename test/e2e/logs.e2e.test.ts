@@ -1,5 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import type { LookupOptions } from "node:dns";
 import { existsSync } from "node:fs";
+import { Agent } from "node:http";
 import { promisify } from "node:util";
 import {
   CloudWatchLogsClient,
@@ -15,12 +17,16 @@ import {
   ResourceNotFoundException,
   InvalidParameterException,
   MalformedQueryException,
+  StartLiveTailCommand,
   StartQueryCommand,
   paginateFilterLogEvents,
+  type CloudWatchLogsClientConfig,
   type GetQueryResultsCommandOutput,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, type Platform, startPlatform, type TenantCredentials } from "./harness";
+import { CreateFunctionCommand, InvokeCommand } from "@aws-sdk/client-lambda";
+import { makeZip } from "../fixtures/zips";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 // CloudWatch Logs through the real @aws-sdk/client-cloudwatch-logs (awsJson1_1)
 // against `wrangler dev`. Events go in through PutLogEvents, the API users'
@@ -30,12 +36,13 @@ import { createTenantWithKey, type Platform, startPlatform, type TenantCredentia
 const AWS_CLI = "/root/.pyenv/shims/aws";
 const run = promisify(execFile);
 
-function logsClient(platform: Platform, creds: TenantCredentials): CloudWatchLogsClient {
+function logsClient(platform: Platform, creds: TenantCredentials, extra: Partial<CloudWatchLogsClientConfig> = {}): CloudWatchLogsClient {
   return new CloudWatchLogsClient({
     endpoint: platform.url,
     region: "us-east-1",
     credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
     maxAttempts: 1,
+    ...extra,
   });
 }
 
@@ -139,5 +146,123 @@ describe("CloudWatch Logs through the AWS SDK v3", () => {
     expect((JSON.parse(filtered.stdout) as { events: { message: string }[] }).events).toHaveLength(3);
     const groups = await run(AWS_CLI, ["logs", "describe-log-groups", ...common], { env: cliEnv });
     expect((JSON.parse(groups.stdout) as { logGroups: { logGroupName: string }[] }).logGroups.map((g) => g.logGroupName)).toEqual([group]);
+  });
+  describe("StartLiveTail: a fresh invoke's line reaches a live session", () => {
+    const fn = "e2e-tail";
+    const tailGroup = `/aws/lambda/${fn}`;
+    const invoke = async (marker: string) => {
+      const lambda = lambdaClient(platform, acme);
+      try {
+        const out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify({ marker })) }));
+        expect(out.FunctionError).toBeUndefined();
+      } finally {
+        lambda.destroy();
+      }
+    };
+
+    beforeAll(async () => {
+      const lambda = lambdaClient(platform, acme);
+      try {
+        await lambda.send(
+          new CreateFunctionCommand({
+            FunctionName: fn,
+            Runtime: "nodejs22.x",
+            Handler: "index.handler",
+            Role: "arn:aws:iam::123456789012:role/lambda-role",
+            Code: { ZipFile: makeZip({ "index.js": 'exports.handler = async (event) => { console.log("tail-marker", event.marker); return "ok"; };' }) },
+          }),
+        );
+        await untilActive(lambda, fn);
+      } finally {
+        lambda.destroy();
+      }
+      // The group is created by the function's first line, as on Lambda: a session needs it to exist.
+      await invoke("warm-up");
+      const logs = logsClient(platform, acme);
+      try {
+        for (let i = 0; i < 50; i++) {
+          if ((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: tailGroup }))).logGroups?.length) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        logs.destroy();
+      }
+    }, 120_000);
+
+    it("with @aws-sdk/client-cloudwatch-logs (disableHostPrefix: true)", async () => {
+      const tail = logsClient(platform, acme, { disableHostPrefix: true });
+      const abort = new AbortController();
+      try {
+        const arn = `arn:aws:logs:us-east-1:${acme.accountId}:log-group:${tailGroup}`;
+        const out = await tail.send(new StartLiveTailCommand({ logGroupIdentifiers: [arn], logEventFilterPattern: "tail-marker" }), { abortSignal: abort.signal });
+        let updatesAfterInvoke = -1;
+        let invokedAt = 0;
+        for await (const event of out.responseStream ?? []) {
+          if (event.sessionStart) {
+            expect(event.sessionStart.logGroupIdentifiers).toEqual([arn]);
+            await invoke("sdk-live");
+            invokedAt = Date.now();
+            updatesAfterInvoke = 0;
+            continue;
+          }
+          if (!event.sessionUpdate || updatesAfterInvoke < 0) continue;
+          updatesAfterInvoke++;
+          const line = event.sessionUpdate.sessionResults?.find((e) => e.message?.includes("sdk-live"));
+          if (line) {
+            console.log(`live tail (SDK): the invoke's line arrived ${Date.now() - invokedAt} ms after the invoke answered, in update ${updatesAfterInvoke}`);
+            expect(line.message).toMatch(/\tINFO\ttail-marker sdk-live/);
+            expect(line.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\]/);
+            break;
+          }
+          expect(event.sessionUpdate.sessionResults?.map((e) => e.message)).toEqual([]);
+          expect(updatesAfterInvoke, "the line should arrive within 3 updates (about 3 s) of the invoke").toBeLessThan(3);
+        }
+        expect(updatesAfterInvoke).toBeGreaterThan(0);
+      } finally {
+        abort.abort();
+        tail.destroy();
+      }
+    }, 60_000);
+
+    it("with the SDK's default host prefix, where stream-<host> resolves to cellfn (the agent's lookup stands in for DNS)", async () => {
+      const seen: string[] = [];
+      const lookup = (hostname: string, options: LookupOptions, callback: (...args: unknown[]) => void) => {
+        seen.push(hostname);
+        if (options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+        else callback(null, "127.0.0.1", 4);
+      };
+      const tail = logsClient(platform, acme, { endpoint: `http://cellfn.localhost:${platform.port}`, requestHandler: { httpAgent: new Agent({ lookup: lookup as never }) } });
+      const abort = new AbortController();
+      try {
+        const out = await tail.send(new StartLiveTailCommand({ logGroupIdentifiers: [tailGroup] }), { abortSignal: abort.signal });
+        for await (const event of out.responseStream ?? []) {
+          expect(event.sessionStart?.logGroupIdentifiers).toEqual([tailGroup]);
+          break;
+        }
+        expect(seen).toEqual(["stream-cellfn.localhost"]);
+      } finally {
+        abort.abort();
+        tail.destroy();
+      }
+    });
+
+    it.skipIf(!existsSync(AWS_CLI))("with the AWS CLI: aws logs start-live-tail (AWS_DISABLE_HOST_PREFIX_INJECTION=true)", async () => {
+      const cliEnv = { ...process.env, AWS_ACCESS_KEY_ID: acme.accessKeyId, AWS_SECRET_ACCESS_KEY: acme.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1", AWS_DISABLE_HOST_PREFIX_INJECTION: "true" };
+      const arn = `arn:aws:logs:us-east-1:${acme.accountId}:log-group:${tailGroup}`;
+      const cli = spawn(AWS_CLI, ["logs", "start-live-tail", "--log-group-identifiers", arn, "--endpoint-url", platform.url], { env: cliEnv, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      cli.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      cli.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        // The CLI prints lines as they come and never exits by itself: invoke until one shows (the session may start after the first invoke).
+        for (let i = 0; i < 20 && !output.includes("cli-live"); i++) {
+          await invoke("cli-live");
+          await new Promise((r) => setTimeout(r, 1500));
+        }
+        expect(output).toMatch(/\tINFO\ttail-marker cli-live/);
+      } finally {
+        cli.kill("SIGINT");
+      }
+    }, 60_000);
   });
 });

@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { recordInvocationLog } from "../../src/logs/ingest";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, createActive, createFunctionBody, fn, newTenant, signed } from "../helpers/platform";
 
@@ -82,8 +83,15 @@ describe("tenant pages", () => {
     expect(html).toContain("<h1>" + name + "</h1>");
     expect(html).toMatch(/<figure class="chart" data-chart="[^"]*Invocations[^"]*" data-total="1"/);
     const logs = await consoleFetch(`/functions/${name}/logs`, { cookie });
-    const body = await logs.json<{ lines: Array<{ message: string }> }>();
+    const body = await logs.json<{ lines: Array<{ message: string }>; after: string }>();
     expect(body.lines.some((l) => l.message.includes("from-console-test"))).toBe(true);
+    // The live tail goes on by ingestion (StartLiveTail's cursor): nothing new yet, then a line shipped late, with an earlier timestamp.
+    const tail = async (after: string) => (await consoleFetch(`/functions/${name}/logs?after=${after}`, { cookie })).json<{ lines: Array<{ message: string }>; after: string }>();
+    expect(await tail(body.after)).toEqual({ lines: [], after: body.after });
+    await recordInvocationLog(env, { tenantId: owner.tenantId, logGroup: `/aws/lambda/${name}`, logStream: "late", lines: [{ timestamp: Date.now() - 60_000, message: "shipped late" }] });
+    const next = await tail(body.after);
+    expect(next.lines.map((l) => l.message)).toEqual(["shipped late"]);
+    expect(Number(next.after)).toBeGreaterThan(Number(body.after));
   });
 
   it("never shows another tenant's function, logs, or test invoke", async () => {

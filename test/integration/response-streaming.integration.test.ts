@@ -5,17 +5,13 @@
  * before the handler finishes, non-streaming handlers as one chunk, errors
  * in InvokeComplete.
  */
-import { EventStreamCodec } from "@smithy/core/event-streams";
 import { exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
+import { eventStreamMessages } from "../helpers/event-stream";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, createActive, createFunctionBody, errorOf, newTenant } from "../helpers/platform";
 
-const codec = new EventStreamCodec(
-  (s) => new TextDecoder().decode(s),
-  (s) => new TextEncoder().encode(s),
-);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 let key: TenantKey;
@@ -27,25 +23,10 @@ async function streamInvoke(name: string, body: unknown = {}, headers: Record<st
 
 /** Reads messages as they arrive, with the time each one was complete. */
 async function events(res: Response): Promise<{ type: string; payload: Uint8Array; at: number }[]> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  let buffer = new Uint8Array(0);
   const out: { type: string; payload: Uint8Array; at: number }[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const joined = new Uint8Array(buffer.byteLength + value.byteLength);
-    joined.set(buffer);
-    joined.set(value, buffer.byteLength);
-    buffer = joined;
-    while (buffer.byteLength >= 4) {
-      const total = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
-      if (buffer.byteLength < total) break;
-      const message = codec.decode(buffer.slice(0, total));
-      out.push({ type: String(message.headers[":event-type"]?.value), payload: message.body, at: Date.now() });
-      buffer = buffer.slice(total);
-    }
+  for await (const message of eventStreamMessages(res.body as ReadableStream<Uint8Array>)) {
+    out.push({ type: String(message.headers[":event-type"]?.value), payload: message.body, at: Date.now() });
   }
-  expect(buffer.byteLength).toBe(0);
   return out;
 }
 

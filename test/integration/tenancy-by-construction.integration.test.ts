@@ -322,6 +322,8 @@ const JSON_CASES: Record<string, Case> = {
   "GraniteServiceVersion20100801.GetMetricStatistics": { kind: "function", answersAlike: "success", request: (f) => cw("GetMetricStatistics", metricInput("GetMetricStatistics", f)) },
   "GraniteServiceVersion20100801.GetMetricData": { kind: "function", answersAlike: "success", request: (f) => cw("GetMetricData", metricInput("GetMetricData", f)) },
   "GraniteServiceVersion20100801.ListMetrics": { kind: "function", answersAlike: "success", request: (f) => cw("ListMetrics", metricInput("ListMetrics", f)) },
+  // Refused before its event stream starts: B never gets a 200 stream for A's group.
+  "Logs_20140328.StartLiveTail": { kind: "logGroup", request: (g) => logs("StartLiveTail", { logGroupIdentifiers: [g] }) },
   "Logs_20140328.GetQueryResults": { kind: "queryId", request: (q) => logs("GetQueryResults", { queryId: q }) },
   "Logs_20140328.StopQuery": { kind: "queryId", request: (q) => logs("StopQuery", { queryId: q }) },
 };

@@ -1,7 +1,7 @@
 // The console's only script (served as /console/assets/console.js under a
 // strict Content-Security-Policy: no inline code). Draws each figure.chart
 // with uPlot from its data-chart JSON, and keeps #log-tail live by polling
-// its data-tail-url for lines after the last one shown.
+// its data-tail-url for lines ingested after the last poll (the cursor StartLiveTail uses).
 "use strict";
 
 const COLOURS = ["#2563eb", "#dc2626", "#059669", "#d97706"];
