@@ -72,8 +72,9 @@ describe("InvokeWithResponseStream", () => {
     const received = await events(res);
     expect(received.map((e) => e.type)).toEqual(["PayloadChunk", "PayloadChunk", "InvokeComplete"]);
     expect(received.slice(0, 2).map((e) => text(e.payload)).join("")).toBe("first second");
-    // The first chunk arrived before the handler's 400 ms wait was over.
-    expect((received[1]?.at ?? 0) - (received[0]?.at ?? 0)).toBeGreaterThanOrEqual(300);
+    // The first chunk arrived before the handler's 400 ms wait was over (a buffered answer would bring both at once).
+    // The margin is wide: workerd's clock here moves only on I/O, and a loaded machine read a gap of 265 ms.
+    expect((received[1]?.at ?? 0) - (received[0]?.at ?? 0)).toBeGreaterThanOrEqual(150);
     expect(received[0]?.at ?? Infinity).toBeLessThan(received[2]?.at ?? 0);
     expect(JSON.parse(text(received[2]?.payload ?? new Uint8Array()))).toEqual({});
     expect(started).toBeLessThanOrEqual(received[0]?.at ?? 0);
