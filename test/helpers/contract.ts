@@ -1,0 +1,49 @@
+import { expect } from "vitest";
+import { makeZipBase64 } from "../fixtures/zips";
+import type { TenantKey } from "./platform";
+import { signed } from "./platform";
+
+/**
+ * Inputs shared by the contract suites (test/integration/contract-*.integration.test.ts), which
+ * replay LocalStack's AWS-validated tests with the same calls and inputs.
+ */
+
+/** The recorded tests ran Python functions; cellfn runs Node.js, so these recorded values are cellfn's runtimes. */
+export const NODE_FOR_PYTHON = { "python3.12": "nodejs22.x", "python3.11": "nodejs20.x" };
+
+/** LocalStack's echo handler (lambda_echo.py) in Node.js. */
+export const ECHO_HANDLER = "exports.handler = async (event) => event;";
+
+/**
+ * The CreateFunction body LocalStack's `create_lambda_function` fixture sends: `handler.handler`,
+ * Timeout 30, MemorySize 128 and an empty `Environment` unless the test says otherwise; the role
+ * is in the caller's account.
+ */
+export function contractFunction(key: TenantKey, name: string, extra: Record<string, unknown> = {}, code = ECHO_HANDLER) {
+  return {
+    FunctionName: name,
+    Role: `arn:aws:iam::${key.accountId}:role/lambda-role`,
+    Runtime: "nodejs22.x",
+    Handler: "handler.handler",
+    Code: { ZipFile: makeZipBase64({ "handler.js": code }) },
+    Timeout: 30,
+    MemorySize: 128,
+    Environment: { Variables: {} },
+    ...extra,
+  };
+}
+
+/** Every item of a list operation read one item a page, as botocore's paginator with PageSize 1 (`build_full_result`). */
+export async function pageAll(key: TenantKey, path: string, field: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const separator = path.includes("?") ? "&" : "?";
+    const res = await signed(key, "GET", `${path}${separator}MaxItems=1${marker ? `&Marker=${encodeURIComponent(marker)}` : ""}`);
+    expect(res.status).toBe(200);
+    const page = await res.json<Record<string, unknown>>();
+    items.push(...((page[field] as Record<string, unknown>[] | undefined) ?? []));
+    marker = page.NextMarker as string | undefined;
+  } while (marker !== undefined);
+  return items;
+}
