@@ -47,3 +47,16 @@ export async function pageAll(key: TenantKey, path: string, field: string): Prom
   } while (marker !== undefined);
   return items;
 }
+
+/** The CreateFunction body of LocalStack's `create_lambda_function_aws` (the API's own defaults: Timeout 3, MemorySize 128). */
+export function directFunction(key: TenantKey, name: string, extra: Record<string, unknown> = {}) {
+  return {
+    FunctionName: name,
+    Handler: "index.handler",
+    Code: { ZipFile: makeZipBase64({ "index.js": ECHO_HANDLER }) },
+    PackageType: "Zip",
+    Role: `arn:aws:iam::${key.accountId}:role/lambda-role`,
+    Runtime: "nodejs22.x",
+    ...extra,
+  };
+}
