@@ -183,6 +183,8 @@ export class AwsRecording {
   }
 
   #matchString(expected: string, actual: Json | undefined): boolean {
+    // A timestamp member of the model (botocore gives a datetime): on the wire, epoch seconds.
+    if (expected === "datetime") return typeof actual === "number" && actual > 1e9 && actual < 1e10;
     const whole = WHOLE_VALUE_FORMATS[expected];
     if (whole) return typeof actual === "string" && whole.test(actual);
     const literal = expected.replaceAll("<partition>", "aws").replaceAll("<region>", "us-east-1").replaceAll("111111111111", this.accountId);
