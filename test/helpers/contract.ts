@@ -60,3 +60,14 @@ export function directFunction(key: TenantKey, name: string, extra: Record<strin
     ...extra,
   };
 }
+
+/** Members the model types as strings holding JSON (AddPermission's `Statement`, GetPolicy's `Policy`): a string on the wire, read as the recordings hold it. */
+export function parsedJsonMembers<T extends Record<string, unknown>>(answer: T, members: string[]): T {
+  const out: Record<string, unknown> = { ...answer };
+  for (const member of members) {
+    if (!(member in out)) continue;
+    expect(typeof out[member], `${member} is a JSON string`).toBe("string");
+    out[member] = JSON.parse(String(out[member]));
+  }
+  return out as T;
+}
