@@ -42,18 +42,24 @@ const TESTS = [
   `${INVOKE}.py::TestLambdaErrors::test_lambda_handler_error`,
   `${INVOKE}.py::TestLambdaErrors::test_lambda_runtime_exit`,
 ];
+/** Every parametrisation of these tests. */
+const TEST_FAMILIES = [`${API}.py::TestLambdaFunction::test_function_name_and_qualifier_validation[`];
 
 const [source, commitArg] = process.argv.slice(2);
 if (!source) throw new Error("usage: node scripts/extract-aws-recordings.mjs <localstack git dir or checkout> [commit]");
 const git = (...args) => execFileSync("git", ["-C", source, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
 const commit = git("rev-parse", commitArg ?? "HEAD").trim();
 const files = new Map();
-const recordings = {};
-for (const test of TESTS) {
+const snapshotOf = (test) => {
   const file = `${test.slice(0, test.indexOf(".py::"))}.snapshot.json`;
   if (!files.has(file)) files.set(file, JSON.parse(git("show", `${commit}:${file}`)));
-  const entry = files.get(file)[test];
-  if (!entry) throw new Error(`no recording ${test} in ${file}`);
+  return files.get(file);
+};
+for (const family of TEST_FAMILIES) TESTS.push(...Object.keys(snapshotOf(family)).filter((k) => k.startsWith(family)).sort());
+const recordings = {};
+for (const test of TESTS) {
+  const entry = snapshotOf(test)[test];
+  if (!entry) throw new Error(`no recording ${test}`);
   recordings[test] = { recordedDate: entry["recorded-date"], content: entry["recorded-content"] };
 }
 const out = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RECURSIVE_LOOP_VALUES } from "../invoke/recursion";
+import { CREATE_FUNCTION_NAME, CREATE_PATTERN } from "./function-name";
 
 /**
  * Request shapes of the control-plane operations, with the service model's
@@ -73,7 +74,8 @@ export const functionCodeSchema = z.strictObject({
 });
 
 export const createFunctionSchema = z.strictObject({
-  FunctionName: z.string().min(1).max(140),
+  // A name over 140 characters that also breaks the pattern gets both violations (AWS's recorded answer).
+  FunctionName: z.string().min(1).max(140).regex(CREATE_FUNCTION_NAME, `Member must satisfy regular expression pattern: ${CREATE_PATTERN}`),
   Runtime: runtime.optional(),
   Role: role,
   Handler: handler.optional(),

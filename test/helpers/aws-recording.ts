@@ -134,10 +134,10 @@ export class AwsRecording {
     return this;
   }
 
-  /** The recorded value at `path` (`create_response.CreateFunctionResponse`). */
+  /** The recorded value at `path` (`create_response.CreateFunctionResponse`; "" for the whole test). */
   expected(path: string): Json {
     let value: Json = this.#content;
-    for (const part of path.split(".")) {
+    for (const part of path === "" ? [] : path.split(".")) {
       if (value === null || typeof value !== "object" || Array.isArray(value) || !(part in value)) {
         throw new Error(`${this.test} has no recording at ${path}`);
       }
@@ -187,7 +187,12 @@ export class AwsRecording {
     if (expected === "datetime") return typeof actual === "number" && actual > 1e9 && actual < 1e10;
     const whole = WHOLE_VALUE_FORMATS[expected];
     if (whole) return typeof actual === "string" && whole.test(actual);
-    const literal = expected.replaceAll("<partition>", "aws").replaceAll("<region>", "us-east-1").replaceAll("111111111111", this.accountId);
+    const literal = expected
+      .replaceAll("<partition>", "aws")
+      .replaceAll("<region>", "us-east-1")
+      .replaceAll("111111111111", this.accountId)
+      // `<a:len(65)>`: a run of that many "a"s (a name or qualifier over its limit).
+      .replace(/<a:len\((\d+)\)>/g, (_, n: string) => "a".repeat(Number(n)));
     const tokens: { name: string; ref: string | undefined }[] = [];
     const pattern = literal.replace(/<([a-z0-9_-]+)(?::(\d+))?>|[.*+?^${}()|[\]\\]/g, (match, name?: string, ref?: string) => {
       if (name === undefined) return `\\${match}`;
