@@ -1,7 +1,8 @@
 import { expect } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
+import type { AwsRecording } from "./aws-recording";
 import type { TenantKey } from "./platform";
-import { signed } from "./platform";
+import { fn, signed, waitUntilSettled } from "./platform";
 
 /**
  * Inputs shared by the contract suites (test/integration/contract-*.integration.test.ts), which
@@ -70,4 +71,19 @@ export function parsedJsonMembers<T extends Record<string, unknown>>(answer: T, 
     out[member] = JSON.parse(String(out[member]));
   }
   return out as T;
+}
+
+/**
+ * The opening of LocalStack's alias tests: create with `testenv=staging`, publish version 1, change
+ * the environment to `prod`, publish version 2; each recorded answer matched (create_response,
+ * publish_v1, publish_v2).
+ */
+export async function createWithTwoVersions(key: TenantKey, aws: AwsRecording, name: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const created = await signed(key, "POST", "/2015-03-31/functions", directFunction(key, name, { ...extra, Environment: { Variables: { testenv: "staging" } } }));
+  await aws.matchResponse("create_response", created);
+  await waitUntilSettled(key, name);
+  await aws.matchResponse("publish_v1", await signed(key, "POST", `${fn(name)}/versions`, {}));
+  expect((await signed(key, "PUT", `${fn(name)}/configuration`, { Environment: { Variables: { testenv: "prod" } } })).status).toBe(200);
+  await waitUntilSettled(key, name);
+  await aws.matchResponse("publish_v2", await signed(key, "POST", `${fn(name)}/versions`, {}));
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeZipBase64 } from "../fixtures/zips";
 import { AwsRecording, asBotocore } from "../helpers/aws-recording";
-import { contractFunction, directFunction, NODE_FOR_PYTHON } from "../helpers/contract";
+import { contractFunction, createWithTwoVersions, directFunction, NODE_FOR_PYTHON } from "../helpers/contract";
 import type { TenantKey } from "../helpers/platform";
 import { fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
@@ -82,13 +82,7 @@ describe("contract: control-plane errors", () => {
     const aws = new AwsRecording("TestLambdaAlias::test_notfound_and_invalid_routingconfigs", key.accountId, NODE_FOR_PYTHON);
     const name = `alias-fn-${Date.now().toString(36)}`;
     aws.bind("function-name:1", name).bind("resource:1", "lambda-role");
-    const created = await signed(key, "POST", FUNCTIONS, directFunction(key, name, { Publish: true, Environment: { Variables: { testenv: "staging" } } }));
-    await aws.matchResponse("create_response", created);
-    await waitUntilSettled(key, name);
-    await aws.matchResponse("publish_v1", await signed(key, "POST", `${fn(name)}/versions`, {}));
-    expect((await signed(key, "PUT", `${fn(name)}/configuration`, { Environment: { Variables: { testenv: "prod" } } })).status).toBe(200);
-    await waitUntilSettled(key, name);
-    await aws.matchResponse("publish_v2", await signed(key, "POST", `${fn(name)}/versions`, {}));
+    await createWithTwoVersions(key, aws, name, { Publish: true });
 
     const alias = (body: Record<string, unknown>, of = name) => signed(key, "POST", `${fn(of)}/aliases`, body);
     const routed = (version: string, weights: Record<string, number>, aliasName = "custom") => ({

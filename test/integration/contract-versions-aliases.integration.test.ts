@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { AwsRecording, asBotocore } from "../helpers/aws-recording";
-import { directFunction, NODE_FOR_PYTHON, pageAll } from "../helpers/contract";
+import { createWithTwoVersions, directFunction, NODE_FOR_PYTHON, pageAll } from "../helpers/contract";
 import type { TenantKey } from "../helpers/platform";
 import { fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
@@ -71,13 +71,7 @@ describe("contract: versions and aliases", () => {
       aws.match(path, { ...answer, Aliases: (answer.Aliases as { Name?: unknown }[]).sort(byName) });
     };
 
-    const created = await signed(key, "POST", FUNCTIONS, directFunction(key, name, { Environment: { Variables: { testenv: "staging" } } }));
-    await aws.matchResponse("create_response", created);
-    await waitUntilSettled(key, name);
-    await aws.matchResponse("publish_v1", await signed(key, "POST", `${fn(name)}/versions`, {}));
-    expect((await signed(key, "PUT", `${fn(name)}/configuration`, { Environment: { Variables: { testenv: "prod" } } })).status).toBe(200);
-    await waitUntilSettled(key, name);
-    await aws.matchResponse("publish_v2", await signed(key, "POST", `${fn(name)}/versions`, {}));
+    await createWithTwoVersions(key, aws, name);
 
     const alias11 = await aws.matchResponse(
       "create_alias_1_1",
