@@ -11,7 +11,7 @@ export class LambdaError extends Error {
     readonly status: ContentfulStatusCode,
     readonly type: string,
     message: string,
-    readonly extra: { reason?: string; retryAfterSeconds?: number } = {},
+    readonly extra: { reason?: string; retryAfterSeconds?: number; untyped?: boolean } = {},
   ) {
     super(message);
     this.name = type;
@@ -29,7 +29,8 @@ export class LambdaError extends Error {
   toBody(): Record<string, string> {
     const messageKey = LambdaError.CAPITALISED.has(this.type) ? "Message" : "message";
     const body: Record<string, string> = {};
-    if (this.type !== "ValidationException") body.Type = this.status >= 500 ? "Service" : "User";
+    // A few answers carry no Type (AWS's recordings; see the catalogue entries with `untyped`).
+    if (this.type !== "ValidationException" && this.extra.untyped !== true) body.Type = this.status >= 500 ? "Service" : "User";
     body[messageKey] = this.message;
     if (this.extra.reason) body.Reason = this.extra.reason;
     return body;
@@ -148,6 +149,16 @@ export const statementExists = (sid: string) =>
   conflict(`The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
 export const latestPolicyUnsupported = () => invalidParameter("We currently do not support adding policies for $LATEST.");
 export const aliasNotFound = (aliasArn: string) => notFound(`Cannot find alias arn: ${aliasArn}`);
+/** An alias on $LATEST with weights: AWS answers this one without `Type` (its recording, test_notfound_and_invalid_routingconfigs). */
+export const latestAliasWeighted = () =>
+  new LambdaError(400, "InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version", { untyped: true });
+/** Operations on the function itself refuse a version or alias (AWS's recording, test_function_concurrency_exceptions). */
+export const unqualifiedFunctionOnly = () =>
+  invalidParameter(
+    "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.",
+  );
+/** UpdateAlias words a missing alias differently from GetAlias (AWS's recording, test_non_existent_alias_update). */
+export const aliasNotFoundForUpdate = (aliasArn: string) => notFound(`Alias not found: ${aliasArn}`);
 
 // Recursive loop detection (src/invoke/recursion.ts). Status 400, as the Lambda model gives it.
 export const recursiveInvocation = () =>

@@ -81,14 +81,17 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   const hit = cache.get(key);
   if (hit && hit.expiresAt > now) return hit;
 
+  // Invoke names what it looked for: an unqualified call is one to $LATEST, and its 404 says so
+  // (`Function not found: …:function:name:$LATEST`, as AWS answers it; GetFunction's does not).
+  const target = { name: ref.name, qualifier: ref.qualifier ?? LATEST };
   // Independent reads side by side: a miss costs one D1 round trip, not four.
   const [resolved, fn, reserved, provisioned] = await Promise.all([
-    resolveVersion(scope, ref),
+    resolveVersion(scope, target),
     scope.store.getFunction(ref.name),
     scope.store.reservedConcurrencyTotal(),
     provisionedStore(scope).unreservedTotal(),
   ]);
-  if (!fn) throw functionNotFound(scope.names, ref.name, ref.qualifier);
+  if (!fn) throw functionNotFound(scope.names, ref.name, target.qualifier);
   const rows = new Map([[resolved.row.version, resolved.row]]);
   const alias = resolved.aliasRow;
   const extras = await Promise.all(Object.keys(alias?.additionalVersionWeights ?? {}).map((v) => scope.store.getVersion(ref.name, v)));

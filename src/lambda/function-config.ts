@@ -1,6 +1,6 @@
 import { invalidParameter, validationError } from "../errors";
 import type { CreateFunctionInput, UpdateFunctionConfigurationInput } from "./schemas";
-import { MODEL_RUNTIMES } from "./schemas";
+import { CREATABLE_RUNTIMES_MESSAGE, MODEL_RUNTIMES } from "./schemas";
 
 export const SUPPORTED_RUNTIMES = ["nodejs20.x", "nodejs22.x", "nodejs24.x"] as const;
 export const MAX_TIMEOUT_SECONDS = 900;
@@ -123,7 +123,7 @@ function checkRuntime(runtime: string): string {
   if ((SUPPORTED_RUNTIMES as readonly string[]).includes(runtime)) return runtime;
   if (!(MODEL_RUNTIMES as readonly string[]).includes(runtime)) {
     throw invalidParameter(
-      `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${MODEL_RUNTIMES.join(", ")}]`,
+      `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: ${CREATABLE_RUNTIMES_MESSAGE}`,
     );
   }
   throw invalidParameter(

@@ -32,8 +32,10 @@ const FUNCTION_NAME =
  */
 const QUALIFIED_PATTERN =
   "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
-const CREATE_PATTERN =
+export const CREATE_PATTERN =
   "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
+/** CreateFunction's FunctionName pattern as a check (the schema lists it beside the length, as AWS counts both). */
+export const CREATE_FUNCTION_NAME = new RegExp(`^(?:${CREATE_PATTERN})$`);
 const UNQUALIFIED_PATTERN =
   "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)";
 

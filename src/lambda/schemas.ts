@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RECURSIVE_LOOP_VALUES } from "../invoke/recursion";
+import { CREATE_FUNCTION_NAME, CREATE_PATTERN } from "./function-name";
 
 /**
  * Request shapes of the control-plane operations, with the service model's
@@ -15,6 +16,17 @@ import { RECURSIVE_LOOP_VALUES } from "../invoke/recursion";
  * InvalidParameterValueException, not ValidationException
  * (docs/reference/lambda-api-notes.md §2), so src/lambda/function-config.ts checks it.
  */
+/**
+ * The runtimes AWS lists when it refuses a Runtime outside its enum, in its order, and the ARN
+ * alternative it names after them: AWS's recorded answer (LocalStack's AWS-validated snapshot
+ * test_lambda_api TestLambdaFunction::test_create_lambda_exceptions › invalid_runtime_exc,
+ * recorded 2025-11). The runtimes one can still create functions with, not the model's enum.
+ */
+export const CREATABLE_RUNTIMES_MESSAGE =
+  "[nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, python3.10, python3.11, " +
+  "java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, " +
+  "provided.al2, java8.al2] or be a valid ARN";
+
 export const MODEL_RUNTIMES = [
   "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
   "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
@@ -40,7 +52,18 @@ const environment = z.strictObject({ Variables: z.record(z.string(), z.string())
 const tracingConfig = z.strictObject({ Mode: z.enum(["Active", "PassThrough"]).optional() });
 const deadLetterConfig = z.strictObject({ TargetArn: z.string().optional() });
 const ephemeralStorage = z.strictObject({ Size: z.int().min(512).max(10240) });
-const architectures = z.array(z.enum(["x86_64", "arm64"])).min(1).max(1);
+const ARCHITECTURES = ["x86_64", "arm64"] as const;
+/** The list is checked as a whole and a bad member named by the list, as AWS words it (its recording, test_create_lambda_exceptions). */
+const architectures = z
+  .array(z.string())
+  .min(1)
+  .max(1)
+  .superRefine((list, ctx) => {
+    if (list.some((item) => !(ARCHITECTURES as readonly string[]).includes(item))) {
+      ctx.addIssue({ code: "custom", input: list, message: "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]" });
+    }
+  })
+  .transform((list) => list as (typeof ARCHITECTURES)[number][]);
 const loggingConfig = z.strictObject({
   LogFormat: z.enum(["JSON", "Text"]).optional(),
   ApplicationLogLevel: z.enum(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]).optional(),
@@ -73,7 +96,8 @@ export const functionCodeSchema = z.strictObject({
 });
 
 export const createFunctionSchema = z.strictObject({
-  FunctionName: z.string().min(1).max(140),
+  // A name over 140 characters that also breaks the pattern gets both violations (AWS's recorded answer).
+  FunctionName: z.string().min(1).max(140).regex(CREATE_FUNCTION_NAME, `Member must satisfy regular expression pattern: ${CREATE_PATTERN}`),
   Runtime: runtime.optional(),
   Role: role,
   Handler: handler.optional(),
@@ -150,8 +174,23 @@ export const publishVersionSchema = z.strictObject({
   PublishTo: z.enum(["LATEST_PUBLISHED"]).optional(),
 });
 
+/** The refused map as AWS (Java) prints it in the message: `{2=2.0}`. */
+const javaMap = (weights: Record<string, number>) =>
+  `{${Object.entries(weights).map(([version, weight]) => `${version}=${Number.isInteger(weight) ? weight.toFixed(1) : String(weight)}`).join(", ")}}`;
+const WEIGHT_KEYS =
+  "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]";
+const WEIGHT_VALUES =
+  "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]";
+/** Weights are checked as a map, one violation for its keys and one for its values, in AWS's words (its recorded answers). */
+const additionalVersionWeights = z.record(z.string(), z.number()).superRefine((weights, ctx) => {
+  const entries = Object.entries(weights);
+  if (entries.some(([version]) => !/^[0-9]+$/.test(version) || version.length > 1024)) {
+    ctx.addIssue({ code: "custom", message: WEIGHT_KEYS, input: javaMap(weights) });
+  }
+  if (entries.some(([, weight]) => weight < 0 || weight > 1)) ctx.addIssue({ code: "custom", message: WEIGHT_VALUES, input: javaMap(weights) });
+});
 const routingConfig = z.strictObject({
-  AdditionalVersionWeights: z.record(z.string().regex(/^[0-9]+$/).max(1024), z.number().min(0).max(1)).optional(),
+  AdditionalVersionWeights: additionalVersionWeights.optional(),
 });
 export type RoutingConfig = z.infer<typeof routingConfig>;
 

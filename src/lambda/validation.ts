@@ -60,7 +60,7 @@ function constraint(issue: z.core.$ZodIssue): string {
     case "invalid_format":
       // A custom message names the rule in words (e.g. a whole number for MaxItems).
       if (issue.message && !issue.message.startsWith("Invalid")) return issue.message;
-      return `Member must satisfy regular expression pattern: ${issue.pattern ?? issue.format}`;
+      return `Member must satisfy regular expression pattern: ${issue.pattern === undefined ? issue.format : shownPattern(String(issue.pattern))}`;
     case "invalid_value":
       return `Member must satisfy enum value set: [${issue.values.map(String).join(", ")}]`;
     case "invalid_type":
@@ -70,6 +70,15 @@ function constraint(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * A model pattern as AWS words it: the regular expression without the slashes and anchors of
+ * the RegExp that checks it (`/^arn:…role\/?…$/` → `arn:…role/?…`, as AWS's recorded answers show).
+ */
+function shownPattern(pattern: string): string {
+  const literal = /^\/\^?(.*?)\$?\/[a-z]*$/s.exec(pattern);
+  return literal?.[1] === undefined ? pattern : literal[1].replaceAll("\\/", "/");
+}
+
 /** AWS reports member paths in lowerCamelCase: `Timeout` → `timeout`, `Environment.Variables` → `environment.variables`. */
 function memberPath(path: PropertyKey[]): string {
   return path
@@ -77,8 +86,12 @@ function memberPath(path: PropertyKey[]): string {
     .join(".");
 }
 
+/** A refused value as AWS (Java) prints it: strings bare, lists `[a, b]`, maps `{k=v}`. */
 function display(v: unknown): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) return `[${v.map(display).join(", ")}]`;
+  if (v !== null && typeof v === "object") return `{${Object.entries(v).map(([k, item]) => `${k}=${display(item)}`).join(", ")}}`;
+  return JSON.stringify(v);
 }
 
 function jsonTypeOf(v: unknown): string {

@@ -4,7 +4,7 @@ import { requireFullScope } from "../auth/authenticate";
 import { putConcurrencySchema } from "../lambda/schemas";
 import { parseJsonBody } from "../lambda/validation";
 import { deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from "../services/function-concurrency";
-import { functionNameOf } from "./context";
+import { functionItselfOf, functionNameOf } from "./context";
 import { provisionedConcurrencyRoutes } from "./provisioned-concurrency";
 
 /**
@@ -15,7 +15,7 @@ import { provisionedConcurrencyRoutes } from "./provisioned-concurrency";
  */
 export const concurrencyRoutes = new Hono<AppEnv>({ strict: false })
   .put("/2017-10-31/functions/:FunctionName/concurrency", requireFullScope, async (c) => {
-    const name = functionNameOf(c);
+    const name = functionItselfOf(c);
     const input = parseJsonBody(putConcurrencySchema, await c.req.text());
     return c.json(await putFunctionConcurrency(c.var.scope, name, input.ReservedConcurrentExecutions));
   })

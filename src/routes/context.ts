@@ -5,7 +5,7 @@ import type { Defer } from "../services/deploy";
 import { parseFunctionName } from "../lambda/function-name";
 import { listQuerySchema } from "../lambda/schemas";
 import { parseValue } from "../lambda/validation";
-import { requestEntityTooLarge } from "../errors";
+import { requestEntityTooLarge, unqualifiedFunctionOnly } from "../errors";
 
 /** Route-level helpers shared by the Lambda API areas. */
 
@@ -21,6 +21,13 @@ export function qualifiedRef(c: Context<AppEnv>, opts: { otherAccounts?: boolean
 /** `{FunctionName}` for operations that take no qualifier (Update*, Publish, aliases, concurrency). */
 export function functionNameOf(c: Context<AppEnv>): string {
   return parseFunctionName(c.req.param("FunctionName") ?? "", namesOf(c), { qualified: false }).name;
+}
+
+/** `{FunctionName}` where a version or alias in it is refused in words, not by the pattern (PutFunctionConcurrency, as AWS answers it). */
+export function functionItselfOf(c: Context<AppEnv>): string {
+  const ref = parseFunctionName(c.req.param("FunctionName") ?? "", namesOf(c), { qualified: true });
+  if (ref.qualifier !== undefined) throw unqualifiedFunctionOnly();
+  return ref.name;
 }
 
 export function listQuery(c: Context<AppEnv>): { marker: string | undefined; maxItems: number | undefined } {

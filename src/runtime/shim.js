@@ -309,6 +309,8 @@ async function runInit(settings, initLines, requestId) {
     if (!error && runtime !== "nodejs24.x" && fn.length === 3 && fn.constructor?.name !== "AsyncFunction" &&
         process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) console.warn(CALLBACK_WARNING);
     if (error) logError(runtime === "nodejs24.x" ? "Init Error" : "Uncaught Exception", error);
+    // A runtime that exited is reported by Lambda, not by the runtime: errorType and errorMessage, no trace.
+    if (error?.name === "Runtime.ExitError") return { payload: { errorType: error.name, errorMessage: error.message } };
     return error ? { payload: errorPayload(error) } : { fn };
   });
   const outcome = await initialised;

@@ -3,7 +3,7 @@ import { dropProvisioned, reprovisionAlias } from "./provisioned-concurrency";
 import { deleteEventInvokeConfigs } from "../data/event-config-store";
 import { LATEST } from "../data/function-store";
 import { database } from "../db/client";
-import { conflict, invalidParameter, notFound, preconditionFailed } from "../errors";
+import { aliasNotFound, aliasNotFoundForUpdate, conflict, invalidParameter, latestAliasWeighted, preconditionFailed } from "../errors";
 import { functionArn, functionNotFound } from "../lambda/function-name";
 import { aliasConfiguration } from "../lambda/responses";
 import type { RoutingConfig } from "../lambda/schemas";
@@ -24,7 +24,8 @@ export interface AliasInput {
 }
 
 export async function createAlias(scope: TenantScope, name: string, alias: string, input: AliasInput & { FunctionVersion: string }): Promise<Json> {
-  await requireFunction(scope, name);
+  // A missing function is named with the version the alias was to point at (AWS's recording, test_notfound_and_invalid_routingconfigs).
+  if (!(await scope.store.getFunction(name))) throw functionNotFound(scope.names, name, input.FunctionVersion);
   const weights = await checkRouting(scope, name, input.FunctionVersion, input.RoutingConfig);
   const row: Omit<AliasRow, "tenantId"> = {
     functionName: name,
@@ -48,7 +49,7 @@ export async function getAlias(scope: TenantScope, name: string, alias: string):
 }
 
 export async function updateAlias(scope: TenantScope, name: string, alias: string, input: AliasInput): Promise<Json> {
-  const current = await requireAlias(scope, name, alias);
+  const current = await requireAlias(scope, name, alias, aliasNotFoundForUpdate);
   if (input.RevisionId !== undefined && input.RevisionId !== current.revisionId) throw preconditionFailed();
   const functionVersion = input.FunctionVersion ?? current.functionVersion;
   const routing = input.RoutingConfig ?? (current.additionalVersionWeights ? { AdditionalVersionWeights: current.additionalVersionWeights } : undefined);
@@ -80,10 +81,10 @@ export async function deleteAlias(scope: TenantScope, name: string, alias: strin
   forgetFunction(scope.principal.tenantId, name);
 }
 
-async function requireAlias(scope: TenantScope, name: string, alias: string): Promise<AliasRow> {
+async function requireAlias(scope: TenantScope, name: string, alias: string, missing = aliasNotFound): Promise<AliasRow> {
   await requireFunction(scope, name);
   const row = await scope.store.getAlias(name, alias);
-  if (!row) throw notFound(`Cannot find alias arn: ${functionArn(scope.names, name, alias)}`);
+  if (!row) throw missing(functionArn(scope.names, name, alias));
   return row;
 }
 
@@ -99,7 +100,7 @@ async function checkRouting(
   const entries = Object.entries(weights);
   if (entries.length === 0) return null;
   if (entries.length > 1) throw invalidParameter("Number of items in AdditionalVersionWeights cannot be greater than 1");
-  if (version === LATEST) throw invalidParameter("$LATEST is not supported for an alias pointing to more than 1 version");
+  if (version === LATEST) throw latestAliasWeighted();
   for (const [extra] of entries) {
     if (extra === version) {
       throw invalidParameter(`Invalid function version ${extra}. Function version ${extra} is already included in routing configuration.`);

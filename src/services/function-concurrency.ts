@@ -1,7 +1,9 @@
+import { LATEST } from "../data/function-store";
 import { LayerStore } from "../data/layer-store";
 import { database } from "../db/client";
 import { conflict, invalidParameter } from "../errors";
 import { forgetTenant } from "../invoke/target";
+import { functionNotFound } from "../lambda/function-name";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 
@@ -15,7 +17,8 @@ export function minimumUnreserved(concurrencyLimit: number): number {
 }
 
 export async function putFunctionConcurrency(scope: TenantScope, name: string, reserved: number): Promise<{ ReservedConcurrentExecutions: number }> {
-  await requireFunction(scope, name);
+  // Put names $LATEST in its 404 (Get and Delete do not): AWS's recording, test_function_concurrency_exceptions.
+  if (!(await scope.store.getFunction(name))) throw functionNotFound(scope.names, name, LATEST);
   const limit = scope.principal.concurrencyLimit;
   const floor = minimumUnreserved(limit);
   // The check is inside the write (concurrent reservations cannot both pass);
