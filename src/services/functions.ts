@@ -23,6 +23,7 @@ import { layerContents, resolveFunctionLayers, sameLayers } from "./function-lay
 import { dropPolicies } from "./policies";
 import { dropUrls } from "../function-urls/service";
 import { forgetFunction } from "../invoke/target";
+import { requireCodeStorage } from "./code-storage";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
@@ -49,6 +50,8 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
 
   const prepared = await prepareCode(decodeZipFile(zip), config.Handler, await layerContents(scope, config));
   const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
+  // $LATEST and, with Publish, version 1 each count their package.
+  await requireCodeStorage(scope, prepared.codeSize * (input.Publish ? 2 : 1));
   const creating = creatingColumns(Date.now());
   const latest = versionRow(LATEST, config, code, creating);
   const published = input.Publish
@@ -128,6 +131,8 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
 
   const prepared = await prepareCode(decodeZipFile(zip), config.Handler, layers);
   const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
+  // The new package replaces $LATEST's; with Publish a version keeps a copy too.
+  await requireCodeStorage(scope, prepared.codeSize - current.codeSize + (input.Publish ? prepared.codeSize : 0));
   // Publish needs the built code: the update is finished within the request, then published.
   let settled: Promise<void> | undefined;
   const inline: Defer = (work) => {
@@ -198,6 +203,7 @@ export async function publishVersion(
     const newest = await scope.store.getVersion(name, String(fn.lastVersion));
     if (newest && newest.publishedFrom === from) return functionConfiguration(newest, scope.names);
   }
+  await requireCodeStorage(scope, latest.codeSize);
   const number = fn.lastVersion + 1;
   const version = { ...versionRow(String(number), config, latest, activeColumns()), publishedFrom: from };
   try {

@@ -22,6 +22,7 @@ import { grantedAccount, layerArn, layerStatement, type LayerRef, type LayerVers
 import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { lambdaTimestamp } from "../lambda/responses";
 import { sha256, toBase64 } from "../util/bytes";
+import { requireCodeStorage } from "./code-storage";
 import { grantedLayer } from "./function-layers";
 import type { TenantScope } from "./scope";
 
@@ -51,6 +52,7 @@ export async function publishLayerVersion(scope: TenantScope, ref: LayerRef, inp
   const zip = decodeZipFile(ZipFile);
   const files = unzipCode(zip);
   const codeSha256 = toBase64(await sha256(zip));
+  await requireCodeStorage(scope, zip.byteLength);
   // Stored before the row that names it, and again after (a concurrent release of the same package may have removed it).
   await scope.code.stageZip(zip, codeSha256);
   const row = await layers(scope).publish(ref.name, {
