@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
+import { recordAuthFailure, refuseIfBlocked, sourceIp } from "../auth/authenticate";
 import { sameSecret } from "../auth/keys";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
@@ -30,7 +31,12 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const expected = c.env.ADMIN_TOKEN;
+  // The admin token's failures count per source IP, apart from tenants' (a key id names no operator).
+  const ip = sourceIp(c.req.raw);
+  const subjects = ip === null ? [] : [`admin-ip:${ip}`];
+  refuseIfBlocked(subjects);
   if (!expected || !token || !(await sameSecret(token, expected))) {
+    recordAuthFailure(subjects);
     throw adminUnauthorized();
   }
   await next();
