@@ -5,7 +5,7 @@
  * Starts cellfn (`wrangler dev`, test/e2e/harness.ts). Tenant "steady" runs a
  * closed loop of BENCH_QUOTAS_CONCURRENCY sync invokes of a tiny function
  * (bearer auth, keep-alive) and records each latency. Tenant "abuser" has
- * exhausted its quotas: concurrencyLimit 4, codeStorageLimit equal to what it
+ * exhausted its quotas: concurrencyLimit BENCH_QUOTAS_ABUSER_CONCURRENCY (4), codeStorageLimit equal to what it
  * already stores. During the "flooded" phases it hammers at the same time:
  * sync invokes at BENCH_QUOTAS_FLOOD_INVOKERS in parallel (mostly 429),
  * CreateFunction in BENCH_QUOTAS_FLOOD_CREATORS loops (every one refused with
@@ -36,6 +36,8 @@ const CONCURRENCY = Math.floor(envNumber("BENCH_QUOTAS_CONCURRENCY", 4));
 const FLOOD_INVOKERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_INVOKERS", 16, true));
 const FLOOD_CREATORS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_CREATORS", 4, true));
 const FLOOD_SENDERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_SENDERS", 8, true));
+/** The abuser's concurrencyLimit; 0 makes every one of its invokes a 429 (only refusals left). */
+const ABUSER_CONCURRENCY = Math.floor(envNumber("BENCH_QUOTAS_ABUSER_CONCURRENCY", 4, true));
 const TIMEOUT_MS = 10_000;
 const TARGET_RATIO = 1.2;
 
@@ -114,10 +116,10 @@ async function main(): Promise<void> {
     await deployFunction(platform, abuser, "hog", HANDLER_SOURCE);
     const queue = await postLocal(agent, platform.port, "/", { authorization: `Bearer ${abuser.token}`, "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.CreateQueue" }, '{"QueueName":"flood"}', TIMEOUT_MS);
     const queueUrl = (JSON.parse(queue.body) as { QueueUrl: string }).QueueUrl;
-    // The abuser is at its quotas: 4 concurrent executions, no code storage left.
+    // The abuser is at its quotas: ABUSER_CONCURRENCY concurrent executions, no code storage left.
     const settings = await fetch(`${platform.url}/2016-08-19/account-settings`, { headers: { authorization: `Bearer ${abuser.token}` } });
     const used = ((await settings.json()) as { AccountUsage: { TotalCodeSize: number } }).AccountUsage.TotalCodeSize;
-    const patched = await adminFetch(platform, "PATCH", `/admin/tenants/${abuser.tenantId}`, { concurrencyLimit: 4, codeStorageLimit: used });
+    const patched = await adminFetch(platform, "PATCH", `/admin/tenants/${abuser.tenantId}`, { concurrencyLimit: ABUSER_CONCURRENCY, codeStorageLimit: used });
     if (patched.status !== 200) throw new Error(`PATCH abuser: ${patched.status} ${patched.text}`);
 
     await phase(platform, steady, null, queueUrl, {}); // warm-up, not counted
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(
       path.join(ROOT, "bench", "results", "quotas-latest.json"),
-      JSON.stringify({ at: new Date().toISOString(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS }, solo: s, flooded: f, ratios, abused, met }, null, 2),
+      JSON.stringify({ at: new Date().toISOString(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY }, solo: s, flooded: f, ratios, abused, met }, null, 2),
     );
   } finally {
     agent.destroy();

@@ -48,10 +48,11 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
   if (input.Layers !== undefined && input.Layers.length > 0) config.Layers = await resolveFunctionLayers(scope, input.Layers);
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, await layerContents(scope, config));
+  const zipBytes = decodeZipFile(zip);
+  // $LATEST and, with Publish, version 1 each count their package (CodeSize is the zip's size); checked before any unzipping.
+  await requireCodeStorage(scope, zipBytes.byteLength * (input.Publish ? 2 : 1));
+  const prepared = await prepareCode(zipBytes, config.Handler, await layerContents(scope, config));
   const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
-  // $LATEST and, with Publish, version 1 each count their package.
-  await requireCodeStorage(scope, prepared.codeSize * (input.Publish ? 2 : 1));
   const creating = creatingColumns(Date.now());
   const latest = versionRow(LATEST, config, code, creating);
   const published = input.Publish
@@ -129,10 +130,11 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, layers);
-  const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
+  const zipBytes = decodeZipFile(zip);
   // The new package replaces $LATEST's; with Publish a version keeps a copy too.
-  await requireCodeStorage(scope, prepared.codeSize - current.codeSize + (input.Publish ? prepared.codeSize : 0));
+  await requireCodeStorage(scope, zipBytes.byteLength - current.codeSize + (input.Publish ? zipBytes.byteLength : 0));
+  const prepared = await prepareCode(zipBytes, config.Handler, layers);
+  const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
   // Publish needs the built code: the update is finished within the request, then published.
   let settled: Promise<void> | undefined;
   const inline: Defer = (work) => {

@@ -50,9 +50,9 @@ export async function publishLayerVersion(scope: TenantScope, ref: LayerRef, inp
     throw layerMissingContent();
   }
   const zip = decodeZipFile(ZipFile);
+  await requireCodeStorage(scope, zip.byteLength);
   const files = unzipCode(zip);
   const codeSha256 = toBase64(await sha256(zip));
-  await requireCodeStorage(scope, zip.byteLength);
   // Stored before the row that names it, and again after (a concurrent release of the same package may have removed it).
   await scope.code.stageZip(zip, codeSha256);
   const row = await layers(scope).publish(ref.name, {
