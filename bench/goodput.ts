@@ -29,9 +29,9 @@ import http from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
-import { makeZipBase64 } from "../test/fixtures/zips";
 import { writeChart } from "./lib/chart";
 import { postLocal } from "./lib/http";
+import { deployFunction, percentile } from "./lib/lambda";
 import { envNumber } from "./lib/settings";
 
 const STEP_S = envNumber("BENCH_GOODPUT_STEP_S", 8);
@@ -153,12 +153,6 @@ async function capacity(client: SdkLikeClient, concurrency: number): Promise<num
   return (stats.good + stats.late) / STEP_S;
 }
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
-
 interface ModeResult {
   mode: "on" | "off";
   steps: { multiple: number; rate: number; stats: StepStats }[];
@@ -167,24 +161,7 @@ interface ModeResult {
 }
 
 async function deploy(platform: Platform, creds: TenantCredentials): Promise<void> {
-  const res = await fetch(`${platform.url}/2015-03-31/functions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${creds.token}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      FunctionName: "work",
-      Runtime: "nodejs22.x",
-      Role: `arn:aws:iam::${creds.accountId}:role/bench`,
-      Handler: "index.handler",
-      Code: { ZipFile: makeZipBase64({ "index.mjs": HANDLER }) },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`CreateFunction: ${res.status} ${await res.text()}`);
-  for (let i = 0; i < 120; i++) {
-    const cfg = await fetch(`${platform.url}/2015-03-31/functions/work/configuration`, { headers: { authorization: `Bearer ${creds.token}` } });
-    if (((await cfg.json()) as { State?: string }).State === "Active") return;
-    await sleep(500);
-  }
-  throw new Error("function never became Active");
+  await deployFunction(platform, creds, "work", HANDLER);
 }
 
 async function warm(platform: Platform, creds: TenantCredentials): Promise<void> {

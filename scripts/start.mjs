@@ -129,6 +129,9 @@ function runDev(port, adminToken) {
   log(`admin token: ADMIN_TOKEN in ${DEV_VARS}`);
   log(`  ADMIN_TOKEN=${adminToken}`);
   log(`  try: curl -s -X POST http://127.0.0.1:${port}/admin/tenants -H "Authorization: Bearer ${adminToken}" -d '{"name":"acme"}'`);
+  log("WARNING: locally, a handler that never yields (a busy loop) cannot be stopped at its Timeout:");
+  log("  workerd runs it to its end, and every tenant's invocations wait meanwhile (one process, one thread).");
+  log("  On Cloudflare the CPU limit stops it. The invocation's log says so; see README \"CPU-bound handlers\".");
 
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
   const forward = (signal) => {

@@ -100,6 +100,9 @@ export const requestAbandoned = () => serviceException("The client closed the re
 
 export const functionAlreadyExists = (name: string) => conflict(`Function already exist: ${name}`);
 
+// Tenant quotas (src/lambda/quotas.ts). Lambda's wording for the 75 GB code storage quota.
+export const codeStorageExceeded = () => new LambdaError(400, "CodeStorageExceededException", "Code storage limit exceeded.");
+
 // Authentication.
 export const missingAuthenticationToken = () => new LambdaError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
 export const unrecognizedClient = () =>
@@ -108,6 +111,12 @@ export const expiredToken = () => new LambdaError(403, "ExpiredTokenException", 
 // REST-JSON services (Lambda, Glacier) answer signature failures with 403.
 export const incompleteSignature = (message: string) => new LambdaError(403, "IncompleteSignatureException", message);
 export const invalidSignature = (message: string) => new LambdaError(403, "InvalidSignatureException", message);
+/**
+ * Too many failed authentications from this source or for this access key id
+ * (src/auth/failure-limit.ts): Lambda's throttle with its `CallerRateLimitExceeded` reason.
+ */
+export const callerThrottled = (retryAfterSeconds: number) =>
+  new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason: "CallerRateLimitExceeded", retryAfterSeconds });
 export const invokeOnlyKey = (accessKeyId: string) =>
   accessDenied(
     `Access key ${accessKeyId} has scope "invoke": it can invoke functions and read their configuration, not change them. Use a key with scope "full".`,

@@ -1,7 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { database } from "../db/client";
-import { expiredToken, invokeOnlyKey, missingAuthenticationToken, unrecognizedClient } from "../errors";
+import { callerThrottled, expiredToken, invokeOnlyKey, LambdaError, missingAuthenticationToken, unrecognizedClient } from "../errors";
+import { claimedAccessKeyId, FailureLimiter, failureSubjects } from "./failure-limit";
 import { lookupKey, lookupSessionTenant } from "./key-cache";
 import { deriveSecret, parseBearerToken, sha256Hex, timingSafeEqualText } from "./keys";
 import { tenantScope } from "../services/scope";
@@ -9,11 +10,33 @@ import type { Principal } from "./principal";
 import { verifySessionToken } from "./session-credentials";
 import { hasSigV4, verifySigV4 } from "./sigv4";
 
+/** This isolate's failed-authentication counts (src/auth/failure-limit.ts). */
+export const authFailures = new FailureLimiter();
+
+/** The client's address: Cloudflare sets it on every request (a client cannot); absent in tests that do not send it. */
+export function sourceIp(request: Request): string | null {
+  return request.headers.get("cf-connecting-ip");
+}
+
+/** Throws Lambda's throttle when any subject is blocked for too many failed authentications. */
+export function refuseIfBlocked(subjects: string[], now = Date.now()): void {
+  const waitMs = Math.max(0, ...subjects.map((s) => authFailures.blockedFor(s, now)));
+  if (waitMs > 0) throw callerThrottled(Math.ceil(waitMs / 1000));
+}
+
+export function recordAuthFailure(subjects: string[], now = Date.now()): void {
+  for (const subject of subjects) authFailures.fail(subject, now);
+}
+
+/** A refusal of the credentials themselves (not a missing token, nor a key without the right scope). */
+function isCredentialFailure(error: unknown): boolean {
+  return error instanceof LambdaError && error.status === 403 && error.type !== "MissingAuthenticationTokenException" && error.type !== "AccessDeniedException";
+}
+
 /**
- * Authenticates a tenant: SigV4 with an access key (AWS CLI and SDKs; the
- * credential scope must name `service`) or `Authorization: Bearer <token>`
- * (curl). `readBody` gives the raw body (Hono's cached reader, so the route
- * can read it again). Throws LambdaError (the caller maps it to its service's shape).
+ * Authenticates a tenant (see verifyCredentials), refusing at once with a 429
+ * a source IP or access key id that failed AUTH_FAILURE_LIMIT times within a
+ * minute; their credentials are not even checked while the block lasts.
  */
 export async function authenticate(
   env: Env,
@@ -21,6 +44,23 @@ export async function authenticate(
   readBody: () => Promise<ArrayBuffer>,
   service = "lambda",
 ): Promise<Principal> {
+  const subjects = failureSubjects(sourceIp(request), claimedAccessKeyId(request.headers.get("authorization") ?? ""));
+  refuseIfBlocked(subjects);
+  try {
+    return await verifyCredentials(env, request, readBody, service);
+  } catch (error) {
+    if (isCredentialFailure(error)) recordAuthFailure(subjects);
+    throw error;
+  }
+}
+
+/**
+ * Authenticates a tenant: SigV4 with an access key (AWS CLI and SDKs; the
+ * credential scope must name `service`) or `Authorization: Bearer <token>`
+ * (curl). `readBody` gives the raw body (Hono's cached reader, so the route
+ * can read it again). Throws LambdaError (the caller maps it to its service's shape).
+ */
+async function verifyCredentials(env: Env, request: Request, readBody: () => Promise<ArrayBuffer>, service: string): Promise<Principal> {
   const db = database(env.DB);
   const authorization = request.headers.get("authorization") ?? "";
   let accessKeyId: string;

@@ -24,3 +24,15 @@ export class AwsJsonError extends Error {
     });
   }
 }
+
+/**
+ * An authentication refusal (a LambdaError from src/auth/) as a JSON service
+ * answers it: the codes kept, 403 for a missing token or denied access, 400
+ * otherwise; the failed-authentication throttle as AWS's common
+ * `ThrottlingException` (400, "Rate exceeded").
+ */
+export function jsonAuthError(error: { status: number; type: string; message: string }): AwsJsonError {
+  if (error.status === 429) return new AwsJsonError(400, "ThrottlingException", "Rate exceeded");
+  const status = error.type === "MissingAuthenticationTokenException" || error.type === "AccessDeniedException" ? 403 : 400;
+  return new AwsJsonError(status, error.type, error.message);
+}

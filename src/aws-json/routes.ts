@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
 import { LambdaError } from "../errors";
-import { AwsJsonError } from "./errors";
+import { AwsJsonError, jsonAuthError } from "./errors";
 import { JSON_SERVICES } from "./registry";
 import type { JsonService } from "./service";
 
@@ -64,10 +64,7 @@ function errorResponse(c: Context<AppEnv>, service: Pick<JsonService, "errorType
   const requestId = c.get("requestId");
   if (error instanceof AwsJsonError) return error.toResponse(service.errorTypePrefix, service.contentType, requestId);
   // Authentication failures keep their codes; JSON services answer them with 400 (403 for a missing token).
-  if (error instanceof LambdaError && error.status < 500) {
-    const status = error.type === "MissingAuthenticationTokenException" || error.type === "AccessDeniedException" ? 403 : 400;
-    return new AwsJsonError(status, error.type, error.message).toResponse("", service.contentType, requestId);
-  }
+  if (error instanceof LambdaError && error.status < 500) return jsonAuthError(error).toResponse("", service.contentType, requestId);
   console.error("aws-json: unhandled error", c.req.header("x-amz-target"), error);
   return new AwsJsonError(500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.").toResponse(
     "",

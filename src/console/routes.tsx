@@ -25,6 +25,8 @@ import { OperatorPage } from "./pages/operator";
 import { chartRange } from "./series";
 import type { ConsoleSession } from "./session";
 import { consoleSession, endSession, signIn, startSession } from "./session";
+import { recordAuthFailure, refuseIfBlocked, sourceIp } from "../auth/authenticate";
+import { failureSubjects } from "../auth/failure-limit";
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -80,8 +82,18 @@ export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
   .post("/login", async (c) => {
     const form = await c.req.parseBody();
     const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string).trim() : "");
+    // Sign-in failures count with the APIs' (src/auth/failure-limit.ts): the same secrets are guessed here.
+    const subjects = failureSubjects(sourceIp(c.req.raw), field("adminToken") === "" ? field("accessKeyId").split(".")[0] ?? null : null);
+    try {
+      refuseIfBlocked(subjects);
+    } catch {
+      return c.html(<LoginPage error="Too many failed sign-ins: wait a minute and try again." />, 429);
+    }
     const body = await signIn(c.env, { accessKeyId: field("accessKeyId"), secret: field("secret"), adminToken: field("adminToken") });
-    if (!body) return c.html(<LoginPage error="Those credentials were not accepted." />, 401);
+    if (!body) {
+      recordAuthFailure(subjects);
+      return c.html(<LoginPage error="Those credentials were not accepted." />, 401);
+    }
     await startSession(c, body);
     return c.redirect(body.k === "operator" ? "/console/operator" : "/console/functions", 303);
   })

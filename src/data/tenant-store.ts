@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { apiKeys, tenants } from "../db/schema";
+import type { TenantQuotas } from "../lambda/quotas";
 import { reservedConcurrencySum } from "./function-store";
 
 export type TenantRow = typeof tenants.$inferSelect;
@@ -42,7 +43,7 @@ export class TenantStore {
    */
   async updateTenant(
     id: string,
-    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">>,
+    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit">>,
     maxReserved?: number,
   ): Promise<TenantRow | undefined> {
     const reserved = reservedConcurrencySum(this.db, id);
@@ -51,6 +52,16 @@ export class TenantStore {
       .set(patch)
       .where(and(eq(tenants.id, id), maxReserved === undefined ? undefined : sql`(${reserved}) <= ${maxReserved}`))
       .returning();
+    return row;
+  }
+
+  /** The tenant's quotas (src/lambda/quotas.ts), or undefined when the tenant is gone. */
+  async quotas(id: string): Promise<TenantQuotas | undefined> {
+    const [row] = await this.db
+      .select({ codeStorageLimit: tenants.codeStorageLimit, shardLimit: tenants.shardLimit })
+      .from(tenants)
+      .where(eq(tenants.id, id))
+      .limit(1);
     return row;
   }
 

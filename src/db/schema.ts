@@ -17,6 +17,10 @@ export const tenants = sqliteTable("tenants", {
   createdAt: text("created_at").notNull(),
   /** Set when an operator moved the tenant: placement no longer follows cellFor(). */
   cellPinned: integer("cell_pinned", { mode: "boolean" }).notNull().default(false),
+  /** Bytes of code packages and layer archives the tenant may store (Lambda's 75 GB; src/lambda/quotas.ts). */
+  codeStorageLimit: integer("code_storage_limit").notNull().default(80_530_636_800),
+  /** Open Kinesis shards over all the tenant's streams (AWS's 500 in the large regions). */
+  shardLimit: integer("shard_limit").notNull().default(500),
 });
 
 export const apiKeys = sqliteTable(

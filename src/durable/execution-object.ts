@@ -1,4 +1,5 @@
 import { DurableObject, exports } from "cloudflare:workers";
+import { timingSafeEqualText } from "../auth/keys";
 import { DurableExecutionStore } from "../data/durable-execution-store";
 import { database } from "../db/client";
 import type { ExecutionRow } from "./execution-storage";
@@ -103,7 +104,7 @@ export class DurableExecution extends DurableObject<Env> {
     if (!row) return notFound();
     // After the end no token is valid; the reference service words it so.
     if (row.status !== "RUNNING") return refused("InvalidParameter", "Invalid checkpoint token");
-    if (row.token === null || token !== row.token) {
+    if (row.token === null || !timingSafeEqualText(token, row.token)) {
       return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
     }
     const records = new Map(this.#store.operations().map((r) => [r.op.Id, r]));
@@ -153,7 +154,7 @@ export class DurableExecution extends DurableObject<Env> {
   async state(executionId: string, token: string, marker: string | undefined, maxItems: number): Promise<Answer<Record<string, unknown>>> {
     const row = this.#own(executionId);
     if (!row) return notFound();
-    if (row.status !== "RUNNING" || row.token === null || token !== row.token) {
+    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) {
       return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
     }
     const offset = marker === undefined || marker === "" ? 0 : Number(marker);

@@ -118,8 +118,8 @@ async function callerOf(c: Context<AppEnv>, served: ServedUrl, body: Uint8Array)
   }
   if (!hasSigV4(c.req.raw)) throw urlUnknown();
   const principal = await authenticate(c.env, c.req.raw, () => Promise.resolve(body.slice().buffer), "lambda").catch((err: unknown) => {
-    // A refused signature is a caller we cannot name; a platform failure stays one.
-    throw err instanceof LambdaError && err.status < 500 ? urlUnknown() : err;
+    // A refused signature is a caller we cannot name; a platform failure and the failed-authentication throttle stay what they are.
+    throw err instanceof LambdaError && err.status < 500 && err.status !== 429 ? urlUnknown() : err;
   });
   const own = principal.tenantId === served.owner.tenantId;
   if (!own && !allowsUrlInvoke(served.statements, "AWS_IAM", { kind: "account", accountId: principal.accountId })) throw urlUnknown();

@@ -28,8 +28,6 @@ export interface StreamInfo {
 export type Refusal = { ok: false; type: string; message: string };
 export type Result<T = undefined> = { ok: true; value: T } | Refusal;
 
-/** Open shards a tenant may have in all its streams (AWS's default account quota in the large regions). */
-export const TENANT_SHARD_LIMIT = 500;
 export const DEFAULT_RETENTION_HOURS = 24;
 export const MAX_TAGS_PER_STREAM = 50;
 
@@ -65,6 +63,8 @@ export interface CreateRequest {
   mode: StreamMode;
   shardCount: number;
   tags: Record<string, string>;
+  /** Open shards the tenant may have in all its streams (its quota; AWS's default is 500). */
+  shardLimit: number;
 }
 
 export class StreamDirectory extends DurableObject<Env> {
@@ -88,11 +88,11 @@ export class StreamDirectory extends DurableObject<Env> {
     const { name, accountId } = request;
     if (this.#row(name)) return refuse("ResourceInUseException", `Stream ${name} under account ${accountId} already exists.`);
     const current = this.ctx.storage.sql.exec<{ shards: number | null }>("SELECT SUM(shard_count) AS shards FROM streams").toArray()[0]?.shards ?? 0;
-    if (current + request.shardCount > TENANT_SHARD_LIMIT) {
+    if (current + request.shardCount > request.shardLimit) {
       return refuse(
         "LimitExceededException",
         `This request would exceed the shard limit for the account ${accountId} in ${request.region}. Current shard count for the account: ${current}. ` +
-          `Limit: ${TENANT_SHARD_LIMIT}. Number of additional shards that would have resulted from this request: ${request.shardCount}. ` +
+          `Limit: ${request.shardLimit}. Number of additional shards that would have resulted from this request: ${request.shardCount}. ` +
           "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
       );
     }

@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
-import { AwsJsonError } from "../aws-json/errors";
+import { AwsJsonError, jsonAuthError } from "../aws-json/errors";
 import { LambdaError } from "../errors";
 import { CborError, decodeCbor, encodeCbor, EpochSeconds } from "./cbor";
 import { cloudWatchService } from "./service";
@@ -41,8 +41,8 @@ function errorResponse(error: unknown, requestId: string): Response {
     return cborResponse(error.status, { __type: `${prefix}${error.type}`, message: error.message }, requestId, error.queryError ? { "x-amzn-query-error": error.queryError } : {});
   }
   if (error instanceof LambdaError && error.status < 500) {
-    const status = error.type === "MissingAuthenticationTokenException" || error.type === "AccessDeniedException" ? 403 : 400;
-    return cborResponse(status, { __type: error.type, message: error.message }, requestId);
+    const refused = jsonAuthError(error);
+    return cborResponse(refused.status, { __type: refused.type, message: refused.message }, requestId);
   }
   console.error("cloudwatch cbor: unhandled error", error);
   return cborResponse(500, { __type: `${prefix}InternalServiceFault`, message: "Internal service error." }, requestId, { "x-amzn-query-error": "InternalServiceError;Receiver" });

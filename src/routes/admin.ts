@@ -2,10 +2,12 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
+import { recordAuthFailure, refuseIfBlocked, sourceIp } from "../auth/authenticate";
 import { sameSecret } from "../auth/keys";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { adminUnauthorized, keyNotFound, tenantNotFound } from "../errors";
+import { MAX_CODE_STORAGE_BYTES, MAX_SHARD_LIMIT } from "../lambda/quotas";
 import { parseJsonBody } from "../lambda/validation";
 import { adminCellRoutes } from "./admin-cells";
 import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
@@ -15,6 +17,9 @@ const patchTenantSchema = z.strictObject({
   concurrencyLimit: z.int().min(0).max(1_000_000).optional(),
   /** Move to a cell (pinned), or null to return to the hashed cell. */
   cell: z.int().min(0).nullable().optional(),
+  /** Quotas (src/lambda/quotas.ts): bytes of code and layers, open Kinesis shards. */
+  codeStorageLimit: z.int().min(0).max(MAX_CODE_STORAGE_BYTES).optional(),
+  shardLimit: z.int().min(0).max(MAX_SHARD_LIMIT).optional(),
 });
 const createKeySchema = z.strictObject({
   name: z.string().min(1).max(128),
@@ -26,7 +31,12 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const expected = c.env.ADMIN_TOKEN;
+  // The admin token's failures count per source IP, apart from tenants' (a key id names no operator).
+  const ip = sourceIp(c.req.raw);
+  const subjects = ip === null ? [] : [`admin-ip:${ip}`];
+  refuseIfBlocked(subjects);
   if (!expected || !token || !(await sameSecret(token, expected))) {
+    recordAuthFailure(subjects);
     throw adminUnauthorized();
   }
   await next();

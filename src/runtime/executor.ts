@@ -3,7 +3,7 @@
  * function's bundle in a Dynamic Worker, next to the runtime shim
  * (src/runtime/shim.js), for the upload probe and for invocations.
  */
-import { billedDurationMs, joinLog, timeoutMessage } from "./log-format";
+import { billedDurationMs, cpuBoundLine, joinLog, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
 import { ENDPOINT_VARIABLES } from "./platform-endpoint";
 import { type InvocationStatus, platformLog } from "./platform-log";
@@ -288,6 +288,9 @@ export async function invoke(
       // It answered, but only after the deadline: our timer could not fire
       // while the handler held the thread. Lambda would have stopped it.
       if ("lines" in run.value) log.push(...run.value.lines);
+      const notice = cpuBoundLine(new Date(), request.requestId, request.timeoutSeconds, durationMs);
+      console.warn(notice);
+      log.push(notice);
       return timedOut(durationMs);
     }
     if ("crashedBefore" in run.value) {

@@ -31,6 +31,21 @@ export function timeoutLine(at: Date, requestId: string, timeoutSeconds: number)
   return `${at.toISOString()} ${requestId} Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
 }
 
+/**
+ * cellfn's own line after a handler that held the thread past its timeout:
+ * local workerd cannot preempt a Dynamic Worker (its `limits.cpuMs` is not
+ * enforced there), so the handler ran to its end and every invocation in the
+ * same process waited meanwhile. Said in the function's log, because that is
+ * where the user looks (README "CPU-bound handlers").
+ */
+export function cpuBoundLine(at: Date, requestId: string, timeoutSeconds: number, durationMs: number): string {
+  return (
+    `${at.toISOString()} ${requestId} cellfn: the handler ran ${Math.round(durationMs)} ms without yielding, past its ${timeoutSeconds} s timeout. ` +
+    "Local workerd cannot stop code that never yields: it ran to its end, and every other invocation in this process (all tenants) waited meanwhile. " +
+    "On Cloudflare the CPU limit stops it at the timeout. See README \"CPU-bound handlers\"."
+  );
+}
+
 /** The Invoke payload's errorMessage for a timeout (current format, Sandbox.Timedout). */
 export function timeoutMessage(requestId: string, timeoutSeconds: number): string {
   return `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;

@@ -1,9 +1,8 @@
 import { LATEST } from "../data/function-store";
-import { LayerStore } from "../data/layer-store";
-import { database } from "../db/client";
 import { conflict, invalidParameter } from "../errors";
 import { forgetTenant } from "../invoke/target";
 import { functionNotFound } from "../lambda/function-name";
+import { codeStorage } from "./code-storage";
 import { requireFunction } from "./resolve";
 import type { TenantScope } from "./scope";
 
@@ -54,20 +53,17 @@ export async function deleteFunctionConcurrency(scope: TenantScope, name: string
 
 export async function getAccountSettings(scope: TenantScope) {
   const limit = scope.principal.concurrencyLimit;
-  const [reserved, usage, layerBytes] = await Promise.all([
-    scope.store.reservedConcurrencyTotal(),
-    scope.store.usage(),
-    new LayerStore(database(scope.env.DB), scope.principal.tenantId).totalCodeSize(),
-  ]);
+  const [reserved, storage] = await Promise.all([scope.store.reservedConcurrencyTotal(), codeStorage(scope)]);
   return {
     AccountLimit: {
-      TotalCodeSize: 80530636800,
+      // The tenant's quota (75 GB unless the operator changed it).
+      TotalCodeSize: storage.limitBytes,
       CodeSizeUnzipped: 262144000,
       CodeSizeZipped: 52428800,
       ConcurrentExecutions: limit,
       UnreservedConcurrentExecutions: limit - reserved,
     },
     // Layers count in the account's code storage, as on AWS (lambda-api-notes.md, GetAccountSettings).
-    AccountUsage: { TotalCodeSize: usage.totalCodeSize + layerBytes, FunctionCount: usage.functionCount },
+    AccountUsage: { TotalCodeSize: storage.usedBytes, FunctionCount: storage.functionCount },
   };
 }

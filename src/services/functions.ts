@@ -23,6 +23,7 @@ import { layerContents, resolveFunctionLayers, sameLayers } from "./function-lay
 import { dropPolicies } from "./policies";
 import { dropUrls } from "../function-urls/service";
 import { forgetFunction } from "../invoke/target";
+import { requireCodeStorage } from "./code-storage";
 import { requireFunction, resolveVersion } from "./resolve";
 import type { TenantScope } from "./scope";
 import { isUniqueViolation } from "./sql-errors";
@@ -47,7 +48,10 @@ export async function createFunction(scope: TenantScope, input: CreateFunctionIn
   if (await scope.store.getFunction(name)) throw alreadyExists(name);
   if (input.Layers !== undefined && input.Layers.length > 0) config.Layers = await resolveFunctionLayers(scope, input.Layers);
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, await layerContents(scope, config));
+  const zipBytes = decodeZipFile(zip);
+  // $LATEST and, with Publish, version 1 each count their package (CodeSize is the zip's size); checked before any unzipping.
+  await requireCodeStorage(scope, zipBytes.byteLength * (input.Publish ? 2 : 1));
+  const prepared = await prepareCode(zipBytes, config.Handler, await layerContents(scope, config));
   const code = { bundleKey: "", codeSha256: prepared.codeSha256, codeSize: prepared.codeSize };
   const creating = creatingColumns(Date.now());
   const latest = versionRow(LATEST, config, code, creating);
@@ -126,7 +130,10 @@ export async function updateFunctionCode(scope: TenantScope, name: string, input
     return functionConfiguration({ ...current, ...preview, revisionId: current.revisionId }, scope.names);
   }
 
-  const prepared = await prepareCode(decodeZipFile(zip), config.Handler, layers);
+  const zipBytes = decodeZipFile(zip);
+  // The new package replaces $LATEST's; with Publish a version keeps a copy too.
+  await requireCodeStorage(scope, zipBytes.byteLength - current.codeSize + (input.Publish ? zipBytes.byteLength : 0));
+  const prepared = await prepareCode(zipBytes, config.Handler, layers);
   const pending = { config, codeSha256: prepared.codeSha256, codeSize: prepared.codeSize, lastModified: lambdaTimestamp() };
   // Publish needs the built code: the update is finished within the request, then published.
   let settled: Promise<void> | undefined;
@@ -198,6 +205,7 @@ export async function publishVersion(
     const newest = await scope.store.getVersion(name, String(fn.lastVersion));
     if (newest && newest.publishedFrom === from) return functionConfiguration(newest, scope.names);
   }
+  await requireCodeStorage(scope, latest.codeSize);
   const number = fn.lastVersion + 1;
   const version = { ...versionRow(String(number), config, latest, activeColumns()), publishedFrom: from };
   try {

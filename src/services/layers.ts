@@ -22,6 +22,7 @@ import { grantedAccount, layerArn, layerStatement, type LayerRef, type LayerVers
 import { decodeMarker, encodeMarker } from "../lambda/marker";
 import { lambdaTimestamp } from "../lambda/responses";
 import { sha256, toBase64 } from "../util/bytes";
+import { requireCodeStorage } from "./code-storage";
 import { grantedLayer } from "./function-layers";
 import type { TenantScope } from "./scope";
 
@@ -49,6 +50,7 @@ export async function publishLayerVersion(scope: TenantScope, ref: LayerRef, inp
     throw layerMissingContent();
   }
   const zip = decodeZipFile(ZipFile);
+  await requireCodeStorage(scope, zip.byteLength);
   const files = unzipCode(zip);
   const codeSha256 = toBase64(await sha256(zip));
   // Stored before the row that names it, and again after (a concurrent release of the same package may have removed it).

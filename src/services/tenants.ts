@@ -2,6 +2,7 @@ import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, invalidParameter, serviceException } from "../errors";
+import { DEFAULT_CODE_STORAGE_BYTES, DEFAULT_SHARD_LIMIT } from "../lambda/quotas";
 import { cellFor } from "../placement/cells";
 import { minimumUnreserved } from "./function-concurrency";
 import { forgetTenant } from "../invoke/target";
@@ -33,6 +34,8 @@ export async function createTenant(store: TenantStore, name: string, cellCount: 
       concurrencyLimit: DEFAULT_CONCURRENCY_LIMIT,
       createdAt: new Date().toISOString(),
       cellPinned: false,
+      codeStorageLimit: DEFAULT_CODE_STORAGE_BYTES,
+      shardLimit: DEFAULT_SHARD_LIMIT,
     };
     try {
       await store.insertTenant(row);
@@ -60,20 +63,30 @@ export async function createKey(store: TenantStore, tenantId: string, name: stri
   return { ...keyView(row), secretAccessKey: issued.secretAccessKey, token: issued.token };
 }
 
-/** Changes a tenant's settings; cached keys and invoke metadata carry the old limit, so drop them. */
 /**
- * Changes a tenant's settings. `cell` moves the tenant to another cell (new
+ * Changes a tenant's settings (cached keys and invoke metadata carry the old
+ * limit, so they are dropped). `cell` moves the tenant to another cell (new
  * async events go there; events already queued finish where they are);
  * `cell: null` returns it to its rendezvous-hashed cell.
  */
+export interface TenantPatch {
+  concurrencyLimit?: number | undefined;
+  cell?: number | null | undefined;
+  codeStorageLimit?: number | undefined;
+  shardLimit?: number | undefined;
+}
+
 export async function updateTenant(
   store: TenantStore,
   id: string,
-  patch: { concurrencyLimit?: number | undefined; cell?: number | null | undefined },
+  patch: TenantPatch,
   cellCount: number,
 ): Promise<TenantRow | undefined> {
-  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned">> = {};
+  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit">> = {};
   if (patch.concurrencyLimit !== undefined) changes.concurrencyLimit = patch.concurrencyLimit;
+  // Quotas take effect on the next create or publish (they are read there, never cached).
+  if (patch.codeStorageLimit !== undefined) changes.codeStorageLimit = patch.codeStorageLimit;
+  if (patch.shardLimit !== undefined) changes.shardLimit = patch.shardLimit;
   if (patch.cell !== undefined) {
     if (patch.cell !== null && patch.cell >= cellCount) throw invalidParameter(`cell must be between 0 and ${cellCount - 1}`);
     Object.assign(changes, patch.cell === null ? { cell: cellFor(id, cellCount), cellPinned: false } : { cell: patch.cell, cellPinned: true });

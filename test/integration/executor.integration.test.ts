@@ -316,6 +316,8 @@ describe("timeouts", () => {
     const result = await run(js("exports.handler = async () => { const end = Date.now() + 2500; while (Date.now() < end); return 'spun'; };"), { request: { timeoutSeconds: 1 } });
     expect(parsed(result)).toMatchObject({ errorType: "Sandbox.Timedout" });
     expect(result).toMatchObject({ reusable: false, timedOut: true });
+    // The log says why it was not stopped at 1 s (README "CPU-bound handlers").
+    expect(lines(result).filter((line) => line.includes(" cellfn: the handler ran ")).length).toBe(1);
   });
 
   // Known local limitation: workerd runs the Dynamic Worker on the caller's

@@ -1,6 +1,9 @@
 /** Stream control operations: create, describe, list, delete, retention. */
 import type { Principal } from "../../auth/principal";
 import type { JsonServiceCall } from "../../aws-json/service";
+import { TenantStore } from "../../data/tenant-store";
+import { database } from "../../db/client";
+import { DEFAULT_SHARD_LIMIT } from "../../lambda/quotas";
 import { describeShards, streamBasics, streamDescription, streamDescriptionSummary, epochSeconds } from "../describe";
 import type { StreamMode } from "../directory-object";
 import { fromRefusal, invalidArgument, kinesisError, streamNotFound } from "../errors";
@@ -50,7 +53,10 @@ export async function createStream(body: Record<string, unknown>, { env, princip
   if (mode === "ON_DEMAND" && input.ShardCount !== undefined) {
     throw invalidArgument("ShardCount cannot be specified for a stream in ON_DEMAND mode.");
   }
+  // The tenant's shard quota, read at each create so an operator's change applies at once.
+  const quotas = await new TenantStore(database(env.DB)).quotas(principal.tenantId);
   const result = await directoryOf(env, principal.tenantId).create({
+    shardLimit: quotas?.shardLimit ?? DEFAULT_SHARD_LIMIT,
     tenantId: principal.tenantId,
     accountId: principal.accountId,
     region: env.REGION,
