@@ -44,7 +44,8 @@
  * BENCH_EXTRA_WARMUP_S (1), BENCH_ROUNDS (4), BENCH_COLD_SAMPLES (30), BENCH_CONCURRENCY ("1,16"),
  * BENCH_VERBOSE=1; provisioned row: BENCH_PC_IDLE_S (600), BENCH_PC_FUNCTIONS (5), BENCH_PC_ROUNDS (1),
  * BENCH_PC_WARM_SAMPLES (20), BENCH_PC=0 skips it, BENCH_ONLY=provisioned runs only it (cellfn alone,
- * results to bench/results/invoke-provisioned-latest.json).
+ * results to bench/results/invoke-provisioned-latest.json); BENCH_ONLY=cold runs only the cold rows
+ * (bench/cold.ts: interleaved, BENCH_COLD_SAMPLES (40) each, results to bench/results/invoke-cold-latest.json).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -56,6 +57,7 @@ import { AwsClient } from "aws4fetch";
 import { createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
+import { coldOnly } from "./cold";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
 import { postLocal, type Reply } from "./lib/http";
 import { procTable } from "./lib/proc";
@@ -615,6 +617,14 @@ async function provisionedOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === "provisioned") return provisionedOnly();
+  if (process.env.BENCH_ONLY === "cold") {
+    process.on("exit", killBaselineNow);
+    return coldOnly({
+      startBaseline, createFunction, lambdaCall, lambdaHeaders, sampled, merge, toRow, table, reportOf, echoCheck, invokePath, log,
+      names: { warm: FUNCTION_NAME, cold: COLD_FUNCTION_NAME, sdk: COLD_SDK_FUNCTION_NAME, sdkSource: SDK_HANDLER_SOURCE, event: EVENT },
+      verbose: VERBOSE,
+    });
+  }
   const begun = Date.now();
   let platform: Platform | undefined;
   let baseline: Baseline | undefined;

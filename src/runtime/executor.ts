@@ -9,6 +9,7 @@ import { ENDPOINT_VARIABLES } from "./platform-endpoint";
 import { type InvocationStatus, platformLog } from "./platform-log";
 import { runtimeVariables } from "./runtime-variables";
 // wrangler's Text rule makes each default export the module's text (typed so by `wrangler types`).
+import SHIM_FILES_SOURCE from "./shim-files.js";
 import SHIM_FS_SOURCE from "./shim-fs.js";
 import SHIM_HTTP_SOURCE from "./shim-http.js";
 import SHIM_LOGS_SOURCE from "./shim-logs.js";
@@ -42,6 +43,7 @@ export const RUNTIME_MODULES = {
   "shim-streaming.js": SHIM_STREAMING_SOURCE,
   "shim-http.js": SHIM_HTTP_SOURCE,
   "markers.js": MARKERS_MODULE,
+  "shim-files.js": SHIM_FILES_SOURCE,
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
 } as const;

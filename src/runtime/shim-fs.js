@@ -16,45 +16,20 @@
 import { Buffer } from "node:buffer";
 import * as nodeFs from "node:fs";
 import { Readable, Writable } from "node:stream";
+import { absolute, OPT, registerFs, TASK_ROOT, taskDirs, taskTable, tmpQuota } from "./shim-files.js";
 
 export * from "node:fs";
 
-export const TASK_ROOT = "/var/task";
-/** Where Lambda extracts a function's layers (present, maybe empty, in every function). */
-const OPT = "/opt";
+// The tables (the zip and the layers, read-only), the quota and the path rules live in
+// shim-files.js, which every bundle loads; this module only when the function uses fs.
+export { absolute, setTaskFiles, setTmpQuota, TASK_ROOT } from "./shim-files.js";
 const TMP = "/tmp";
-
-// ---- The file tables (read-only: the zip and the layers).
-/** Absolute path → contents: a string (UTF-8 text), ["b64", base64], or null (content not kept). */
-let taskTable = /** @type {Record<string, string | [string, string] | null>} */ ({});
-/** Absolute read-only directory paths, derived from the tables. */
-let taskDirs = new Set([TASK_ROOT, OPT]);
 const decoded = new Map();
-
-/**
- * Called by the bundle's entry when it is evaluated: `files()` returns the
- * zip's table, `layers()` the layers' (paths relative to /opt), each keyed
- * by path without a leading slash.
- */
-export function setTaskFiles(files, layers = () => ({})) {
-  taskTable = {};
-  taskDirs = new Set([TASK_ROOT, OPT]);
-  for (const [root, table] of [[TASK_ROOT, files()], [OPT, layers()]]) {
-    for (const [path, entry] of Object.entries(table)) {
-      taskTable[root + "/" + path] = entry;
-      const parts = path.split("/");
-      for (let i = 1; i < parts.length; i++) taskDirs.add(root + "/" + parts.slice(0, i).join("/"));
-    }
-  }
-}
 
 /** Absolute paths under /tmp → { data, mtimeMs }; directories apart. */
 const tmpFiles = new Map();
 const tmpDirs = new Set([TMP]);
 let tmpUsed = 0;
-let tmpQuota = 512 * 1024 * 1024;
-/** The function's EphemeralStorage.Size, in MB. */
-export function setTmpQuota(megabytes) { if (megabytes > 0) tmpQuota = megabytes * 1024 * 1024; }
 const started = Date.now();
 
 // ---- Paths and errors, as Node writes them.
@@ -69,18 +44,6 @@ function fsError(code, syscall, path, detail) {
   return Object.assign(error, { errno: ERRNO[code], code, syscall, path });
 }
 
-/** Absolute, normalised path; relative paths are relative to the cwd, /var/task. */
-export function absolute(path) {
-  let text = path instanceof URL ? decodeURIComponent(path.pathname) : Buffer.isBuffer(path) ? path.toString() : String(path);
-  if (text.startsWith("file://")) text = decodeURIComponent(new URL(text).pathname);
-  const parts = [];
-  for (const part of (text.startsWith("/") ? text : TASK_ROOT + "/" + text).split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return "/" + parts.join("/");
-}
 /** Read-only: the zip under /var/task and the layers under /opt. */
 const inTask = (abs) => abs === TASK_ROOT || abs.startsWith(TASK_ROOT + "/") || abs === OPT || abs.startsWith(OPT + "/");
 const inTmp = (abs) => abs === TMP || abs.startsWith(TMP + "/");
@@ -396,4 +359,5 @@ const fs = {
   readdir, mkdir, unlink, rm, rmdir, access, realpath, rename, copyFile, mkdtemp, exists, promises, createReadStream,
   createWriteStream,
 };
+registerFs(fs);
 export default fs;

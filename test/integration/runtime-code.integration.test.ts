@@ -216,6 +216,23 @@ describe("requires that Node fails only when they run", () => {
     expect(value).toEqual({ error: ["MODULE_NOT_FOUND", "Cannot find module 'left-pad'"], join: "a/b" });
   });
 
+  it("prepares a built-in that only a run-time require loads as it prepares imported ones (fs over /var/task, node:http's messages)", async () => {
+    // The runtime evaluates Node built-ins only when the function loads them (a cold start
+    // pays for what it uses); one reached by a computed require must come out the same.
+    const { value } = await runOnce({
+      "index.js": [
+        "exports.handler = async () => {",
+        "  const load = (...parts) => require(parts.join(''));",
+        "  const http = load('ht', 'tp');",
+        "  const res = new http.ServerResponse(new http.IncomingMessage());",
+        "  return { file: load('f', 's').readFileSync('data.txt', 'utf8'), os: typeof load('o', 's').platform, statusMessage: res.statusMessage ?? null };",
+        "};",
+      ].join("\n"),
+      "data.txt": "on disk",
+    });
+    expect(value).toEqual({ file: "on disk", os: "function", statusMessage: null });
+  });
+
   it("accepts a native addon at upload and fails the invocation that loads it with Runtime.ImportModuleError naming it", async () => {
     const files = {
       "index.js": "exports.handler = async () => require('./build/Release/addon.node').hello();",
