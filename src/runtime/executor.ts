@@ -3,6 +3,7 @@
  * function's bundle in a Dynamic Worker, next to the runtime shim
  * (src/runtime/shim.js), for the upload probe and for invocations.
  */
+import { platformSdkModules } from "../code/platform-modules";
 import { billedDurationMs, joinLog, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
 import { ENDPOINT_VARIABLES } from "./platform-endpoint";
@@ -47,6 +48,11 @@ export const RUNTIME_MODULES = {
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
 } as const;
+
+/** Every module of a function's Dynamic Worker: the runtime's, the preinstalled packages its bundle imports, the bundle. */
+export function functionModules(bundle: string): Record<string, string> {
+  return { ...RUNTIME_MODULES, ...platformSdkModules(bundle), "handler.js": bundle };
+}
 
 /** Lambda's default EphemeralStorage.Size. */
 export const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
@@ -191,7 +197,7 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: COMPATIBILITY_FLAGS,
       mainModule: "shim.js",
-      modules: { ...RUNTIME_MODULES, "handler.js": bundle },
+      modules: functionModules(bundle),
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
@@ -463,7 +469,7 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     mainModule: "shim.js",
-    modules: { ...RUNTIME_MODULES, "handler.js": bundle },
+    modules: functionModules(bundle),
     // String bindings: with nodejs_compat (populate_process_env, on by
     // default since 2025-04-01) they are also process.env; the tests check it.
     env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),

@@ -274,6 +274,17 @@ describe("the preinstalled AWS SDK v3", () => {
     expect(value).toEqual({ region: "eu-west-1", command: "ListFunctionsCommand" });
   });
 
+  it("gives require() of a preinstalled client the same module as import", async () => {
+    const { value, functionError } = await runOnce({
+      "index.js": [
+        "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');",
+        "exports.handler = async () => { const esm = await import('@aws-sdk/client-lambda'); return [esm.LambdaClient === LambdaClient, new InvokeCommand({ FunctionName: 'x' }).input.FunctionName]; };",
+      ].join("\n"),
+    });
+    expect(functionError, JSON.stringify(value)).toBeUndefined();
+    expect(value).toEqual([true, "x"]);
+  });
+
   it("lets a copy in the zip's node_modules win, and adds nothing to a function that does not import it", async () => {
     const shipped = {
       "index.js": "const { LambdaClient } = require('@aws-sdk/client-lambda');\nexports.handler = async () => LambdaClient.shipped;",
@@ -285,7 +296,9 @@ describe("the preinstalled AWS SDK v3", () => {
     const withSdk = await deploy({ "index.mjs": "import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const handler = async () => typeof LambdaClient;" });
     expect(plain.length).toBeLessThan(20_000);
     expect(plain).not.toContain("LambdaClient");
-    expect(withSdk.length).toBeGreaterThan(100_000);
+    // The preinstalled copy is a module of the Dynamic Worker beside the bundle, not part of it.
+    expect(withSdk).toContain('from "./platform-sdk/aws-sdk/client-lambda.js"');
+    expect(withSdk.length).toBeLessThan(20_000);
   });
 });
 
