@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
-import type { Reply } from "./lib/http";
+import type { Reply, Target } from "./lib/http";
 
 const TARGET_COLD_OVER_LOADER_MS = 10;
 const TARGET_SDK_MS = 30;
@@ -30,14 +30,6 @@ export interface ColdBenchRow {
   p50: number;
   samples: number;
   errors: number;
-}
-interface Target {
-  port: number;
-  path(i: number): string;
-  headers(urlPath: string, body: string): Record<string, string> | Promise<Record<string, string>>;
-  body: string;
-  okStatus: number;
-  check?(reply: Reply): string | undefined;
 }
 interface Sampled {
   latencies: number[];

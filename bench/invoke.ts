@@ -59,7 +59,7 @@ import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { coldOnly } from "./cold";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
-import { postLocal, type Reply } from "./lib/http";
+import { postLocal, type Reply, type Target } from "./lib/http";
 import { procTable } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
@@ -115,20 +115,6 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 // ---------------------------------------------------------------------------
 // Load generator
-
-interface Target {
-  /** Host and port (loopback). */
-  port: number;
-  /** Path with query; `worker` is the index of the load worker (0..concurrency-1). */
-  path(worker: number): string;
-  /** Request headers (may sign the request). */
-  headers(pathWithQuery: string, body: string): Record<string, string> | Promise<Record<string, string>>;
-  body: string;
-  /** Status the case answers when it worked (200, or 204 for DryRun). */
-  okStatus: number;
-  /** An error kind when a reply with okStatus is still wrong, else undefined. */
-  check?(reply: Reply): string | undefined;
-}
 
 function send(agent: http.Agent, port: number, urlPath: string, headers: Record<string, string>, body: string): Promise<Reply> {
   return postLocal(agent, port, urlPath, headers, body, REQUEST_TIMEOUT_MS);
