@@ -34,7 +34,9 @@ const COMPATIBILITY_FLAGS = ["nodejs_compat", "enable_nodejs_http_server_modules
  * The runtime's modules beside the function's `handler.js` in every Dynamic
  * Worker: the shim (main module) and its parts (logs, process, timers,
  * response streaming, node:http responses with a socket), the names it shares with the bundler, and the modules
- * the bundle imports (fs over /var/task and /tmp, run-time require).
+ * the bundle imports (the file tables, fs over /var/task and /tmp, run-time require). Every
+ * module here is compiled at isolate start, imported or not; the shim evaluates Node
+ * built-ins only when the function loads them (see prepare() in shim.js).
  */
 export const RUNTIME_MODULES = {
   "shim.js": SHIM_SOURCE,

@@ -10,8 +10,9 @@
  * Why not workerd's node:fs alone: its /tmp is per request (files vanish
  * between invocations) and it has no /var/task. The bundler
  * (src/code/bundler.ts) points every `fs`, `node:fs` and `fs/promises`
- * import of the function's code at this module, and registers the zip's
- * files with setTaskFiles() when the bundle is evaluated.
+ * import of the function's code at this module; the bundle registers the
+ * zip's files in shim-files.js when it is evaluated. This module is evaluated
+ * only when the function imports fs or may require it at run time.
  */
 import { Buffer } from "node:buffer";
 import * as nodeFs from "node:fs";
