@@ -44,7 +44,8 @@
  * BENCH_EXTRA_WARMUP_S (1), BENCH_ROUNDS (4), BENCH_COLD_SAMPLES (30), BENCH_CONCURRENCY ("1,16"),
  * BENCH_VERBOSE=1; provisioned row: BENCH_PC_IDLE_S (600), BENCH_PC_FUNCTIONS (5), BENCH_PC_ROUNDS (1),
  * BENCH_PC_WARM_SAMPLES (20), BENCH_PC=0 skips it, BENCH_ONLY=provisioned runs only it (cellfn alone,
- * results to bench/results/invoke-provisioned-latest.json).
+ * results to bench/results/invoke-provisioned-latest.json); BENCH_ONLY=cold runs only the cold rows
+ * (bench/cold.ts: interleaved, BENCH_COLD_SAMPLES (40) each, results to bench/results/invoke-cold-latest.json).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -56,8 +57,9 @@ import { AwsClient } from "aws4fetch";
 import { createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
+import { coldOnly } from "./cold";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
-import { postLocal, type Reply } from "./lib/http";
+import { postLocal, type Reply, type Target } from "./lib/http";
 import { procTable } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
@@ -113,20 +115,6 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 // ---------------------------------------------------------------------------
 // Load generator
-
-interface Target {
-  /** Host and port (loopback). */
-  port: number;
-  /** Path with query; `worker` is the index of the load worker (0..concurrency-1). */
-  path(worker: number): string;
-  /** Request headers (may sign the request). */
-  headers(pathWithQuery: string, body: string): Record<string, string> | Promise<Record<string, string>>;
-  body: string;
-  /** Status the case answers when it worked (200, or 204 for DryRun). */
-  okStatus: number;
-  /** An error kind when a reply with okStatus is still wrong, else undefined. */
-  check?(reply: Reply): string | undefined;
-}
 
 function send(agent: http.Agent, port: number, urlPath: string, headers: Record<string, string>, body: string): Promise<Reply> {
   return postLocal(agent, port, urlPath, headers, body, REQUEST_TIMEOUT_MS);
@@ -615,6 +603,14 @@ async function provisionedOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === "provisioned") return provisionedOnly();
+  if (process.env.BENCH_ONLY === "cold") {
+    process.on("exit", killBaselineNow);
+    return coldOnly({
+      startBaseline, createFunction, lambdaCall, lambdaHeaders, sampled, merge, toRow, table, reportOf, echoCheck, invokePath, log,
+      names: { warm: FUNCTION_NAME, cold: COLD_FUNCTION_NAME, sdk: COLD_SDK_FUNCTION_NAME, sdkSource: SDK_HANDLER_SOURCE, event: EVENT },
+      verbose: VERBOSE,
+    });
+  }
   const begun = Date.now();
   let platform: Platform | undefined;
   let baseline: Baseline | undefined;

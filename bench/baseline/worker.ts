@@ -31,6 +31,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { invoke as runInEnvironment } from "../../src/runtime/executor";
 import { HANDLER_SOURCE } from "../handler";
+import { LOAD_EXPORT, NEEDS_EXPORT } from "../../src/runtime/markers";
 import type { AssignmentPartition } from "../../src/invoke/assignment-partition";
 import type { TenantQuota } from "../../src/invoke/tenant-quota";
 
@@ -72,6 +73,17 @@ const warmSlots = new Set<string>();
 
 /** HANDLER_SOURCE's logic, inline (case a). */
 const handler = async (event: unknown) => ({ ok: true, echo: event });
+
+/**
+ * HANDLER_SOURCE as cellfn's bundler (src/code/bundler.ts) wraps it, for the
+ * executor rows: the runtime's modules and file table, the init-phase loader
+ * and what the runtime must prepare (nothing: no built-in, no run-time require).
+ */
+const BUNDLED_HANDLER_SOURCE =
+  `import "./shim-modules.js";\nimport { setTaskFiles } from "./shim-files.js";\n` +
+  `setTaskFiles(() => (${JSON.stringify({ "index.mjs": HANDLER_SOURCE })}), () => ({}));\n` +
+  `export const ${LOAD_EXPORT} = async () => ({ handler: async (event) => ({ ok: true, echo: event }) });\n` +
+  `export const ${NEEDS_EXPORT} = { builtins: [], require: false };\n`;
 
 /** The minimal entrypoint of (b): parse the event, call the handler, stringify. */
 const ENTRY_SOURCE = `
@@ -135,7 +147,7 @@ export default {
           env.LOADER,
           {
             id: `bench-executor-${slot}`,
-            loadBundle: async () => HANDLER_SOURCE,
+            loadBundle: async () => BUNDLED_HANDLER_SOURCE,
             environment: {},
             egress: null,
             runtime: "nodejs22.x",

@@ -1,6 +1,21 @@
 /** The benchmarks' HTTP client: a POST to 127.0.0.1 over a keep-alive agent, with a deadline. */
 import http from "node:http";
 
+/** One benchmark case's request (bench/invoke.ts, bench/cold.ts). */
+export interface Target {
+  /** Host and port (loopback). */
+  port: number;
+  /** Path with query; `worker` is the index of the load worker (0..concurrency-1). */
+  path(worker: number): string;
+  /** Request headers (may sign the request). */
+  headers(pathWithQuery: string, body: string): Record<string, string> | Promise<Record<string, string>>;
+  body: string;
+  /** Status the case answers when it worked (200, or 204 for DryRun). */
+  okStatus: number;
+  /** An error kind when a reply with okStatus is still wrong, else undefined. */
+  check?(reply: Reply): string | undefined;
+}
+
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -25,9 +25,10 @@
  */
 import type { Message, Metafile, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from "esbuild-wasm/esm/browser.js";
 import { invalidParameter } from "../errors";
-import { COMMONJS_MARKER, LOAD_EXPORT } from "../runtime/markers";
+import { COMMONJS_MARKER, LOAD_EXPORT, NEEDS_EXPORT } from "../runtime/markers";
 import { getEsbuild } from "./esbuild";
 import { PLATFORM_SDK } from "./platform-sdk.generated";
+import { platformSdkBuiltins, platformSdkModule } from "./platform-modules";
 import { dirname, type HandlerModule } from "./handler-path";
 import { withModulePaths } from "./module-paths";
 import { type CodeLayers, NO_LAYERS, OPT_ROOT } from "./layers";
@@ -54,13 +55,15 @@ const BUILTIN_CJS = "node-builtin-cjs";
 const MISSING = "missing";
 /** The preinstalled AWS SDK (src/code/platform-sdk.generated.ts), for what the zip does not ship. */
 const PLATFORM = "platform-sdk";
+/** Specifier of a preinstalled package's module beside handler.js (external to the bundle). */
+const PLATFORM_PREFIX = "cellfn-platform:";
 /**
  * Specifiers of the runtime's own modules next to handler.js in the Dynamic
- * Worker (src/runtime/shim-fs.js, shim-modules.js), as the bundle's plugin
+ * Worker (src/runtime/shim-files.js, shim-fs.js, shim-modules.js), as the bundle's plugin
  * modules write them; they stay external imports of those files.
  */
 const RUNTIME_PREFIX = "cellfn-runtime:";
-const RUNTIME_MODULES: ReadonlySet<string> = new Set(["shim-fs.js", "shim-modules.js"]);
+const RUNTIME_MODULES: ReadonlySet<string> = new Set(["shim-files.js", "shim-fs.js", "shim-modules.js"]);
 /** What `fs/promises` exports (Node 22), taken from shim-fs.js's `promises`. */
 const FS_PROMISES_NAMES = [
   "access", "appendFile", "chmod", "chown", "copyFile", "cp", "lchown", "link", "lstat", "lutimes", "mkdir", "mkdtemp",
@@ -100,7 +103,32 @@ export async function bundleHandler(files: ZipFiles, entry: HandlerModule, layer
     throw invalidParameter(`Could not bundle the handler module '${entry.path}': ${asyncRequire}`);
   }
   const commonJS = result.metafile.inputs[`${ZIP}:${entry.path}`]?.format === "cjs";
-  return commonJS ? `${output.text}export const ${COMMONJS_MARKER} = true;\n` : output.text;
+  const needs = `export const ${NEEDS_EXPORT} = ${JSON.stringify(runtimeNeeds(result.metafile, output.text, platformSdkBuiltins))};\n`;
+  return `${output.text}${needs}${commonJS ? `export const ${COMMONJS_MARKER} = true;\n` : ""}`;
+}
+
+/**
+ * What the runtime must prepare before the function's code runs (NEEDS_EXPORT,
+ * read by src/runtime/shim.js): the Node built-ins the bundle imports, and
+ * whether it calls require() at run time: esbuild routes every require() it
+ * could not bundle through its `__require` helper, defined at the top level
+ * only then (the zip's file table cannot match: it is one line of JSON). The
+ * shim leaves every other built-in unevaluated, most of a cold start's runtime cost.
+ */
+const BUILTIN_INPUT = new RegExp(`^(?:${BUILTIN_ESM}|${BUILTIN_CJS}):(.+)$`);
+export function runtimeNeeds(
+  metafile: Metafile,
+  text: string,
+  moduleBuiltins: (name: string) => string[] = () => [],
+): { builtins: string[]; require: boolean } {
+  const builtins = new Set<string>();
+  for (const key of Object.keys(metafile.inputs)) {
+    const match = BUILTIN_INPUT.exec(key);
+    if (match) builtins.add(match[1]!);
+    // A preinstalled package imports its built-ins itself (node:x, outside the bundle).
+    if (key.startsWith(`${PLATFORM}:`)) for (const name of moduleBuiltins(key.slice(PLATFORM.length + 1))) builtins.add(name);
+  }
+  return { builtins: [...builtins].sort(), require: /^var __require = /m.test(text) };
 }
 
 /**
@@ -176,7 +204,7 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule, layers: CodeLayers): P
         // The zip's and the layers' files are registered for fs (evaluating this runs none of the function's code).
         // The specifier "handler-module" is irrelevant: resolve() maps it to the handler module.
         contents:
-          `import "${RUNTIME_PREFIX}shim-modules.js";\nimport { setTaskFiles } from "${RUNTIME_PREFIX}shim-fs.js";\n` +
+          `import "${RUNTIME_PREFIX}shim-modules.js";\nimport { setTaskFiles } from "${RUNTIME_PREFIX}shim-files.js";\n` +
           `setTaskFiles(() => (${JSON.stringify(taskFiles(files))}), () => (${JSON.stringify(taskFiles(layers.opt))}));\n` +
           `export const ${LOAD_EXPORT} = () => import("handler-module");\n`,
         loader: "js",
@@ -185,7 +213,9 @@ function zipPlugin(files: ZipFiles, entry: HandlerModule, layers: CodeLayers): P
       build.onLoad({ filter: /.*/, namespace: ZIP }, ({ path }) => loadFromTree(trees.task, path));
       build.onLoad({ filter: /.*/, namespace: OPT }, ({ path }) => loadFromTree(trees.opt, path));
       build.onLoad({ filter: /.*/, namespace: MISSING }, ({ path }) => missingModule(path));
-      build.onLoad({ filter: /.*/, namespace: PLATFORM }, ({ path }) => ({ contents: PLATFORM_SDK[path] ?? "", loader: "js", resolveDir: "/" }));
+      // The platform's copy stays a module of its own next to handler.js (platformSdkModules):
+      // shared by every function, minified, never stored in the function's bundle.
+      build.onLoad({ filter: /.*/, namespace: PLATFORM }, ({ path }) => ({ contents: `export * from "${PLATFORM_PREFIX}${path}";\n`, loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, ({ path }) => ({ contents: builtinWrapper(path), loader: "js", resolveDir: "/" }));
       build.onLoad({ filter: /.*/, namespace: BUILTIN_CJS }, ({ path }) => ({
         contents: `module.exports = require("${path}").default;\n`,
@@ -201,6 +231,7 @@ function resolve(trees: Trees, entry: HandlerModule, args: OnResolveArgs): OnRes
   if (specifier.startsWith(RUNTIME_PREFIX) && RUNTIME_MODULES.has(specifier.slice(RUNTIME_PREFIX.length))) {
     return { path: `./${specifier.slice(RUNTIME_PREFIX.length)}`, external: true };
   }
+  if (specifier.startsWith(PLATFORM_PREFIX)) return { path: `./${platformSdkModule(specifier.slice(PLATFORM_PREFIX.length))}`, external: true };
   if (kind === "entry-point") return { path: specifier.slice(`${ENTRY}:`.length), namespace: ENTRY };
   if (namespace === ENTRY) return { path: entry.path, namespace: ZIP };
   // Inside the wrappers: the real built-in, and the CJS wrapper's ES wrapper.

@@ -3,12 +3,14 @@
  * function's bundle in a Dynamic Worker, next to the runtime shim
  * (src/runtime/shim.js), for the upload probe and for invocations.
  */
+import { platformSdkModules } from "../code/platform-modules";
 import { billedDurationMs, cpuBoundLine, joinLog, timeoutMessage } from "./log-format";
 import { MARKERS_MODULE } from "./markers";
 import { ENDPOINT_VARIABLES } from "./platform-endpoint";
 import { type InvocationStatus, platformLog } from "./platform-log";
 import { runtimeVariables } from "./runtime-variables";
 // wrangler's Text rule makes each default export the module's text (typed so by `wrangler types`).
+import SHIM_FILES_SOURCE from "./shim-files.js";
 import SHIM_FS_SOURCE from "./shim-fs.js";
 import SHIM_HTTP_SOURCE from "./shim-http.js";
 import SHIM_LOGS_SOURCE from "./shim-logs.js";
@@ -32,7 +34,9 @@ const COMPATIBILITY_FLAGS = ["nodejs_compat", "enable_nodejs_http_server_modules
  * The runtime's modules beside the function's `handler.js` in every Dynamic
  * Worker: the shim (main module) and its parts (logs, process, timers,
  * response streaming, node:http responses with a socket), the names it shares with the bundler, and the modules
- * the bundle imports (fs over /var/task and /tmp, run-time require).
+ * the bundle imports (the file tables, fs over /var/task and /tmp, run-time require). Every
+ * module here is compiled at isolate start, imported or not; the shim evaluates Node
+ * built-ins only when the function loads them (see prepare() in shim.js).
  */
 export const RUNTIME_MODULES = {
   "shim.js": SHIM_SOURCE,
@@ -42,9 +46,15 @@ export const RUNTIME_MODULES = {
   "shim-streaming.js": SHIM_STREAMING_SOURCE,
   "shim-http.js": SHIM_HTTP_SOURCE,
   "markers.js": MARKERS_MODULE,
+  "shim-files.js": SHIM_FILES_SOURCE,
   "shim-fs.js": SHIM_FS_SOURCE,
   "shim-modules.js": SHIM_MODULES_SOURCE,
 } as const;
+
+/** Every module of a function's Dynamic Worker: the runtime's, the preinstalled packages its bundle imports, the bundle. */
+export function functionModules(bundle: string): Record<string, string> {
+  return { ...RUNTIME_MODULES, ...platformSdkModules(bundle), "handler.js": bundle };
+}
 
 /** Lambda's default EphemeralStorage.Size. */
 export const DEFAULT_EPHEMERAL_STORAGE_MB = 512;
@@ -189,7 +199,7 @@ export async function probeHandler(loader: WorkerLoader, bundle: string, handler
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: COMPATIBILITY_FLAGS,
       mainModule: "shim.js",
-      modules: { ...RUNTIME_MODULES, "handler.js": bundle },
+      modules: functionModules(bundle),
       // Probing must not reach the network: it only evaluates the module.
       globalOutbound: null,
     });
@@ -464,7 +474,7 @@ function workerCode(env: ExecutionEnvironment, request: InvocationRequest, bundl
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     mainModule: "shim.js",
-    modules: { ...RUNTIME_MODULES, "handler.js": bundle },
+    modules: functionModules(bundle),
     // String bindings: with nodejs_compat (populate_process_env, on by
     // default since 2025-04-01) they are also process.env; the tests check it.
     env: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),

@@ -10,51 +10,27 @@
  * Why not workerd's node:fs alone: its /tmp is per request (files vanish
  * between invocations) and it has no /var/task. The bundler
  * (src/code/bundler.ts) points every `fs`, `node:fs` and `fs/promises`
- * import of the function's code at this module, and registers the zip's
- * files with setTaskFiles() when the bundle is evaluated.
+ * import of the function's code at this module; the bundle registers the
+ * zip's files in shim-files.js when it is evaluated. This module is evaluated
+ * only when the function imports fs or may require it at run time.
  */
 import { Buffer } from "node:buffer";
 import * as nodeFs from "node:fs";
 import { Readable, Writable } from "node:stream";
+import { absolute, OPT, registerFs, TASK_ROOT, taskDirs, taskTable, tmpQuota } from "./shim-files.js";
 
 export * from "node:fs";
 
-export const TASK_ROOT = "/var/task";
-/** Where Lambda extracts a function's layers (present, maybe empty, in every function). */
-const OPT = "/opt";
+// The tables (the zip and the layers, read-only), the quota and the path rules live in
+// shim-files.js, which every bundle loads; this module only when the function uses fs.
+export { absolute, setTaskFiles, setTmpQuota, TASK_ROOT } from "./shim-files.js";
 const TMP = "/tmp";
-
-// ---- The file tables (read-only: the zip and the layers).
-/** Absolute path → contents: a string (UTF-8 text), ["b64", base64], or null (content not kept). */
-let taskTable = /** @type {Record<string, string | [string, string] | null>} */ ({});
-/** Absolute read-only directory paths, derived from the tables. */
-let taskDirs = new Set([TASK_ROOT, OPT]);
 const decoded = new Map();
-
-/**
- * Called by the bundle's entry when it is evaluated: `files()` returns the
- * zip's table, `layers()` the layers' (paths relative to /opt), each keyed
- * by path without a leading slash.
- */
-export function setTaskFiles(files, layers = () => ({})) {
-  taskTable = {};
-  taskDirs = new Set([TASK_ROOT, OPT]);
-  for (const [root, table] of [[TASK_ROOT, files()], [OPT, layers()]]) {
-    for (const [path, entry] of Object.entries(table)) {
-      taskTable[root + "/" + path] = entry;
-      const parts = path.split("/");
-      for (let i = 1; i < parts.length; i++) taskDirs.add(root + "/" + parts.slice(0, i).join("/"));
-    }
-  }
-}
 
 /** Absolute paths under /tmp → { data, mtimeMs }; directories apart. */
 const tmpFiles = new Map();
 const tmpDirs = new Set([TMP]);
 let tmpUsed = 0;
-let tmpQuota = 512 * 1024 * 1024;
-/** The function's EphemeralStorage.Size, in MB. */
-export function setTmpQuota(megabytes) { if (megabytes > 0) tmpQuota = megabytes * 1024 * 1024; }
 const started = Date.now();
 
 // ---- Paths and errors, as Node writes them.
@@ -69,18 +45,6 @@ function fsError(code, syscall, path, detail) {
   return Object.assign(error, { errno: ERRNO[code], code, syscall, path });
 }
 
-/** Absolute, normalised path; relative paths are relative to the cwd, /var/task. */
-export function absolute(path) {
-  let text = path instanceof URL ? decodeURIComponent(path.pathname) : Buffer.isBuffer(path) ? path.toString() : String(path);
-  if (text.startsWith("file://")) text = decodeURIComponent(new URL(text).pathname);
-  const parts = [];
-  for (const part of (text.startsWith("/") ? text : TASK_ROOT + "/" + text).split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return "/" + parts.join("/");
-}
 /** Read-only: the zip under /var/task and the layers under /opt. */
 const inTask = (abs) => abs === TASK_ROOT || abs.startsWith(TASK_ROOT + "/") || abs === OPT || abs.startsWith(OPT + "/");
 const inTmp = (abs) => abs === TMP || abs.startsWith(TMP + "/");
@@ -396,4 +360,5 @@ const fs = {
   readdir, mkdir, unlink, rm, rmdir, access, realpath, rename, copyFile, mkdtemp, exists, promises, createReadStream,
   createWriteStream,
 };
+registerFs(fs);
 export default fs;

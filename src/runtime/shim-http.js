@@ -14,7 +14,7 @@
  * (installNodeMessages): koa reads `req.socket.encrypted`, express's
  * finalhandler listens on the socket, koa takes a 404's body from statusMessage.
  */
-import http from "node:http";
+// node:http is taken when the function loads it (installHttp), not at isolate start.
 
 const SOCKET = Symbol("cellfn.socket");
 
@@ -29,7 +29,15 @@ const SOCKET = Symbol("cellfn.socket");
  *   _onPendingData(size: number): void; _finish(): void; _flush(): void }} Message
  */
 
-export function installSocketAssignment() {
+/** Both changes below, once node:http is loaded (the shim calls it for http and https). */
+export function installHttp() {
+  const http = process.getBuiltinModule("node:http");
+  installSocketAssignment(http);
+  installNodeMessages(http);
+}
+
+/** @param {typeof import("node:http")} http */
+function installSocketAssignment(http) {
   const proto = /** @type {{ _writeRaw?: Function; _flush?: Function } | undefined} */ (/** @type {unknown} */ (http.ServerResponse?.prototype));
   const fetchWriteRaw = proto?._writeRaw;
   const fetchFlush = proto?._flush;
@@ -100,7 +108,8 @@ export function installSocketAssignment() {
  *   answers a 404 with the body "unknown" and the status line says "201 unknown").
  * `instanceof` the replaced class stays true for every message, workerd's own included.
  */
-export function installNodeMessages() {
+/** @param {typeof import("node:http")} http */
+function installNodeMessages(http) {
   const BaseIncoming = http.IncomingMessage;
   // (workerd's constructor takes Node's options argument too; @types/node lists only req.)
   const BaseResponse = /** @type {new (req: import("node:http").IncomingMessage, options?: unknown) => import("node:http").ServerResponse} */ (http.ServerResponse);

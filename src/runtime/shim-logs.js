@@ -14,7 +14,11 @@
  *   "level" field, INFO when it has none (Lambda's rule for logs written
  *   other than through console: developer guide, "Log-level filtering").
  */
-import { format } from "node:util";
+
+/** util.format, taken at the first line written: node:util is not evaluated at isolate start. */
+let utilFormat;
+/** @param {unknown[]} args */
+const format = (...args) => (utilFormat ??= process.getBuiltinModule("node:util").format)(...args);
 
 /** Priorities of the runtime's levels (LogPatch.js). */
 const PRIORITY = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
@@ -95,8 +99,31 @@ export function captureRawStreams(push) {
     if (typeof done === "function") queueMicrotask(() => done());
     return true;
   };
-  for (const stream of [process.stdout, process.stderr]) {
+  /** @param {unknown} stream */
+  const capture = (stream) => {
     if (stream) Object.defineProperty(stream, "write", { value: write, writable: true, configurable: true });
+    return stream;
+  };
+  // workerd builds process.stdout/stderr (node:stream Writables) in their getters, which
+  // costs more than the rest of the shim at isolate start: capture each when first read.
+  for (const key of /** @type {const} */ (["stdout", "stderr"])) {
+    const own = Object.getOwnPropertyDescriptor(process, key);
+    if (own?.get === undefined) {
+      capture(process[key]);
+      continue;
+    }
+    const get = own.get;
+    let stream;
+    let read = false;
+    Object.defineProperty(process, key, {
+      get() {
+        if (!read) { read = true; stream = capture(get.call(process)); }
+        return stream;
+      },
+      set(value) { read = true; stream = value; },
+      enumerable: own.enumerable,
+      configurable: true,
+    });
   }
   return {
     flush() {
@@ -109,9 +136,10 @@ export function captureRawStreams(push) {
 /**
  * util.debuglog as Node has it: silent unless NODE_DEBUG names the section
  * (comma-separated, `*` wildcards), then `SECTION <pid>: message` on stderr.
- * workerd's own writes every message to the console.
+ * workerd's own writes every message to the console. The shim applies it
+ * when the function imports node:util (or requires it at run time).
  */
-export function quietDebuglog(util) {
+export function quietDebuglog(util = process.getBuiltinModule("node:util")) {
   const debuglog = (section, callback) => {
     const name = String(section).toUpperCase();
     const enabled = () =>

@@ -7,20 +7,10 @@
  * /var/task. The bundle imports this module first, so all of it is in place
  * before any of the function's code runs.
  */
-import * as assert from "node:assert";
-import * as async_hooks from "node:async_hooks";
-import * as buffer from "node:buffer";
-import * as crypto from "node:crypto";
-import * as events from "node:events";
-import * as path from "node:path";
-import * as querystring from "node:querystring";
-import * as stream from "node:stream";
-import * as string_decoder from "node:string_decoder";
-import * as url from "node:url";
-import * as util from "node:util";
-import * as zlib from "node:zlib";
-import * as net from "node:net";
-import * as fs from "./shim-fs.js";
+// No Node built-in is imported here: each one costs its evaluation at every cold start
+// (node:http, node:zlib, node:crypto, node:net ~5 ms each on a loaded machine), so
+// they are taken with process.getBuiltinModule() when a run-time require asks.
+import { absolute, loadedFs } from "./shim-files.js";
 
 const TASK_ROOT = "/var/task";
 
@@ -41,7 +31,7 @@ export function moduleNotFound(specifier, importer) {
 export function esmNotFound(specifier, importer) {
   const from = TASK_ROOT + "/" + importer;
   const relative = /^\.{0,2}\//.test(specifier);
-  const what = relative ? "module '" + fs.absolute(from.slice(0, from.lastIndexOf("/")) + "/" + specifier) + "'" : "package '" + specifier + "'";
+  const what = relative ? "module '" + absolute(from.slice(0, from.lastIndexOf("/")) + "/" + specifier) + "'" : "package '" + specifier + "'";
   return Object.assign(new Error("Cannot find " + what + " imported from " + from), { code: "ERR_MODULE_NOT_FOUND" });
 }
 
@@ -56,12 +46,40 @@ export function nativeAddon(path) {
   return Object.assign(error, { code: "ERR_DLOPEN_FAILED" });
 }
 
-/** Built-ins a dynamic require can get synchronously (each with its CommonJS value, the default export). */
-const BUILTINS = { assert, async_hooks, buffer, crypto, events, fs, path, querystring, stream, string_decoder, url, util, zlib };
-const builtin = (name) => {
-  const ns = BUILTINS[name.replace(/^node:/, "")];
-  if (ns === undefined) return undefined;
-  return "default" in ns ? ns.default : ns;
+/**
+ * What the runtime adds to a built-in before the function gets it (the shim
+ * registers them: node:http's messages, net's errors, util.debuglog), each run
+ * once: when the bundle imports the built-in (the shim's init) or when a
+ * run-time require() first loads it.
+ * @type {Map<string, Array<() => void>>}
+ */
+const preparers = new Map();
+/** @param {string[]} names @param {() => void} prepare */
+export function onBuiltin(names, prepare) {
+  let done = false;
+  const once = () => { if (!done) { done = true; prepare(); } };
+  for (const name of names) preparers.set(name, [...(preparers.get(name) ?? []), once]);
+}
+/** Runs what is registered for the built-in `name` (no "node:" prefix). */
+export function prepareBuiltin(name) {
+  for (const prepare of preparers.get(name) ?? []) prepare();
+}
+
+/**
+ * A built-in as Node's require gives it (the module's CommonJS value, which
+ * process.getBuiltinModule returns), or undefined. fs and fs/promises are the
+ * runtime's own (shim-fs.js: /var/task and /tmp), loaded by the shim ahead of
+ * the function's code whenever the bundle may require at run time.
+ */
+const builtin = (specifier) => {
+  const name = specifier.replace(/^node:/, "");
+  if (name === "fs" || name === "fs/promises") {
+    if (loadedFs !== undefined) return name === "fs" ? loadedFs : loadedFs.promises;
+  }
+  let found;
+  try { found = process.getBuiltinModule("node:" + name); } catch { found = undefined; }
+  if (found !== undefined) prepareBuiltin(name);
+  return found;
 };
 
 /**
@@ -75,16 +93,16 @@ function dynamicRequire(specifier) {
   const found = builtin(specifier);
   if (found !== undefined) return found;
   if (specifier.endsWith(".node")) throw nativeAddon(specifier);
-  const absolute = fs.absolute(specifier);
-  if (/^\.{0,2}\//.test(specifier) && specifier.endsWith(".json") && fs.existsSync(absolute)) {
-    return JSON.parse(String(fs.readFileSync(absolute, "utf8")));
+  const path = absolute(specifier);
+  if (/^\.{0,2}\//.test(specifier) && specifier.endsWith(".json") && loadedFs?.existsSync(path)) {
+    return JSON.parse(String(loadedFs.readFileSync(path, "utf8")));
   }
   throw moduleNotFound(specifier, undefined);
 }
 dynamicRequire.resolve = (specifier) => {
   if (builtin(specifier) !== undefined) return specifier;
-  const absolute = fs.absolute(specifier);
-  if (/^\.{0,2}\//.test(specifier) && fs.existsSync(absolute)) return absolute;
+  const path = absolute(specifier);
+  if (/^\.{0,2}\//.test(specifier) && loadedFs?.existsSync(path)) return path;
   throw moduleNotFound(specifier, undefined);
 };
 dynamicRequire.cache = Object.create(null);
@@ -103,23 +121,27 @@ try {
 
 // A TCP connection that cannot be made: workerd's sockets say "proxy request failed, cannot
 // connect to the specified address"; Node says ECONNREFUSED, and drivers (pg, mysql2, ioredis)
-// and their users test the code. The error keeps its message's cause in `cause`.
-const emit = /** @type {(this: unknown, event: string | symbol, ...args: unknown[]) => boolean} */ (net.Socket.prototype.emit);
-net.Socket.prototype.emit = /** @type {(event: string | symbol, ...args: any[]) => boolean} */ (function (event, ...args) {
-  const error = args[0];
-  if (event === "error" && error instanceof Error && /cannot connect to the specified address/.test(error.message) && !("code" in error)) {
-    const self = /** @type {{ remoteAddress?: string, remotePort?: number, _host?: string, _port?: number }} */ (/** @type {unknown} */ (this));
-    const address = self.remoteAddress ?? self._host;
-    const port = self.remotePort ?? self._port;
-    const where = address === undefined ? "" : " " + address + (port === undefined ? "" : ":" + port);
-    const refused = Object.assign(new Error("connect ECONNREFUSED" + where, { cause: error }), { errno: -111, code: "ECONNREFUSED", syscall: "connect", address, port });
-    return emit.call(this, event, refused, ...args.slice(1));
-  }
-  return emit.call(this, event, ...args);
+// and their users test the code. The error keeps its message's cause in `cause`. Applied
+// when node:net (or tls) is loaded, by the bundle or a run-time require.
+onBuiltin(["net", "tls"], () => {
+  const net = process.getBuiltinModule("node:net");
+  const emit = /** @type {(this: unknown, event: string | symbol, ...args: unknown[]) => boolean} */ (net.Socket.prototype.emit);
+  net.Socket.prototype.emit = /** @type {(event: string | symbol, ...args: any[]) => boolean} */ (function (event, ...args) {
+    const error = args[0];
+    if (event === "error" && error instanceof Error && /cannot connect to the specified address/.test(error.message) && !("code" in error)) {
+      const self = /** @type {{ remoteAddress?: string, remotePort?: number, _host?: string, _port?: number }} */ (/** @type {unknown} */ (this));
+      const address = self.remoteAddress ?? self._host;
+      const port = self.remotePort ?? self._port;
+      const where = address === undefined ? "" : " " + address + (port === undefined ? "" : ":" + port);
+      const refused = Object.assign(new Error("connect ECONNREFUSED" + where, { cause: error }), { errno: -111, code: "ECONNREFUSED", syscall: "connect", address, port });
+      return emit.call(this, event, refused, ...args.slice(1));
+    }
+    return emit.call(this, event, ...args);
+  });
 });
 
 // Lambda starts the runtime in LAMBDA_TASK_ROOT; there is no other directory to change to.
 process.cwd = () => TASK_ROOT;
 process.chdir = (directory) => {
-  if (fs.absolute(directory) !== TASK_ROOT) throw Object.assign(new Error("process.chdir() is not supported in workers"), { code: "ERR_WORKER_UNSUPPORTED_OPERATION" });
+  if (absolute(directory) !== TASK_ROOT) throw Object.assign(new Error("process.chdir() is not supported in workers"), { code: "ERR_WORKER_UNSUPPORTED_OPERATION" });
 };

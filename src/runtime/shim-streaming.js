@@ -10,7 +10,7 @@
  * runs. Every way the stream ends delivers it first, so the executor holds
  * it before the invocation's result arrives.
  */
-import { Writable } from "node:stream";
+// node:stream (a few ms to evaluate) is taken when a response is streamed, not at isolate start.
 
 /** The RIC's marker on a handler wrapped by streamifyResponse (value "response"). */
 const HANDLER_STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
@@ -53,6 +53,7 @@ const bytesOf = (chunk) => (typeof chunk === "string" ? encoder.encode(chunk) : 
  * pipeline targets), `sendAll(text)` answers a non-streaming handler in one chunk.
  */
 export function responseChannel(deliver) {
+  const { Writable } = process.getBuiltinModule("node:stream");
   const { readable, writable } = new TransformStream();
   const writer = writable.getWriter();
   let contentType = "application/octet-stream";

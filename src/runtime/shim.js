@@ -27,14 +27,13 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT } from "./markers.js";
-import { setTmpQuota } from "./shim-fs.js";
-import { IMPORT_MODULE_ERROR, nativeAddonAttempted } from "./shim-modules.js";
-import util from "node:util";
+import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT, NEEDS_EXPORT } from "./markers.js";
+import { setTmpQuota } from "./shim-files.js";
+import { IMPORT_MODULE_ERROR, nativeAddonAttempted, onBuiltin, prepareBuiltin } from "./shim-modules.js";
 import { captureRawStreams, consoleLine, levelEnabled, quietDebuglog } from "./shim-logs.js";
 import { installAwslambdaGlobal, isStreamingHandler, responseChannel, runStreaming } from "./shim-streaming.js";
 import { installTimers } from "./shim-timers.js";
-import { installNodeMessages, installSocketAssignment } from "./shim-http.js";
+import { installHttp } from "./shim-http.js";
 import { applyInvocationVariables, exitMessage, interceptExit, ProcessExit } from "./shim-process.js";
 
 const MAX_RESPONSE_BYTES = 6291556;
@@ -55,7 +54,6 @@ function write(level, args) {
   if (levelEnabled(level)) push(consoleLine(level, requestId, args));
 }
 const raw = captureRawStreams(push);
-quietDebuglog(util);
 function push(line) {
   sink.push(line);
   sinkChars += line.length;
@@ -65,15 +63,26 @@ function push(line) {
 const LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR", fatal: "FATAL" };
 for (const [method, level] of Object.entries(LEVELS)) console[method] = (...args) => write(level, args);
 // Node's global console keeps its streams as _stdout/_stderr; winston's Console transport writes its lines there, raw.
-for (const [key, stream] of [["_stdout", process.stdout], ["_stderr", process.stderr]]) {
-  Object.defineProperty(console, key, { value: stream, writable: true, configurable: true, enumerable: false });
+// Read when used, not at isolate start (see captureRawStreams).
+for (const [key, name] of /** @type {const} */ ([["_stdout", "stdout"], ["_stderr", "stderr"]])) {
+  let replaced;
+  Object.defineProperty(console, key, {
+    get: () => replaced ?? process[name],
+    set: (value) => { replaced = value; },
+    configurable: true,
+    enumerable: false,
+  });
 }
 
 // ---- awslambda.streamifyResponse / HttpResponseStream (shim-streaming.js), there before the module loads.
 installAwslambdaGlobal();
-// ---- node:http messages with the sockets the Lambda HTTP adapters give them (shim-http.js).
-installSocketAssignment();
-installNodeMessages();
+// ---- What the runtime changes in Node built-ins, applied when the function loads them
+// (prepare() below, or a run-time require), not at isolate start: evaluating node:http,
+// node:net or node:util is a cold-start cost the function pays only if it uses them.
+// node:http messages with the sockets the Lambda HTTP adapters give them (shim-http.js);
+// util.debuglog silent unless NODE_DEBUG says otherwise (shim-logs.js).
+onBuiltin(["http", "https"], installHttp);
+onBuiltin(["util"], () => quietDebuglog());
 
 // ---- Pending work, for callbackWaitsForEmptyEventLoop: Node waits for an
 // empty event loop; here that is approximated by timers and fetches in flight.
@@ -194,9 +203,23 @@ globalThis.addEventListener("unhandledrejection", (event) => {
 let loading;
 // @ts-expect-error: the function's bundle, a module the executor supplies next to this one.
 const loadHandlerModule = () => (loading ??= import("./handler.js").then(async (bundle) => {
+  await prepare(bundle[NEEDS_EXPORT]);
   const module = typeof bundle[LOAD_EXPORT] === "function" ? await bundle[LOAD_EXPORT]() : bundle;
   return bundle[COMMONJS_MARKER] === true ? module.default : module; // what the property path starts from
 }));
+
+/**
+ * Before the function's code runs: what the runtime changes in the built-ins
+ * the bundle imports, and the runtime's fs (shim-fs.js) when a run-time
+ * require() may ask for it (it must answer synchronously). `needs` is the
+ * bundle's NEEDS_EXPORT; a bundle built before it existed gets everything.
+ * @param {{ builtins: string[], require: boolean } | undefined} needs
+ */
+async function prepare(needs) {
+  if (needs === undefined || needs.require) await import("./shim-fs.js");
+  const names = needs === undefined ? ["http", "https", "net", "tls", "util"] : needs.builtins;
+  for (const name of names) prepareBuiltin(name);
+}
 
 function initError(thrown) {
   const error = explainCodeGeneration(thrown);

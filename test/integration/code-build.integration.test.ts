@@ -193,8 +193,24 @@ describe("buildFunctionCode: handlers that build", () => {
       "index.js": "globalThis.ran = (globalThis.ran ?? []).concat('index');\nconst lib = require('./lib');\nconst id = crypto.randomUUID();\nexports.handler = () => [id.length, lib, globalThis.ran];",
       "lib.mjs": "globalThis.ran = (globalThis.ran ?? []).concat('lib');\nexport const timer = setTimeout(() => {}, 1) !== undefined;",
     });
-    expect(await runner(built.bundle).evaluateOnly()).toEqual({ ran: null, exports: ["__cellfnCommonJS", "__cellfnLoad"] });
+    expect(await runner(built.bundle).evaluateOnly()).toEqual({ ran: null, exports: ["__cellfnCommonJS", "__cellfnLoad", "__cellfnNeeds"] });
     expect(await run(built.bundle)).toEqual([36, { timer: true }, ["index", "lib"]]);
+  });
+
+  it("tells the runtime which Node built-ins the bundle imports and whether it requires at run time (the rest stay unevaluated)", async () => {
+    const needs = async (files: Files) => {
+      const bundle = (await build(files)).bundle;
+      const exported = /^export const __cellfnNeeds = (.*);$/m.exec(bundle)?.[1];
+      return exported === undefined ? undefined : (JSON.parse(exported) as unknown);
+    };
+    expect(await needs({ "index.js": "exports.handler = async () => 1;" })).toEqual({ builtins: [], require: false });
+    expect(
+      await needs({
+        "index.mjs": "import { createHash } from 'node:crypto';\nimport zlib from 'zlib';\nimport { x } from './lib.cjs';\nexport const handler = () => [createHash, zlib, x];",
+        "lib.cjs": "const http = require('http');\nexports.x = http.STATUS_CODES[200];",
+      }),
+    ).toEqual({ builtins: ["crypto", "http", "zlib"], require: false });
+    expect(await needs({ "index.js": "exports.handler = async (event) => require(event.name);" })).toEqual({ builtins: [], require: true });
   });
 
   it("supports top-level await in an ES module handler and in the modules it imports", async () => {

@@ -216,6 +216,23 @@ describe("requires that Node fails only when they run", () => {
     expect(value).toEqual({ error: ["MODULE_NOT_FOUND", "Cannot find module 'left-pad'"], join: "a/b" });
   });
 
+  it("prepares a built-in that only a run-time require loads as it prepares imported ones (fs over /var/task, node:http's messages)", async () => {
+    // The runtime evaluates Node built-ins only when the function loads them (a cold start
+    // pays for what it uses); one reached by a computed require must come out the same.
+    const { value } = await runOnce({
+      "index.js": [
+        "exports.handler = async () => {",
+        "  const load = (...parts) => require(parts.join(''));",
+        "  const http = load('ht', 'tp');",
+        "  const res = new http.ServerResponse(new http.IncomingMessage());",
+        "  return { file: load('f', 's').readFileSync('data.txt', 'utf8'), os: typeof load('o', 's').platform, statusMessage: res.statusMessage ?? null };",
+        "};",
+      ].join("\n"),
+      "data.txt": "on disk",
+    });
+    expect(value).toEqual({ file: "on disk", os: "function", statusMessage: null });
+  });
+
   it("accepts a native addon at upload and fails the invocation that loads it with Runtime.ImportModuleError naming it", async () => {
     const files = {
       "index.js": "exports.handler = async () => require('./build/Release/addon.node').hello();",
@@ -257,6 +274,17 @@ describe("the preinstalled AWS SDK v3", () => {
     expect(value).toEqual({ region: "eu-west-1", command: "ListFunctionsCommand" });
   });
 
+  it("gives require() of a preinstalled client the same module as import", async () => {
+    const { value, functionError } = await runOnce({
+      "index.js": [
+        "const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');",
+        "exports.handler = async () => { const esm = await import('@aws-sdk/client-lambda'); return [esm.LambdaClient === LambdaClient, new InvokeCommand({ FunctionName: 'x' }).input.FunctionName]; };",
+      ].join("\n"),
+    });
+    expect(functionError, JSON.stringify(value)).toBeUndefined();
+    expect(value).toEqual([true, "x"]);
+  });
+
   it("lets a copy in the zip's node_modules win, and adds nothing to a function that does not import it", async () => {
     const shipped = {
       "index.js": "const { LambdaClient } = require('@aws-sdk/client-lambda');\nexports.handler = async () => LambdaClient.shipped;",
@@ -268,7 +296,9 @@ describe("the preinstalled AWS SDK v3", () => {
     const withSdk = await deploy({ "index.mjs": "import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const handler = async () => typeof LambdaClient;" });
     expect(plain.length).toBeLessThan(20_000);
     expect(plain).not.toContain("LambdaClient");
-    expect(withSdk.length).toBeGreaterThan(100_000);
+    // The preinstalled copy is a module of the Dynamic Worker beside the bundle, not part of it.
+    expect(withSdk).toContain('from "./platform-sdk/aws-sdk/client-lambda.js"');
+    expect(withSdk.length).toBeLessThan(20_000);
   });
 });
 

@@ -1,0 +1,161 @@
+/**
+ * `BENCH_ONLY=cold npm run bench:invoke`: the cold-start rows alone, with
+ * more samples, interleaved one sample of each row at a time so that drifting
+ * background load on this shared machine hits every row alike:
+ *
+ *   (b)      warm Worker Loader call, no platform (baseline Worker)
+ *   (c)      warm cellfn invoke
+ *   (d)      cold cellfn invoke (UpdateFunctionConfiguration first: a new environment)
+ *   (d-sdk)  the same, handler importing @aws-sdk/client-lambda
+ *   (z)      a new bare Worker Loader isolate, no platform
+ *   (y-cold) cellfn's executor + runtime shim alone on a new isolate (baseline
+ *            Worker's /executor with a new slot: no auth, lookup, lease, egress)
+ *
+ * Targets (issues 10, 11): (d) - (c) within 10 ms of (z) - (b); (d-sdk) - (d) ≤ 30 ms p50.
+ * Knobs: BENCH_COLD_SAMPLES (40). Writes bench/results/invoke-cold-latest.json.
+ * The helpers are invoke.ts's, handed in (that module runs its benchmark on import).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createTenantWithKey, ROOT, startPlatform, type Platform } from "../test/e2e/harness";
+import { envNumber } from "./lib/settings";
+import type { Reply, Target } from "./lib/http";
+
+const TARGET_COLD_OVER_LOADER_MS = 10;
+const TARGET_SDK_MS = 30;
+
+export interface ColdBenchRow {
+  key: string;
+  p50: number;
+  samples: number;
+  errors: number;
+}
+interface Sampled {
+  latencies: number[];
+}
+
+/** What invoke.ts lends this module. */
+export interface ColdBenchTools<R extends Sampled, Row extends ColdBenchRow, Creds> {
+  startBaseline(): Promise<{ url: string; port: number; stop(): Promise<void> }>;
+  createFunction(platform: Platform, creds: Creds, name: string, source?: string): Promise<void>;
+  lambdaCall(platform: Platform, creds: Creds, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }>;
+  lambdaHeaders(creds: Creds, extra?: Record<string, string>): Record<string, string>;
+  sampled(target: Target, samples: number, before: (i: number) => Promise<void>, checkEach?: (reply: Reply) => string | undefined, onReply?: (reply: Reply) => void): Promise<R>;
+  merge(runs: R[]): R;
+  toRow(key: string, label: string, concurrency: number, run: R, note?: string): Row;
+  table(rows: Row[]): string;
+  reportOf(reply: Reply): { initMs?: number };
+  echoCheck(reply: Reply): string | undefined;
+  invokePath(name: string): string;
+  names: { warm: string; cold: string; sdk: string; sdkSource: string; event: string };
+  verbose: boolean;
+  log(message: string): void;
+}
+
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
+const median = (values: number[]) => {
+  const sorted = [...values].sort((p, q) => p - q);
+  return sorted.length ? sorted[Math.ceil(sorted.length / 2) - 1]! : Number.NaN;
+};
+
+export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Creds>(tools: ColdBenchTools<R, Row, Creds>): Promise<void> {
+  const samples = Math.floor(envNumber("BENCH_COLD_SAMPLES", 40));
+  const { names, log } = tools;
+  const begun = Date.now();
+  const loadStart = os.loadavg();
+  const [p, b] = await Promise.allSettled([startPlatform({ verbose: tools.verbose }), tools.startBaseline()]);
+  const platform = p.status === "fulfilled" ? p.value : undefined;
+  const baseline = b.status === "fulfilled" ? b.value : undefined;
+  try {
+    if (p.status === "rejected") throw p.reason;
+    if (b.status === "rejected") throw b.reason;
+    const cellfn = platform!;
+    const base = baseline!;
+    const creds = (await createTenantWithKey(cellfn, "bench-cold")) as Creds;
+    await tools.createFunction(cellfn, creds, names.warm);
+    await tools.createFunction(cellfn, creds, names.cold);
+    await tools.createFunction(cellfn, creds, names.sdk, names.sdkSource);
+    const json = () => ({ "content-type": "application/json" });
+    const invoke = (name: string, extra: Record<string, string> = {}): Target => ({
+      port: cellfn.port,
+      path: () => tools.invokePath(name),
+      headers: () => tools.lambdaHeaders(creds, extra),
+      body: names.event,
+      okStatus: 200,
+      check: tools.echoCheck,
+    });
+    const tag = Date.now().toString(36);
+    const newEnvironment = (name: string) => async (i: number) => {
+      const res = await tools.lambdaCall(cellfn, creds, "PUT", `/2015-03-31/functions/${name}/configuration`, {
+        Environment: { Variables: { BENCH_COLD_SAMPLE: `${tag}-${i}` } },
+      });
+      if (res.status !== 200) throw new Error(`UpdateFunctionConfiguration: HTTP ${res.status}: ${res.text}`);
+    };
+    const notCold = (reply: Reply) => (tools.reportOf(reply).initMs === undefined ? "not cold (no Init Duration)" : undefined);
+    const init: Record<string, number[]> = { d: [], "d-sdk": [] };
+    const initOf = (key: string) => (reply: Reply) => {
+      const { initMs } = tools.reportOf(reply);
+      if (initMs !== undefined) init[key]!.push(initMs);
+    };
+    const none = async () => {};
+    const rows: Array<{ key: string; label: string; one(i: number): Promise<R> }> = [
+      { key: "b", label: "(b) Worker Loader warm, no platform", one: () => tools.sampled({ port: base.port, path: () => "/loader", headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) },
+      { key: "c", label: "(c) cellfn warm invoke", one: () => tools.sampled(invoke(names.warm), 1, none) },
+      { key: "d", label: "(d) cellfn cold invoke", one: (i) => tools.sampled(invoke(names.cold, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(names.cold)(i), notCold, initOf("d")) },
+      { key: "d-sdk", label: "(d-sdk) cold, imports @aws-sdk/client-lambda", one: (i) => tools.sampled(invoke(names.sdk, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(names.sdk)(i), notCold, initOf("d-sdk")) },
+      { key: "z", label: "(z) new bare Worker Loader isolate", one: (i) => tools.sampled({ port: base.port, path: () => `/loader?id=cold-${tag}-${i}`, headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) },
+      { key: "y-cold", label: "(y-cold) executor + shim alone, new isolate", one: (i) => tools.sampled({ port: base.port, path: () => `/executor?slot=cold-${tag}-${i}`, headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) },
+    ];
+    // Warm the warm rows and the code paths (the first cold samples of each row are discarded too).
+    for (let i = 0; i < 10; i++) for (const row of rows.slice(0, 2)) await row.one(i);
+    const runs = new Map<string, R[]>(rows.map((row) => [row.key, []]));
+    const warmup = 2;
+    log(`cold rows: ${samples} samples each (+${warmup} discarded), one of each row in turn`);
+    for (let i = 0; i < samples + warmup; i++) {
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[(k + i) % rows.length]!;
+        const run = await row.one(i);
+        if (i >= warmup) runs.get(row.key)!.push(run);
+      }
+      if (i === warmup - 1) for (const list of Object.values(init)) list.length = 0;
+      if ((i + 1) % 10 === 0) log(`  ${i + 1 - warmup} of ${samples}`);
+    }
+    const table = rows.map((row) => tools.toRow(row.key, row.label, 1, tools.merge(runs.get(row.key)!)));
+    const p50 = (key: string) => table.find((r) => r.key === key)?.p50 ?? Number.NaN;
+    const coldOverWarm = p50("d") - p50("c");
+    const loaderCold = p50("z") - p50("b");
+    const sdk = p50("d-sdk") - p50("d");
+    const checks = {
+      coldOverWarmMs: coldOverWarm,
+      bareLoaderColdMs: loaderCold,
+      executorColdOverBareMs: p50("y-cold") - p50("z"),
+      coldExcessMs: coldOverWarm - loaderCold,
+      coldPass: coldOverWarm - loaderCold <= TARGET_COLD_OVER_LOADER_MS,
+      sdkMs: sdk,
+      sdkPass: sdk <= TARGET_SDK_MS,
+      initDurationP50Ms: median(init.d!),
+      initDurationSdkP50Ms: median(init["d-sdk"]!),
+    };
+    const lines = [
+      "",
+      tools.table(table),
+      "",
+      `(d) - (c) cold over warm p50 ${f2(coldOverWarm)} ms; (z) - (b) bare loader ${f2(loaderCold)} ms; excess ${f2(checks.coldExcessMs)} ms (target ≤ ${TARGET_COLD_OVER_LOADER_MS}: ${checks.coldPass ? "PASS" : "MISS"})`,
+      `(y-cold) - (z) executor + shim over a bare new isolate p50 ${f2(checks.executorColdOverBareMs)} ms; (d) - (y-cold) platform side ${f2(p50("d") - p50("y-cold"))} ms`,
+      `(d-sdk) - (d) p50 ${f2(sdk)} ms (target ≤ ${TARGET_SDK_MS}: ${checks.sdkPass ? "PASS" : "MISS"})`,
+      `Init Duration p50: (d) ${f2(checks.initDurationP50Ms)} ms, (d-sdk) ${f2(checks.initDurationSdkP50Ms)} ms`,
+      `load average (1/5/15 min): start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")} (${os.cpus().length} CPUs); total ${((Date.now() - begun) / 1000).toFixed(0)} s`,
+    ];
+    const errors = table.filter((r) => r.errors > 0);
+    if (errors.length) lines.push(`WARNING: errors in ${errors.map((r) => r.key).join(", ")}: ${JSON.stringify(errors)}`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+    const out = path.join(ROOT, "bench", "results", "invoke-cold-latest.json");
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), samples, rows: table, init, checks, load: { start: loadStart, end: os.loadavg() } }, null, 2)}\n`);
+    log(`results written to ${path.relative(ROOT, out)}`);
+    if (errors.length) process.exitCode = 1;
+  } finally {
+    await Promise.allSettled([platform?.stop(), baseline?.stop()]);
+  }
+}
