@@ -27,10 +27,8 @@ export interface InvokeOutcome extends InvocationResult {
 /** Environments one invocation tries when they turn out to have crashed between invocations. */
 const MAX_ENVIRONMENT_ATTEMPTS = 3;
 
-/** What a caller that admitted the invocation (src/invoke/admission.ts) wants to hear about it. */
+/** What the door that admitted the request (src/invoke/door.ts) wants to hear about its invocation. */
 export interface Admission {
-  /** The handler is about to start. */
-  started(): void;
   /** The invocation is over, whatever its outcome. */
   finished(): void;
 }
@@ -80,7 +78,6 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
         reusable = true;
         throw requestAbandoned();
       }
-      opts.admission?.started();
       const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
       shipInvocationLog(scope.env, log, opts.waitUntil);
