@@ -25,6 +25,6 @@ const app = buildApp();
 
 export default {
   // Invoke requests past this isolate's bound are refused before anything else runs (src/invoke/door.ts).
-  fetch: (request, env, ctx) => atTheDoor(request, env, () => app.fetch(request, env, ctx)),
+  fetch: (request, env, ctx) => atTheDoor(request, env, ctx, () => app.fetch(request, env, ctx)),
   queue: handleQueueBatch,
 } satisfies ExportedHandler<Env>;

@@ -17,9 +17,9 @@
  *   as the smallest end-to-end time of the last BASELINE_WINDOW_MS). So a
  *   slow handler is not mistaken for a queue; waiting behind other requests
  *   for the isolate's CPU, its I/O or a lease is.
- * - Every INTERVAL_MS the smallest queueing delay of the interval is judged,
- *   as CoDel judges a queue (if even the luckiest request waited, the queue
- *   is standing): above TARGET_QUEUE_MS the bound shrinks in proportion to the
+ * - Every INTERVAL_MS (once it holds MIN_SAMPLES) the smallest queueing delay
+ *   of the interval is judged, as CoDel judges a queue (if even the luckiest
+ *   of several requests waited, the queue is standing): above TARGET_QUEUE_MS the bound shrinks in proportion to the
  *   excess (never below half, never below MIN_LIMIT); at or under it, when the
  *   bound was reached in the interval (it is what held work back), it grows.
  *
@@ -39,6 +39,10 @@
 export const TARGET_QUEUE_MS = 20;
 /** How often the bound is judged (CoDel's interval). */
 export const INTERVAL_MS = 100;
+/** Completions an interval needs to be judged: one request is no evidence of a standing queue. */
+export const MIN_SAMPLES = 3;
+/** An interval that gathered fewer samples than this long is dropped unjudged. */
+const MAX_INTERVAL_MS = 10 * INTERVAL_MS;
 /** How long a function's no-load time is remembered (a windowed minimum, as BBR's min_rtt). */
 export const BASELINE_WINDOW_MS = 10_000;
 export const INITIAL_LIMIT = 64;
@@ -87,6 +91,7 @@ export class AdmissionLimiter {
   #baselines = new Map<string, Baseline>();
   #windowStart = Number.NEGATIVE_INFINITY;
   #windowMinQueue = Number.POSITIVE_INFINITY;
+  #windowSamples = 0;
   #windowPeak = 0;
   #admitted = 0;
   #refused = 0;
@@ -110,8 +115,9 @@ export class AdmissionLimiter {
 
   /**
    * The request is over. `work` names what it ran (tenant and function) when
-   * it was an invocation whose time is a sample of the queue; requests that
-   * ended early (refused by auth, a bad parameter) give no sample. Idempotent.
+   * it was an invocation that ran to its end, whose time is a sample of the
+   * queue; requests that ended otherwise (refused by auth or by a lease, a
+   * bad parameter) give no sample, as concurrency-limits ignores them. Idempotent.
    */
   complete(ticket: Ticket, now: number, work?: string): void {
     if (ticket.done) return;
@@ -123,6 +129,7 @@ export class AdmissionLimiter {
     if (work !== undefined) {
       const took = Math.max(0, now - ticket.arrivedAt);
       this.#windowMinQueue = Math.min(this.#windowMinQueue, took - this.#baseline(work, took, now));
+      this.#windowSamples++;
     }
     this.#judge(now);
   }
@@ -160,10 +167,11 @@ export class AdmissionLimiter {
   }
 
   #judge(now: number): void {
-    if (now - this.#windowStart < INTERVAL_MS) return;
+    const age = now - this.#windowStart;
+    if (age < INTERVAL_MS || (this.#windowSamples < MIN_SAMPLES && age < MAX_INTERVAL_MS)) return;
     const queue = this.#windowMinQueue;
     const { min, max } = this.#settings;
-    if (queue !== Number.POSITIVE_INFINITY) {
+    if (this.#windowSamples >= MIN_SAMPLES) {
       if (queue > TARGET_QUEUE_MS) {
         // A standing queue: shrink in proportion to how far past the target it stands.
         const factor = Math.max(0.5, Math.min(0.9, TARGET_QUEUE_MS / queue));
@@ -175,6 +183,7 @@ export class AdmissionLimiter {
     }
     this.#windowStart = now;
     this.#windowMinQueue = Number.POSITIVE_INFINITY;
+    this.#windowSamples = 0;
     this.#windowPeak = this.#inFlight;
   }
 }

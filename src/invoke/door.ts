@@ -33,20 +33,26 @@ let limiter = new AdmissionLimiter();
 const tickets = new WeakMap<Request, Ticket>();
 
 /** Runs `next` (the app) for `request`, or answers 429 at once when an invoke request is past the bound. */
-export async function atTheDoor(request: Request, env: Env, next: () => Response | Promise<Response>): Promise<Response> {
-  if (env.ADMISSION_CONTROL === "off") return next();
+export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, next: () => Response | Promise<Response>): Promise<Response> {
+  if (env.ADMISSION_CONTROL === "off") return Promise.resolve(next());
   const caller = invokeCaller(request, env);
-  if (caller === undefined) return next();
+  if (caller === undefined) return Promise.resolve(next());
   const verdict = limiter.admit(caller.name, Date.now());
-  if (typeof verdict === "string") return refusal(verdict, caller.url);
+  if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
   tickets.set(request, verdict);
-  try {
-    return await next();
-  } finally {
-    // Not taken over by an invocation: the request is over, and says nothing of the queue.
-    if (tickets.delete(request)) limiter.complete(verdict, Date.now());
-  }
+  const answer = Promise.resolve()
+    .then(next)
+    .finally(() => {
+      // Not taken over by an invocation: the request is over, and says nothing of the queue.
+      if (tickets.delete(request)) limiter.complete(verdict, Date.now());
+    });
+  // A client that goes away cancels the handler's own promise chain; under
+  // waitUntil the slot is still given back (else it would leak for good).
+  ctx.waitUntil(answer.then(noop, noop));
+  return answer;
 }
+
+function noop(): void {}
 
 /**
  * The invocation of `work` (tenant and function) takes over the request's
@@ -57,7 +63,7 @@ export function handOver(request: Request, work: string): Admission | undefined 
   const ticket = tickets.get(request);
   if (!ticket) return undefined;
   tickets.delete(request);
-  return { finished: () => limiter.complete(ticket, Date.now(), work) };
+  return { finished: (ran) => limiter.complete(ticket, Date.now(), ran ? work : undefined) };
 }
 
 /** Which caller an invoke request claims to be; undefined for any other request. */

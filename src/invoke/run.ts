@@ -29,8 +29,8 @@ const MAX_ENVIRONMENT_ATTEMPTS = 3;
 
 /** What the door that admitted the request (src/invoke/door.ts) wants to hear about its invocation. */
 export interface Admission {
-  /** The invocation is over, whatever its outcome. */
-  finished(): void;
+  /** The invocation is over, whatever its outcome; `ran`: it ran to its end (a sample of the queue). */
+  finished(ran: boolean): void;
 }
 
 export interface RunControl {
@@ -41,10 +41,13 @@ export interface RunControl {
 }
 
 export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
+  let ran = false;
   try {
-    return await run(scope, target, opts);
+    const outcome = await run(scope, target, opts);
+    ran = true;
+    return outcome;
   } finally {
-    opts.admission?.finished();
+    opts.admission?.finished(ran);
   }
 }
 

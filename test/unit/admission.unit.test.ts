@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AdmissionLimiter, BASELINE_WINDOW_MS, FAIR_SHARE_FROM, INITIAL_LIMIT, INTERVAL_MS, MIN_LIMIT, TARGET_QUEUE_MS } from "../../src/invoke/admission";
+import { AdmissionLimiter, BASELINE_WINDOW_MS, FAIR_SHARE_FROM, INITIAL_LIMIT, INTERVAL_MS, MIN_LIMIT, MIN_SAMPLES, TARGET_QUEUE_MS } from "../../src/invoke/admission";
 import type { Ticket } from "../../src/invoke/admission";
 
 /** Admits `n` requests of `caller` at `now` and returns their tickets (throws if one is refused). */
@@ -11,10 +11,9 @@ function fill(limiter: AdmissionLimiter, n: number, now: number, caller = "t"): 
   });
 }
 
-/** One request of `work` that arrives at `now` and is over `took` ms later; returns the time it ended. */
-function oneRequest(limiter: AdmissionLimiter, now: number, took: number, work = "fast"): number {
-  const [ticket] = fill(limiter, 1, now);
-  limiter.complete(ticket as Ticket, now + took, work);
+/** `n` requests of `work` that arrive at `now` and are over `took` ms later; returns the time they ended. */
+function oneRequest(limiter: AdmissionLimiter, now: number, took: number, work = "fast", n = MIN_SAMPLES): number {
+  for (const ticket of fill(limiter, n, now)) limiter.complete(ticket, now + took, work);
   return now + took;
 }
 
@@ -41,7 +40,8 @@ describe("admission limiter", () => {
       now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3);
       limits.push(limiter.stats().limit);
     }
-    expect(limits[0]).toBeLessThan(INITIAL_LIMIT);
+    // The first interval still holds the no-load requests; from the next one on it shrinks.
+    expect(limits[2]).toBeLessThan(INITIAL_LIMIT);
     expect(limits.every((l, i) => i === 0 || l <= (limits[i - 1] as number))).toBe(true);
     expect(limits.at(-1)).toBe(MIN_LIMIT);
   });
@@ -53,7 +53,7 @@ describe("admission limiter", () => {
     expect(limiter.stats().limit).toBe(INITIAL_LIMIT);
     // Beside it, a fast function that queues does shrink the bound.
     now = oneRequest(limiter, now + INTERVAL_MS, 5, "fast");
-    now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast");
+    for (let i = 0; i < 3; i++) now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast");
     expect(limiter.stats().limit).toBeLessThan(INITIAL_LIMIT);
   });
 
@@ -62,11 +62,18 @@ describe("admission limiter", () => {
     let now = oneRequest(limiter, 0, 5);
     for (let i = 0; i < 20; i++) {
       now += INTERVAL_MS;
-      const [slow, quick] = fill(limiter, 2, now);
+      const [quick, ...slow] = fill(limiter, MIN_SAMPLES, now);
       limiter.complete(quick as Ticket, now + 6, "fast");
-      limiter.complete(slow as Ticket, now + 5 + TARGET_QUEUE_MS * 5, "fast");
+      for (const t of slow) limiter.complete(t, now + 5 + TARGET_QUEUE_MS * 5, "fast");
       now += 5 + TARGET_QUEUE_MS * 5;
     }
+    expect(limiter.stats().limit).toBe(INITIAL_LIMIT);
+  });
+
+  it("takes fewer than MIN_SAMPLES completions in an interval as no evidence", () => {
+    const limiter = new AdmissionLimiter();
+    let now = oneRequest(limiter, 0, 5);
+    for (let i = 0; i < 40; i++) now = oneRequest(limiter, now + INTERVAL_MS * 20, 5 + TARGET_QUEUE_MS * 3, "fast", MIN_SAMPLES - 1);
     expect(limiter.stats().limit).toBe(INITIAL_LIMIT);
   });
 
@@ -84,7 +91,7 @@ describe("admission limiter", () => {
   });
 
   it("forgets a function's no-load time after BASELINE_WINDOW_MS: a function that became slower stops counting as a queue", () => {
-    const limiter = new AdmissionLimiter({ min: 1 });
+    const limiter = new AdmissionLimiter({ min: MIN_SAMPLES });
     let now = oneRequest(limiter, 0, 5);
     for (let elapsed = 0; elapsed < BASELINE_WINDOW_MS * 1.5; elapsed += INTERVAL_MS) now = oneRequest(limiter, now + INTERVAL_MS, 200);
     const settled = limiter.stats().limit;
