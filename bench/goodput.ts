@@ -200,7 +200,7 @@ async function warm(platform: Platform, creds: TenantCredentials): Promise<void>
 }
 
 async function runMode(mode: "on" | "off", capacityRps: number | undefined): Promise<{ result: ModeResult; capacityRps: number }> {
-  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, verbose: VERBOSE });
+  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, verbose: VERBOSE, ...(VERBOSE ? {} : { logLevel: "warn" as const }) });
   try {
     const victim = await createTenantWithKey(platform, "victim");
     const flood = await createTenantWithKey(platform, "flood");

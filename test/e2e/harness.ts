@@ -54,6 +54,8 @@ export interface StartOptions {
   verbose?: boolean;
   /** How long to wait for GET /healthz to answer 200 (default 90 s). */
   bootTimeoutMs?: number;
+  /** wrangler's `--log-level` (benches: `warn` spares the per-request log lines their load would print). */
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /**
    * Reuse this `--persist-to` directory (a restart: pass the previous
    * platform's `stateDir`, `adminToken` and `keyDerivationSecret` in `vars`).
@@ -244,6 +246,7 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     "--inspector-port", String(inspectorPort),
     "--persist-to", stateDir,
     "--show-interactive-dev-session=false",
+    ...(options.logLevel ? ["--log-level", options.logLevel] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
 
