@@ -19,8 +19,9 @@
  *   for the isolate's CPU, its I/O or a lease is.
  * - Every INTERVAL_MS (once it holds MIN_SAMPLES) the smallest queueing delay
  *   of the interval is judged, as CoDel judges a queue (if even the luckiest
- *   of several requests waited, the queue is standing): above TARGET_QUEUE_MS the bound shrinks in proportion to the
- *   excess (never below half, never below MIN_LIMIT); at or under it, when the
+ *   of several requests waited, the queue is standing): above TARGET_QUEUE_MS, when the requests in flight came
+ *   within half of the bound, it shrinks in proportion to the excess (never
+ *   below half, never below MIN_LIMIT); at or under it, when the
  *   bound was reached in the interval (it is what held work back), it grows.
  *
  * By Little's law the bound is then about the isolate's completion rate ×
@@ -172,8 +173,10 @@ export class AdmissionLimiter {
     const queue = this.#windowMinQueue;
     const { min, max } = this.#settings;
     if (this.#windowSamples >= MIN_SAMPLES) {
-      if (queue > TARGET_QUEUE_MS) {
-        // A standing queue: shrink in proportion to how far past the target it stands.
+      if (queue > TARGET_QUEUE_MS && this.#windowPeak >= this.#limit / 2) {
+        // A standing queue that the requests admitted may be causing (they came
+        // near the bound; far below it, something else slows the isolate and
+        // refusing would not help): shrink in proportion to how far past the target it stands.
         const factor = Math.max(0.5, Math.min(0.9, TARGET_QUEUE_MS / queue));
         this.#limit = Math.max(min, Math.floor(this.#limit * factor));
       } else if (this.#windowPeak >= this.#limit) {

@@ -32,29 +32,36 @@ describe("admission limiter", () => {
   });
 
   it("shrinks the bound while even the quickest request of each interval queued past the target, down to MIN_LIMIT", () => {
-    const limiter = new AdmissionLimiter();
+    const limiter = new AdmissionLimiter({ initial: 2 * MIN_LIMIT });
     // No load: the function's own time is 5 ms.
-    let now = oneRequest(limiter, 0, 5);
+    let now = oneRequest(limiter, 0, 5, "fast", MIN_LIMIT);
     const limits: number[] = [];
     for (let i = 0; i < 40; i++) {
-      now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3);
+      now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast", MIN_LIMIT);
       limits.push(limiter.stats().limit);
     }
     // The first interval still holds the no-load requests; from the next one on it shrinks.
-    expect(limits[2]).toBeLessThan(INITIAL_LIMIT);
+    expect(limits[2]).toBeLessThan(2 * MIN_LIMIT);
     expect(limits.every((l, i) => i === 0 || l <= (limits[i - 1] as number))).toBe(true);
     expect(limits.at(-1)).toBe(MIN_LIMIT);
   });
 
   it("takes a function that is slow on its own for what it is, not for a queue", () => {
-    const limiter = new AdmissionLimiter();
+    const limiter = new AdmissionLimiter({ initial: 2 * MIN_LIMIT });
     let now = 0;
-    for (let i = 0; i < 40; i++) now = oneRequest(limiter, now + INTERVAL_MS, 500, "slow");
-    expect(limiter.stats().limit).toBe(INITIAL_LIMIT);
+    for (let i = 0; i < 40; i++) now = oneRequest(limiter, now + INTERVAL_MS, 500, "slow", MIN_LIMIT);
+    expect(limiter.stats().limit).toBe(2 * MIN_LIMIT);
     // Beside it, a fast function that queues does shrink the bound.
-    now = oneRequest(limiter, now + INTERVAL_MS, 5, "fast");
-    for (let i = 0; i < 3; i++) now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast");
-    expect(limiter.stats().limit).toBeLessThan(INITIAL_LIMIT);
+    now = oneRequest(limiter, now + INTERVAL_MS, 5, "fast", MIN_LIMIT);
+    for (let i = 0; i < 3; i++) now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast", MIN_LIMIT);
+    expect(limiter.stats().limit).toBeLessThan(2 * MIN_LIMIT);
+  });
+
+  it("does not shrink for a queue while far below its bound: something else slows the isolate, and refusing would not help", () => {
+    const limiter = new AdmissionLimiter();
+    let now = oneRequest(limiter, 0, 5);
+    for (let i = 0; i < 40; i++) now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3);
+    expect(limiter.stats().limit).toBe(INITIAL_LIMIT);
   });
 
   it("judges an interval by its quickest request: one short wait means no standing queue", () => {
@@ -91,12 +98,13 @@ describe("admission limiter", () => {
   });
 
   it("forgets a function's no-load time after BASELINE_WINDOW_MS: a function that became slower stops counting as a queue", () => {
-    const limiter = new AdmissionLimiter({ min: MIN_SAMPLES });
-    let now = oneRequest(limiter, 0, 5);
-    for (let elapsed = 0; elapsed < BASELINE_WINDOW_MS * 1.5; elapsed += INTERVAL_MS) now = oneRequest(limiter, now + INTERVAL_MS, 200);
+    const limiter = new AdmissionLimiter({ initial: 2 * MIN_LIMIT });
+    let now = oneRequest(limiter, 0, 5, "fast", MIN_LIMIT);
+    for (let elapsed = 0; elapsed < BASELINE_WINDOW_MS * 1.5; elapsed += INTERVAL_MS) now = oneRequest(limiter, now + INTERVAL_MS, 200, "fast", MIN_LIMIT);
     const settled = limiter.stats().limit;
-    for (let i = 0; i < 20; i++) now = oneRequest(limiter, now + INTERVAL_MS, 200);
-    expect(limiter.stats().limit).toBe(settled);
+    // Its 200 ms are now its own time: a full bound with no queue grows (it would shrink, were 5 ms remembered).
+    for (let i = 0; i < 20; i++) now = oneRequest(limiter, now + INTERVAL_MS, 200, "fast", limiter.stats().limit);
+    expect(limiter.stats().limit).toBeGreaterThan(settled);
   });
 
   it("ignores requests that ended before any invocation (no sample)", () => {
