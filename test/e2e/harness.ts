@@ -29,7 +29,8 @@ const BIN = path.join(ROOT, "node_modules", ".bin");
 const WRANGLER = path.join(BIN, "wrangler");
 
 const BOOT_TIMEOUT_MS = 90_000;
-const MIGRATE_TIMEOUT_MS = 60_000;
+/** Overridable (CELLFN_E2E_MIGRATE_TIMEOUT_MS) for benches on a loaded machine. */
+const MIGRATE_TIMEOUT_MS = Number(process.env.CELLFN_E2E_MIGRATE_TIMEOUT_MS ?? 60_000);
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_LIMIT = 256 * 1024;
 
