@@ -95,6 +95,8 @@ export const tooManyRequests = (reason: string) =>
 
 /** Shed by admission control (src/invoke/admission.ts): Lambda's throttle, which the SDKs back off from. */
 export const overloaded = () => tooManyRequests("FunctionInvocationRateLimitExceeded");
+/** Shed by admission control because the caller holds its share of a nearly full isolate (a flood is refused first). */
+export const callerOverloaded = () => tooManyRequests("CallerRateLimitExceeded");
 /** The client went away before the function started; nobody reads this answer. */
 export const requestAbandoned = () => serviceException("The client closed the request before the function started.");
 

@@ -1,5 +1,6 @@
 import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
+import { atTheDoor } from "./invoke/door";
 
 export { EventRunner } from "./async/event-entrypoint";
 export { DurableExecution } from "./durable/execution-object";
@@ -23,6 +24,7 @@ export { SqsQueue } from "./sqs/queue-object";
 const app = buildApp();
 
 export default {
-  fetch: app.fetch,
+  // Invoke requests past this isolate's bound are refused before anything else runs (src/invoke/door.ts).
+  fetch: (request, env, ctx) => atTheDoor(request, env, ctx, () => app.fetch(request, env, ctx)),
   queue: handleQueueBatch,
 } satisfies ExportedHandler<Env>;

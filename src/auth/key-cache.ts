@@ -22,6 +22,12 @@ export async function lookupKey(db: Database, accessKeyId: string, now = Date.no
   return value;
 }
 
+/** The tenant of a key this isolate knows, without any I/O (admission at the door names callers with it). */
+export function peekKeyTenant(accessKeyId: string, now = Date.now()): string | undefined {
+  const hit = cache.get(accessKeyId);
+  return hit && hit.expiresAt > now ? hit.value?.tenant.id : undefined;
+}
+
 /** Drops every cached key in this isolate (a tenant's limit changed). */
 export function forgetAllKeys(): void {
   cache.clear();

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import uplotScript from "uplot/dist/uPlot.iife.min.js";
 import uplotStyles from "uplot/dist/uPlot.min.css";
 import { NO_LINEAGE } from "../invoke/recursion";
-import { admitInvocation } from "../invoke/routes";
+import { handOver } from "../invoke/door";
 import { invokeSync } from "../invoke/run";
 import { prepareInvoke } from "../invoke/target";
 import { LambdaError } from "../errors";
@@ -149,7 +149,7 @@ async function testInvoke(c: Context<ConsoleEnv>, session: TenantSession, name: 
   }
   try {
     const target = await prepareInvoke(session.scope, { name }, undefined);
-    const admission = admitInvocation(c.env, session.scope.principal.tenantId);
+    const admission = handOver(c.req.raw, `${session.scope.principal.tenantId}\u0000${name}`);
     const outcome = await invokeSync(session.scope, target, {
       requestId: crypto.randomUUID(),
       payload: payload === "" ? "{}" : payload,

@@ -12,7 +12,8 @@ import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
 import { hasSigV4 } from "../auth/sigv4";
 import { LambdaError, requestEntityTooLarge, serviceException, urlBadGateway, urlForbidden, urlUnknown } from "../errors";
-import { admitInvocation, SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
+import { handOver } from "../invoke/door";
+import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 import { prepareInvoke } from "../invoke/target";
 import { tenantScope } from "../services/scope";
 import { allowsUrlInvoke } from "./access";
@@ -48,7 +49,7 @@ export async function functionUrlFrontDoor(c: Context<AppEnv>, next: Next): Prom
     response.headers.set("x-amzn-RequestId", requestId);
     return response;
   } catch (err) {
-    return errorResponse(err, requestId);
+    return urlErrorResponse(err, requestId);
   }
 }
 
@@ -83,7 +84,7 @@ async function serve(c: Context<AppEnv>, served: ServedUrl, domainName: string, 
   const scope = tenantScope(c.env, served.owner);
   const ref = served.row.qualifier === "" ? { name: served.row.functionName } : { name: served.row.functionName, qualifier: served.row.qualifier };
   const target = await prepareInvoke(scope, ref, undefined);
-  const admission = admitInvocation(c.env, served.owner.tenantId);
+  const admission = handOver(request, `${served.owner.tenantId}\u0000url:${served.row.urlId}`);
   const control = { waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: request.signal, ...(admission ? { admission } : {}) };
   const run = { scope, target, requestId, payload, control };
   const response = served.row.invokeMode === "RESPONSE_STREAM" ? await streamResponse(run) : await bufferedResponse(run);
@@ -139,7 +140,7 @@ const tooLarge = () => requestEntityTooLarge(`Request must be smaller than ${SYN
  * URL endpoint sends them (`null` for a URL that does not exist), and the
  * text `Internal Server Error` for 502s.
  */
-function errorResponse(err: unknown, requestId: string): Response {
+export function urlErrorResponse(err: unknown, requestId: string): Response {
   let error: LambdaError;
   if (err instanceof LambdaError) error = err;
   else {

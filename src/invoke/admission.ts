@@ -1,45 +1,74 @@
 /**
- * Admission control for synchronous invokes: shed excess work at the door,
- * before it costs anything, so that past the tipping point the work that is
- * admitted still finishes in time (goodput stays flat) instead of every
- * request slowing down until clients give up on all of them.
+ * Admission control for invokes: shed excess work at the door, before it
+ * costs anything, so that past the tipping point the work that is admitted
+ * still finishes in time (goodput stays flat) instead of every request
+ * slowing down until clients give up on all of them.
  *
  * One limiter per frontend isolate (the isolate's own CPU is what queues).
- * It bounds the invocations in flight in the isolate, and adapts the bound
- * from the queueing it sees, as CoDel judges a queue by its sojourn time:
- * the time from admission until the handler starts (auth, metadata, lease,
- * loading) is platform work only, so it does not grow with a handler that
- * is merely slow, but it grows when the isolate is saturated. When the
- * smallest sojourn of an interval is above TARGET_SOJOURN_MS there is a
- * standing queue and the bound shrinks multiplicatively; when the bound was
- * reached and the queue stayed short, it grows. A refused request costs a
- * counter check and a 429 the SDKs back off from.
+ * It bounds the requests in flight in the isolate, counted from the moment
+ * the request reaches the isolate (before authentication and before its
+ * body is read: src/invoke/door.ts), and adapts the bound with an AIMD rule
+ * in the manner of TCP Vegas / Netflix's concurrency-limits `VegasLimit`:
  *
- * Fairness: while the isolate is near its bound, a tenant already holding
- * more than its share (bound / active tenants) is refused first, so a tenant
+ * - Queueing delay is measured at COMPLETION: a request's end-to-end time in
+ *   the isolate (arrival → invocation over, both read after I/O, so both are
+ *   true times even though a Worker's clock only moves on I/O) minus the
+ *   no-load time of the same function (Vegas's rttNoLoad, kept per function
+ *   as the smallest end-to-end time of the last BASELINE_WINDOW_MS). So a
+ *   slow handler is not mistaken for a queue; waiting behind other requests
+ *   for the isolate's CPU, its I/O or a lease is.
+ * - Every INTERVAL_MS (once it holds MIN_SAMPLES) the smallest queueing delay
+ *   of the interval is judged, as CoDel judges a queue (if even the luckiest
+ *   of several requests waited, the queue is standing): above TARGET_QUEUE_MS, when the requests in flight came
+ *   within half of the bound, it shrinks in proportion to the excess (never
+ *   below half, never below MIN_LIMIT); at or under it, when the
+ *   bound was reached in the interval (it is what held work back), it grows.
+ *
+ * By Little's law the bound is then about the isolate's completion rate ×
+ * (no-load time + TARGET_QUEUE_MS): what it can finish within the target.
+ * A refused request costs a counter check and a 429 the SDKs back off from.
+ *
+ * Fairness: while the isolate is near its bound, a caller already holding
+ * at least its share (bound / active callers) is refused first, so a tenant
  * flooding at many times its share cannot take the slots of the others.
  *
  * PURE: no I/O and no clock (callers pass `now` in ms); unit-tested in
  * test/unit/admission.unit.test.ts.
  */
 
-/** Sojourn (admission → handler start) above which a queue is standing (CoDel's target, scaled to this path). */
-export const TARGET_SOJOURN_MS = 25;
+/** Queueing delay above which a queue is standing (CoDel's target). */
+export const TARGET_QUEUE_MS = 20;
 /** How often the bound is judged (CoDel's interval). */
 export const INTERVAL_MS = 100;
-export const INITIAL_LIMIT = 200;
-/** Never fewer: enough for a saturated isolate to stay busy, and for bursts of a few parallel calls. */
-export const MIN_LIMIT = 16;
+/** Completions an interval needs to be judged: one request is no evidence of a standing queue. */
+export const MIN_SAMPLES = 3;
+/** An interval that gathered fewer samples than this long is dropped unjudged. */
+const MAX_INTERVAL_MS = 10 * INTERVAL_MS;
+/** How long a function's no-load time is remembered (a windowed minimum, as BBR's min_rtt). */
+export const BASELINE_WINDOW_MS = 10_000;
+export const INITIAL_LIMIT = 64;
+/** Never fewer: enough to keep a saturated isolate busy across its I/O waits. */
+export const MIN_LIMIT = 6;
 export const MAX_LIMIT = 2_000;
-/** Shrink factor when a queue stands. */
-const DECREASE = 0.9;
-/** Above this fraction of the bound, tenants over their share are refused. */
-const FAIR_SHARE_FROM = 0.8;
+/** Above this fraction of the bound, callers holding their share are refused. */
+export const FAIR_SHARE_FROM = 0.75;
+/** Per-function baselines remembered; past it they are forgotten (and relearned). */
+const MAX_BASELINES = 10_000;
+
+export interface LimiterSettings {
+  initial: number;
+  min: number;
+  max: number;
+}
 
 export interface Ticket {
-  tenantId: string;
-  admittedAt: number;
+  readonly caller: string;
+  readonly arrivedAt: number;
+  done: boolean;
 }
+
+/** Why a request was refused: the isolate is at its bound, or the caller holds its share of a nearly full one. */
+export type Refusal = "capacity" | "share";
 
 export interface AdmissionStats {
   limit: number;
@@ -48,42 +77,61 @@ export interface AdmissionStats {
   refused: number;
 }
 
+interface Baseline {
+  /** Smallest time of the current half-window and of the one before. */
+  current: number;
+  previous: number;
+  since: number;
+}
+
 export class AdmissionLimiter {
-  #limit = INITIAL_LIMIT;
+  readonly #settings: LimiterSettings;
+  #limit: number;
   #inFlight = 0;
-  #byTenant = new Map<string, number>();
-  #windowStart = 0;
-  #windowMinSojourn = Number.POSITIVE_INFINITY;
+  #byCaller = new Map<string, number>();
+  #baselines = new Map<string, Baseline>();
+  #windowStart = Number.NEGATIVE_INFINITY;
+  #windowMinQueue = Number.POSITIVE_INFINITY;
+  #windowSamples = 0;
   #windowPeak = 0;
   #admitted = 0;
   #refused = 0;
 
-  /** A ticket for one invocation of `tenantId`, or null: refuse it now. */
-  admit(tenantId: string, now: number): Ticket | null {
-    const mine = this.#byTenant.get(tenantId) ?? 0;
-    if (this.#inFlight >= this.#limit || (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine))) {
-      this.#refused++;
-      return null;
-    }
+  constructor(settings: Partial<LimiterSettings> = {}) {
+    this.#settings = { initial: INITIAL_LIMIT, min: MIN_LIMIT, max: MAX_LIMIT, ...settings };
+    this.#limit = this.#settings.initial;
+  }
+
+  /** A ticket for one request of `caller`, or why it is refused now. */
+  admit(caller: string, now: number): Ticket | Refusal {
+    const mine = this.#byCaller.get(caller) ?? 0;
+    if (this.#inFlight >= this.#limit) return this.#refuse("capacity");
+    if (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine)) return this.#refuse("share");
     this.#inFlight++;
-    this.#byTenant.set(tenantId, mine + 1);
+    this.#byCaller.set(caller, mine + 1);
     this.#windowPeak = Math.max(this.#windowPeak, this.#inFlight);
     this.#admitted++;
-    return { tenantId, admittedAt: now };
+    return { caller, arrivedAt: now, done: false };
   }
 
-  /** The handler is about to start: the ticket's sojourn is a sample of the queue. */
-  started(ticket: Ticket, now: number): void {
-    this.#windowMinSojourn = Math.min(this.#windowMinSojourn, now - ticket.admittedAt);
-    this.#judge(now);
-  }
-
-  /** The invocation is over (answered, failed or abandoned). */
-  finished(ticket: Ticket, now: number): void {
+  /**
+   * The request is over. `work` names what it ran (tenant and function) when
+   * it was an invocation that ran to its end, whose time is a sample of the
+   * queue; requests that ended otherwise (refused by auth or by a lease, a
+   * bad parameter) give no sample, as concurrency-limits ignores them. Idempotent.
+   */
+  complete(ticket: Ticket, now: number, work?: string): void {
+    if (ticket.done) return;
+    ticket.done = true;
     this.#inFlight--;
-    const left = (this.#byTenant.get(ticket.tenantId) ?? 1) - 1;
-    if (left <= 0) this.#byTenant.delete(ticket.tenantId);
-    else this.#byTenant.set(ticket.tenantId, left);
+    const left = (this.#byCaller.get(ticket.caller) ?? 1) - 1;
+    if (left <= 0) this.#byCaller.delete(ticket.caller);
+    else this.#byCaller.set(ticket.caller, left);
+    if (work !== undefined) {
+      const took = Math.max(0, now - ticket.arrivedAt);
+      this.#windowMinQueue = Math.min(this.#windowMinQueue, took - this.#baseline(work, took, now));
+      this.#windowSamples++;
+    }
     this.#judge(now);
   }
 
@@ -91,23 +139,54 @@ export class AdmissionLimiter {
     return { limit: this.#limit, inFlight: this.#inFlight, admitted: this.#admitted, refused: this.#refused };
   }
 
-  /** The tenant's share of the bound; a tenant that is the only one active has all of it. */
+  #refuse(why: Refusal): Refusal {
+    this.#refused++;
+    return why;
+  }
+
+  /** The caller's share of the bound; a caller that is the only one active has all of it. */
   #fairShare(mine: number): number {
-    const active = this.#byTenant.size + (mine === 0 ? 1 : 0);
+    const active = this.#byCaller.size + (mine === 0 ? 1 : 0);
     return Math.max(1, Math.floor(this.#limit / active));
   }
 
+  /** The function's no-load time, learning from `took` (a windowed minimum over two half-windows). */
+  #baseline(work: string, took: number, now: number): number {
+    let b = this.#baselines.get(work);
+    if (!b) {
+      if (this.#baselines.size >= MAX_BASELINES) this.#baselines.clear();
+      b = { current: took, previous: Number.POSITIVE_INFINITY, since: now };
+      this.#baselines.set(work, b);
+    }
+    if (now - b.since >= BASELINE_WINDOW_MS / 2) {
+      b.previous = b.current;
+      b.current = Number.POSITIVE_INFINITY;
+      b.since = now;
+    }
+    b.current = Math.min(b.current, took);
+    return Math.min(b.current, b.previous);
+  }
+
   #judge(now: number): void {
-    if (now - this.#windowStart < INTERVAL_MS) return;
-    const sampled = this.#windowMinSojourn !== Number.POSITIVE_INFINITY;
-    if (sampled && this.#windowMinSojourn > TARGET_SOJOURN_MS) {
-      this.#limit = Math.max(MIN_LIMIT, Math.floor(this.#limit * DECREASE));
-    } else if (sampled && this.#windowPeak >= this.#limit - 1) {
-      // The bound was what held work back, and the queue stayed short: more fits.
-      this.#limit = Math.min(MAX_LIMIT, this.#limit + Math.max(1, Math.floor(this.#limit * 0.05)));
+    const age = now - this.#windowStart;
+    if (age < INTERVAL_MS || (this.#windowSamples < MIN_SAMPLES && age < MAX_INTERVAL_MS)) return;
+    const queue = this.#windowMinQueue;
+    const { min, max } = this.#settings;
+    if (this.#windowSamples >= MIN_SAMPLES) {
+      if (queue > TARGET_QUEUE_MS && this.#windowPeak >= this.#limit / 2) {
+        // A standing queue that the requests admitted may be causing (they came
+        // near the bound; far below it, something else slows the isolate and
+        // refusing would not help): shrink in proportion to how far past the target it stands.
+        const factor = Math.max(0.5, Math.min(0.9, TARGET_QUEUE_MS / queue));
+        this.#limit = Math.max(min, Math.floor(this.#limit * factor));
+      } else if (this.#windowPeak >= this.#limit) {
+        // The bound was what held work back, and the queue stayed short: more fits.
+        this.#limit = Math.min(max, this.#limit + Math.max(1, Math.floor(this.#limit * 0.05)));
+      }
     }
     this.#windowStart = now;
-    this.#windowMinSojourn = Number.POSITIVE_INFINITY;
+    this.#windowMinQueue = Number.POSITIVE_INFINITY;
+    this.#windowSamples = 0;
     this.#windowPeak = this.#inFlight;
   }
 }

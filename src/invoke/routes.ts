@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { durableUnqualifiedInvoke, invalidParameter, invalidRequestContent, overloaded, requestEntityTooLarge, validationError } from "../errors";
-import { AdmissionLimiter } from "./admission";
-import type { Admission, RunControl } from "./run";
+import { durableUnqualifiedInvoke, invalidParameter, invalidRequestContent, requestEntityTooLarge, validationError } from "../errors";
+import { handOver } from "./door";
+import type { RunControl } from "./run";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import type { LineageCounts } from "../runtime/lineage";
 import { NO_LINEAGE } from "./recursion";
@@ -58,7 +58,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
     return c.body(null, 202);
   }
 
-  const running = invokeSync(scope, target, syncRunOptions(c, payload, tenantId, clientContext));
+  const running = invokeSync(scope, target, syncRunOptions(c, payload, tenantId, clientContext, target.fn.name));
   // Under waitUntil the invocation (and its lease's release) finishes even if
   // the client disconnects, instead of holding the slot until it expires.
   c.executionCtx.waitUntil(running.then(noop, noop));
@@ -75,29 +75,17 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
 
 /**
  * The options of a synchronous run for this request (Invoke and
- * InvokeWithResponseStream). Admission control decides here, as the last
- * step before any lease or user code: a refused request is answered 429 at
- * once.
+ * InvokeWithResponseStream). The invocation takes over the ticket the
+ * request was admitted with at the door (src/invoke/door.ts).
  */
-export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: string | undefined, clientContext: unknown) {
-  const admission = admitInvocation(c.env, c.var.scope.principal.tenantId);
+export function syncRunOptions(c: Context<AppEnv>, payload: string, tenantId: string | undefined, clientContext: unknown, functionName: string) {
+  const admission = handOver(c.req.raw, `${c.var.scope.principal.tenantId}\u0000${functionName}`);
   const control: RunControl = {
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
     signal: c.req.raw.signal,
     ...(admission ? { admission } : {}),
   };
   return { requestId: c.get("requestId"), payload, tenantId, clientContext, lineage: lineageOf(c), ...control };
-}
-
-/** This isolate's admission limiter: the isolate's own CPU is the queue it guards. */
-const limiter = new AdmissionLimiter();
-
-/** Admission of one synchronous invocation by `tenantId` (the caller), or 429 now; undefined when admission control is off. */
-export function admitInvocation(env: Env, tenantId: string): Admission | undefined {
-  if (env.ADMISSION_CONTROL === "off") return undefined;
-  const ticket = limiter.admit(tenantId, Date.now());
-  if (!ticket) throw overloaded();
-  return { started: () => limiter.started(ticket, Date.now()), finished: () => limiter.finished(ticket, Date.now()) };
 }
 
 const tooLarge = (type: string, size: number, limit: number) =>

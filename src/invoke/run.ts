@@ -27,12 +27,10 @@ export interface InvokeOutcome extends InvocationResult {
 /** Environments one invocation tries when they turn out to have crashed between invocations. */
 const MAX_ENVIRONMENT_ATTEMPTS = 3;
 
-/** What a caller that admitted the invocation (src/invoke/admission.ts) wants to hear about it. */
+/** What the door that admitted the request (src/invoke/door.ts) wants to hear about its invocation. */
 export interface Admission {
-  /** The handler is about to start. */
-  started(): void;
-  /** The invocation is over, whatever its outcome. */
-  finished(): void;
+  /** The invocation is over, whatever its outcome; `ran`: it ran to its end (a sample of the queue). */
+  finished(ran: boolean): void;
 }
 
 export interface RunControl {
@@ -43,10 +41,13 @@ export interface RunControl {
 }
 
 export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
+  let ran = false;
   try {
-    return await run(scope, target, opts);
+    const outcome = await run(scope, target, opts);
+    ran = true;
+    return outcome;
   } finally {
-    opts.admission?.finished();
+    opts.admission?.finished(ran);
   }
 }
 
@@ -80,7 +81,6 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
         reusable = true;
         throw requestAbandoned();
       }
-      opts.admission?.started();
       const result = await runInEnvironment(scope.env.LOADER, environment, request, opts.onStream ? { onStream: opts.onStream } : {});
       const log = { tenantId: scope.principal.tenantId, logGroup: request.logGroupName, logStream: request.logStreamName, lines: result.lines };
       shipInvocationLog(scope.env, log, opts.waitUntil);

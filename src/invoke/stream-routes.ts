@@ -48,7 +48,7 @@ export const streamInvokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Fu
     bodyArrived = resolve;
   });
   const running = invokeSync(scope, target, {
-    ...syncRunOptions(c, payload, tenantId, clientContext),
+    ...syncRunOptions(c, payload, tenantId, clientContext, target.fn.name),
     onStream: (stream, contentType) => bodyArrived({ stream, contentType }),
   });
   c.executionCtx.waitUntil(running.then(noop, noop));

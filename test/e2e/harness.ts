@@ -29,7 +29,8 @@ const BIN = path.join(ROOT, "node_modules", ".bin");
 const WRANGLER = path.join(BIN, "wrangler");
 
 const BOOT_TIMEOUT_MS = 90_000;
-const MIGRATE_TIMEOUT_MS = 60_000;
+/** Overridable (CELLFN_E2E_MIGRATE_TIMEOUT_MS) for benches on a loaded machine. */
+const MIGRATE_TIMEOUT_MS = Number(process.env.CELLFN_E2E_MIGRATE_TIMEOUT_MS ?? 60_000);
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_LIMIT = 256 * 1024;
 
@@ -54,6 +55,8 @@ export interface StartOptions {
   verbose?: boolean;
   /** How long to wait for GET /healthz to answer 200 (default 90 s). */
   bootTimeoutMs?: number;
+  /** wrangler's `--log-level` (benches: `warn` spares the per-request log lines their load would print). */
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /**
    * Reuse this `--persist-to` directory (a restart: pass the previous
    * platform's `stateDir`, `adminToken` and `keyDerivationSecret` in `vars`).
@@ -244,6 +247,7 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     "--inspector-port", String(inspectorPort),
     "--persist-to", stateDir,
     "--show-interactive-dev-session=false",
+    ...(options.logLevel ? ["--log-level", options.logLevel] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
 
