@@ -89,7 +89,7 @@ export function endExecution(
   }
   const type = { SUCCEEDED: "ExecutionSucceeded", FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", STOPPED: "ExecutionStopped" }[status];
   const value: Record<string, unknown> = status === "SUCCEEDED"
-    ? { Result: { Payload: end.result ?? "", Truncated: false } }
+    ? end.result === undefined || end.result === "" ? {} : { Result: { Payload: end.result, Truncated: false } }
     : end.error ? { Error: { Payload: end.error, Truncated: false } } : {};
   return { record, event: { EventType: type, Id: row.executionOpId, Name: row.executionName, EventTimestamp: now, details: { key: `${type}Details`, value } } };
 }

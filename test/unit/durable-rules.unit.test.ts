@@ -122,6 +122,10 @@ describe("operation state machines", () => {
     expect(nextDueAt([beat])).toBe(T0 + 7_000);
     expect(answerCallback(cb, { kind: "succeed", result: '"ok"' }, T0 + 1).record.op).toMatchObject({ Status: "SUCCEEDED", CallbackDetails: { Result: '"ok"' } });
     expect(answerCallback(cb, { kind: "fail", error: { ErrorMessage: "no" } }, T0 + 1).event?.EventType).toBe("CallbackFailed");
+    // An empty answer (sendCallbackSuccess(undefined)) leaves Result unset, in the operation and its event.
+    const empty = answerCallback(cb, { kind: "succeed" }, T0 + 1);
+    expect(empty.record.op.CallbackDetails).toEqual({ CallbackId: "cb-cb" });
+    expect(empty.event?.details?.value).toEqual({});
     const [missed] = dueTransitions([cb], T0 + 4_000);
     expect(missed?.record.op).toMatchObject({ Status: "TIMED_OUT", CallbackDetails: { Error: { ErrorMessage: "Callback timed out on heartbeat" } } });
     const [timedOut] = dueTransitions([beat], T0 + 10_000);
