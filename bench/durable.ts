@@ -174,6 +174,7 @@ async function held(platform: Platform, tenantId: string, lambda: LambdaClient) 
     arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
   });
   const startSeconds = (Date.now() - t0) / 1000;
+  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s; first resume at +${HOLD_S} s`);
   if (Date.now() > firstResume) console.warn(`starting took ${startSeconds.toFixed(0)} s, past BENCH_HOLD_S (${HOLD_S} s): raise it`);
   // All started, none due yet: at most TENANT_LIMIT of them can be in an invocation, the rest are suspended,
   // and a plain function of the same tenant still gets concurrency.
@@ -195,12 +196,15 @@ async function held(platform: Platform, tenantId: string, lambda: LambdaClient) 
   const lateness: number[] = [];
   const failed: string[] = [];
   await new Promise((r) => setTimeout(r, Math.max(0, firstResume + (SUSPENDED * 1000) / RESUME_RATE - Date.now())));
+  console.log(`  held ${running} RUNNING; reading results`);
+  // An execution still running 5 minutes after the last planned resume counts as not resumed.
+  const readDeadline = Date.now() + 300_000;
   await paced(SUSPENDED, Infinity, async (i) => {
     const arn = arns[i] ?? "";
     for (;;) {
       const described = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
       if (described.Status === "SUCCEEDED") return void lateness.push(Number(JSON.parse(described.Result ?? "NaN")));
-      if (described.Status !== "RUNNING") return void failed.push(`${arn} ${described.Status}`);
+      if (described.Status !== "RUNNING" || Date.now() > readDeadline) return void failed.push(`${arn} ${described.Status}`);
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }, READ_CONCURRENCY);
