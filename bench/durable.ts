@@ -22,7 +22,7 @@
  *                (taken in a step just before the wait, so it errs late by one
  *                checkpoint), p50 / p99.
  *
- * Prints a table and writes bench/results/durable-latest.json.
+ * Prints a table and writes bench/results/durable-latest.json (durable-<parts>-latest.json for a subset).
  * Knobs: BENCH_STEPS (200), BENCH_RUNS (20), BENCH_SUSPENDED (100),
  * BENCH_START_RATE (20), BENCH_HOLD_S (time to start them all plus 30 s),
  * BENCH_RESUME_RATE (20), BENCH_TENANT_LIMIT (50); BENCH_PARTS picks sections
@@ -235,7 +235,8 @@ async function main() {
     };
     const out = path.join(ROOT, "bench", "results");
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "durable-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+    const file = PARTS.size === 3 ? "durable-latest.json" : `durable-${[...PARTS].join("-")}-latest.json`;
+    writeFileSync(path.join(out, file), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
     lambda.destroy();
   } finally {
     await platform.stop();
