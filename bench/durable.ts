@@ -10,27 +10,42 @@
  *                → SQLite transaction → back), p50 / p99 over BENCH_STEPS steps
  *   overhead     sync Invoke of a 10-step durable workflow against the same 10
  *                computations in a plain function, p50 of BENCH_RUNS each
- *   resume       BENCH_SUSPENDED executions started at once, each suspended in
- *                a `wait` of BENCH_WAIT_S seconds; lateness of the first step
- *                after the wait (handler start after the alarm) against the
- *                wait's ScheduledEndTimestamp, p50 / p99. While they wait no
- *                invocation runs (checked: no InvocationCompleted is pending).
+ *   held         BENCH_SUSPENDED executions started at BENCH_START_RATE a
+ *                second, each suspended in one `wait` until its own resume
+ *                time; the resumes come BENCH_RESUME_RATE a second from
+ *                BENCH_HOLD_S after the first start. The tenant's concurrency
+ *                limit is lowered to BENCH_TENANT_LIMIT first, so holding more
+ *                suspended executions than that limit shows they hold no
+ *                concurrency; while all are suspended a sync invoke of a plain
+ *                function of the same tenant must still run. Resume lateness:
+ *                the first step after the wait against the wait's planned end
+ *                (taken in a step just before the wait, so it errs late by one
+ *                checkpoint), p50 / p99.
  *
- * Prints a table and writes bench/results/durable-latest.json.
- * Knobs: BENCH_STEPS (200), BENCH_RUNS (20), BENCH_SUSPENDED (100), BENCH_WAIT_S (10).
+ * Prints a table and writes bench/results/durable-latest.json (durable-<parts>-latest.json for a subset).
+ * Knobs: BENCH_STEPS (200), BENCH_RUNS (20), BENCH_SUSPENDED (100),
+ * BENCH_START_RATE (20), BENCH_HOLD_S (time to start them all plus 30 s),
+ * BENCH_RESUME_RATE (20), BENCH_TENANT_LIMIT (50); BENCH_PARTS picks sections
+ * (default "checkpoint,overhead,held").
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CreateFunctionCommand, GetDurableExecutionCommand, GetDurableExecutionHistoryCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { CreateFunctionCommand, GetDurableExecutionCommand, InvokeCommand, type LambdaClient, ListDurableExecutionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
-import { createTenantWithKey, lambdaClient, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
+import { adminFetch, createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
 
 const STEPS = envNumber("BENCH_STEPS", 200);
 const RUNS = envNumber("BENCH_RUNS", 20);
 const SUSPENDED = envNumber("BENCH_SUSPENDED", 100);
-const WAIT_S = envNumber("BENCH_WAIT_S", 10);
+const START_RATE = envNumber("BENCH_START_RATE", 20);
+const HOLD_S = envNumber("BENCH_HOLD_S", Math.ceil(SUSPENDED / START_RATE) + 30);
+const RESUME_RATE = envNumber("BENCH_RESUME_RATE", 20);
+const TENANT_LIMIT = envNumber("BENCH_TENANT_LIMIT", 50);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "checkpoint,overhead,held").split(","));
+/** Concurrent control-plane calls while reading the held executions' results. */
+const READ_CONCURRENCY = 16;
 const ROLE = "arn:aws:iam::123456789012:role/bench";
 
 const DURABLE_SOURCE = `
@@ -52,8 +67,12 @@ const flows = {
     return sum;
   },
   async sleeper(event, ctx) {
-    await ctx.wait("w", { seconds: event.waitSeconds });
-    return ctx.step("after", async () => Date.now());
+    const plan = await ctx.step("plan", async () => {
+      const seconds = Math.max(1, Math.ceil((event.resumeAt - Date.now()) / 1000));
+      return { seconds, end: Date.now() + seconds * 1000 };
+    });
+    await ctx.wait("w", { seconds: plan.seconds });
+    return ctx.step("after", async () => Date.now() - plan.end);
   },
 };
 exports.handler = withDurableExecution(async (event, ctx) => flows[process.env.FLOW](event, ctx));
@@ -90,6 +109,116 @@ async function invokeJson(lambda: LambdaClient, name: string, payload: unknown, 
   return { arn: out.DurableExecutionArn ?? "", body: text === "" ? undefined : (JSON.parse(text) as unknown) };
 }
 
+/** Runs `each(0..count-1)`, starting at most `perSecond` a second and keeping at most `inFlight` running. */
+async function paced(count: number, perSecond: number, each: (i: number) => Promise<void>, inFlight = 64): Promise<void> {
+  const started = Date.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const due = started + (i * 1000) / perSecond;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      await each(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+}
+
+/** RUNNING executions of a function (ListDurableExecutionsByFunction, every page). */
+async function countRunning(lambda: LambdaClient, name: string): Promise<number> {
+  let total = 0;
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: name, Statuses: ["RUNNING"], MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }));
+    total += page.DurableExecutions?.length ?? 0;
+    marker = page.NextMarker;
+  } while (marker);
+  return total;
+}
+
+async function checkpointLatency(lambda: LambdaClient) {
+  await invokeJson(lambda, "steps", { steps: 5 });
+  const stepTimes = (await invokeJson(lambda, "steps", { steps: STEPS })).body as number[];
+  const r = { samples: stepTimes.length, p50Ms: pct(stepTimes, 50), p99Ms: pct(stepTimes, 99) };
+  console.log(`checkpoint (one context.step, inside the function)  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  (${STEPS} steps)`);
+  return r;
+}
+
+/** 10 steps durable vs the same work plain, sync, warm, interleaved. */
+async function tenStepOverhead(lambda: LambdaClient) {
+  const durableRuns: number[] = [];
+  const plainRuns: number[] = [];
+  await invokeJson(lambda, "ten", {});
+  await invokeJson(lambda, "plain", {});
+  for (let i = 0; i < RUNS; i++) {
+    let t0 = performance.now();
+    await invokeJson(lambda, "ten", {});
+    durableRuns.push(performance.now() - t0);
+    t0 = performance.now();
+    await invokeJson(lambda, "plain", {});
+    plainRuns.push(performance.now() - t0);
+  }
+  const r = { runs: RUNS, durableP50Ms: pct(durableRuns, 50), plainP50Ms: pct(plainRuns, 50), overheadP50Ms: pct(durableRuns, 50) - pct(plainRuns, 50) };
+  console.log(`10-step workflow, sync invoke                       durable p50 ${ms(r.durableP50Ms)}  plain p50 ${ms(r.plainP50Ms)}  overhead ${ms(r.overheadP50Ms)}`);
+  return r;
+}
+
+/** Many executions held suspended under a low tenant concurrency limit, resuming at a steady rate; lateness of each resume. */
+async function held(platform: Platform, tenantId: string, lambda: LambdaClient) {
+  const limited = await adminFetch(platform, "PATCH", `/admin/tenants/${encodeURIComponent(tenantId)}`, { concurrencyLimit: TENANT_LIMIT });
+  if (limited.status !== 200) throw new Error(`lowering the tenant's concurrency limit: ${limited.status} ${limited.text}`);
+  const t0 = Date.now();
+  const firstResume = t0 + HOLD_S * 1000;
+  const arns: string[] = [];
+  await paced(SUSPENDED, START_RATE, async (i) => {
+    arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
+  });
+  const startSeconds = (Date.now() - t0) / 1000;
+  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s; first resume at +${HOLD_S} s`);
+  if (Date.now() > firstResume) console.warn(`starting took ${startSeconds.toFixed(0)} s, past BENCH_HOLD_S (${HOLD_S} s): raise it`);
+  // All started, none due yet: at most TENANT_LIMIT of them can be in an invocation, the rest are suspended,
+  // and a plain function of the same tenant still gets concurrency.
+  await new Promise((r) => setTimeout(r, Math.max(0, Math.min(20_000, firstResume - Date.now() - 5_000))));
+  const running = await countRunning(lambda, "sleeper");
+  // Executions still in their first invocation (slow cold starts on a loaded machine) may hold the few slots: retry throttles.
+  let probeAttempts = 0;
+  let probe = "throttled";
+  while (probe === "throttled" && probeAttempts < 60) {
+    probeAttempts += 1;
+    try {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: "plain" }));
+      probe = out.StatusCode === 200 && !out.FunctionError ? "ran" : `failed ${out.StatusCode}`;
+    } catch (err) {
+      if ((err as { name?: string }).name !== "TooManyRequestsException") throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+  const lateness: number[] = [];
+  const failed: string[] = [];
+  await new Promise((r) => setTimeout(r, Math.max(0, firstResume + (SUSPENDED * 1000) / RESUME_RATE - Date.now())));
+  console.log(`  held ${running} RUNNING; reading results`);
+  // An execution still running 5 minutes after the last planned resume counts as not resumed.
+  const readDeadline = Date.now() + 300_000;
+  await paced(SUSPENDED, Infinity, async (i) => {
+    const arn = arns[i] ?? "";
+    for (;;) {
+      const described = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
+      if (described.Status === "SUCCEEDED") return void lateness.push(Number(JSON.parse(described.Result ?? "NaN")));
+      if (described.Status !== "RUNNING" || Date.now() > readDeadline) return void failed.push(`${arn} ${described.Status}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }, READ_CONCURRENCY);
+  if (failed.length > 0) console.warn(`${failed.length} held executions did not succeed, e.g. ${failed[0]}`);
+  const r = {
+    suspended: SUSPENDED, startSeconds, startRatePerS: START_RATE, holdS: HOLD_S, resumeRatePerS: RESUME_RATE, tenantConcurrencyLimit: TENANT_LIMIT,
+    runningAtOnce: running, plainInvokeWhileHeld: probe, probeAttempts,
+    resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
+  };
+  console.log(`held suspended                                      ${r.runningAtOnce} RUNNING at once (started in ${startSeconds.toFixed(0)} s), the tenant's concurrency limit ${TENANT_LIMIT}; a plain invoke meanwhile: ${probe} (attempt ${probeAttempts})`);
+  console.log(`resume after wait (planned end → first step)        p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${r.resumed} resumed at ${RESUME_RATE}/s, ${r.failed} failed)`);
+  return r;
+}
+
 async function main() {
   const platform = await startPlatform();
   try {
@@ -98,53 +227,16 @@ async function main() {
     const code = await bundle(DURABLE_SOURCE);
     for (const flow of ["steps", "ten", "sleeper"]) await create(lambda, flow, code, { FLOW: flow }, true);
     await create(lambda, "plain", PLAIN_SOURCE, {}, false);
-
-    // Checkpoint latency, from inside the function.
-    await invokeJson(lambda, "steps", { steps: 5 });
-    const stepTimes = (await invokeJson(lambda, "steps", { steps: STEPS })).body as number[];
-
-    // 10 steps durable vs plain, sync, warm.
-    const durableRuns: number[] = [];
-    const plainRuns: number[] = [];
-    await invokeJson(lambda, "ten", {});
-    await invokeJson(lambda, "plain", {});
-    for (let i = 0; i < RUNS; i++) {
-      let t0 = performance.now();
-      await invokeJson(lambda, "ten", {});
-      durableRuns.push(performance.now() - t0);
-      t0 = performance.now();
-      await invokeJson(lambda, "plain", {});
-      plainRuns.push(performance.now() - t0);
-    }
-
-    // Many executions suspended at once; resume lateness after the alarm.
-    const started = await Promise.all(Array.from({ length: SUSPENDED }, () => invokeJson(lambda, "sleeper", { waitSeconds: WAIT_S }, "Event")));
-    const lateness: number[] = [];
-    for (const { arn } of started) {
-      let described = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
-      while (described.Status === "RUNNING") {
-        await new Promise((r) => setTimeout(r, 250));
-        described = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
-      }
-      if (described.Status !== "SUCCEEDED") throw new Error(`sleeper ${arn} ended ${described.Status}`);
-      const history = await lambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arn, MaxItems: 1000 }));
-      const scheduled = history.Events?.find((e) => e.EventType === "WaitStarted")?.WaitStartedDetails?.ScheduledEndTimestamp;
-      const resumedAt = Number(JSON.parse(described.Result ?? "0"));
-      if (scheduled) lateness.push(resumedAt - scheduled.getTime());
-    }
-
-    const results = {
-      checkpoint: { samples: stepTimes.length, p50Ms: pct(stepTimes, 50), p99Ms: pct(stepTimes, 99) },
-      tenSteps: { runs: RUNS, durableP50Ms: pct(durableRuns, 50), plainP50Ms: pct(plainRuns, 50), overheadP50Ms: pct(durableRuns, 50) - pct(plainRuns, 50) },
-      resume: { suspendedAtOnce: SUSPENDED, waitSeconds: WAIT_S, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness) },
-    };
     console.log("\ncellfn durable functions (this machine, loopback)\n");
-    console.log(`checkpoint (one context.step, inside the function)  p50 ${ms(results.checkpoint.p50Ms)}  p99 ${ms(results.checkpoint.p99Ms)}  (${STEPS} steps)`);
-    console.log(`10-step workflow, sync invoke                       durable p50 ${ms(results.tenSteps.durableP50Ms)}  plain p50 ${ms(results.tenSteps.plainP50Ms)}  overhead ${ms(results.tenSteps.overheadP50Ms)}`);
-    console.log(`resume after wait (alarm → first step)              p50 ${ms(results.resume.p50Ms)}  p99 ${ms(results.resume.p99Ms)}  max ${ms(results.resume.maxMs)}  (${SUSPENDED} suspended at once, ${WAIT_S} s waits)`);
+    const results = {
+      ...(PARTS.has("checkpoint") ? { checkpoint: await checkpointLatency(lambda) } : {}),
+      ...(PARTS.has("overhead") ? { tenSteps: await tenStepOverhead(lambda) } : {}),
+      ...(PARTS.has("held") ? { held: await held(platform, key.tenantId, lambda) } : {}),
+    };
     const out = path.join(ROOT, "bench", "results");
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "durable-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+    const file = PARTS.size === 3 ? "durable-latest.json" : `durable-${[...PARTS].join("-")}-latest.json`;
+    writeFileSync(path.join(out, file), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
     lambda.destroy();
   } finally {
     await platform.stop();

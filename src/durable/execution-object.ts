@@ -8,7 +8,7 @@ import type { InvocationOutcome } from "./invocation-outcome";
 import { readInvocationOutcome } from "./invocation-outcome";
 import { callbackIdOf, newCheckpointToken, randomHex } from "./names";
 import type { StartRequest, Terminal } from "./lifecycle";
-import { endExecution, initialState, newExecution, retentionEnd, wakeAt } from "./lifecycle";
+import { callbackRefusal, endExecution, initialState, newExecution, retentionEnd, staleTokenMessage, wakeAt } from "./lifecycle";
 import { eventShape, executionShape, operationShape } from "./shapes";
 import type { CallbackAnswer, ChainedOutcome, External } from "./transitions";
 import { answerCallback, applyUpdates, dueTransitions, finishChained, replayable } from "./transitions";
@@ -102,11 +102,8 @@ export class DurableExecution extends DurableObject<Env> {
   async checkpoint(executionId: string, token: string, rawUpdates: unknown): Promise<Answer<Record<string, unknown>>> {
     const row = this.#own(executionId);
     if (!row) return notFound();
-    // After the end no token is valid; the reference service words it so.
-    if (row.status !== "RUNNING") return refused("InvalidParameter", "Invalid checkpoint token");
-    if (row.token === null || !timingSafeEqualText(token, row.token)) {
-      return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
-    }
+    // After the end no token is valid (src/durable/lifecycle.ts staleTokenMessage words why).
+    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) return refused("InvalidParameter", staleTokenMessage(row.status));
     const records = new Map(this.#store.operations().map((r) => [r.op.Id, r]));
     const now = Date.now();
     const callbacks: { nonce: string; opId: string }[] = [];
@@ -154,9 +151,7 @@ export class DurableExecution extends DurableObject<Env> {
   async state(executionId: string, token: string, marker: string | undefined, maxItems: number): Promise<Answer<Record<string, unknown>>> {
     const row = this.#own(executionId);
     if (!row) return notFound();
-    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) {
-      return refused("InvalidParameter", "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.");
-    }
+    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) return refused("InvalidParameter", staleTokenMessage(row.status));
     const offset = marker === undefined || marker === "" ? 0 : Number(marker);
     if (!Number.isInteger(offset) || offset < 0) return refused("InvalidParameter", `Invalid marker: ${marker ?? ""}`);
     const all = replayable(this.#store.operations());
@@ -178,7 +173,13 @@ export class DurableExecution extends DurableObject<Env> {
     return { ok: out };
   }
 
-  /** StopDurableExecution: the execution ends STOPPED; an invocation still running can no longer checkpoint. */
+  /**
+   * StopDurableExecution: the execution ends STOPPED. As on AWS, operations in
+   * progress stay as they were (no terminal event for them); the alarm moves to
+   * the retention end, so no wait, retry or callback timeout fires; a running
+   * invocation's next checkpoint fails; a chained invoke's late answer and
+   * callback answers are refused.
+   */
   async stop(executionId: string, error: ErrorObject | undefined): Promise<Answer<{ StopTimestamp: number }>> {
     const row = this.#own(executionId);
     if (!row) return notFound();
@@ -195,10 +196,8 @@ export class DurableExecution extends DurableObject<Env> {
     const opId = row ? this.#store.callbackOperation(nonce) : null;
     const record = opId ? this.#store.operation(opId) : null;
     if (!row || !record) return refused("NotFound", "The callback was not found.");
-    if (record.op.Status === "TIMED_OUT") return refused("CallbackTimeout", "The callback has timed out.");
-    if (record.op.Status !== "STARTED" || row.status !== "RUNNING") {
-      return refused("InvalidParameter", `The callback has already completed with status ${record.op.Status}.`);
-    }
+    const refusal = callbackRefusal(row.status, record.op.Status);
+    if (refusal) return { refused: refusal };
     const now = Date.now();
     this.#applyExternal(row, [answerCallback(record, answer, now)], answer.kind !== "heartbeat", now);
     await this.#arm();

@@ -89,7 +89,7 @@ export function endExecution(
   }
   const type = { SUCCEEDED: "ExecutionSucceeded", FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", STOPPED: "ExecutionStopped" }[status];
   const value: Record<string, unknown> = status === "SUCCEEDED"
-    ? { Result: { Payload: end.result ?? "", Truncated: false } }
+    ? end.result === undefined || end.result === "" ? {} : { Result: { Payload: end.result, Truncated: false } }
     : end.error ? { Error: { Payload: end.error, Truncated: false } } : {};
   return { record, event: { EventType: type, Id: row.executionOpId, Name: row.executionName, EventTimestamp: now, details: { key: `${type}Details`, value } } };
 }
@@ -118,4 +118,34 @@ export function wakeAt(row: ExecutionRow, records: readonly OperationRecord[], n
 /** When an ended execution is deleted. */
 export function retentionEnd(row: ExecutionRow): number {
   return (row.endedAt ?? row.startedAt) + row.retentionDays * DAY_MS;
+}
+
+/**
+ * Why a callback answer (success, failure or heartbeat) is refused, or null
+ * when the callback takes it. AWS leaves a stopped execution's in-progress
+ * operations as they were (a callback stays STARTED, aws-durable-execution-docs
+ * "Stop an execution"), so the execution's end is checked before the
+ * callback's own status.
+ */
+export function callbackRefusal(executionStatus: ExecutionStatus, callbackStatus: string): { code: "CallbackTimeout" | "InvalidParameter"; message: string } | null {
+  if (callbackStatus === "TIMED_OUT") return { code: "CallbackTimeout", message: "The callback has timed out." };
+  if (executionStatus !== "RUNNING") {
+    return { code: "InvalidParameter", message: `The callback cannot be completed: its durable execution has ended with status ${executionStatus}.` };
+  }
+  if (callbackStatus !== "STARTED") return { code: "InvalidParameter", message: `The callback has already completed with status ${callbackStatus}.` };
+  return null;
+}
+
+/**
+ * The refusal of a checkpoint or state read whose token is not the current
+ * one. After StopDurableExecution the message starts "Invalid Checkpoint
+ * Token", which the SDK treats as an invocation error (the running
+ * invocation ends, as AWS documents for a stopped execution); after any
+ * other end the reference service's wording, which the SDK turns into a
+ * failed invocation result that the ended execution ignores.
+ */
+export function staleTokenMessage(executionStatus: ExecutionStatus): string {
+  if (executionStatus === "STOPPED") return "Invalid Checkpoint Token: the durable execution was stopped.";
+  if (executionStatus !== "RUNNING") return "Invalid checkpoint token";
+  return "Invalid Checkpoint Token: the token was already used, or belongs to another invocation or execution.";
 }

@@ -61,7 +61,8 @@ export const durableRoutes = new Hono<AppEnv>({ strict: false })
   .post("/durable-execution-callbacks/:id/succeed", async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength > OPERATION_PAYLOAD_MAX_BYTES) throw requestEntityTooLarge(`Callback result must be at most ${OPERATION_PAYLOAD_MAX_BYTES} bytes.`);
-    return callback(c, { kind: "succeed", result: new TextDecoder().decode(bytes) });
+    // An empty body is no result (the SDK's sendCallbackSuccess(undefined)): the callback's Result stays unset.
+    return callback(c, bytes.byteLength === 0 ? { kind: "succeed" } : { kind: "succeed", result: new TextDecoder().decode(bytes) });
   })
   .post("/durable-execution-callbacks/:id/fail", async (c) => {
     const text = await c.req.text();

@@ -237,7 +237,7 @@ export function nextDueAt(records: Iterable<OperationRecord>): number | undefine
   return next === Infinity ? undefined : next;
 }
 
-export type CallbackAnswer = { kind: "succeed"; result: string } | { kind: "fail"; error: ErrorObject } | { kind: "heartbeat" };
+export type CallbackAnswer = { kind: "succeed"; result?: string } | { kind: "fail"; error: ErrorObject } | { kind: "heartbeat" };
 
 /** SendDurableExecutionCallback{Success,Failure,Heartbeat} on a STARTED callback. */
 export function answerCallback(current: OperationRecord, answer: CallbackAnswer, now: number): External {
@@ -249,7 +249,7 @@ export function answerCallback(current: OperationRecord, answer: CallbackAnswer,
   clearCallbackTimers(next);
   if (answer.kind === "succeed") {
     close(next, "SUCCEEDED", now);
-    next.op.CallbackDetails = { ...next.op.CallbackDetails, Result: answer.result };
+    next.op.CallbackDetails = { ...next.op.CallbackDetails, ...(answer.result === undefined ? {} : { Result: answer.result }) };
     return { record: next, event: event(next, "CallbackSucceeded", now, "CallbackSucceededDetails", resultOf(answer.result)) };
   }
   close(next, "FAILED", now);

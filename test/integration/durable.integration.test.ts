@@ -240,7 +240,7 @@ describe("durable functions: the checkpoint protocol, callbacks, control plane a
     expect(typeof (await stop.json<Json>()).StopTimestamp).toBe("number");
     const described = await (await signed(a, "GET", execPath(arn))).json<Json>();
     expect(described).toMatchObject({ Status: "STOPPED", Error: { ErrorMessage: "enough" }, DurableExecutionName: "run-1" });
-    expect((await errorOf(await checkpoint(a, arn, token, []))).message).toBe("Invalid checkpoint token");
+    expect((await errorOf(await checkpoint(a, arn, token, []))).message).toBe("Invalid Checkpoint Token: the durable execution was stopped.");
     expect((await errorOf(await signed(a, "POST", execPath(arn, "/stop"), {}))).status).toBe(409);
   });
 
@@ -274,5 +274,49 @@ describe("durable functions: the checkpoint protocol, callbacks, control plane a
     const raw = await signed(a, "POST", execPath(arn, "/checkpoint"), "{nope");
     expect((await errorOf(raw)).type).toBe("InvalidRequestContentException");
     expect((await errorOf(await signed(a, "POST", execPath(arn, "/checkpoint"), {}))).type).toBe("ValidationException");
+  });
+});
+
+describe("StopDurableExecution with a wait, a callback and a step retry pending", () => {
+  it("ends the execution only: operations stay as they were, no timer fires, callbacks are refused, the alarm waits for retention", async () => {
+    const a = await newTenant("full", "durable-stop");
+    await createActive(a, createFunctionBody("pending", { "index.js": HOLDER }, { DurableConfig: DURABLE, Publish: true, Timeout: 120 }));
+    const { arn, stub } = await startHeld(a, "pending", "stop-1");
+    const token = await currentToken(stub);
+    const res = await checkpoint(a, arn, token, [
+      { Id: "w", Type: "WAIT", Action: "START", WaitOptions: { WaitSeconds: 1 } },
+      { Id: "cb", Type: "CALLBACK", Action: "START", CallbackOptions: { TimeoutSeconds: 1 } },
+      { Id: "s", Type: "STEP", Action: "START" },
+      { Id: "s", Type: "STEP", Action: "RETRY", Error: { ErrorMessage: "again" }, StepOptions: { NextAttemptDelaySeconds: 1 } },
+    ]);
+    expect(res.status).toBe(200);
+    const callbackId = (await res.json<Json>()).NewExecutionState.Operations.find((o: Json) => o.Id === "cb").CallbackDetails.CallbackId as string;
+
+    expect((await signed(a, "POST", execPath(arn, "/stop"), { ErrorType: "Operator", ErrorMessage: "no longer needed" })).status).toBe(200);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 86_400_000 - 60_000);
+
+    // Past every timer's due time, the alarm runs: nothing is completed, nothing invoked.
+    await new Promise((r) => setTimeout(r, 1_200));
+    await runDurableObjectAlarm(stub);
+    const statuses = await runInDurableObject(stub, (_instance, state) =>
+      Object.fromEntries(state.storage.sql.exec<{ id: string; json: string }>("SELECT id, json FROM operations").toArray().map((r) => [r.id, (JSON.parse(r.json) as Json).op.Status])),
+    );
+    expect({ w: statuses.w, cb: statuses.cb, s: statuses.s }).toEqual({ w: "STARTED", cb: "STARTED", s: "PENDING" });
+    const events = (await (await signed(a, "GET", execPath(arn, "/history"))).json<Json>()).Events as Json[];
+    const types = events.map((e) => e.EventType);
+    expect(types).not.toContain("WaitSucceeded");
+    expect(types).not.toContain("CallbackTimedOut");
+    expect(types.filter((t) => t === "InvocationCompleted")).toHaveLength(0);
+    expect(events.at(-1)).toMatchObject({ EventType: "ExecutionStopped", ExecutionStoppedDetails: { Error: { Payload: { ErrorType: "Operator", ErrorMessage: "no longer needed" }, Truncated: false } } });
+
+    for (const action of ["succeed", "fail", "heartbeat"]) {
+      expect(await errorOf(await call(a, "POST", callbackPath(callbackId, action), action === "succeed" ? '"late"' : action === "fail" ? "{}" : undefined))).toEqual({
+        status: 400,
+        type: "InvalidParameterValueException",
+        message: "The callback cannot be completed: its durable execution has ended with status STOPPED.",
+      });
+    }
+    expect((await (await signed(a, "GET", execPath(arn))).json<Json>()).Status).toBe("STOPPED");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readInvocationOutcome } from "../../src/durable/invocation-outcome";
+import { callbackRefusal, staleTokenMessage } from "../../src/durable/lifecycle";
 import { callbackIdOf, executionArn, parseCallbackId, parseExecutionArn } from "../../src/durable/names";
 import { answerCallback, applyUpdates, dueTransitions, finishChained, nextDueAt, replayable } from "../../src/durable/transitions";
 import type { ApplyContext } from "../../src/durable/transitions";
@@ -121,6 +122,10 @@ describe("operation state machines", () => {
     expect(nextDueAt([beat])).toBe(T0 + 7_000);
     expect(answerCallback(cb, { kind: "succeed", result: '"ok"' }, T0 + 1).record.op).toMatchObject({ Status: "SUCCEEDED", CallbackDetails: { Result: '"ok"' } });
     expect(answerCallback(cb, { kind: "fail", error: { ErrorMessage: "no" } }, T0 + 1).event?.EventType).toBe("CallbackFailed");
+    // An empty answer (sendCallbackSuccess(undefined)) leaves Result unset, in the operation and its event.
+    const empty = answerCallback(cb, { kind: "succeed" }, T0 + 1);
+    expect(empty.record.op.CallbackDetails).toEqual({ CallbackId: "cb-cb" });
+    expect(empty.event?.details?.value).toEqual({});
     const [missed] = dueTransitions([cb], T0 + 4_000);
     expect(missed?.record.op).toMatchObject({ Status: "TIMED_OUT", CallbackDetails: { Error: { ErrorMessage: "Callback timed out on heartbeat" } } });
     const [timedOut] = dueTransitions([beat], T0 + 10_000);
@@ -153,6 +158,21 @@ describe("operation state machines", () => {
     expect(replayable([child, replaying]).map((r) => r.op.Id)).toEqual(["c", "s"]);
     const running = record({ Id: "c", Type: "CONTEXT", Status: "STARTED" }, 1);
     expect(replayable([child, running]).map((r) => r.op.Id)).toEqual(["c", "s"]);
+  });
+});
+
+describe("after StopDurableExecution", () => {
+  it("a callback left STARTED by the stop refuses answers because the execution ended; a timed-out one stays CallbackTimeout", () => {
+    expect(callbackRefusal("RUNNING", "STARTED")).toBeNull();
+    expect(callbackRefusal("STOPPED", "STARTED")).toEqual({ code: "InvalidParameter", message: "The callback cannot be completed: its durable execution has ended with status STOPPED." });
+    expect(callbackRefusal("RUNNING", "SUCCEEDED")?.message).toBe("The callback has already completed with status SUCCEEDED.");
+    expect(callbackRefusal("STOPPED", "TIMED_OUT")?.code).toBe("CallbackTimeout");
+  });
+
+  it("a checkpoint of a stopped execution is an invocation error for the SDK (Invalid Checkpoint Token); other ends keep the reference wording", () => {
+    expect(staleTokenMessage("STOPPED").startsWith("Invalid Checkpoint Token")).toBe(true);
+    expect(staleTokenMessage("SUCCEEDED")).toBe("Invalid checkpoint token");
+    expect(staleTokenMessage("RUNNING").startsWith("Invalid Checkpoint Token")).toBe(true);
   });
 });
 
