@@ -1,5 +1,6 @@
 import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
+import { recoverLostQueueMessages } from "./async/volatile-queues";
 
 export { EventRunner } from "./async/event-entrypoint";
 export { DurableExecution } from "./durable/execution-object";
@@ -23,6 +24,12 @@ export { SqsQueue } from "./sqs/queue-object";
 const app = buildApp();
 
 export default {
-  fetch: app.fetch,
-  queue: handleQueueBatch,
+  fetch(request, env, ctx) {
+    recoverLostQueueMessages(env, ctx);
+    return app.fetch(request, env, ctx);
+  },
+  queue(batch, env, ctx) {
+    recoverLostQueueMessages(env, ctx);
+    return handleQueueBatch(batch, env, ctx);
+  },
 } satisfies ExportedHandler<Env>;
