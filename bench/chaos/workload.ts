@@ -167,6 +167,8 @@ export interface LoadOptions {
   maxInFlight?: number;
   /** Stops early when it returns true. */
   stop?: () => boolean;
+  /** Called when a tick starts. */
+  onTick?: () => void;
 }
 
 let counter = 0;
@@ -194,6 +196,7 @@ export async function runLoad(target: Target, ledger: Ledger, options: LoadOptio
     let pick = Math.random() * total;
     const kind = KINDS.find((k) => (pick -= mix[k]) < 0) ?? "sync";
     ticks += 1;
+    options.onTick?.();
     const tick = runTick(target, ledger, kind, options.failureShare, started).catch((err: unknown) => {
       ledger.refused[kind] += 1;
       if (ledger.refusalSamples.length < 50) ledger.refusalSamples.push(`${kind}: ${err instanceof Error ? `${err.message} ${(err.cause as Error | undefined)?.message ?? ""}` : String(err)}`);
