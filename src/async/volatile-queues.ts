@@ -30,14 +30,15 @@ let recovery: Promise<void> | undefined;
 /** Starts, once per isolate, the re-send of events a restart lost; the caller's request carries on meanwhile. */
 export function recoverLostQueueMessages(env: Env, ctx: ExecutionContext): void {
   if (recovery || !queuesAreVolatile(env)) return;
-  recovery = resendQueuedBefore(env, Date.now()).catch((err: unknown) => {
+  recovery = resendQueuedBefore(env, Date.now()).then(() => undefined, (err: unknown) => {
     console.error("volatile queues: re-sending events a restart lost failed; the next request tries again", err);
     recovery = undefined;
   });
   ctx.waitUntil(recovery);
 }
 
-async function resendQueuedBefore(env: Env, before: number): Promise<void> {
+/** Sends again every queued event last sent before `before` whose message was kept (exported for its regression test). */
+export async function resendQueuedBefore(env: Env, before: number): Promise<number> {
   const db = database(env.DB);
   let after = "";
   let sent = 0;
@@ -59,4 +60,5 @@ async function resendQueuedBefore(env: Env, before: number): Promise<void> {
     after = last.requestId;
   }
   if (sent > 0) console.warn(`volatile queues: sent ${sent} queued async event(s) again that a restart of the local queue broker lost`);
+  return sent;
 }
