@@ -5,9 +5,8 @@
  * collector (bench/chaos/collector.ts) before the handler returns, so a
  * record there means "the handler ran this far" and nothing else.
  */
-import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
-import { ROOT } from "../../test/e2e/harness";
+import { bundled } from "../../test/e2e/bundle";
 
 /** How an event asks its handler to misbehave. */
 export const FAILURE_MODES = ["throw", "exit", "crash", "timeout"] as const;
@@ -77,14 +76,5 @@ export function plainZip(): Uint8Array {
 }
 
 export async function durableZip(): Promise<Uint8Array> {
-  const out = await build({
-    stdin: { contents: WORKFLOW, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node22",
-    write: false,
-    logLevel: "silent",
-  });
-  return zipOf(out.outputFiles[0]?.text ?? "");
+  return zipOf(await bundled(WORKFLOW));
 }
