@@ -62,6 +62,7 @@ function ensureDevVars() {
     ["ADMIN_TOKEN", randomSecret],
     ["KEY_DERIVATION_SECRET", randomSecret],
     ["ALLOW_PRIVATE_EGRESS", () => "true"],
+    ["ASYNC_QUEUES_VOLATILE", () => "true"],
   ];
   const existed = existsSync(DEV_VARS);
   const original = existed ? readFileSync(DEV_VARS, "utf8") : "";

@@ -1,6 +1,7 @@
 import { buildApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 import { atTheDoor } from "./invoke/door";
+import { recoverLostQueueMessages } from "./async/volatile-queues";
 
 export { EventRunner } from "./async/event-entrypoint";
 export { DurableExecution } from "./durable/execution-object";
@@ -25,6 +26,12 @@ const app = buildApp();
 
 export default {
   // Invoke requests past this isolate's bound are refused before anything else runs (src/invoke/door.ts).
-  fetch: (request, env, ctx) => atTheDoor(request, env, ctx, () => app.fetch(request, env, ctx)),
-  queue: handleQueueBatch,
+  fetch(request, env, ctx) {
+    recoverLostQueueMessages(env, ctx);
+    return atTheDoor(request, env, ctx, () => app.fetch(request, env, ctx));
+  },
+  queue(batch, env, ctx) {
+    recoverLostQueueMessages(env, ctx);
+    return handleQueueBatch(batch, env, ctx);
+  },
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@ import type { TenantScope } from "../services/scope";
 import type { AsyncEventMessage } from "./messages";
 import { fitsInline } from "./messages";
 import { asyncLayout, queueBinding, roleQueueName, shardQueueName } from "./queues";
+import { queuesAreVolatile } from "./volatile-queues";
 import type { LineageCounts } from "../runtime/lineage";
 
 /** Lambda's async payload limit. */
@@ -74,6 +75,8 @@ export async function enqueueEvent(scope: TenantScope, ref: FunctionRef, payload
     queue,
   };
   try {
+    // Local development: keep the message, so a restart of the in-memory queue broker cannot lose it.
+    if (queuesAreVolatile(env)) await events.remember(opts.requestId, JSON.stringify(message));
     await queueBinding(env, queue).send(message, { contentType: "json" });
   } catch (err) {
     // Not accepted after all (the caller answers with an error, not 202): undo so nothing claims it.

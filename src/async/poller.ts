@@ -14,6 +14,7 @@
  *   acknowledged without running again (queues deliver at least once).
  */
 import { exports } from "cloudflare:workers";
+import { faultFires } from "../chaos/faults";
 import { LATEST } from "../data/function-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { database } from "../db/client";
@@ -70,8 +71,18 @@ function laneKey(message: Message<unknown>): string {
 
 /** Processes one message and acknowledges it, or asks the queue to retry it when its outcome could not be recorded. */
 async function handleMessage(message: Message<unknown>, bc: BatchContext): Promise<void> {
+  // Test-only (src/chaos/faults.ts): a delayed delivery, and below a duplicate one.
+  if (faultFires(bc.env, "queue-delay")) {
+    message.retry({ delaySeconds: 2 });
+    return;
+  }
   try {
     const settledQueue = await processMessage(message, bc);
+    if (faultFires(bc.env, "queue-duplicate")) {
+      // Delivered again; the copy finds the recorded outcome and settles the depth then.
+      message.retry();
+      return;
+    }
     message.ack();
     bc.report.settle(settledQueue);
   } catch (err) {

@@ -20,6 +20,7 @@ import { lowPriorityAfterSeconds, retryUnitSeconds } from "./batch-context";
 import type { DeliverySource } from "./deliver";
 import { dispatchDestination, sendToDeadLetterQueue, STORED_RECORD_MAX_BYTES } from "./deliver";
 import { resend } from "./enqueue";
+import { queuesAreVolatile } from "./volatile-queues";
 import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
 import { decide, isExpired } from "./outcome";
@@ -344,7 +345,8 @@ async function advance(run: EventRun, next: AsyncEventMessage, queue: string, de
   const attempt = message.attempt + 1;
   await resend(bc.env, { ...next, attempt }, queue, delaySeconds);
   bc.report.add(queue);
-  await new AsyncEventStore(bc.db, message.tenantId).advance(message.requestId, attempt, ran, Date.now());
+  const kept = queuesAreVolatile(bc.env) ? JSON.stringify({ ...next, attempt, queue }) : undefined;
+  await new AsyncEventStore(bc.db, message.tenantId).advance(message.requestId, attempt, ran, Date.now(), kept);
 }
 
 /**

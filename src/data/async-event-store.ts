@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { asyncEvents } from "../db/schema";
 
@@ -65,12 +65,35 @@ export class AsyncEventStore {
       .where(and(this.#event(requestId), eq(asyncEvents.status, "queued")));
   }
 
-  /** Records message `attempt` as the newest (older copies are stale), counting a run if there was one. */
-  async advance(requestId: string, attempt: number, ran: boolean, now: number): Promise<void> {
+  /**
+   * Records message `attempt` as the newest (older copies are stale), counting a run if there was one;
+   * `message` (local development only, src/async/volatile-queues.ts) is that message, kept to be sent again.
+   */
+  async advance(requestId: string, attempt: number, ran: boolean, now: number, message?: string): Promise<void> {
     await this.db
       .update(asyncEvents)
-      .set({ attempt, updatedAt: now, ...(ran ? { invokeCount: sql`${asyncEvents.invokeCount} + 1` } : {}) })
+      .set({ attempt, updatedAt: now, ...(ran ? { invokeCount: sql`${asyncEvents.invokeCount} + 1` } : {}), ...(message === undefined ? {} : { message }) })
       .where(and(this.#event(requestId), lt(asyncEvents.attempt, attempt)));
+  }
+
+  /** Keeps the queue message of a queued event (local development only, src/async/volatile-queues.ts). */
+  async remember(requestId: string, message: string): Promise<void> {
+    await this.db.update(asyncEvents).set({ message }).where(and(this.#event(requestId), eq(asyncEvents.status, "queued")));
+  }
+
+  /**
+   * Operator-level, across tenants (the one such query here, for a recovery that runs before any
+   * tenant is known): queued events last sent before `before` whose message was kept, a page at a
+   * time after `afterRequestId`.
+   */
+  static async queuedBefore(db: Database, before: number, afterRequestId: string, limit: number): Promise<{ requestId: string; tenantId: string; message: string }[]> {
+    const rows = await db
+      .select({ requestId: asyncEvents.requestId, tenantId: asyncEvents.tenantId, message: asyncEvents.message })
+      .from(asyncEvents)
+      .where(and(eq(asyncEvents.status, "queued"), lt(asyncEvents.updatedAt, before), gt(asyncEvents.requestId, afterRequestId), isNotNull(asyncEvents.message)))
+      .orderBy(asc(asyncEvents.requestId))
+      .limit(limit);
+    return rows.flatMap((r) => (r.message === null ? [] : [{ requestId: r.requestId, tenantId: r.tenantId, message: r.message }]));
   }
 
   #event(requestId: string) {

@@ -177,8 +177,13 @@ export const asyncEvents = sqliteTable(
     attempt: integer("attempt").notNull().default(0),
     acceptedAt: integer("accepted_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * Local development only (ASYNC_QUEUES_VOLATILE): the newest queue message
+     * as JSON, sent again after a restart lost it (src/async/volatile-queues.ts).
+     */
+    message: text("message"),
   },
-  (t) => [index("async_events_function").on(t.tenantId, t.functionName)],
+  (t) => [index("async_events_function").on(t.tenantId, t.functionName), index("async_events_queued").on(t.status, t.updatedAt)],
 );
 
 /** Events that ended without success, with their invocation record: listable and redrivable. */

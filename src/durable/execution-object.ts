@@ -1,5 +1,6 @@
 import { DurableObject, exports } from "cloudflare:workers";
 import { timingSafeEqualText } from "../auth/keys";
+import { maybeResetObject } from "../chaos/faults";
 import { DurableExecutionStore } from "../data/durable-execution-store";
 import { database } from "../db/client";
 import type { ExecutionRow } from "./execution-storage";
@@ -140,6 +141,7 @@ export class DurableExecution extends DurableObject<Env> {
       if (applied.ended) this.#endInTransaction(row, applied.ended.status, applied.ended, now);
       else this.#store.putExecution(row);
     });
+    maybeResetObject(this.ctx, this.env, "durable-checkpoint");
     const changed = this.#store.changedSince(seenBefore).map((r) => operationShape(r.op, "s"));
     for (const opId of applied.chainedStarts) this.#dispatchChained(opId);
     if (applied.ended) await this.#afterEnd(row);

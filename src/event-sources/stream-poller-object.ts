@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { maybeResetObject } from "../chaos/faults";
 import { exports } from "cloudflare:workers";
 import { StreamShard } from "../kinesis/shard-object";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
@@ -206,6 +207,8 @@ export class StreamPoller extends DurableObject<Env> {
       return head !== undefined && (head.notBeforeMs ?? 0) <= now ? head : undefined;
     });
     const runs = await Promise.all(due.map(async (head) => (head ? runBatch(this.env, head, ctx) : null)));
+    // Test-only (src/chaos/faults.ts): the batches ran, their outcome is not yet checkpointed.
+    maybeResetObject(this.ctx, this.env, "stream-poll");
     for (let lane = 0; lane < runs.length; lane++) {
       const result = runs[lane];
       const head = due[lane];

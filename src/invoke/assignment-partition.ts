@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { maybeResetObject } from "../chaos/faults";
 import type { Environment, ThrottleReason } from "./partition-rules";
 import { admitReserved, environmentId, expiredIdle, functionKey, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
 import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
@@ -128,6 +129,7 @@ export class AssignmentPartition extends DurableObject<Env> {
 
   /** Gives a lease back; `reusable: false` (timeout, crash) retires its environment for good. */
   async release(leaseId: string, tenantId: string, reusable: boolean): Promise<void> {
+    maybeResetObject(this.ctx, this.env, "lease-release");
     const lease = this.#leases.get(leaseId);
     if (!lease) return;
     this.#leases.delete(leaseId);

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { maybeResetObject } from "../chaos/faults";
 import type { QueueSettings } from "./attributes";
 import { applySettings, differingAttributes } from "./attributes";
 import { queueNameExists, SqsError } from "./errors";
@@ -107,6 +108,7 @@ export class SqsQueue extends DurableObject<Env> {
   async send(entries: SendEntry[], batch: boolean): Promise<QueueResult<ReturnType<QueueState["send"]>>> {
     const result = run(() => this.#state.send(entries, Date.now(), batch));
     await this.#scheduleAlarm();
+    maybeResetObject(this.ctx, this.env, "sqs-send");
     return result;
   }
 
@@ -119,6 +121,7 @@ export class SqsQueue extends DurableObject<Env> {
   }
 
   async deleteMessages(entries: DeleteEntry[], batch: boolean): Promise<QueueResult<ReturnType<QueueState["deleteMessages"]>>> {
+    maybeResetObject(this.ctx, this.env, "sqs-delete");
     return run(() => this.#state.deleteMessages(entries, Date.now(), batch));
   }
 

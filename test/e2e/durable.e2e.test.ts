@@ -23,10 +23,10 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { build } from "esbuild";
+import { bundled } from "./bundle";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const MTIME = new Date("2024-01-01T00:00:00Z");
@@ -93,19 +93,6 @@ exports.handler = withDurableExecution(async (event, ctx) => workflows[process.e
 `;
 
 const PLAIN = "exports.handler = async (event) => ({ y: event.x + 1 });";
-
-async function bundled(source: string): Promise<string> {
-  const out = await build({
-    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node22",
-    write: false,
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]?.text ?? "";
-}
 
 describe("durable functions with the real SDK", () => {
   let platform: Platform;

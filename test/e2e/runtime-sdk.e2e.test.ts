@@ -9,10 +9,10 @@
  * their Lambda functions (the preinstalled SDK is another part of issue 11).
  */
 import { CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { build } from "esbuild";
+import { bundled } from "./bundle";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const MTIME = new Date("2024-01-01T00:00:00Z");
@@ -45,19 +45,6 @@ exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
   responseStream.end();
 });
 `;
-
-async function bundled(source: string): Promise<string> {
-  const out = await build({
-    stdin: { contents: source, resolveDir: ROOT, loader: "js" },
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node22",
-    write: false,
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]?.text ?? "";
-}
 
 describe("the AWS SDK inside a function", () => {
   let platform: Platform;

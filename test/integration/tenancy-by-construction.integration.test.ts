@@ -111,6 +111,7 @@ const EXEMPT: Record<string, string> = {
   "GET /admin/cells/:cell": "operator API, admin token only",
   "PATCH /admin/cells/:cell": "operator API, admin token only",
   "PUT /admin/tenants/:tenantId/sideline": "operator API, admin token only",
+  "GET /admin/tenants/:tenantId/leases": "operator API, admin token only",
   "GET /cellfn/v1/destination-signing-key": "returns the caller's own tenant's key; takes no resource name",
   "GET /console/assets/:file": "static assets (uPlot, the console's script and styles); no tenant data",
   "GET /console": "redirects by the session's kind; names no resource",
