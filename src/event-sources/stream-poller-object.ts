@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { maybeResetObject } from "../chaos/faults";
 import { exports } from "cloudflare:workers";
 import { StreamShard } from "../kinesis/shard-object";
+import { recordIteratorAge } from "../metrics/record-events";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 import { QueueSendRefused, sendMessageToQueueArn } from "../sqs/send-to-arn";
 import { compileFilters } from "./filter";
@@ -269,6 +270,13 @@ export class StreamPoller extends DurableObject<Env> {
     return 0;
   }
 
+  /** The age of the batch's last record as the function got it: the shard's status and Lambda's IteratorAge metric. */
+  #iteratorAge(a: ShardAssignment, run: Extract<BatchRun, { kind: "ok" | "failed" }>, now: number, status: ShardStatus): void {
+    status.iteratorAgeMs = now - (run.members[run.members.length - 1]?.arrivalMs ?? now);
+    const metrics = { tenantId: a.tenantId, functionName: a.functionName, qualifier: a.qualifier, executedVersion: run.response.executedVersion };
+    recordIteratorAge(this.env, metrics, status.iteratorAgeMs, (p) => this.ctx.waitUntil(p));
+  }
+
   /** What replaces a lane's head batch after it ran. */
   async #settle(batch: LaneBatch, run: BatchRun, config: ShardConfig, rules: StreamRules, status: ShardStatus): Promise<LaneBatch[]> {
     const now = Date.now();
@@ -288,14 +296,14 @@ export class StreamPoller extends DurableObject<Env> {
         status.invocations++;
         status.recordsSucceeded += run.members.length;
         status.lastProcessingResult = "OK";
-        status.iteratorAgeMs = now - (run.members[run.members.length - 1]?.arrivalMs ?? now);
+        this.#iteratorAge(config.assignment, run, now, status);
         return [];
       }
       case "failed": {
         status.invocations++;
         status.failedInvocations++;
         status.lastProcessingResult = "PROBLEM: Function call failed";
-        status.iteratorAgeMs = now - (run.members[run.members.length - 1]?.arrivalMs ?? now);
+        this.#iteratorAge(config.assignment, run, now, status);
         status.recordsSucceeded += run.retryFrom;
         const decision: FailureDecision = afterFailure(
           batch,

@@ -111,3 +111,11 @@ export function asyncCountSamples(event: FunctionEvent, metric: AsyncMetric): Sa
 export function asyncEventAgeSamples(event: FunctionEvent, ageMs: number): Sample[] {
   return samplesOf(event, "AsyncEventAge", "Milliseconds", Math.max(0, ageMs));
 }
+
+/**
+ * A stream mapping's batch handed to the function: how old its last record
+ * was (Lambda's IteratorAge, "the age of the last record in the event").
+ */
+export function iteratorAgeSamples(event: FunctionEvent, ageMs: number): Sample[] {
+  return samplesOf(event, "IteratorAge", "Milliseconds", Math.max(0, ageMs));
+}

@@ -4,7 +4,7 @@
  * Never throws: metrics must not fail the invocation that produced them.
  */
 import type { AsyncMetric, FunctionEvent } from "./lambda-metrics";
-import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
+import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, iteratorAgeSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
 import { recordSamples, recordSamplesNow } from "./recorder";
 
 type WaitUntil = (promise: Promise<unknown>) => void;
@@ -49,6 +49,10 @@ export function recordAsyncEvent(env: Env, m: InvocationMetrics, metric: AsyncMe
 
 export function recordAsyncEventAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
   recordSamples(env, m.tenantId, asyncEventAgeSamples(eventOf(m), ageMs), waitUntil);
+}
+
+export function recordIteratorAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
+  recordSamples(env, m.tenantId, iteratorAgeSamples(eventOf(m), ageMs), waitUntil);
 }
 
 /** A destination (or dead-letter target, delivered the same way) did not take an event's record. */

@@ -117,6 +117,25 @@ describe("stream event source mapping delivery", () => {
     expect(later.iteratorAgeMs).toBeGreaterThan(first.iteratorAgeMs);
     expect(later.checkpoint).toBe(first.checkpoint);
     expect(later.recordsSucceeded).toBe(0);
+    // The same age is Lambda's IteratorAge metric of the function (CloudWatch's API, as `aws cloudwatch` reads it).
+    const ages = await until(
+      "IteratorAge datapoints",
+      async () => {
+        const res = await awsJson(key, "monitoring", "GraniteServiceVersion20100801.GetMetricStatistics", {
+          Namespace: "AWS/Lambda",
+          MetricName: "IteratorAge",
+          Dimensions: [{ Name: "FunctionName", Value: name }],
+          StartTime: Math.floor(Date.now() / 1000) - 600,
+          EndTime: Math.floor(Date.now() / 1000) + 60,
+          Period: 60,
+          Statistics: ["Maximum", "SampleCount"],
+        });
+        return res.body.Datapoints as Array<{ Maximum: number; SampleCount: number; Unit: string }>;
+      },
+      (points) => points.reduce((n, p) => n + p.SampleCount, 0) >= 4,
+    );
+    expect(ages.every((p) => p.Unit === "Milliseconds")).toBe(true);
+    expect(Math.max(...ages.map((p) => p.Maximum))).toBeGreaterThanOrEqual(first.iteratorAgeMs);
 
     // Log lines ship after each invocation: wait for the healthy shard's records and four failed runs.
     const seen = await until(
