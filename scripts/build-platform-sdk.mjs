@@ -84,9 +84,9 @@ export const ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI", ENV_CMDS_
  * `await import("x")` inside the SDK, for modules every client loads anyway
  * (Node built-ins, @smithy/core's submodules) or the declining providers
  * above, becomes a static import. Without code splitting esbuild turns a
- * dynamic import into a lazy wrapper around the target and everything it
- * imports (and copies each built-in's exports into an object at run time),
- * which made most of the client a function that V8 parses twice. Other
+ * dynamic import into a lazy initialiser around the target and everything it
+ * imports, which made most of the client (491 modules of client-lambda) code
+ * that V8 parses twice: pre-parsed at compile, parsed again when called. Other
  * dynamic imports are left as written.
  */
 const HOISTABLE = (specifier) =>
@@ -110,6 +110,29 @@ const staticImports = {
   },
 };
 
+/**
+ * A preinstalled package that imports another (lib-dynamodb → client-dynamodb)
+ * imports the other's module, `./client-dynamodb.js` beside it, as Lambda's
+ * copy in /var/runtime/node_modules resolves its sibling: one DynamoDBClient
+ * class, and a document-client function compiles ~55 KB more, not a second
+ * copy of the client (~240 KB). src/code/platform-modules.ts puts the peer
+ * beside the bundle too.
+ */
+const peersOf = (name, installed) => ({
+  name: "platform-peers",
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/[\w.-]+$/ }, (args) =>
+      args.path !== name && installed.has(args.path) ? { path: `./${args.path.slice("@aws-sdk/".length)}.js`, external: true } : undefined);
+  },
+});
+const installed = new Set(PLATFORM_SDK_PACKAGES.filter((name) => {
+  try {
+    return existsSync(require.resolve(name));
+  } catch {
+    return false; // not installed: not offered
+  }
+}));
+
 /** `npm run sdk -- --analyze`: what each client's module is made of (the 25 largest inputs). */
 const ANALYZE = process.argv.includes("--analyze");
 function largestInputs(metafile) {
@@ -122,14 +145,7 @@ function largestInputs(metafile) {
 }
 
 const modules = {};
-for (const name of PLATFORM_SDK_PACKAGES) {
-  let entry;
-  try {
-    entry = require.resolve(name);
-  } catch {
-    continue; // not installed: not offered
-  }
-  if (!existsSync(entry)) continue;
+for (const name of installed) {
   const result = await build({
     stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: ROOT, loader: "js" },
     bundle: true,
@@ -144,7 +160,7 @@ for (const name of PLATFORM_SDK_PACKAGES) {
     keepNames: process.env.SDK_KEEP_NAMES !== "0",
     legalComments: "none",
     logLevel: "error",
-    plugins: [nodeOnlyCredentials, staticImports, builtinsAsImports],
+    plugins: [peersOf(name, installed), nodeOnlyCredentials, staticImports, builtinsAsImports],
     metafile: ANALYZE,
   });
   if (ANALYZE) console.log(`${name}\n${largestInputs(result.metafile)}`);
