@@ -64,16 +64,19 @@ const UNAVAILABLE_IN_ISOLATE = /^(@aws-sdk\/credential-provider-(sso|ini|process
 const nodeOnlyCredentials = {
   name: "node-only-credentials",
   setup(b) {
-    b.onResolve({ filter: UNAVAILABLE_IN_ISOLATE }, (args) => ({ path: args.path, namespace: "unavailable-in-isolate" }));
-    b.onLoad({ filter: /.*/, namespace: "unavailable-in-isolate" }, ({ path: name }) => ({
+    // One module for all of them (what the SDK destructures from each, declining).
+    b.onResolve({ filter: UNAVAILABLE_IN_ISOLATE }, () => ({ path: "node-only-providers", namespace: "unavailable-in-isolate" }));
+    b.onLoad({ filter: /.*/, namespace: "unavailable-in-isolate" }, () => ({
       loader: "js",
       resolveDir: ROOT,
       contents: `import { CredentialsProviderError } from "@smithy/core/config";
-const declines = (init) => async () => {
-  throw new CredentialsProviderError(${JSON.stringify(`${name} is not available in a cellfn function (credentials come from the environment)`)}, { logger: init?.logger, tryNextLink: true });
+const declining = (provider) => (init) => async () => {
+  throw new CredentialsProviderError(provider + " is not available in a cellfn function (credentials come from the environment)", { logger: init?.logger, tryNextLink: true });
 };
-export const fromSSO = declines, fromIni = declines, fromProcess = declines, fromTokenFile = declines, fromWebToken = declines;
-export const fromHttp = declines, fromContainerMetadata = declines, fromInstanceMetadata = declines, fromLoginCredentials = declines;
+export const fromSSO = declining("fromSSO"), fromIni = declining("fromIni"), fromProcess = declining("fromProcess");
+export const fromTokenFile = declining("fromTokenFile"), fromWebToken = declining("fromWebToken"), fromHttp = declining("fromHttp");
+export const fromContainerMetadata = declining("fromContainerMetadata"), fromInstanceMetadata = declining("fromInstanceMetadata");
+export const fromLoginCredentials = declining("fromLoginCredentials");
 export const ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI", ENV_CMDS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 `,
     }));
