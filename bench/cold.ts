@@ -12,14 +12,18 @@
  *            Worker's /executor with a new slot: no auth, lookup, lease, egress)
  *
  * Targets (issues 10, 11): (d) - (c) within 10 ms of (z) - (b); (d-sdk) - (d) ≤ 30 ms p50.
+ * Each sample also records the CPU time the servers (wrangler dev and workerd,
+ * every thread: /proc/<pid>/task/<tid>/schedstat, ns) spent on it: on this
+ * shared machine wall times swing with other processes' load, CPU time much less.
  * Knobs: BENCH_COLD_SAMPLES (40). Writes bench/results/invoke-cold-latest.json.
  * The helpers are invoke.ts's, handed in (that module runs its benchmark on import).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
+import { procTable } from "./lib/proc";
 import type { Reply, Target } from "./lib/http";
 
 const TARGET_COLD_OVER_LOADER_MS = 10;
@@ -51,6 +55,31 @@ export interface ColdBenchTools<R extends Sampled, Row extends ColdBenchRow, Cre
   names: { warm: string; cold: string; sdk: string; sdkSource: string; event: string };
   verbose: boolean;
   log(message: string): void;
+}
+
+/** CPU ms the servers (this process's descendants, all threads) have run so far; NaN off Linux. */
+function serverCpuMs(): number {
+  try {
+    let ns = 0;
+    for (const { pid } of procTable().descendants) {
+      let tasks: string[] = [];
+      try {
+        tasks = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue; // gone meanwhile
+      }
+      for (const tid of tasks) {
+        try {
+          ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        } catch {
+          // thread gone meanwhile
+        }
+      }
+    }
+    return ns / 1e6;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
@@ -112,11 +141,17 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
     const runs = new Map<string, R[]>(rows.map((row) => [row.key, []]));
     const warmup = 2;
     log(`cold rows: ${samples} samples each (+${warmup} discarded), one of each row in turn`);
+    const cpu = new Map<string, number[]>(rows.map((row) => [row.key, []]));
     for (let i = 0; i < samples + warmup; i++) {
       for (let k = 0; k < rows.length; k++) {
         const row = rows[(k + i) % rows.length]!;
+        const cpuBefore = serverCpuMs();
         const run = await row.one(i);
-        if (i >= warmup) runs.get(row.key)!.push(run);
+        const cpuMs = serverCpuMs() - cpuBefore;
+        if (i >= warmup) {
+          runs.get(row.key)!.push(run);
+          cpu.get(row.key)!.push(cpuMs);
+        }
       }
       if (i === warmup - 1) for (const list of Object.values(init)) list.length = 0;
       if ((i + 1) % 10 === 0) log(`  ${i + 1 - warmup} of ${samples}`);
@@ -136,6 +171,9 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       sdkPass: sdk <= TARGET_SDK_MS,
       initDurationP50Ms: median(init.d!),
       initDurationSdkP50Ms: median(init["d-sdk"]!),
+      /** Server CPU ms per sample (p50), each row; the cold rows include their UpdateFunctionConfiguration. */
+      serverCpuP50Ms: Object.fromEntries([...cpu].map(([key, values]) => [key, median(values)])),
+      sdkCpuMs: median(cpu.get("d-sdk")!) - median(cpu.get("d")!),
     };
     const lines = [
       "",
@@ -145,6 +183,7 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       `(y-cold) - (z) executor + shim over a bare new isolate p50 ${f2(checks.executorColdOverBareMs)} ms; (d) - (y-cold) platform side ${f2(p50("d") - p50("y-cold"))} ms`,
       `(d-sdk) - (d) p50 ${f2(sdk)} ms (target ≤ ${TARGET_SDK_MS}: ${checks.sdkPass ? "PASS" : "MISS"})`,
       `Init Duration p50: (d) ${f2(checks.initDurationP50Ms)} ms, (d-sdk) ${f2(checks.initDurationSdkP50Ms)} ms`,
+      `server CPU ms per sample p50: ${rows.map((row) => `(${row.key}) ${f2(checks.serverCpuP50Ms[row.key]!)}`).join(", ")}; (d-sdk) - (d) ${f2(checks.sdkCpuMs)} ms`,
       `load average (1/5/15 min): start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")} (${os.cpus().length} CPUs); total ${((Date.now() - begun) / 1000).toFixed(0)} s`,
     ];
     const errors = table.filter((r) => r.errors > 0);

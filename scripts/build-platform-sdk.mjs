@@ -6,6 +6,7 @@
 // function imports it and its zip does not ship its own copy.
 // Runs on `npm install` (postinstall); `npm run sdk` reruns it.
 import { existsSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,15 +47,108 @@ const builtinsAsImports = {
   },
 };
 
-const modules = {};
-for (const name of PLATFORM_SDK_PACKAGES) {
-  let entry;
+/**
+ * Lambda's default credential chain (@aws-sdk/credential-provider-node) after
+ * the environment: SSO, shared ini files, credential_process, web identity
+ * token files, container and instance metadata. None can answer in a
+ * function's isolate (no home directory, no child processes, no metadata
+ * service; the SDK's `fs` is workerd's, not /var/task): cellfn puts the
+ * function's credentials in the environment, as Lambda does. Their packages
+ * (and the STS/SSO/sign-in clients they carry) were ~30 % of every client's
+ * module, compiled at each cold start; here each is a provider that declines
+ * (CredentialsProviderError, tryNextLink), so the SDK's own chain runs as
+ * written (AWS_PROFILE handling, its final "Could not load credentials from
+ * any providers" error) with only the environment link able to answer.
+ */
+const UNAVAILABLE_IN_ISOLATE = /^(@aws-sdk\/credential-provider-(sso|ini|process|web-identity|http|login)|@smithy\/credential-provider-imds)$/;
+const nodeOnlyCredentials = {
+  name: "node-only-credentials",
+  setup(b) {
+    // One module for all of them (what the SDK destructures from each, declining).
+    b.onResolve({ filter: UNAVAILABLE_IN_ISOLATE }, () => ({ path: "node-only-providers", namespace: "unavailable-in-isolate" }));
+    b.onLoad({ filter: /.*/, namespace: "unavailable-in-isolate" }, () => ({
+      loader: "js",
+      resolveDir: ROOT,
+      contents: `import { CredentialsProviderError } from "@smithy/core/config";
+const declining = (provider) => (init) => async () => {
+  throw new CredentialsProviderError(provider + " is not available in a cellfn function (credentials come from the environment)", { logger: init?.logger, tryNextLink: true });
+};
+export const fromSSO = declining("fromSSO"), fromIni = declining("fromIni"), fromProcess = declining("fromProcess");
+export const fromTokenFile = declining("fromTokenFile"), fromWebToken = declining("fromWebToken"), fromHttp = declining("fromHttp");
+export const fromContainerMetadata = declining("fromContainerMetadata"), fromInstanceMetadata = declining("fromInstanceMetadata");
+export const fromLoginCredentials = declining("fromLoginCredentials");
+export const ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI", ENV_CMDS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+`,
+    }));
+  },
+};
+
+/**
+ * `await import("x")` inside the SDK, for modules every client loads anyway
+ * (Node built-ins, @smithy/core's submodules) or the declining providers
+ * above, becomes a static import. Without code splitting esbuild turns a
+ * dynamic import into a lazy initialiser around the target and everything it
+ * imports, which made most of the client (491 modules of client-lambda) code
+ * that V8 parses twice: pre-parsed at compile, parsed again when called. Other
+ * dynamic imports are left as written.
+ */
+const HOISTABLE = (specifier) =>
+  specifier.startsWith("node:") || BUILTINS.has(specifier) || specifier.startsWith("@smithy/core/") || UNAVAILABLE_IN_ISOLATE.test(specifier);
+const DYNAMIC_IMPORT = /\bimport\((["'])([^"'\s]+)\1\)/g;
+const staticImports = {
+  name: "static-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.m?js$/ }, async ({ path: file }) => {
+      const text = await readFile(file, "utf8");
+      if (!text.includes("import(")) return undefined;
+      const hoisted = [];
+      const contents = text.replace(DYNAMIC_IMPORT, (call, _quote, specifier) => {
+        if (!HOISTABLE(specifier)) return call;
+        hoisted.push(`import * as __cellfn_import_${hoisted.length} from ${JSON.stringify(specifier)};\n`);
+        return `Promise.resolve(__cellfn_import_${hoisted.length - 1})`;
+      });
+      if (hoisted.length === 0) return undefined;
+      return { contents: hoisted.join("") + contents, loader: "js", resolveDir: path.dirname(file) };
+    });
+  },
+};
+
+/**
+ * A preinstalled package that imports another (lib-dynamodb → client-dynamodb)
+ * imports the other's module, `./client-dynamodb.js` beside it, as Lambda's
+ * copy in /var/runtime/node_modules resolves its sibling: one DynamoDBClient
+ * class, and a document-client function compiles ~55 KB more, not a second
+ * copy of the client (~240 KB). src/code/platform-modules.ts puts the peer
+ * beside the bundle too.
+ */
+const peersOf = (name, installed) => ({
+  name: "platform-peers",
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/[\w.-]+$/ }, (args) =>
+      args.path !== name && installed.has(args.path) ? { path: `./${args.path.slice("@aws-sdk/".length)}.js`, external: true } : undefined);
+  },
+});
+const installed = new Set(PLATFORM_SDK_PACKAGES.filter((name) => {
   try {
-    entry = require.resolve(name);
+    return existsSync(require.resolve(name));
   } catch {
-    continue; // not installed: not offered
+    return false; // not installed: not offered
   }
-  if (!existsSync(entry)) continue;
+}));
+
+/** `npm run sdk -- --analyze`: what each client's module is made of (the 25 largest inputs). */
+const ANALYZE = process.argv.includes("--analyze");
+function largestInputs(metafile) {
+  const inputs = Object.values(metafile.outputs)[0].inputs;
+  return Object.entries(inputs)
+    .sort((p, q) => q[1].bytesInOutput - p[1].bytesInOutput)
+    .slice(0, 25)
+    .map(([file, { bytesInOutput }]) => `${(bytesInOutput / 1024).toFixed(1).padStart(7)} KB  ${file.replace(/^.*node_modules\//, "")}`)
+    .join("\n");
+}
+
+const modules = {};
+for (const name of installed) {
   const result = await build({
     stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: ROOT, loader: "js" },
     bundle: true,
@@ -69,8 +163,10 @@ for (const name of PLATFORM_SDK_PACKAGES) {
     keepNames: process.env.SDK_KEEP_NAMES !== "0",
     legalComments: "none",
     logLevel: "error",
-    plugins: [builtinsAsImports],
+    plugins: [peersOf(name, installed), nodeOnlyCredentials, staticImports, builtinsAsImports],
+    metafile: ANALYZE,
   });
+  if (ANALYZE) console.log(`${name}\n${largestInputs(result.metafile)}`);
   modules[name] = result.outputFiles[0].text;
 }
 

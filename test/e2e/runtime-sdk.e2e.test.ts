@@ -5,11 +5,16 @@
  * tenant's functions; and InvokeWithResponseStream decoded by the real SDK,
  * first chunk before the handler finishes.
  *
- * The SDK is bundled into the function with esbuild here, as users bundle
- * their Lambda functions (the preinstalled SDK is another part of issue 11).
+ * "caller" bundles the SDK with esbuild, as users bundle their Lambda
+ * functions; "caller-preinstalled" is the same code zipped alone, so it runs
+ * on cellfn's preinstalled copy (scripts/build-platform-sdk.mjs, whose
+ * default credential chain keeps only the environment link); "every-client"
+ * resolves credentials and region in each preinstalled client, and without
+ * the environment's credentials gets the SDK's own chain error.
  */
 import { CreateFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { bundled } from "./bundle";
+import { PLATFORM_SDK } from "../../src/code/platform-sdk.generated";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
@@ -34,6 +39,36 @@ exports.handler = async () => {
     foreign,
     keyId: process.env.AWS_ACCESS_KEY_ID.slice(0, 4),
   };
+};
+`;
+
+/** Imports every preinstalled package; each client, built with `{}`, finds the environment's credentials and region. */
+const PACKAGES = Object.keys(PLATFORM_SDK);
+const EVERY_CLIENT =
+  PACKAGES.map((name, i) => `import * as m${i} from ${JSON.stringify(name)};\n`).join("") + `
+const packages = [${PACKAGES.map((name, i) => `[${JSON.stringify(name)}, m${i}]`).join(", ")}];
+const clientOf = (m) => Object.entries(m).find(([key, value]) => /^[A-Z]\\w*Client$/.test(key) && key !== "__Client" && typeof value === "function")[1];
+export const handler = async () => {
+  const clients = {};
+  for (const [name, m] of packages) {
+    if (!name.startsWith("@aws-sdk/client-")) { clients[name] = typeof m.DynamoDBDocumentClient?.from; continue; }
+    const config = new (clientOf(m))({}).config;
+    const credentials = await config.credentials();
+    clients[name] = [credentials.accessKeyId === process.env.AWS_ACCESS_KEY_ID, Boolean(credentials.sessionToken), (await config.region()) === process.env.AWS_REGION];
+  }
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  let withoutEnvironment;
+  try {
+    await new m0.LambdaClient({}).config.credentials();
+  } catch (error) {
+    withoutEnvironment = [error.name, error.message];
+  } finally {
+    process.env.AWS_ACCESS_KEY_ID = saved.id;
+    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+  }
+  return { clients, withoutEnvironment };
 };
 `;
 
@@ -66,12 +101,24 @@ describe("the AWS SDK inside a function", () => {
       }));
       await untilActive(client, name);
     };
-    await create(otherLambda, "private", "exports.handler = async () => 'secret';");
-    await create(lambda, "callee", "exports.handler = async (event) => ({ got: event, key: process.env.AWS_ACCESS_KEY_ID.slice(0, 4) });");
-    await create(lambda, "caller", await bundled(CALLER), { FOREIGN_ARN: `arn:aws:lambda:us-east-1:${other.accountId}:function:private` });
-    await create(lambda, "streamer", STREAMER);
+    const foreign = { FOREIGN_ARN: `arn:aws:lambda:us-east-1:${other.accountId}:function:private` };
+    const everyClient = async () => {
+      await lambda.send(new CreateFunctionCommand({
+        FunctionName: "every-client", Role: ROLE, Runtime: "nodejs22.x", Handler: "index.handler", Timeout: 30,
+        Code: { ZipFile: zipOf({ "index.mjs": EVERY_CLIENT }) },
+      }));
+      await untilActive(lambda, "every-client");
+    };
+    await Promise.all([
+      create(otherLambda, "private", "exports.handler = async () => 'secret';"),
+      create(lambda, "callee", "exports.handler = async (event) => ({ got: event, key: process.env.AWS_ACCESS_KEY_ID.slice(0, 4) });"),
+      bundled(CALLER).then((source) => create(lambda, "caller", source, foreign)),
+      create(lambda, "caller-preinstalled", CALLER, foreign),
+      everyClient(),
+      create(lambda, "streamer", STREAMER),
+    ]);
     otherLambda.destroy();
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     lambda?.destroy();
@@ -83,12 +130,29 @@ describe("the AWS SDK inside a function", () => {
     const body = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString());
     if (out.FunctionError) throw new Error(`${JSON.stringify(body)}\n${Buffer.from(out.LogResult ?? "", "base64").toString()}`);
     expect(body).toEqual({
-      names: ["callee", "caller", "streamer"],
+      names: ["callee", "caller", "caller-preinstalled", "every-client", "streamer"],
       result: { got: { from: "caller" }, key: "ASIA" },
       eventStatus: 202,
       foreign: "AccessDeniedException",
       keyId: "ASIA",
     });
+  }, 60_000);
+
+  it("the same code on the preinstalled SDK: environment credentials, the tenant's functions, another tenant's refused", async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "caller-preinstalled", LogType: "Tail" }));
+    const body = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString());
+    if (out.FunctionError) throw new Error(`${JSON.stringify(body)}\n${Buffer.from(out.LogResult ?? "", "base64").toString()}`);
+    expect(body.names).toEqual(["callee", "caller", "caller-preinstalled", "every-client", "streamer"]);
+    expect(body).toMatchObject({ result: { got: { from: "caller" }, key: "ASIA" }, eventStatus: 202, foreign: "AccessDeniedException", keyId: "ASIA" });
+  }, 60_000);
+
+  it("every preinstalled client finds the environment's credentials and region; without them the SDK's chain error", async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "every-client", LogType: "Tail" }));
+    const body = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString());
+    if (out.FunctionError) throw new Error(`${JSON.stringify(body)}\n${Buffer.from(out.LogResult ?? "", "base64").toString()}`);
+    expect(PACKAGES).toContain("@aws-sdk/client-lambda");
+    expect(body.clients).toEqual(Object.fromEntries(PACKAGES.map((name) => [name, name.startsWith("@aws-sdk/client-") ? [true, true, true] : "function"])));
+    expect(body.withoutEnvironment).toEqual(["CredentialsProviderError", "Could not load credentials from any providers"]);
   }, 60_000);
 
   it("InvokeWithResponseStream: the SDK decodes the chunks, the first before the handler finishes", async () => {

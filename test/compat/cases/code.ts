@@ -117,4 +117,15 @@ export const cases: CompatCase[] = [
     expect: (o) => (o.value === "function" ? undefined : `got ${JSON.stringify(o.value).slice(0, 200)}`),
     runInNode: false,
   },
+  {
+    name: "AWS SDK v3 preinstalled: lib-dynamodb document client over client-dynamodb",
+    files: {
+      "index.mjs":
+        "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';\n" +
+        "const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));\n" +
+        "export const handler = async () => [typeof doc.send, new PutCommand({ TableName: 't', Item: { a: 1 } }).input.Item.a, (await doc.config.credentials()).accessKeyId === process.env.AWS_ACCESS_KEY_ID];",
+    },
+    expect: (o) => (JSON.stringify(o.value) === '["function",1,true]' ? undefined : `got ${JSON.stringify(o.value).slice(0, 200)}`),
+    runInNode: false,
+  },
 ];
