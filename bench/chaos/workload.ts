@@ -163,6 +163,8 @@ export interface LoadOptions {
   mix?: Record<Kind, number>;
   /** Share of sync and async events that misbehave (throw, exit, crash, time out), and of messages and records that are poison. */
   failureShare: number;
+  /** The misbehaviours a failing sync or async event picks from (default: all of FAILURE_MODES). */
+  modes?: readonly Mode[];
   /** Ticks in flight at most; beyond it a tick is skipped and counted. */
   maxInFlight?: number;
   /** Stops early when it returns true. */
@@ -197,7 +199,7 @@ export async function runLoad(target: Target, ledger: Ledger, options: LoadOptio
     const kind = KINDS.find((k) => (pick -= mix[k]) < 0) ?? "sync";
     ticks += 1;
     options.onTick?.();
-    const tick = runTick(target, ledger, kind, options.failureShare, started).catch((err: unknown) => {
+    const tick = runTick(target, ledger, kind, options.failureShare, started, options.modes ?? FAILURE_MODES).catch((err: unknown) => {
       ledger.refused[kind] += 1;
       if (ledger.refusalSamples.length < 50) ledger.refusalSamples.push(`${kind}: ${err instanceof Error ? `${err.message} ${(err.cause as Error | undefined)?.message ?? ""}` : String(err)}`);
     });
@@ -208,9 +210,9 @@ export async function runLoad(target: Target, ledger: Ledger, options: LoadOptio
   return { ticks, skipped };
 }
 
-function pickMode(failureShare: number): Mode {
+function pickMode(failureShare: number, modes: readonly Mode[]): Mode {
   if (Math.random() >= failureShare) return "ok";
-  return FAILURE_MODES[Math.floor(Math.random() * FAILURE_MODES.length)] ?? "throw";
+  return modes[Math.floor(Math.random() * modes.length)] ?? "throw";
 }
 
 async function invoke(target: Target, name: string, payload: unknown, event: boolean, query = ""): Promise<Response> {
@@ -225,11 +227,11 @@ async function invoke(target: Target, name: string, payload: unknown, event: boo
   return res;
 }
 
-async function runTick(target: Target, ledger: Ledger, kind: Kind, failureShare: number, loadStarted: number): Promise<void> {
+async function runTick(target: Target, ledger: Ledger, kind: Kind, failureShare: number, loadStarted: number, modes: readonly Mode[]): Promise<void> {
   switch (kind) {
     case "sync": {
       const id = nextId(kind);
-      const mode = pickMode(failureShare);
+      const mode = pickMode(failureShare, modes);
       const t0 = Date.now();
       const res = await invoke(target, "sync", { id, mode }, false);
       if (res.status !== 200) throw new Error(`sync: HTTP ${res.status}`);
@@ -239,7 +241,7 @@ async function runTick(target: Target, ledger: Ledger, kind: Kind, failureShare:
     }
     case "async": {
       const id = nextId(kind);
-      const mode = pickMode(failureShare);
+      const mode = pickMode(failureShare, modes);
       const res = await invoke(target, "async", { id, mode }, true);
       if (res.status !== 202) throw new Error(`async: HTTP ${res.status}`);
       ledger.async.set(id, { mode });

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { maybeResetObject } from "../chaos/faults";
 import type { Environment, ThrottleReason } from "./partition-rules";
+import { unloadEnvironment } from "../runtime/unload";
 import { admitReserved, environmentId, expiredIdle, functionKey, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
 import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
 import { ProvisionedPool } from "./provisioned-pool";
@@ -204,6 +205,8 @@ export class AssignmentPartition extends DurableObject<Env> {
   #retire(envId: string): void {
     if (!this.#envs.delete(envId)) return;
     void this.ctx.storage.delete(ENV + envId, UNCONFIRMED);
+    // The id is never used again: unload its isolate, which workerd would otherwise keep for good.
+    this.ctx.waitUntil(unloadEnvironment(this.env.LOADER, envId));
   }
 
   /** Moves the alarm earlier when `at` comes first (an alarm later than needed only reclaims late). */

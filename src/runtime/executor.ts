@@ -180,6 +180,8 @@ export interface ShimEntrypoint extends Rpc.WorkerEntrypointBranded {
     streamTo?: (body: ReadableStream<Uint8Array>, contentType: string) => void,
   ): Promise<InvokeResult>;
   takeLogs(requestId: string): Promise<string[]>;
+  /** Ends the isolate (abortIsolate): the loader forgets it (src/runtime/unload.ts). Never resolves normally. */
+  retire(): Promise<void>;
   init(
     request: InvocationRequest,
     settings: { runtime: string; handler: string; ephemeralStorageMB: number },

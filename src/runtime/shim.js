@@ -21,10 +21,13 @@
  *   init(request, settings) → { lines, error? } | { already: true } | { crashed: true }
  *                           (provisioned concurrency: the init phase alone, ahead of traffic)
  *   takeLogs(requestId)     → lines so far (after the executor gave up waiting)
+ *   retire()                → never answers: the isolate aborts itself, so the Worker Loader
+ *                           forgets it (the environment was retired; src/runtime/unload.ts)
  * errorType values are the runtime's: "Runtime.HandlerNotFound",
  * "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError",
  * "Runtime.CallbackHandlerDeprecated", or a user error's own name.
  */
+import * as workers from "cloudflare:workers";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { COMMONJS_MARKER, INVOCATION_HEADER, LOAD_EXPORT, NEEDS_EXPORT } from "./markers.js";
@@ -458,5 +461,12 @@ export default class extends WorkerEntrypoint {
   // What an invocation logged so far; the executor asks after a timeout.
   takeLogs(id) {
     return id === requestId ? sink.slice() : [];
+  }
+
+  // The platform retired this environment: end the isolate, which is the
+  // only way out of the Worker Loader's map (workerd never evicts by itself).
+  // (abortIsolate is missing from the workers types, hence the cast.)
+  retire() {
+    /** @type {{ abortIsolate?: (reason: string) => never }} */ (/** @type {unknown} */ (workers)).abortIsolate?.("cellfn: execution environment retired");
   }
 }

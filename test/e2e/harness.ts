@@ -51,6 +51,8 @@ export interface Platform {
   stop(options?: { hard?: boolean }): Promise<void>;
   /** wrangler's process group id (workerd runs in it too). */
   pgid: number;
+  /** wrangler dev's inspector proxy (CDP; bench/lib/inspector.ts). */
+  inspectorPort: number;
 }
 
 export interface StartOptions {
@@ -318,6 +320,7 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     output: () => output,
     stop,
     pgid,
+    inspectorPort,
   };
 
   const started = Date.now();
