@@ -1,6 +1,7 @@
 import { DurableObject, exports } from "cloudflare:workers";
 import { timingSafeEqualText } from "../auth/keys";
-import { maybeResetObject } from "../chaos/faults";
+import { maybeResetObjectAfterCommit } from "../chaos/faults";
+import { isRetryOfLast, updatesHash } from "./checkpoint-retry";
 import { DurableExecutionStore } from "../data/durable-execution-store";
 import { database } from "../db/client";
 import type { ExecutionRow } from "./execution-storage";
@@ -101,10 +102,19 @@ export class DurableExecution extends DurableObject<Env> {
 
   /** CheckpointDurableExecution: applies a batch whole, rotates the token, answers the operations changed since the token was issued. */
   async checkpoint(executionId: string, token: string, rawUpdates: unknown): Promise<Answer<Record<string, unknown>>> {
+    // Hashed before the row is read: nothing may interleave between the read and the commit.
+    const hash = await updatesHash(rawUpdates);
     const row = this.#own(executionId);
     if (!row) return notFound();
-    // After the end no token is valid (src/durable/lifecycle.ts staleTokenMessage words why).
-    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) return refused("InvalidParameter", staleTokenMessage(row.status));
+    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) {
+      // The SDK's retry of a committed checkpoint whose answer was lost: the same answer, nothing applied again.
+      if (row.status === "RUNNING" && isRetryOfLast(row.lastCheckpoint, row.token, token, hash)) {
+        const changed = this.#store.changedSince(row.lastCheckpoint.seenBefore).map((r) => operationShape(r.op, "s"));
+        return { ok: { CheckpointToken: row.lastCheckpoint.nextToken, NewExecutionState: { Operations: changed } } };
+      }
+      // After the end no token is valid (src/durable/lifecycle.ts staleTokenMessage words why).
+      return refused("InvalidParameter", staleTokenMessage(row.status));
+    }
     const records = new Map(this.#store.operations().map((r) => [r.op.Id, r]));
     const now = Date.now();
     const callbacks: { nonce: string; opId: string }[] = [];
@@ -136,12 +146,13 @@ export class DurableExecution extends DurableObject<Env> {
       for (const c of callbacks) this.#store.addCallback(c.nonce, c.opId);
       this.#store.addEvents(applied.events);
       row.token = next;
+      row.lastCheckpoint = { token, updatesHash: hash, nextToken: next, seenBefore };
       row.tokenSeenSeq = row.changeSeq;
       row.deliveredSeq = Math.max(row.deliveredSeq, row.changeSeq);
       if (applied.ended) this.#endInTransaction(row, applied.ended.status, applied.ended, now);
       else this.#store.putExecution(row);
     });
-    maybeResetObject(this.ctx, this.env, "durable-checkpoint");
+    await maybeResetObjectAfterCommit(this.ctx, this.env, "durable-checkpoint");
     const changed = this.#store.changedSince(seenBefore).map((r) => operationShape(r.op, "s"));
     for (const opId of applied.chainedStarts) this.#dispatchChained(opId);
     if (applied.ended) await this.#afterEnd(row);
