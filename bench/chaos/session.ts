@@ -88,6 +88,7 @@ export class Session {
     const leases = await leasesAfterSettling(this.target, MAX_LEASE_LIFETIME_MS);
     // A last look: late duplicates and failure records that arrived while leases expired.
     await this.sinks.drain(this.target);
+    await this.sinks.readWebhookFailures(this.target);
     const books = computeBooks(this.ledger, this.collector, this.sinks);
     this.#countInjected(this.target.platform.output());
     const lost = books.rows.reduce((n, r) => n + r.lost, 0);
