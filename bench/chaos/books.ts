@@ -6,7 +6,7 @@
  * caller); anything else is LOST. Reprocessing is counted, not refused, on
  * the at-least-once paths.
  */
-import { GetDurableExecutionCommand } from "@aws-sdk/client-lambda";
+import { GetDurableExecutionCommand, GetDurableExecutionHistoryCommand } from "@aws-sdk/client-lambda";
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { adminFetch } from "../../test/e2e/harness";
 import type { Collector } from "./collector";
@@ -202,6 +202,29 @@ export function computeBooks(ledger: Ledger, collector: Collector, sinks: Failur
     }
   }
   return { rows, durableStepsRepeated, anomalies };
+}
+
+/**
+ * Why durable steps ran more than once: the failed invocations (InvocationCompleted
+ * with an error, by ErrorType) in the history of every execution that repeated a
+ * step. A step runs again when its invocation ended (timed out, crashed, was lost
+ * with a restart) after the step ran and before its SUCCEED checkpoint committed.
+ */
+export async function durableRepeatCauses(target: Target, ledger: Ledger, collector: Collector): Promise<Record<string, number>> {
+  const causes: Record<string, number> = {};
+  for (const [id, { arn }] of ledger.durable) {
+    if (collector.count("durable", `${id}:a`) <= 1 && collector.count("durable", `${id}:b`) <= 1) continue;
+    let marker: string | undefined;
+    do {
+      const page = await target.clients().lambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arn, IncludeExecutionData: true, Marker: marker }));
+      for (const e of page.Events ?? []) {
+        const type = e.InvocationCompletedDetails?.Error?.Payload?.ErrorType;
+        if (type) causes[type] = (causes[type] ?? 0) + 1;
+      }
+      marker = page.NextMarker;
+    } while (marker);
+  }
+  return causes;
 }
 
 /** Waits until nothing accepted is outstanding (or the deadline); returns how long it took. */
