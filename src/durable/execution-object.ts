@@ -29,6 +29,17 @@ const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
 /** A refused invocation (throttled, no capacity) is tried again after this, without counting as a failure. */
 const THROTTLE_RETRY_MS = 2_000;
 
+const INVOCATION_LOST: ErrorObject = {
+  ErrorType: "Lambda.InvocationLost",
+  ErrorMessage: "The invocation did not answer within the function's timeout plus 30 seconds (its environment, the platform or this execution's object went away).",
+};
+
+/** The history event of an invocation's end (with its error when it failed). */
+function invocationCompleted(inflight: NonNullable<ExecutionRow["inflight"]>, now: number, error: ErrorObject | undefined): EventDraft {
+  const value = { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(error ? { Error: { Payload: error, Truncated: false } } : {}) };
+  return { EventType: "InvocationCompleted", EventTimestamp: now, details: { key: "InvocationCompletedDetails", value } };
+}
+
 const refused = (code: Refusal["code"], message: string): { refused: Refusal } => ({ refused: { code, message } });
 const notFound = () => refused("NotFound", "The durable execution was not found.");
 
@@ -234,7 +245,8 @@ export class DurableExecution extends DurableObject<Env> {
     }
     if (row.inflight && row.inflight.deadline <= now) {
       // The invocation never answered (its environment or this object went away): a new one replays the stored state.
-      this.#invocationFailed(row, now);
+      this.#store.addEvents([invocationCompleted(row.inflight, now, INVOCATION_LOST)]);
+      this.#invocationFailed(row, now, INVOCATION_LOST);
       if (row.status !== "RUNNING") {
         await this.#afterEnd(row);
         return;
@@ -281,16 +293,7 @@ export class DurableExecution extends DurableObject<Env> {
     const row = this.#store.execution();
     if (!row || row.inflight?.token !== token) return;
     const now = Date.now();
-    const inflight = row.inflight;
-    const completed: EventDraft = {
-      EventType: "InvocationCompleted",
-      EventTimestamp: now,
-      details: {
-        key: "InvocationCompletedDetails",
-        value: { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(outcome.kind === "failed" ? { Error: { Payload: outcome.error, Truncated: false } } : {}) },
-      },
-    };
-    this.#store.addEvents([completed]);
+    this.#store.addEvents([invocationCompleted(row.inflight, now, outcome.kind === "failed" ? outcome.error : undefined)]);
     if (row.status !== "RUNNING") return;
     if (outcome.kind === "succeeded" || outcome.kind === "execution-failed") {
       const end = outcome.kind === "succeeded"
@@ -329,7 +332,7 @@ export class DurableExecution extends DurableObject<Env> {
     row.invocationFailures += 1;
     const delay = INVOCATION_RETRY_DELAYS_MS[row.invocationFailures - 1];
     if (delay === undefined) {
-      const last = error ?? { ErrorType: "Lambda.InvocationLost", ErrorMessage: "The invocation did not complete." };
+      const last = error ?? INVOCATION_LOST;
       this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "FAILED", { error: last }, now));
       return;
     }
