@@ -115,6 +115,24 @@ describe("http destination deliveries whose queue message a restart lost", () =>
     ({ version: "1.0", timestamp: new Date().toISOString(), requestContext: { requestId: id, functionArn: "arn:aws:lambda:us-east-1:123456789012:function:src", condition: "Success", approximateInvokeCount: 1 }, requestPayload: { id } }) as InvocationRecord;
   const source = (requestId: string) => ({ tenantId, functionName: "src", requestId, lineage: {}, queue: "cellfn-async-0-3" });
 
+  /** A delivery kept on its row (attempt `attempt`, last sent at `sentAt`) whose queue message is gone. */
+  async function keptDelivery(path: string, attempt: number, sentAt: number): Promise<DestinationDelivery> {
+    const deliveryId = crypto.randomUUID();
+    const message: DestinationDelivery = {
+      kind: "destination",
+      tenantId,
+      functionName: "src",
+      requestId: crypto.randomUUID(),
+      url: `${RECEIVER}${path}`,
+      record: record(deliveryId) as unknown as Record<string, unknown>,
+      attempt,
+      queue: "cellfn-async-0-3",
+      deliveryId,
+    };
+    await new AsyncEventStore(database(env.DB), tenantId).keepDelivery({ requestId: deliveryId, functionName: "src", message: JSON.stringify(message), now: sentAt });
+    return message;
+  }
+
   async function runBatch(bodies: unknown[]) {
     const batch = createMessageBatch("cellfn-async-0-3", bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: Date.now(), attempts: 1, body })));
     const ctx = createExecutionContext();
@@ -143,19 +161,8 @@ describe("http destination deliveries whose queue message a restart lost", () =>
 
   it("are sent again after boot and delivered once; a retry becomes the kept message", async () => {
     const boot = Date.now();
-    const deliveryId = crypto.randomUUID();
-    const message: DestinationDelivery = {
-      kind: "destination",
-      tenantId,
-      functionName: "src",
-      requestId: crypto.randomUUID(),
-      url: `${RECEIVER}/lost`,
-      record: record(deliveryId) as unknown as Record<string, unknown>,
-      attempt: 0,
-      queue: "cellfn-async-0-3",
-      deliveryId,
-    };
-    await new AsyncEventStore(database(env.DB), tenantId).keepDelivery({ requestId: deliveryId, functionName: "src", message: JSON.stringify(message), now: boot - 5_000 });
+    const message = await keptDelivery("/lost", 0, boot - 5_000);
+    const deliveryId = message.deliveryId ?? "";
     receiverStatus.set("/lost", 500);
     // No queue message exists (the broker that held it is gone): only the recovery sends it.
     expect(await resendQueuedBefore(volatileEnv, boot)).toBeGreaterThanOrEqual(1);
@@ -172,20 +179,8 @@ describe("http destination deliveries whose queue message a restart lost", () =>
   });
 
   it("settles the row as failed when the record is kept as a failed event", async () => {
-    const deliveryId = crypto.randomUUID();
-    const requestId = crypto.randomUUID();
-    const message: DestinationDelivery = {
-      kind: "destination",
-      tenantId,
-      functionName: "src",
-      requestId,
-      url: `${RECEIVER}/down`,
-      record: record(deliveryId) as unknown as Record<string, unknown>,
-      attempt: 4,
-      queue: "cellfn-async-0-3",
-      deliveryId,
-    };
-    await new AsyncEventStore(database(env.DB), tenantId).keepDelivery({ requestId: deliveryId, functionName: "src", message: JSON.stringify(message), now: Date.now() });
+    const message = await keptDelivery("/down", 4, Date.now());
+    const { deliveryId = "", requestId } = message;
     await env.DB.prepare("UPDATE async_events SET attempt = 4 WHERE request_id = ?").bind(deliveryId).run();
     receiverStatus.set("/down", 503);
     await runBatch([message]);
