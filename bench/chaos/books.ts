@@ -6,14 +6,17 @@
  * caller); anything else is LOST. Reprocessing is counted, not refused, on
  * the at-least-once paths.
  */
-import { GetDurableExecutionCommand } from "@aws-sdk/client-lambda";
+import { GetDurableExecutionCommand, GetDurableExecutionHistoryCommand } from "@aws-sdk/client-lambda";
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { adminFetch } from "../../test/e2e/harness";
 import type { Collector } from "./collector";
 import type { Kind, Ledger, Target } from "./workload";
 
+/** The paths of the books: the load's, and the async path's webhook (OnSuccess http destination) deliveries. */
+export type BookKind = Kind | "webhook";
+
 export interface Row {
-  kind: Kind;
+  kind: BookKind;
   accepted: number;
   processedOnce: number;
   processedMore: number;
@@ -31,6 +34,8 @@ export class FailureSinks {
   readonly dlq = new Map<string, number>();
   /** Stream on-failure records: shard and sequence range. */
   readonly streamFailures: { shardId: string; start: bigint; end: bigint }[] = [];
+  /** async event id → DestinationDeliveryFailed failed events of the async function (its webhook record kept as failed). */
+  readonly webhookFailures = new Map<string, number>();
   /** Durable execution id → final status. */
   readonly durableStatus = new Map<string, string>();
 
@@ -47,6 +52,24 @@ export class FailureSinks {
       const info = (body as { KinesisBatchInfo?: { shardId: string; startSequenceNumber: string; endSequenceNumber: string } }).KinesisBatchInfo;
       if (info) this.streamFailures.push({ shardId: info.shardId, start: BigInt(info.startSequenceNumber), end: BigInt(info.endSequenceNumber) });
     });
+  }
+
+  /** Reads the async function's failed events whose webhook delivery failed (a listing: the whole list each time). */
+  async readWebhookFailures(target: Target): Promise<void> {
+    this.webhookFailures.clear();
+    let marker: string | undefined;
+    do {
+      const query = marker === undefined ? "" : `?Marker=${encodeURIComponent(marker)}`;
+      const res = await fetch(`${target.platform.url}/cellfn/v1/functions/async/failed-events${query}`, { headers: { authorization: `Bearer ${target.creds.token}` } });
+      if (res.status !== 200) throw new Error(`failed-events: HTTP ${res.status}`);
+      const page = (await res.json()) as { FailedEvents: { Condition: string; Record?: { requestPayload?: { id?: unknown } } }[]; NextMarker?: string };
+      for (const e of page.FailedEvents) {
+        if (e.Condition !== "DestinationDeliveryFailed") continue;
+        const id = String(e.Record?.requestPayload?.id ?? "?");
+        this.webhookFailures.set(id, (this.webhookFailures.get(id) ?? 0) + 1);
+      }
+      marker = page.NextMarker;
+    } while (marker !== undefined);
   }
 
   /** Asks for the status of every durable execution not yet known to have ended. */
@@ -91,7 +114,7 @@ const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]);
 /** The books as they stand (a LOST count before settling is what is still outstanding). */
 export function computeBooks(ledger: Ledger, collector: Collector, sinks: FailureSinks): { rows: Row[]; durableStepsRepeated: number; anomalies: string[] } {
   const anomalies: string[] = [];
-  const row = (kind: Kind, accepted: number): Row => ({ kind, accepted, processedOnce: 0, processedMore: 0, deadLettered: 0, lost: 0, unacknowledgedRuns: 0 });
+  const row = (kind: BookKind, accepted: number): Row => ({ kind, accepted, processedOnce: 0, processedMore: 0, deadLettered: 0, lost: 0, unacknowledgedRuns: 0 });
   const processed = (r: Row, times: number) => (times === 1 ? (r.processedOnce += 1) : (r.processedMore += 1));
 
   const sync = row("sync", ledger.sync.size);
@@ -114,6 +137,19 @@ export function computeBooks(ledger: Ledger, collector: Collector, sinks: Failur
     else {
       async.lost += 1;
       anomalies.push(`async ${id} (${ledger.async.get(id)?.mode}): no run reported, no OnFailure record`);
+    }
+  }
+
+  // Every async event that succeeded (its handler reported, no OnFailure record) owes one OnSuccess record to the webhook.
+  const owed = [...ledger.async.keys()].filter((id) => collector.count("async", id) > 0 && (sinks.asyncFailures.get(id) ?? 0) === 0);
+  const webhook = row("webhook", owed.length);
+  for (const id of owed) {
+    const times = collector.count("webhook", id);
+    if (times > 0) processed(webhook, times);
+    else if ((sinks.webhookFailures.get(id) ?? 0) > 0) webhook.deadLettered += 1;
+    else {
+      webhook.lost += 1;
+      anomalies.push(`webhook for async ${id}: its handler ran, no OnFailure record, yet no delivery answered 2xx and no DestinationDeliveryFailed record`);
     }
   }
 
@@ -157,8 +193,8 @@ export function computeBooks(ledger: Ledger, collector: Collector, sinks: Failur
     }
   }
 
-  const rows = [sync, async, sqs, kinesis, durable];
-  const accepted: Record<Kind, Map<string, unknown>> = { sync: ledger.sync, async: ledger.async, sqs: ledger.sqs, kinesis: ledger.kinesis, durable: ledger.durable };
+  const rows = [sync, async, webhook, sqs, kinesis, durable];
+  const accepted: Record<BookKind, Map<string, unknown>> = { sync: ledger.sync, async: ledger.async, webhook: ledger.async, sqs: ledger.sqs, kinesis: ledger.kinesis, durable: ledger.durable };
   for (const r of rows) {
     for (const id of collector.marks.get(r.kind)?.keys() ?? []) {
       const key = r.kind === "durable" ? id.replace(/:[ab]$/, "") : id;
@@ -168,12 +204,36 @@ export function computeBooks(ledger: Ledger, collector: Collector, sinks: Failur
   return { rows, durableStepsRepeated, anomalies };
 }
 
+/**
+ * Why durable steps ran more than once: the failed invocations (InvocationCompleted
+ * with an error, by ErrorType) in the history of every execution that repeated a
+ * step. A step runs again when its invocation ended (timed out, crashed, was lost
+ * with a restart) after the step ran and before its SUCCEED checkpoint committed.
+ */
+export async function durableRepeatCauses(target: Target, ledger: Ledger, collector: Collector): Promise<Record<string, number>> {
+  const causes: Record<string, number> = {};
+  for (const [id, { arn }] of ledger.durable) {
+    if (collector.count("durable", `${id}:a`) <= 1 && collector.count("durable", `${id}:b`) <= 1) continue;
+    let marker: string | undefined;
+    do {
+      const page = await target.clients().lambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arn, IncludeExecutionData: true, Marker: marker }));
+      for (const e of page.Events ?? []) {
+        const type = e.InvocationCompletedDetails?.Error?.Payload?.ErrorType;
+        if (type) causes[type] = (causes[type] ?? 0) + 1;
+      }
+      marker = page.NextMarker;
+    } while (marker);
+  }
+  return causes;
+}
+
 /** Waits until nothing accepted is outstanding (or the deadline); returns how long it took. */
 export async function settle(target: Target, ledger: Ledger, collector: Collector, sinks: FailureSinks, timeoutMs: number): Promise<{ settledMs: number; settled: boolean }> {
   const started = Date.now();
   for (;;) {
     try {
       await sinks.drain(target);
+      await sinks.readWebhookFailures(target);
       await sinks.refreshDurable(target, ledger);
       const { rows } = computeBooks(ledger, collector, sinks);
       const outstanding = rows.reduce((n, r) => n + r.lost, 0);

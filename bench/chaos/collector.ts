@@ -6,7 +6,8 @@
  * normally, fails, answers slowly or never answers.
  *
  *   POST /mark/<kind>   body: JSON array of ids       → counted per kind and id
- *   POST /hook          body: an invocation record    → ok | 500 | slow | hang, in rotation
+ *   POST /hook          body: an invocation record    → ok | 500 | slow | hang, in rotation;
+ *                                                      an ok or slow answer counts as a delivery (kind "webhook")
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -51,6 +52,12 @@ export class Collector {
     return n;
   }
 
+  #mark(kind: string, ids: unknown[]): void {
+    let byId = this.marks.get(kind);
+    if (!byId) this.marks.set(kind, (byId = new Map()));
+    for (const id of ids) byId.set(String(id), (byId.get(String(id)) ?? 0) + 1);
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -68,9 +75,7 @@ export class Collector {
         res.writeHead(400).end("ids expected");
         return;
       }
-      let byId = this.marks.get(kind);
-      if (!byId) this.marks.set(kind, (byId = new Map()));
-      for (const id of ids) byId.set(String(id), (byId.get(String(id)) ?? 0) + 1);
+      this.#mark(kind, ids);
       res.end("ok");
       return;
     }
@@ -83,6 +88,8 @@ export class Collector {
         // not a record: still answered
       }
       this.webhook.get(mode)?.push(id);
+      // The answers that deliver (a 2xx within the platform's 10 s): counted per event id as kind "webhook".
+      if (mode === "ok" || mode === "slow") this.#mark("webhook", [id]);
       if (mode === "ok") res.end("ok");
       else if (mode === "fail") res.writeHead(500).end("webhook test double: failing on purpose");
       else if (mode === "slow") setTimeout(() => res.end("ok, slowly"), WEBHOOK_SLOW_MS);

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type Platform, restartPlatform, startPlatform } from "../../test/e2e/harness";
-import { computeBooks, FailureSinks, formatBooks, leasesAfterSettling, type LeaseReading, type Row, settle } from "./books";
+import { computeBooks, durableRepeatCauses, FailureSinks, formatBooks, leasesAfterSettling, type LeaseReading, type Row, settle } from "./books";
 import { Collector } from "./collector";
 import { LONG_TIMEOUT_S, newLedger, setUpWorkload, type Ledger, type Target } from "./workload";
 
@@ -29,6 +29,8 @@ export interface Restart {
 export interface Verdict {
   rows: Row[];
   durableStepsRepeated: number;
+  /** Failed invocations (by ErrorType) in the histories of the executions that repeated a step. */
+  durableRepeatCauses: Record<string, number>;
   anomalies: string[];
   settled: boolean;
   settledMs: number;
@@ -88,11 +90,13 @@ export class Session {
     const leases = await leasesAfterSettling(this.target, MAX_LEASE_LIFETIME_MS);
     // A last look: late duplicates and failure records that arrived while leases expired.
     await this.sinks.drain(this.target);
+    await this.sinks.readWebhookFailures(this.target);
     const books = computeBooks(this.ledger, this.collector, this.sinks);
+    const causes = await durableRepeatCauses(this.target, this.ledger, this.collector).catch((err: unknown) => ({ [`history unreadable: ${String(err)}`]: 1 }));
     this.#countInjected(this.target.platform.output());
     const lost = books.rows.reduce((n, r) => n + r.lost, 0);
     const f = leases.final;
-    return { ...books, settled, settledMs, leases, injected: { ...this.injected }, restarts: [...this.restarts], lost, leasesHeld: f.tenantInFlight + f.leasesInFlight + f.busyEnvironments };
+    return { ...books, durableRepeatCauses: causes, settled, settledMs, leases, injected: { ...this.injected }, restarts: [...this.restarts], lost, leasesHeld: f.tenantInFlight + f.leasesInFlight + f.busyEnvironments };
   }
 
   /** Bytes of Durable Object storage on disk, per class directory of the state dir. */
@@ -128,7 +132,8 @@ export class Session {
 
 export function formatVerdict(v: Verdict): string {
   const lines = [formatBooks(v.rows)];
-  lines.push(`durable steps run more than once: ${v.durableStepsRepeated}`);
+  const causes = Object.entries(v.durableRepeatCauses).map(([k, n]) => `${k} ${n}`).join(", ");
+  lines.push(`durable steps run more than once: ${v.durableStepsRepeated}${causes ? ` (failed invocations in those executions: ${causes})` : ""}`);
   lines.push(
     `leases after settling: tenant slots ${v.leases.atSettle.tenantInFlight}, partition leases ${v.leases.atSettle.leasesInFlight}, busy environments ${v.leases.atSettle.busyEnvironments}; ` +
       `after ${(v.leases.waitedMs / 1000).toFixed(0)} s more: ${v.leases.final.tenantInFlight} / ${v.leases.final.leasesInFlight} / ${v.leases.final.busyEnvironments}`,

@@ -37,6 +37,7 @@ import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "./enqueue";
 import type { DestinationDelivery } from "./messages";
 import { INLINE_PAYLOAD_BYTES } from "./messages";
 import { queueBinding } from "./queues";
+import { keepDelivery } from "./volatile-queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord } from "./record";
 import { hmacSha256, sha256, toHex } from "../util/bytes";
@@ -111,7 +112,10 @@ export async function dispatchDestination(
       attempt: 0,
       queue: source.queue,
     };
-    await queueBinding(scope.env, source.queue).send(message, { contentType: "json" });
+    // Local development: kept on a row of its own first, so a restart of the in-memory queue broker cannot lose it.
+    const deliveryId = await destinationRequestId(source.requestId, `${record.requestContext.condition}:url`);
+    const sent = await keepDelivery(scope.env, message, deliveryId);
+    await queueBinding(scope.env, source.queue).send(sent, { contentType: "json" });
     return { kind: "sent", sentTo: source.queue };
   }
 

@@ -51,6 +51,12 @@ export const destinationDeliverySchema = z.object({
   record: z.record(z.string(), z.unknown()),
   attempt: z.number().int().min(0),
   queue: z.string(),
+  /**
+   * Local development only (ASYNC_QUEUES_VOLATILE): the async_events row that
+   * keeps this delivery's newest message, so that a restart of the in-memory
+   * queue broker cannot lose it (src/async/volatile-queues.ts).
+   */
+  deliveryId: z.string().optional(),
 });
 export type DestinationDelivery = z.infer<typeof destinationDeliverySchema>;
 

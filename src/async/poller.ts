@@ -26,6 +26,7 @@ import { deliverToUrl, recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./
 import type { DestinationDelivery } from "./messages";
 import { queueMessageSchema } from "./messages";
 import { parseQueueName, queueBinding } from "./queues";
+import { advanceDelivery, isStaleDelivery, settleDelivery } from "./volatile-queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord, parsePayload, recordFunctionArn } from "./record";
 
@@ -61,11 +62,13 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, c
 /**
  * Copies of one event (a redelivery next to the original) share a lane and
  * run one after another, so the second sees the first's recorded outcome and
- * does not run the handler again; every other message has a lane of its own.
+ * does not run the handler again; so do copies of one kept destination
+ * delivery (src/async/volatile-queues.ts). Every other message has a lane of its own.
  */
 function laneKey(message: Message<unknown>): string {
-  const body = message.body as { kind?: unknown; requestId?: unknown } | null;
+  const body = message.body as { kind?: unknown; requestId?: unknown; deliveryId?: unknown } | null;
   if (body && body.kind === "event" && typeof body.requestId === "string") return `event\u0000${body.requestId}`;
+  if (body && body.kind === "destination" && typeof body.deliveryId === "string") return `delivery\u0000${body.deliveryId}`;
   return `other\u0000${message.id}`;
 }
 
@@ -106,6 +109,7 @@ async function processMessage(message: Message<unknown>, bc: BatchContext): Prom
   if (body.kind === "destination") {
     if (bc.source.role === "dlq") {
       await recordDeliveryFailure(bc.env, body, body.record, "the queue gave up on the destination message");
+      await settleDelivery(bc.env, body, "failed");
     } else {
       await processDestination(body, bc);
     }
@@ -120,20 +124,23 @@ async function processMessage(message: Message<unknown>, bc: BatchContext): Prom
 // ---------------------------------------------------------------- destinations
 
 async function processDestination(message: DestinationDelivery, bc: BatchContext): Promise<void> {
+  // Local development (src/async/volatile-queues.ts): a copy of a delivery that already ended or moved on.
+  if (await isStaleDelivery(bc.env, message)) return;
   const outcome = await deliverToUrl(bc.env, message);
   switch (outcome.kind) {
     case "delivered":
+      await settleDelivery(bc.env, message, "succeeded");
       return;
     case "failed":
       await recordDeliveryFailure(bc.env, message, message.record, `${message.url}: ${outcome.reason}`);
+      await settleDelivery(bc.env, message, "failed");
       return;
     case "retry": {
       const queue = bc.source.role === undefined ? message.queue : bc.source.name;
-      await queueBinding(bc.env, queue).send(
-        { ...message, attempt: message.attempt + 1, queue },
-        { contentType: "json", delaySeconds: outcome.delaySeconds },
-      );
+      const next: DestinationDelivery = { ...message, attempt: message.attempt + 1, queue };
+      await queueBinding(bc.env, queue).send(next, { contentType: "json", delaySeconds: outcome.delaySeconds });
       bc.report.add(queue);
+      await advanceDelivery(bc.env, next);
       return;
     }
   }

@@ -13,10 +13,18 @@
  * still exist (an isolate restarted inside a live process) is harmless: the
  * poller runs an event only while its row is queued (at least once, as
  * Lambda's async invokes are).
+ *
+ * http(s) destination deliveries (src/async/deliver.ts) get the same
+ * guarantee through the same rows: each delivery has an async_events row of
+ * its own (id `deliveryId`, derived from its source event and condition)
+ * holding its newest message, settled when the POST succeeds or the record
+ * is kept as a failed event. The poller skips a copy whose row has already
+ * settled or moved on to a newer attempt.
  */
 import { AsyncEventStore } from "../data/async-event-store";
 import { database } from "../db/client";
-import { asyncEventSchema } from "./messages";
+import type { DestinationDelivery } from "./messages";
+import { queueMessageSchema } from "./messages";
 import { queueBinding } from "./queues";
 
 const PAGE = 100;
@@ -47,7 +55,7 @@ export async function resendQueuedBefore(env: Env, before: number): Promise<numb
     for (const row of page) {
       let message;
       try {
-        message = asyncEventSchema.parse(JSON.parse(row.message));
+        message = queueMessageSchema.parse(JSON.parse(row.message));
       } catch (err) {
         console.error(`volatile queues: kept message of ${row.requestId} does not parse; not sent again`, err);
         continue;
@@ -59,6 +67,35 @@ export async function resendQueuedBefore(env: Env, before: number): Promise<numb
     if (page.length < PAGE || !last) break;
     after = last.requestId;
   }
-  if (sent > 0) console.warn(`volatile queues: sent ${sent} queued async event(s) again that a restart of the local queue broker lost`);
+  if (sent > 0) console.warn(`volatile queues: sent ${sent} queued async event(s) or destination deliveries again that a restart of the local queue broker lost`);
   return sent;
+}
+
+/** Keeps an http(s) destination delivery's first message on its own row before it is sent; answers the message to send. */
+export async function keepDelivery(env: Env, message: DestinationDelivery, deliveryId: string): Promise<DestinationDelivery> {
+  if (!queuesAreVolatile(env)) return message;
+  const kept: DestinationDelivery = { ...message, deliveryId };
+  await new AsyncEventStore(database(env.DB), message.tenantId).keepDelivery({ requestId: deliveryId, functionName: message.functionName, message: JSON.stringify(kept), now: Date.now() });
+  return kept;
+}
+
+/** Whether a kept delivery's message is a stale copy: its row has settled, or a newer attempt was sent. */
+export async function isStaleDelivery(env: Env, message: DestinationDelivery): Promise<boolean> {
+  if (message.deliveryId === undefined) return false;
+  const row = await new AsyncEventStore(database(env.DB), message.tenantId).get(message.deliveryId);
+  return row !== undefined && (row.status !== "queued" || message.attempt < row.attempt);
+}
+
+/** A kept delivery ended: delivered, or its record kept as a failed event. */
+export async function settleDelivery(env: Env, message: DestinationDelivery, outcome: "succeeded" | "failed"): Promise<void> {
+  if (message.deliveryId === undefined) return;
+  const store = new AsyncEventStore(database(env.DB), message.tenantId);
+  if (outcome === "succeeded") await store.succeed(message.deliveryId, Date.now());
+  else await store.failStatement(message.deliveryId, Date.now());
+}
+
+/** A kept delivery's next attempt was sent: it becomes the message kept (older copies are stale). */
+export async function advanceDelivery(env: Env, next: DestinationDelivery): Promise<void> {
+  if (next.deliveryId === undefined) return;
+  await new AsyncEventStore(database(env.DB), next.tenantId).advance(next.deliveryId, next.attempt, false, Date.now(), JSON.stringify(next));
 }

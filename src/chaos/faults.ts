@@ -22,7 +22,7 @@ export const FAULT_SITES = [
   "sqs-delete",
   /** AssignmentPartition: reset the object before a lease is given back (the lease is held until it expires). */
   "lease-release",
-  /** DurableExecution: reset the object after a checkpoint is committed, before it is answered. */
+  /** DurableExecution: reset the object after a checkpoint is committed (durable), before it is answered. */
   "durable-checkpoint",
   /** StreamPoller: reset the object in its alarm, before a poll step. */
   "stream-poll",
@@ -97,12 +97,27 @@ export class InjectedFault extends Error {
 }
 
 /**
+ * Like maybeResetObject, but first waits until the object's writes so far
+ * are durable: a reset right after a synchronous write would otherwise roll
+ * it back with the object's open implicit transaction, losing the write
+ * rather than only its answer.
+ */
+export async function maybeResetObjectAfterCommit(ctx: DurableObjectState, env: Env, site: FaultSite): Promise<void> {
+  if (!faultFires(env, site)) return;
+  await ctx.storage.sync();
+  resetObject(ctx, site);
+}
+
+/**
  * Resets the calling Durable Object (`ctx.abort()`: its in-memory state is
  * gone, the next call builds it again from storage) when the fault at `site`
  * fires, and throws so the caller sees the failure a real reset would give.
  */
 export function maybeResetObject(ctx: DurableObjectState, env: Env, site: FaultSite): void {
-  if (!faultFires(env, site)) return;
+  if (faultFires(env, site)) resetObject(ctx, site);
+}
+
+function resetObject(ctx: DurableObjectState, site: FaultSite): never {
   const message = `chaos: injected reset at ${site}`;
   try {
     ctx.abort(message);

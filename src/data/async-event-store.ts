@@ -35,6 +35,29 @@ export class AsyncEventStore {
     });
   }
 
+  /**
+   * Local development only (src/async/volatile-queues.ts): the row of one http(s)
+   * destination delivery, queued with its first message; a second call for the
+   * same delivery (its source event's settle ran again) changes nothing.
+   */
+  async keepDelivery(delivery: { requestId: string; functionName: string; message: string; now: number }): Promise<void> {
+    await this.db
+      .insert(asyncEvents)
+      .values({
+        requestId: delivery.requestId,
+        functionName: delivery.functionName,
+        qualifier: null,
+        tenantId: this.tenantId,
+        status: "queued",
+        invokeCount: 0,
+        attempt: 0,
+        acceptedAt: delivery.now,
+        updatedAt: delivery.now,
+        message: delivery.message,
+      })
+      .onConflictDoNothing();
+  }
+
   /** Undoes an accept whose send failed (the caller answered with an error, not 202). */
   async forget(requestId: string): Promise<void> {
     await this.db.delete(asyncEvents).where(this.#event(requestId));

@@ -1,6 +1,7 @@
 import { DurableObject, exports } from "cloudflare:workers";
 import { timingSafeEqualText } from "../auth/keys";
-import { maybeResetObject } from "../chaos/faults";
+import { maybeResetObjectAfterCommit } from "../chaos/faults";
+import { isRetryOfLast, updatesHash } from "./checkpoint-retry";
 import { DurableExecutionStore } from "../data/durable-execution-store";
 import { database } from "../db/client";
 import type { ExecutionRow } from "./execution-storage";
@@ -27,6 +28,17 @@ const INVOCATION_GRACE_MS = 30_000;
 const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
 /** A refused invocation (throttled, no capacity) is tried again after this, without counting as a failure. */
 const THROTTLE_RETRY_MS = 2_000;
+
+const INVOCATION_LOST: ErrorObject = {
+  ErrorType: "Lambda.InvocationLost",
+  ErrorMessage: "The invocation did not answer within the function's timeout plus 30 seconds (its environment, the platform or this execution's object went away).",
+};
+
+/** The history event of an invocation's end (with its error when it failed). */
+function invocationCompleted(inflight: NonNullable<ExecutionRow["inflight"]>, now: number, error: ErrorObject | undefined): EventDraft {
+  const value = { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(error ? { Error: { Payload: error, Truncated: false } } : {}) };
+  return { EventType: "InvocationCompleted", EventTimestamp: now, details: { key: "InvocationCompletedDetails", value } };
+}
 
 const refused = (code: Refusal["code"], message: string): { refused: Refusal } => ({ refused: { code, message } });
 const notFound = () => refused("NotFound", "The durable execution was not found.");
@@ -101,10 +113,19 @@ export class DurableExecution extends DurableObject<Env> {
 
   /** CheckpointDurableExecution: applies a batch whole, rotates the token, answers the operations changed since the token was issued. */
   async checkpoint(executionId: string, token: string, rawUpdates: unknown): Promise<Answer<Record<string, unknown>>> {
+    // Hashed before the row is read: nothing may interleave between the read and the commit.
+    const hash = await updatesHash(rawUpdates);
     const row = this.#own(executionId);
     if (!row) return notFound();
-    // After the end no token is valid (src/durable/lifecycle.ts staleTokenMessage words why).
-    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) return refused("InvalidParameter", staleTokenMessage(row.status));
+    if (row.status !== "RUNNING" || row.token === null || !timingSafeEqualText(token, row.token)) {
+      // The SDK's retry of a committed checkpoint whose answer was lost: the same answer, nothing applied again.
+      if (row.status === "RUNNING" && isRetryOfLast(row.lastCheckpoint, row.token, token, hash)) {
+        const changed = this.#store.changedSince(row.lastCheckpoint.seenBefore).map((r) => operationShape(r.op, "s"));
+        return { ok: { CheckpointToken: row.lastCheckpoint.nextToken, NewExecutionState: { Operations: changed } } };
+      }
+      // After the end no token is valid (src/durable/lifecycle.ts staleTokenMessage words why).
+      return refused("InvalidParameter", staleTokenMessage(row.status));
+    }
     const records = new Map(this.#store.operations().map((r) => [r.op.Id, r]));
     const now = Date.now();
     const callbacks: { nonce: string; opId: string }[] = [];
@@ -136,12 +157,13 @@ export class DurableExecution extends DurableObject<Env> {
       for (const c of callbacks) this.#store.addCallback(c.nonce, c.opId);
       this.#store.addEvents(applied.events);
       row.token = next;
+      row.lastCheckpoint = { token, updatesHash: hash, nextToken: next, seenBefore };
       row.tokenSeenSeq = row.changeSeq;
       row.deliveredSeq = Math.max(row.deliveredSeq, row.changeSeq);
       if (applied.ended) this.#endInTransaction(row, applied.ended.status, applied.ended, now);
       else this.#store.putExecution(row);
     });
-    maybeResetObject(this.ctx, this.env, "durable-checkpoint");
+    await maybeResetObjectAfterCommit(this.ctx, this.env, "durable-checkpoint");
     const changed = this.#store.changedSince(seenBefore).map((r) => operationShape(r.op, "s"));
     for (const opId of applied.chainedStarts) this.#dispatchChained(opId);
     if (applied.ended) await this.#afterEnd(row);
@@ -223,7 +245,8 @@ export class DurableExecution extends DurableObject<Env> {
     }
     if (row.inflight && row.inflight.deadline <= now) {
       // The invocation never answered (its environment or this object went away): a new one replays the stored state.
-      this.#invocationFailed(row, now);
+      this.#store.addEvents([invocationCompleted(row.inflight, now, INVOCATION_LOST)]);
+      this.#invocationFailed(row, now, INVOCATION_LOST);
       if (row.status !== "RUNNING") {
         await this.#afterEnd(row);
         return;
@@ -270,16 +293,7 @@ export class DurableExecution extends DurableObject<Env> {
     const row = this.#store.execution();
     if (!row || row.inflight?.token !== token) return;
     const now = Date.now();
-    const inflight = row.inflight;
-    const completed: EventDraft = {
-      EventType: "InvocationCompleted",
-      EventTimestamp: now,
-      details: {
-        key: "InvocationCompletedDetails",
-        value: { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(outcome.kind === "failed" ? { Error: { Payload: outcome.error, Truncated: false } } : {}) },
-      },
-    };
-    this.#store.addEvents([completed]);
+    this.#store.addEvents([invocationCompleted(row.inflight, now, outcome.kind === "failed" ? outcome.error : undefined)]);
     if (row.status !== "RUNNING") return;
     if (outcome.kind === "succeeded" || outcome.kind === "execution-failed") {
       const end = outcome.kind === "succeeded"
@@ -318,7 +332,7 @@ export class DurableExecution extends DurableObject<Env> {
     row.invocationFailures += 1;
     const delay = INVOCATION_RETRY_DELAYS_MS[row.invocationFailures - 1];
     if (delay === undefined) {
-      const last = error ?? { ErrorType: "Lambda.InvocationLost", ErrorMessage: "The invocation did not complete." };
+      const last = error ?? INVOCATION_LOST;
       this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "FAILED", { error: last }, now));
       return;
     }

@@ -5,6 +5,7 @@
  * that the object can group them in one `transactionSync` (a checkpoint is
  * stored whole or not at all).
  */
+import type { LastCheckpoint } from "./checkpoint-retry";
 import type { ExecutionName } from "./names";
 import type { ErrorObject, EventDraft, ExecutionStatus, OperationRecord } from "./types";
 
@@ -40,6 +41,8 @@ export interface ExecutionRow extends ExecutionName {
   inflight: { token: string; deadline: number; startedAt: number; requestId: string } | null;
   /** Invocation-level failures in a row (thrown handler, lost environment). */
   invocationFailures: number;
+  /** The last committed checkpoint, answered again to an identical retry (src/durable/checkpoint-retry.ts). */
+  lastCheckpoint?: LastCheckpoint;
 }
 
 export class ExecutionStorage {

@@ -320,3 +320,38 @@ describe("StopDurableExecution with a wait, a callback and a step retry pending"
     expect((await (await signed(a, "GET", execPath(arn))).json<Json>()).Status).toBe("STOPPED");
   });
 });
+
+describe("a checkpoint committed whose answer was lost (chaos: durable steps ran twice)", () => {
+  let a: TenantKey;
+  beforeAll(async () => {
+    a = await newTenant("full", "durable-retry");
+    await createActive(a, createFunctionBody("held-retry", { "index.js": HOLDER }, { DurableConfig: DURABLE, Publish: true, Timeout: 120 }));
+  });
+
+  it("a checkpoint whose answer was lost: the SDK's identical retry gets the same answer and nothing is applied twice; anything else with the used token is refused", async () => {
+    const { arn, stub } = await startHeld(a, "held-retry", "run-lost");
+    const token = await currentToken(stub);
+    const updates = [
+      { Id: "step-lost", Type: "STEP", SubType: "Step", Name: "charge", Action: "START" },
+      { Id: "step-lost", Type: "STEP", Action: "SUCCEED", Payload: '{"charged":1}' },
+    ];
+    const first = await checkpoint(a, arn, token, updates);
+    expect(first.status).toBe(200);
+    const issued = (await first.json<Json>()).CheckpointToken;
+    // The answer above is "lost": the client sends the same request again.
+    const retry = await checkpoint(a, arn, token, updates);
+    expect(retry.status).toBe(200);
+    const again = await retry.json<Json>();
+    expect(again.CheckpointToken).toBe(issued);
+    expect(again.NewExecutionState.Operations.find((o: Json) => o.Id === "step-lost")).toMatchObject({ Status: "SUCCEEDED", StepDetails: { Attempt: 1, Result: '{"charged":1}' } });
+    const history = await (await signed(a, "GET", execPath(arn, "/history"))).json<Json>();
+    expect(history.Events.filter((e: Json) => e.Id === "step-lost" && e.EventType === "StepSucceeded")).toHaveLength(1);
+    // Other updates with the used token are refused.
+    expect((await errorOf(await checkpoint(a, arn, token, [{ Id: "step-other", Type: "STEP", Action: "START" }]))).message).toMatch(/^Invalid Checkpoint Token/);
+    // Once the issued token is used, the old request is refused too.
+    expect((await checkpoint(a, arn, issued, [])).status).toBe(200);
+    expect((await errorOf(await checkpoint(a, arn, token, updates))).message).toMatch(/^Invalid Checkpoint Token/);
+    expect((await signed(a, "POST", execPath(arn, "/stop"), {})).status).toBe(200);
+  });
+
+});
