@@ -84,7 +84,7 @@ export interface FunctionDetail {
 }
 
 /** Everything the function page shows; null when the tenant has no such function. */
-export async function functionDetail(scope: TenantScope, name: string, range: ChartRange): Promise<FunctionDetail | null> {
+export async function functionDetail(scope: TenantScope, name: string, range: ChartRange, opts: { iteratorAge?: boolean } = {}): Promise<FunctionDetail | null> {
   const [fn, latest] = await Promise.all([scope.store.getFunction(name), scope.store.getVersion(name, LATEST)]);
   if (!fn || !latest) return null;
   const { seconds, periodS } = CHART_RANGES[range];
@@ -98,6 +98,7 @@ export async function functionDetail(scope: TenantScope, name: string, range: Ch
     { metric: "Duration", stat: { percentile: 99, name: "p99" }, counts: false },
     { metric: "Duration", stat: "Maximum", counts: false },
     { metric: "ConcurrentExecutions", stat: "Maximum", counts: false },
+    ...(opts.iteratorAge ? [{ metric: "IteratorAge", stat: "Maximum", counts: false } as const] : []),
   ];
   const [versions, aliases, series, recent] = await Promise.all([
     scope.store.listVersions(name, 0, 50),
@@ -116,6 +117,7 @@ export async function functionDetail(scope: TenantScope, name: string, range: Ch
     },
     { title: "Concurrent executions", unit: "Count", series: [{ label: "Maximum", data: series[6] ?? empty }] },
   ];
+  if (opts.iteratorAge) charts.push({ title: "Iterator age", unit: "Milliseconds", series: [{ label: "Maximum", data: series[7] ?? empty }] });
   return { fn, latest, versions: versions.filter((v) => v.version !== LATEST), aliases, charts, recent };
 }
 

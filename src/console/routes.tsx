@@ -5,6 +5,7 @@
  * operator page needs the admin token's session.
  */
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { Hono } from "hono";
 import uplotScript from "uplot/dist/uPlot.iife.min.js";
 import uplotStyles from "uplot/dist/uPlot.min.css";
@@ -22,7 +23,11 @@ import { FunctionPage } from "./pages/function";
 import { FunctionsPage } from "./pages/functions";
 import { LoginPage } from "./pages/login";
 import { OperatorPage } from "./pages/operator";
+import { executionTimeline, functionSources } from "./function-sources";
+import { ExecutionPage } from "./pages/function-sources";
+import type { ChartRange } from "./series";
 import { chartRange } from "./series";
+import { redriveFailedEvent } from "../services/failed-events";
 import type { ConsoleSession } from "./session";
 import { consoleSession, endSession, signIn, startSession } from "./session";
 import { recordAuthFailure, refuseIfBlocked, sourceIp } from "../auth/authenticate";
@@ -109,10 +114,9 @@ export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
   .get("/functions/:name", async (c) => {
     const session = tenantSession(c);
     if (!session) return c.redirect("/console/login", 303);
-    const range = chartRange(c.req.query("range"));
-    const detail = await functionDetail(session.scope, c.req.param("name"), range);
-    if (!detail) return notFoundPage(c);
-    return c.html(<FunctionPage session={session} detail={detail} range={range} />);
+    const redriven = c.req.query("redriven");
+    const notice = redriven && /^[0-9a-f-]{36}$/.test(redriven) ? `Redriven: the event was accepted again as request ${redriven}.` : undefined;
+    return functionPage(c, session, c.req.param("name"), chartRange(c.req.query("range")), notice === undefined ? {} : { notice });
   })
   .post("/functions/:name/invoke", async (c) => {
     const session = tenantSession(c);
@@ -121,9 +125,28 @@ export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
     const form = await c.req.parseBody();
     const payload = typeof form.payload === "string" ? form.payload : "";
     const result = await testInvoke(c, session, name, payload);
-    const detail = await functionDetail(session.scope, name, "1h");
-    if (!detail) return notFoundPage(c);
-    return c.html(<FunctionPage session={session} detail={detail} range="1h" result={result} />);
+    return functionPage(c, session, name, "1h", { result });
+  })
+  .post("/functions/:name/failed-events/:id/redrive", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.redirect("/console/login", 303);
+    const name = c.req.param("name");
+    const requestId = crypto.randomUUID();
+    try {
+      await redriveFailedEvent(session.scope, name, c.req.param("id"), requestId);
+    } catch (err) {
+      if (!(err instanceof LambdaError)) throw err;
+      if (err.status === 404) return notFoundPage(c);
+      return functionPage(c, session, name, "1h", { notice: `Not redriven: ${err.message}` }, err.status);
+    }
+    return c.redirect(`/console/functions/${encodeURIComponent(name)}?redriven=${requestId}`, 303);
+  })
+  .get("/executions/:arn", async (c) => {
+    const session = tenantSession(c);
+    if (!session) return c.redirect("/console/login", 303);
+    const timeline = await executionTimeline(session.scope, c.req.param("arn"));
+    if (!timeline) return notFoundPage(c);
+    return c.html(<ExecutionPage session={session} timeline={timeline} />);
   })
   .get("/functions/:name/logs", async (c) => {
     const session = tenantSession(c);
@@ -139,6 +162,23 @@ export const consoleRoutes = new Hono<ConsoleEnv>({ strict: false })
     if (session?.kind !== "operator") return c.redirect("/console/login", 303);
     return c.html(<OperatorPage session={session} overview={await operatorOverview(c.env)} />);
   });
+
+/** The function page (404 when the tenant has no such function), with a test invoke's result or a notice. */
+async function functionPage(
+  c: Context<ConsoleEnv>,
+  session: TenantSession,
+  name: string,
+  range: ChartRange,
+  extra: { result?: InvokeResult; notice?: string },
+  status: ContentfulStatusCode = 200,
+): Promise<Response> {
+  const latest = await session.scope.store.getVersion(name, "$LATEST");
+  if (!latest) return notFoundPage(c);
+  const sources = await functionSources(session.scope, name, latest.config.DeadLetterConfig?.TargetArn);
+  const detail = await functionDetail(session.scope, name, range, { iteratorAge: sources.mappings.some((m) => m.stream) });
+  if (!detail) return notFoundPage(c);
+  return c.html(<FunctionPage session={session} detail={detail} sources={sources} range={range} {...extra} />, status);
+}
 
 /** The console's test invoke: the same synchronous path as the Invoke API, with the log tail shown. */
 async function testInvoke(c: Context<ConsoleEnv>, session: TenantSession, name: string, payload: string): Promise<InvokeResult> {

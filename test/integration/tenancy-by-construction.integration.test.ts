@@ -213,6 +213,8 @@ const CONSOLE_CASES: Record<string, Case> = {
   [`GET ${C}/:name`]: { kind: "function", console: true, request: (f) => page("GET", `${C}/${enc(f)}`) },
   [`GET ${C}/:name/logs`]: { kind: "function", console: true, request: (f) => page("GET", `${C}/${enc(f)}/logs`) },
   [`POST ${C}/:name/invoke`]: { kind: "function", console: true, request: (f) => page("POST", `${C}/${enc(f)}/invoke`, { payload: "{}" }) },
+  [`POST ${C}/:name/failed-events/:id/redrive`]: { kind: "function", console: true, request: (f) => page("POST", `${C}/${enc(f)}/failed-events/${FAKE_UUID}/redrive`, {}) },
+  [`GET /console/executions/:arn`]: { kind: "execution", console: true, request: (x) => page("GET", `/console/executions/${enc(x)}`) },
 };
 Object.assign(REST_CASES, CONSOLE_CASES);
 

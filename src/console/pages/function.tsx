@@ -1,7 +1,9 @@
 import type { ConsoleSession } from "../session";
 import type { FunctionDetail } from "../data";
+import type { FunctionSources } from "../function-sources";
 import type { ChartRange } from "../series";
 import { CHART_RANGES } from "../series";
+import { SourcesSections } from "./function-sources";
 import { formatTime, Layout } from "./layout";
 
 export interface InvokeResult {
@@ -10,8 +12,11 @@ export interface InvokeResult {
   log: string;
 }
 
-/** One function: configuration, versions and aliases, metric charts, recent invocations, the live log tail and a test invoke. */
-export function FunctionPage(props: { session: ConsoleSession; detail: FunctionDetail; range: ChartRange; result?: InvokeResult }) {
+/**
+ * One function: configuration, versions and aliases, metric charts, a test invoke, recent invocations, async settings
+ * with failed events, event source mappings, durable executions, and the live log tail.
+ */
+export function FunctionPage(props: { session: ConsoleSession; detail: FunctionDetail; sources: FunctionSources; range: ChartRange; result?: InvokeResult; notice?: string }) {
   const { detail, session } = props;
   const { fn, latest } = detail;
   const config = latest.config;
@@ -104,6 +109,8 @@ export function FunctionPage(props: { session: ConsoleSession; detail: FunctionD
         </div>
         {detail.recent.length === 0 && <p>No invocations in the last hour.</p>}
       </section>
+
+      <SourcesSections session={session} base={base} sources={props.sources} {...(props.notice === undefined ? {} : { notice: props.notice })} />
 
       <section aria-labelledby="logs-h">
         <h2 id="logs-h">Logs <span class="live" aria-live="polite">live</span></h2>
