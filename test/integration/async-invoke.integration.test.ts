@@ -326,9 +326,9 @@ describe("async invoke: the poller", () => {
     const requestId = await invokeEvent(key, "ticker", { path: "event" });
     expect(await settled(requestId)).toMatchObject({ status: "failed" });
     await sleep(2500);
-    // At most the ticks of its 1 s (5 or 6), not the 25 of a handler left running.
-    expect(deliveriesTo("/tick-sync").length).toBeLessThanOrEqual(6);
-    expect(deliveriesTo("/tick-event").length).toBeLessThanOrEqual(6);
+    // About the ticks of its 1 s (5 or 6; a few more when a loaded machine fires the timeout late), never the 25 of a handler left running.
+    expect(deliveriesTo("/tick-sync").length).toBeLessThanOrEqual(10);
+    expect(deliveriesTo("/tick-event").length).toBeLessThanOrEqual(10);
     expect(deliveriesTo("/tick-event").length).toBeGreaterThan(0);
   });
 
