@@ -8,10 +8,10 @@ import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type T
 // invokes through @aws-sdk/client-lambda (with LogType Tail, so the test
 // knows every invocation's console line and REPORT line), then StartQuery /
 // GetQueryResults through @aws-sdk/client-cloudwatch-logs against
-// `wrangler dev`, whose counts must be exact. E2E_INSIGHTS_INVOCATIONS sets
+// `wrangler dev`, whose counts must be exact. CELLFN_E2E_INSIGHTS_INVOCATIONS sets
 // the size (CI default 2,000; README records a run of 10,000).
 
-const INVOCATIONS = Math.max(1, Number(process.env.E2E_INSIGHTS_INVOCATIONS ?? 2000));
+const INVOCATIONS = Math.max(1, Number(process.env.CELLFN_E2E_INSIGHTS_INVOCATIONS ?? 2000));
 const CONCURRENCY = 16;
 const FUNCTION = "e2e-insights";
 const GROUP = `/aws/lambda/${FUNCTION}`;
