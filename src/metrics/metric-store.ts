@@ -52,6 +52,15 @@ type SeriesRow = { id: number; namespace: string; metric: string; dims: string; 
  * tenant's writes on one database. An alarm deletes expired buckets.
  */
 export class MetricStore extends DurableObject<Env> {
+  /**
+   * Series id and last_seen by `namespace\0metric\0dims`, as stored: a
+   * batch's writes skip the series upsert unless the series is new to this
+   * object or its last_seen moves (most batches repeat the same few series).
+   */
+  #series = new Map<string, { id: number; lastSeen: number }>();
+  /** An alarm is known to be set (set by record(), cleared when the alarm runs). */
+  #alarmSet = false;
+
   static of(env: Env, tenantId: string): DurableObjectStub<MetricStore> {
     return env.METRIC_STORE.getByName(tenantId);
   }
@@ -71,6 +80,19 @@ export class MetricStore extends DurableObject<Env> {
   /** Merges the recorder's aggregates into their second and minute buckets (one transaction). */
   async record(writes: readonly BucketWrite[], nowMs: number): Promise<void> {
     const nowS = Math.floor(nowMs / 1000);
+    try {
+      this.#recordAll(writes, nowS);
+    } catch (error) {
+      // Rolled back: series ids learned in it may not exist.
+      this.#series.clear();
+      throw error;
+    }
+    if (this.#alarmSet) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nowMs + PRUNE_INTERVAL_MS);
+    this.#alarmSet = true;
+  }
+
+  #recordAll(writes: readonly BucketWrite[], nowS: number): void {
     this.ctx.storage.transactionSync(() => {
       for (const write of writes) {
         if (write.agg.count === 0 || write.second < nowS - MINUTE_RETENTION_S) continue;
@@ -87,7 +109,6 @@ export class MetricStore extends DurableObject<Env> {
         }
       }
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nowMs + PRUNE_INTERVAL_MS);
   }
 
   /** A series' buckets at `resolution` from `fromS` (inclusive) to `toS` (exclusive); null if the series was never recorded. */
@@ -130,6 +151,8 @@ export class MetricStore extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#alarmSet = false;
+    this.#series.clear();
     const nowS = Math.floor(Date.now() / 1000);
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM points WHERE resolution = ? AND bucket < ?", SECOND_RESOLUTION_S, nowS - SECOND_RETENTION_S);
@@ -142,6 +165,9 @@ export class MetricStore extends DurableObject<Env> {
   #seriesId(write: BucketWrite): number {
     const sql = this.ctx.storage.sql;
     const dims = JSON.stringify(write.dimensions);
+    const key = `${write.namespace}\u0000${write.metric}\u0000${dims}`;
+    const known = this.#series.get(key);
+    if (known && known.lastSeen >= write.second) return known.id;
     const row = sql
       .exec<{ id: number }>(
         `INSERT INTO series (namespace, metric, dims, unit, gauge, last_seen) VALUES (?, ?, ?, ?, ?, ?)
@@ -154,6 +180,7 @@ export class MetricStore extends DurableObject<Env> {
         write.second,
       )
       .one();
+    this.#series.set(key, { id: row.id, lastSeen: Math.max(known?.lastSeen ?? 0, write.second) });
     return row.id;
   }
 

@@ -2,10 +2,12 @@
  * The places that see a Lambda event call these; each builds the event's
  * samples (./lambda-metrics.ts) and hands them to the batching recorder.
  * Never throws: metrics must not fail the invocation that produced them.
+ * METRICS_RECORDING (./recording-switch.ts) can turn them off for benchmarks.
  */
 import type { AsyncMetric, FunctionEvent } from "./lambda-metrics";
 import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, iteratorAgeSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
 import { recordSamples, recordSamplesNow } from "./recorder";
+import { metricsRecordedFor } from "./recording-switch";
 
 type WaitUntil = (promise: Promise<unknown>) => void;
 
@@ -26,6 +28,7 @@ export function recordInvocation(
   result: { durationMs: number; initDurationMs?: number; functionError?: string },
   waitUntil: WaitUntil,
 ): void {
+  if (!metricsRecordedFor(env, m.functionName)) return;
   const facts = {
     ...eventOf(m),
     durationMs: result.durationMs,
@@ -36,18 +39,22 @@ export function recordInvocation(
 }
 
 export function recordThrottle(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
+  if (!metricsRecordedFor(env, m.functionName)) return;
   recordSamples(env, m.tenantId, throttleSamples(eventOf(m)), waitUntil);
 }
 
 export function recordRecursionStopped(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
+  if (!metricsRecordedFor(env, m.functionName)) return;
   recordSamples(env, m.tenantId, recursionStoppedSamples(eventOf(m)), waitUntil);
 }
 
 export function recordAsyncEvent(env: Env, m: InvocationMetrics, metric: AsyncMetric, waitUntil: WaitUntil): void {
+  if (!metricsRecordedFor(env, m.functionName)) return;
   recordSamples(env, m.tenantId, asyncCountSamples(eventOf(m), metric), waitUntil);
 }
 
 export function recordAsyncEventAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
+  if (!metricsRecordedFor(env, m.functionName)) return;
   recordSamples(env, m.tenantId, asyncEventAgeSamples(eventOf(m), ageMs), waitUntil);
 }
 
@@ -57,6 +64,7 @@ export function recordIteratorAge(env: Env, m: InvocationMetrics, ageMs: number,
 
 /** A destination (or dead-letter target, delivered the same way) did not take an event's record. */
 export function recordDeliveryFailureMetric(env: Env, m: Pick<InvocationMetrics, "tenantId" | "functionName">): Promise<void> {
+  if (!metricsRecordedFor(env, m.functionName)) return Promise.resolve();
   const event = { functionName: m.functionName, executedVersion: "$LATEST", atMs: Date.now() };
   return recordSamplesNow(env, m.tenantId, asyncCountSamples(event, "DestinationDeliveryFailures"));
 }

@@ -12,8 +12,12 @@ import { LAMBDA_NAMESPACE } from "./lambda-metrics";
 import { MetricStore } from "./metric-store";
 import type { BucketWrite } from "./metric-store";
 
-/** How long samples wait in this isolate before they are written. */
-export const METRICS_FLUSH_MS = 200;
+/**
+ * How long samples wait in this isolate before they are written: one
+ * MetricStore call per tenant and second (a second is the finest period
+ * anyway), so its cost is spread over every invocation of that second.
+ */
+export const METRICS_FLUSH_MS = 1000;
 
 const pending = new Map<string, Map<string, BucketWrite>>();
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { aggregateOf, HISTOGRAM_RELATIVE_ERROR, mergeInto, parseStatistic, percentile, statisticOf } from "../../src/metrics/aggregate";
 import { canonicalDimensions, invocationSamples, throttleSamples } from "../../src/metrics/lambda-metrics";
 import { foldIntoPeriods, isValidPeriod, resolutionFor } from "../../src/metrics/periods";
+import { metricsRecordedFor, parseRecordingSwitch, recordsFor } from "../../src/metrics/recording-switch";
 
 // Metric aggregation: statistics and percentiles over known samples, the
 // merge of buckets, periods, and which samples an invocation produces.
@@ -48,6 +49,30 @@ describe("aggregates", () => {
     expect(parseStatistic("p101")).toBeUndefined();
     expect(parseStatistic("tm99")).toBeUndefined();
     expect(parseStatistic("average")).toBeUndefined();
+  });
+});
+
+describe("METRICS_RECORDING, the benchmark switch", () => {
+  it("is on unless it says off, for every function or those with a name prefix", () => {
+    expect(parseRecordingSwitch("on")).toEqual({ kind: "on" });
+    expect(parseRecordingSwitch(undefined)).toEqual({ kind: "on" });
+    expect(parseRecordingSwitch("OFF")).toEqual({ kind: "on" });
+    expect(parseRecordingSwitch("off:")).toEqual({ kind: "on" });
+    expect(parseRecordingSwitch(" off ")).toEqual({ kind: "off" });
+    expect(parseRecordingSwitch("off:bench-nomet-")).toEqual({ kind: "off-for-prefix", prefix: "bench-nomet-" });
+    const prefix = parseRecordingSwitch("off:bench-nomet-");
+    expect(recordsFor(prefix, "bench-nomet-echo")).toBe(false);
+    expect(recordsFor(prefix, "bench-echo")).toBe(true);
+    expect(recordsFor({ kind: "off" }, "bench-echo")).toBe(false);
+    expect(recordsFor({ kind: "on" }, "bench-nomet-echo")).toBe(true);
+  });
+
+  it("reads the binding again when its value changes", () => {
+    const envWith = (value: string) => ({ METRICS_RECORDING: value }) as Env;
+    expect(metricsRecordedFor(envWith("off:a-"), "a-1")).toBe(false);
+    expect(metricsRecordedFor(envWith("off:a-"), "b-1")).toBe(true);
+    expect(metricsRecordedFor(envWith("on"), "a-1")).toBe(true);
+    expect(metricsRecordedFor(envWith("off"), "b-1")).toBe(false);
   });
 });
 

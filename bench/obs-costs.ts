@@ -1,0 +1,101 @@
+/**
+ * Issue 13's two cost targets, read from bench:invoke's interleaved rounds:
+ *
+ *   metrics  (c) records Lambda's metrics, (c-nomet) is the same handler in a
+ *            function whose recording the platform's METRICS_RECORDING
+ *            switch turns off ("off:bench-nomet-", on the same `wrangler dev`):
+ *            throughput (c)/(c-nomet) ≥ 0.98.
+ *   logging  (c-log) is (c) whose handler writes one console line:
+ *            (c-log) − (c) p50 ≤ 0.2 ms.
+ *
+ * Differences of two merged p50s moved by more than the target between quiet
+ * runs (0.16 and 0.37 ms), so the verdict uses the median of the per-round
+ * differences: each round runs the cases back to back under the same
+ * background load, and one disturbed round cannot move a median. The merged
+ * figures are printed next to it, and the server CPU per request (wrangler
+ * dev + workerd, from /proc): on a machine other processes load, the CPU a
+ * request costs moves less than its latency or throughput.
+ */
+import { percentile } from "./lib/lambda";
+
+export const TARGET_METRICS_THROUGHPUT_RATIO = 0.98;
+export const TARGET_LOGGING_P50_DELTA_MS = 0.2;
+
+/** The measured part of one slice of one case (bench/invoke.ts's RunResult). */
+export interface SliceRun {
+  latencies: number[];
+  elapsedS: number;
+  /** CPU ms the servers used during the slice, when /proc could be read. */
+  serverCpuMs?: number;
+}
+
+export interface CostCheck {
+  concurrency: number;
+  /** Median over the rounds of the per-round value: what `pass` is judged on. */
+  median: number;
+  /** The same figure over all rounds merged (p50 of every sample, or total throughput). */
+  merged: number;
+  perRound: number[];
+  /** Server CPU ms per request: [base case, the other case], over all rounds. */
+  cpuMsPerRequest: [number, number];
+  target: number;
+  pass: boolean;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const p50 = (runs: readonly SliceRun[]) => percentile(runs.flatMap((r) => r.latencies), 50);
+const cpuPerRequest = (runs: readonly SliceRun[]) =>
+  runs.reduce((n, r) => n + (r.serverCpuMs ?? Number.NaN), 0) / runs.reduce((n, r) => n + r.latencies.length, 0);
+const rps = (runs: readonly SliceRun[]) => runs.reduce((n, r) => n + r.latencies.length, 0) / runs.reduce((s, r) => s + r.elapsedS, 0);
+
+/** Pairs the i-th slice of each case (round i); rounds where either side got no sample are skipped. */
+function perRound(base: readonly SliceRun[], other: readonly SliceRun[], value: (b: SliceRun, o: SliceRun) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(base.length, other.length); i++) {
+    if (base[i]!.latencies.length && other[i]!.latencies.length) out.push(value(base[i]!, other[i]!));
+  }
+  return out;
+}
+
+/** Throughput with metrics over throughput without: (c)/(c-nomet). */
+export function metricsCost(concurrency: number, recorded: readonly SliceRun[], notRecorded: readonly SliceRun[]): CostCheck {
+  const rounds = perRound(notRecorded, recorded, (off, on) => rps([on]) / rps([off]));
+  const m = median(rounds);
+  const cpu: [number, number] = [cpuPerRequest(notRecorded), cpuPerRequest(recorded)];
+  return { concurrency, median: m, merged: rps(recorded) / rps(notRecorded), perRound: rounds, cpuMsPerRequest: cpu, target: TARGET_METRICS_THROUGHPUT_RATIO, pass: m >= TARGET_METRICS_THROUGHPUT_RATIO };
+}
+
+/** p50 of the logging handler minus p50 of the plain one: (c-log) − (c). */
+export function loggingCost(concurrency: number, plain: readonly SliceRun[], logged: readonly SliceRun[]): CostCheck {
+  const rounds = perRound(plain, logged, (p, l) => p50([l]) - p50([p]));
+  const m = median(rounds);
+  const cpu: [number, number] = [cpuPerRequest(plain), cpuPerRequest(logged)];
+  return { concurrency, median: m, merged: p50(logged) - p50(plain), perRound: rounds, cpuMsPerRequest: cpu, target: TARGET_LOGGING_P50_DELTA_MS, pass: m <= TARGET_LOGGING_P50_DELTA_MS };
+}
+
+const fmt = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+export function costLines(metrics: readonly CostCheck[], logging: readonly CostCheck[]): string[] {
+  const lines: string[] = [];
+  for (const c of metrics) {
+    lines.push(
+      `concurrency ${String(c.concurrency).padStart(2)}: metrics cost (c)/(c-nomet) throughput ${fmt(c.median, 3)} median of ${c.perRound.length} rounds ` +
+        `(all rounds merged ${fmt(c.merged, 3)}; rounds ${fmt(Math.min(...c.perRound), 3)}..${fmt(Math.max(...c.perRound), 3)}) (target >= ${c.target}: ${c.pass ? "PASS" : "MISS"}); ` +
+        `server CPU ms/request (c-nomet) ${fmt(c.cpuMsPerRequest[0], 2)}, (c) ${fmt(c.cpuMsPerRequest[1], 2)}, ratio ${fmt(c.cpuMsPerRequest[0] / c.cpuMsPerRequest[1], 3)}`,
+    );
+  }
+  for (const c of logging) {
+    lines.push(
+      `concurrency ${String(c.concurrency).padStart(2)}: logging cost (c-log) - (c) p50 ${fmt(c.median, 2)} ms median of ${c.perRound.length} rounds ` +
+        `(all rounds merged ${fmt(c.merged, 2)} ms; rounds ${fmt(Math.min(...c.perRound), 2)}..${fmt(Math.max(...c.perRound), 2)}) (target <= ${c.target} ms: ${c.pass ? "PASS" : "MISS"}); ` +
+        `server CPU ms/request (c) ${fmt(c.cpuMsPerRequest[0], 2)}, (c-log) ${fmt(c.cpuMsPerRequest[1], 2)}`,
+    );
+  }
+  return lines;
+}
