@@ -4,7 +4,7 @@
  * Never throws: metrics must not fail the invocation that produced them.
  * METRICS_RECORDING (./recording-switch.ts) can turn them off for benchmarks.
  */
-import type { AsyncMetric, FunctionEvent } from "./lambda-metrics";
+import type { AsyncMetric, FunctionEvent, Sample } from "./lambda-metrics";
 import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, iteratorAgeSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
 import { recordSamples, recordSamplesNow } from "./recorder";
 import { metricsRecordedFor } from "./recording-switch";
@@ -22,44 +22,44 @@ function eventOf(m: InvocationMetrics): FunctionEvent {
   return { functionName: m.functionName, ...(m.qualifier === undefined ? {} : { qualifier: m.qualifier }), executedVersion: m.executedVersion, atMs: Date.now() };
 }
 
+/** Hands the event's samples to the recorder, unless METRICS_RECORDING leaves this function out. */
+function record(env: Env, m: Pick<InvocationMetrics, "tenantId" | "functionName">, samples: () => Sample[], waitUntil: WaitUntil): void {
+  if (metricsRecordedFor(env, m.functionName)) recordSamples(env, m.tenantId, samples(), waitUntil);
+}
+
 export function recordInvocation(
   env: Env,
   m: InvocationMetrics,
   result: { durationMs: number; initDurationMs?: number; functionError?: string },
   waitUntil: WaitUntil,
 ): void {
-  if (!metricsRecordedFor(env, m.functionName)) return;
-  const facts = {
+  const facts = () => ({
     ...eventOf(m),
     durationMs: result.durationMs,
     error: result.functionError !== undefined,
     ...(result.initDurationMs === undefined ? {} : { initDurationMs: result.initDurationMs }),
-  };
-  recordSamples(env, m.tenantId, invocationSamples(facts), waitUntil);
+  });
+  record(env, m, () => invocationSamples(facts()), waitUntil);
 }
 
 export function recordThrottle(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
-  if (!metricsRecordedFor(env, m.functionName)) return;
-  recordSamples(env, m.tenantId, throttleSamples(eventOf(m)), waitUntil);
+  record(env, m, () => throttleSamples(eventOf(m)), waitUntil);
 }
 
 export function recordRecursionStopped(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
-  if (!metricsRecordedFor(env, m.functionName)) return;
-  recordSamples(env, m.tenantId, recursionStoppedSamples(eventOf(m)), waitUntil);
+  record(env, m, () => recursionStoppedSamples(eventOf(m)), waitUntil);
 }
 
 export function recordAsyncEvent(env: Env, m: InvocationMetrics, metric: AsyncMetric, waitUntil: WaitUntil): void {
-  if (!metricsRecordedFor(env, m.functionName)) return;
-  recordSamples(env, m.tenantId, asyncCountSamples(eventOf(m), metric), waitUntil);
+  record(env, m, () => asyncCountSamples(eventOf(m), metric), waitUntil);
 }
 
 export function recordAsyncEventAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
-  if (!metricsRecordedFor(env, m.functionName)) return;
-  recordSamples(env, m.tenantId, asyncEventAgeSamples(eventOf(m), ageMs), waitUntil);
+  record(env, m, () => asyncEventAgeSamples(eventOf(m), ageMs), waitUntil);
 }
 
 export function recordIteratorAge(env: Env, m: InvocationMetrics, ageMs: number, waitUntil: WaitUntil): void {
-  recordSamples(env, m.tenantId, iteratorAgeSamples(eventOf(m), ageMs), waitUntil);
+  record(env, m, () => iteratorAgeSamples(eventOf(m), ageMs), waitUntil);
 }
 
 /** A destination (or dead-letter target, delivered the same way) did not take an event's record. */
