@@ -151,10 +151,14 @@ async function main(): Promise<void> {
 
     if (CPU_ONLY) {
       // What the servers burn with no requests (timers, alarms, wrangler's own work), subtracted below.
-      const idleBefore = serverJiffies();
-      await new Promise((r) => setTimeout(r, 4000));
-      const idleMsPerS = ((serverJiffies() - idleBefore) * 10) / 4;
-      console.log(`servers idle: ${idleMsPerS.toFixed(0)} ms CPU per second`);
+      let idleMsPerS = 0;
+      for (let window = 0; window < Math.floor(envNumber("PROFILE_IDLE_WINDOWS", 1)); window++) {
+        const idleBefore = serverJiffies();
+        const workerdBefore = workerdJiffies();
+        await new Promise((r) => setTimeout(r, 4000));
+        idleMsPerS = ((serverJiffies() - idleBefore) * 10) / 4;
+        console.log(`servers idle: ${idleMsPerS.toFixed(0)} ms CPU per second (workerd ${(((workerdJiffies() - workerdBefore) * 10) / 4).toFixed(0)})`);
+      }
       for (let run = 1; run <= Math.floor(envNumber("PROFILE_RUNS", 1)); run++) {
         const before = serverJiffies();
         const workerdBefore = workerdJiffies();
