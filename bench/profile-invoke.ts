@@ -15,9 +15,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import http from "node:http";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform } from "../test/e2e/harness";
-import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { postLocal } from "./lib/http";
+import { deployFunction } from "./lib/lambda";
 import { procTable, readStat } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
@@ -119,22 +119,7 @@ async function main(): Promise<void> {
   try {
     const creds = await createTenantWithKey(platform, "profile");
     const headers: Record<string, string> = { authorization: `Bearer ${creds.token}`, "content-type": "application/json" };
-    const call = (method: string, urlPath: string, body?: unknown) =>
-      fetch(`${platform.url}${urlPath}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const created = await call("POST", "/2015-03-31/functions", {
-      FunctionName: FUNCTION_NAME,
-      Runtime: "nodejs22.x",
-      Role: `arn:aws:iam::${creds.accountId}:role/profile`,
-      Handler: "index.handler",
-      Code: { ZipFile: makeZipBase64({ "index.mjs": HANDLER_SOURCE }) },
-    });
-    if (created.status !== 201) throw new Error(`CreateFunction: ${created.status} ${await created.text()}`);
-    for (let i = 0; ; i++) {
-      const config = (await (await call("GET", `/2015-03-31/functions/${FUNCTION_NAME}/configuration`)).json()) as { State?: string };
-      if (config.State === "Active") break;
-      if (i > 300) throw new Error("function not Active after 30 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await deployFunction(platform, creds, FUNCTION_NAME, HANDLER_SOURCE);
     const invokePath = `/2015-03-31/functions/${FUNCTION_NAME}/invocations`;
     if (TAIL) headers["X-Amz-Log-Type"] = "Tail";
     const body = JSON.stringify({ n: 1, text: "hello" });

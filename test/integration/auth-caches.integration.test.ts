@@ -14,13 +14,19 @@ import { bearer, BASE, errorOf, newTenant } from "../helpers/platform";
 const setLimit = (tenantId: string, limit: number) =>
   env.DB.prepare("UPDATE tenants SET concurrency_limit = ? WHERE id = ?").bind(limit, tenantId).run();
 
+/** A new tenant's key, read into the cache at t0, and its limit then changed in D1 behind the cache. */
+async function cachedKeyThenChanged(by: number) {
+  const key = await newTenant();
+  const db = database(env.DB);
+  const t0 = Date.now();
+  const before = (await lookupKey(db, key.accessKeyId, t0))!.tenant.concurrencyLimit;
+  await setLimit(key.tenantId, before + by);
+  return { key, db, t0, before };
+}
+
 describe("key cache refresh ahead of expiry", () => {
   it("lets one request read again near the expiry while the others use the entry", async () => {
-    const key = await newTenant();
-    const db = database(env.DB);
-    const t0 = Date.now();
-    const before = (await lookupKey(db, key.accessKeyId, t0))!.tenant.concurrencyLimit;
-    await setLimit(key.tenantId, before + 7);
+    const { key, db, t0, before } = await cachedKeyThenChanged(7);
 
     // Well before the expiry: the entry, no read.
     expect((await lookupKey(db, key.accessKeyId, t0 + KEY_CACHE_TTL_MS - REFRESH_AHEAD_MS - 1))!.tenant.concurrencyLimit).toBe(before);
@@ -34,11 +40,7 @@ describe("key cache refresh ahead of expiry", () => {
   });
 
   it("never serves an entry past its expiry", async () => {
-    const key = await newTenant();
-    const db = database(env.DB);
-    const t0 = Date.now();
-    const before = (await lookupKey(db, key.accessKeyId, t0))!.tenant.concurrencyLimit;
-    await setLimit(key.tenantId, before + 3);
+    const { key, db, t0, before } = await cachedKeyThenChanged(3);
     const [a, b] = await Promise.all([lookupKey(db, key.accessKeyId, t0 + KEY_CACHE_TTL_MS), lookupKey(db, key.accessKeyId, t0 + KEY_CACHE_TTL_MS)]);
     expect(a!.tenant.concurrencyLimit).toBe(before + 3);
     expect(b!.tenant.concurrencyLimit).toBe(before + 3);
