@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import type { ErrorHandler, NotFoundHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
 import { authenticateTenant } from "./auth/authenticate";
 import { awsJsonRoutes } from "./aws-json/routes";
@@ -33,12 +35,7 @@ export function buildApp(): Hono<AppEnv> {
   // Function URLs are told apart by Host (<url-id>.lambda-url.<region>.<domain>), before any API route.
   app.use(functionUrlFrontDoor);
 
-  app.use(async (c, next) => {
-    const requestId = crypto.randomUUID();
-    c.set("requestId", requestId);
-    await next();
-    c.res.headers.set("x-amzn-RequestId", requestId);
-  });
+  app.use(stampRequestId);
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin", adminRoutes);
@@ -73,19 +70,40 @@ export function buildApp(): Hono<AppEnv> {
   // GetFunction's Code.Location: presigned, no credentials.
   app.route(DOWNLOAD_MOUNT, codeDownloadRoutes);
 
-  app.notFound((c) =>
-    unknownOperation(c.req.method, new URL(c.req.url).pathname).toResponse(
-      c.get("requestId"),
-    ),
-  );
-
-  app.onError((err, c) => {
-    if (err instanceof LambdaError) return err.toResponse(c.get("requestId"));
-    console.error("unhandled error", c.req.method, c.req.path, err);
-    return serviceException("An internal error occurred. Retry the request.").toResponse(
-      c.get("requestId"),
-    );
-  });
+  app.notFound(unknownRoute);
+  app.onError(answerError);
 
   return app;
 }
+
+/**
+ * The sync Invoke route alone (`POST /2015-03-31/functions/{name}/invocations`
+ * on the API host), with the same middleware and answers as in buildApp:
+ * src/index.ts sends it the requests the door recognised as Invoke, so that
+ * the hottest path is not matched against every route of the API (Hono's
+ * trie router walks them per request).
+ */
+export function buildInvokeApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false });
+  app.use(stampRequestId);
+  app.use("/2015-03-31/*", authenticateTenant);
+  app.route("/2015-03-31/functions", invokeRoutes);
+  app.notFound(unknownRoute);
+  app.onError(answerError);
+  return app;
+}
+
+const stampRequestId = createMiddleware<AppEnv>(async (c, next) => {
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  await next();
+  c.res.headers.set("x-amzn-RequestId", requestId);
+});
+
+const unknownRoute: NotFoundHandler<AppEnv> = (c) => unknownOperation(c.req.method, new URL(c.req.url).pathname).toResponse(c.get("requestId"));
+
+const answerError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof LambdaError) return err.toResponse(c.get("requestId"));
+  console.error("unhandled error", c.req.method, c.req.path, err);
+  return serviceException("An internal error occurred. Retry the request.").toResponse(c.get("requestId"));
+};

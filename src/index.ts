@@ -1,4 +1,4 @@
-import { buildApp } from "./app";
+import { buildApp, buildInvokeApp } from "./app";
 import { handleQueueBatch } from "./async/poller";
 import { atTheDoor } from "./invoke/door";
 import { recoverLostQueueMessages } from "./async/volatile-queues";
@@ -23,12 +23,14 @@ export { SqsDirectory } from "./sqs/directory-object";
 export { SqsQueue } from "./sqs/queue-object";
 
 const app = buildApp();
+const invokeApp = buildInvokeApp();
 
 export default {
-  // Invoke requests past this isolate's bound are refused before anything else runs (src/invoke/door.ts).
+  // Invoke requests past this isolate's bound are refused before anything else runs (src/invoke/door.ts);
+  // a sync Invoke goes to its route directly, any other request through the whole app.
   fetch(request, env, ctx) {
     recoverLostQueueMessages(env, ctx);
-    return atTheDoor(request, env, ctx, () => app.fetch(request, env, ctx));
+    return atTheDoor(request, env, ctx, (invoke) => (invoke ? invokeApp : app).fetch(request, env, ctx));
   },
   queue(batch, env, ctx) {
     recoverLostQueueMessages(env, ctx);

@@ -85,7 +85,7 @@ async function verifyCredentials(env: Env, request: Request, readBody: () => Pro
     const parsed = parseBearerToken(authorization.slice("Bearer ".length).trim());
     if (!parsed) throw unrecognizedClient();
     const found = await lookupKey(db, parsed.accessKeyId);
-    if (!found || !timingSafeEqualText(await sha256Hex(parsed.secret), found.key.secretHash)) throw unrecognizedClient();
+    if (!found || !(await bearerSecretMatches(parsed.accessKeyId, parsed.secret, found.key.secretHash))) throw unrecognizedClient();
     accessKeyId = parsed.accessKeyId;
   } else {
     throw missingAuthenticationToken();
@@ -101,6 +101,23 @@ async function verifyCredentials(env: Env, request: Request, readBody: () => Pro
     concurrencyLimit: found.tenant.concurrencyLimit,
     cell: found.tenant.cell,
   };
+}
+
+/**
+ * The bearer secret last verified for each key, with the stored hash it
+ * matched: a repeated request compares it in constant time instead of
+ * hashing it again. A changed hash (a key replaced) is hashed afresh.
+ */
+const verifiedBearer = new Map<string, { secret: string; secretHash: string }>();
+const MAX_VERIFIED_BEARERS = 10_000;
+
+async function bearerSecretMatches(accessKeyId: string, secret: string, secretHash: string): Promise<boolean> {
+  const known = verifiedBearer.get(accessKeyId);
+  if (known?.secretHash === secretHash && timingSafeEqualText(secret, known.secret)) return true;
+  if (!timingSafeEqualText(await sha256Hex(secret), secretHash)) return false;
+  if (verifiedBearer.size >= MAX_VERIFIED_BEARERS) verifiedBearer.clear();
+  verifiedBearer.set(accessKeyId, { secret, secretHash });
+  return true;
 }
 
 /**

@@ -10,13 +10,29 @@ import { FunctionStore } from "../data/function-store";
 export const KEY_CACHE_TTL_MS = 2_000;
 const MAX_ENTRIES = 10_000;
 
-type Entry = { value: { key: KeyRow; tenant: TenantRow } | undefined; expiresAt: number };
+/**
+ * An entry this close to its expiry is read again by the first request that
+ * sees it while the others go on using it (never past its expiry), so that
+ * under load the requests arriving as it expires do not all read D1.
+ */
+export const REFRESH_AHEAD_MS = 500;
+
+type Entry = { value: { key: KeyRow; tenant: TenantRow } | undefined; expiresAt: number; refreshing?: boolean };
 const cache = new Map<string, Entry>();
 
 export async function lookupKey(db: Database, accessKeyId: string, now = Date.now()) {
   const hit = cache.get(accessKeyId);
-  if (hit && hit.expiresAt > now) return hit.value;
-  const value = await new TenantStore(db).findKey(accessKeyId);
+  if (hit && hit.expiresAt > now) {
+    if (hit.refreshing || hit.expiresAt - now > REFRESH_AHEAD_MS) return hit.value;
+    hit.refreshing = true;
+  }
+  let value: Entry["value"];
+  try {
+    value = await new TenantStore(db).findKey(accessKeyId);
+  } catch (error) {
+    if (hit) hit.refreshing = false;
+    throw error;
+  }
   if (cache.size >= MAX_ENTRIES) cache.clear();
   cache.set(accessKeyId, { value, expiresAt: now + KEY_CACHE_TTL_MS });
   return value;

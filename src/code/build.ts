@@ -8,7 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import { invalidParameter, requestTooLarge } from "../errors";
-import { type ProbeResult, probeHandler } from "../runtime/executor";
+import { type ProbeResult, probeHandler } from "../runtime/worker-code";
 import { bundleHandler } from "./bundler";
 import { type CodeLayers, NO_LAYERS, unzippedSize } from "./layers";
 import { findHandlerModule, type HandlerModule, moduleCandidates, type ParsedHandler, parseHandler } from "./handler-path";

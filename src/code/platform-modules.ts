@@ -3,7 +3,7 @@
  * a function's Dynamic Worker. The bundler (src/code/bundler.ts) leaves a
  * package the zip does not ship as an import of `./platform-sdk/<package>.js`
  * instead of copying it into the bundle, and the executor
- * (src/runtime/executor.ts) puts the packages a bundle imports beside it.
+ * (src/runtime/worker-code.ts) puts the packages a bundle imports beside it.
  * So a function's stored bundle does not grow by the SDK it imports, and the
  * isolate compiles the SDK's minified text as built (the bundle is not
  * minified: a re-printed copy of a client is about 40 % larger).

@@ -27,20 +27,26 @@ import type { Admission } from "./run";
 
 const INVOKE_PATH = /^\/(?:2015-03-31\/functions\/[^/]+\/invocations|2021-11-15\/functions\/[^/]+\/response-streaming-invocations|console\/functions\/[^/]+\/invoke)\/?$/;
 const SIGV4_CREDENTIAL = /Credential=([^/,\s]+)\//;
+const SYNC_INVOKE_PREFIX = "/2015-03-31/functions/";
 
 /** This isolate's limiter: the isolate's own CPU (and its I/O) is the queue it guards. */
 let limiter = new AdmissionLimiter();
 const tickets = new WeakMap<Request, Ticket>();
 
-/** Runs `next` (the app) for `request`, or answers 429 at once when an invoke request is past the bound. */
-export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, next: () => Response | Promise<Response>): Promise<Response> {
-  if (env.ADMISSION_CONTROL === "off") return Promise.resolve(next());
+/**
+ * Runs `next` (the app) for `request`, or answers 429 at once when an invoke
+ * request is past the bound. `next` is told when the request is a sync
+ * Invoke of the Lambda API (`POST /2015-03-31/functions/{name}/invocations`
+ * on the API host), which src/index.ts routes straight to its handler.
+ */
+export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, next: (invoke: boolean) => Response | Promise<Response>): Promise<Response> {
   const caller = invokeCaller(request, env);
-  if (caller === undefined) return Promise.resolve(next());
+  const invoke = caller?.api === true;
+  if (caller === undefined || env.ADMISSION_CONTROL === "off") return Promise.resolve(next(invoke));
   const verdict = limiter.admit(caller.name, Date.now());
   if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
   tickets.set(request, verdict);
-  const answer = Promise.resolve()
+  const answer = Promise.resolve(invoke)
     .then(next)
     .finally(() => {
       // Not taken over by an invocation: the request is over, and says nothing of the queue.
@@ -66,8 +72,11 @@ export function handOver(request: Request, work: string): Admission | undefined 
   return { finished: (ran) => limiter.complete(ticket, Date.now(), ran ? work : undefined) };
 }
 
-/** Which caller an invoke request claims to be; undefined for any other request. */
-export function invokeCaller(request: Request, env: Env): { name: string; url: boolean } | undefined {
+/**
+ * Which caller an invoke request claims to be; undefined for any other
+ * request. `api`: a sync Invoke of the Lambda API (not a stream, console or URL invoke).
+ */
+export function invokeCaller(request: Request, env: Env): { name: string; url: boolean; api?: true } | undefined {
   const host = request.headers.get("host") ?? new URL(request.url).host;
   const match = matchHost(host, env.REGION, env.FUNCTION_URL_DOMAIN);
   if (match.kind === "url") return { name: `url:${match.urlId}`, url: true };
@@ -75,10 +84,11 @@ export function invokeCaller(request: Request, env: Env): { name: string; url: b
   const path = new URL(request.url).pathname;
   if (!INVOKE_PATH.test(path)) return undefined;
   if (path.startsWith("/console/")) return { name: "console", url: false };
+  const api = path.startsWith(SYNC_INVOKE_PREFIX) ? { api: true as const } : {};
   const key = accessKeyIdOf(request.headers.get("authorization") ?? "");
-  if (key === undefined) return { name: "anonymous", url: false };
+  if (key === undefined) return { name: "anonymous", url: false, ...api };
   const tenant = peekKeyTenant(key);
-  return { name: tenant === undefined ? `key:${key}` : `tenant:${tenant}`, url: false };
+  return { name: tenant === undefined ? `key:${key}` : `tenant:${tenant}`, url: false, ...api };
 }
 
 function accessKeyIdOf(authorization: string): string | undefined {

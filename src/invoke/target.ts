@@ -12,6 +12,7 @@ import { provisionedStore } from "../services/provisioned-concurrency";
 import { resolveVersion } from "../services/resolve";
 import type { TenantScope } from "../services/scope";
 import { tenantScopeById } from "../services/scope";
+import { REFRESH_AHEAD_MS } from "../auth/key-cache";
 
 /**
  * What an invocation runs: the version it executes (after weighted alias
@@ -41,6 +42,8 @@ interface Cached {
   alias?: AliasRow;
   unreservedLimit: number;
   expiresAt: number;
+  /** A request is reading it again (see REFRESH_AHEAD_MS). */
+  refreshing?: boolean;
 }
 
 const cache = new Map<string, Cached>();
@@ -79,7 +82,20 @@ async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   const key = `${scope.principal.tenantId}\u0000${ref.name}\u0000${ref.qualifier ?? ""}`;
   const now = Date.now();
   const hit = cache.get(key);
-  if (hit && hit.expiresAt > now) return hit;
+  if (hit && hit.expiresAt > now) {
+    // Close to its expiry, the first request to see it reads it again; the others use it meanwhile.
+    if (hit.refreshing || hit.expiresAt - now > REFRESH_AHEAD_MS) return hit;
+    hit.refreshing = true;
+  }
+  try {
+    return await read(scope, ref, key, now);
+  } catch (error) {
+    if (hit) hit.refreshing = false;
+    throw error;
+  }
+}
+
+async function read(scope: TenantScope, ref: FunctionRef, key: string, now: number): Promise<Cached> {
 
   // Invoke names what it looked for: an unqualified call is one to $LATEST, and its 404 says so
   // (`Function not found: …:function:name:$LATEST`, as AWS answers it; GetFunction's does not).

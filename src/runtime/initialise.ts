@@ -6,8 +6,8 @@
  * there costs one RPC and changes nothing; on one the Worker Loader replaced,
  * it runs the init phase again.
  */
-import type { BundleState, ErrorPayload, ExecutionEnvironment, InitReport, InvocationRequest, ShimEntrypoint } from "./executor";
-import { DEFAULT_EPHEMERAL_STORAGE_MB, INIT_TIMEOUT_MS, loadCode, startFailure, withDeadline } from "./executor";
+import type { BundleState, ErrorPayload, ExecutionEnvironment, InitReport, InvocationRequest, ShimEntrypoint } from "./worker-code";
+import { DEFAULT_EPHEMERAL_STORAGE_MB, INIT_TIMEOUT_MS, loadCode, startFailure, withDeadline } from "./worker-code";
 
 export type InitOutcome =
   /** The init phase ran now: the lines its module code logged and how long it took. */

@@ -4,7 +4,7 @@
  * Lambda Node.js runtime. The function's bundle (src/code/bundler.ts) sits
  * next to it as `handler.js`, and the names both must agree on as
  * `markers.js` (src/runtime/markers.ts). wrangler.toml's Text rule ships this
- * file to the Worker Loader as module text (src/runtime/executor.ts); it is
+ * file to the Worker Loader as module text (src/runtime/worker-code.ts); it is
  * checked JavaScript (`npm run typecheck`, tsconfig.shim.json).
  *
  * It follows the Lambda runtime interface client (RIC): the callback

@@ -15,7 +15,7 @@
  * that has since restarted) the loader starts the tiny placeholder below
  * instead, which aborts itself the same way, so nothing stays behind either.
  */
-import type { ShimEntrypoint } from "./executor";
+import type { ShimEntrypoint } from "./worker-code";
 
 const COMPATIBILITY_DATE = "2026-11-01";
 /** A Worker that only leaves the loader's map (for an id the loader does not hold). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildFunctionCode, decodeZipFile } from "../../src/code/build";
 import { assertZippedSize, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, unzipCode } from "../../src/code/zip";
 import { LambdaError } from "../../src/errors";
-import { probeHandler, RUNTIME_MODULES } from "../../src/runtime/executor";
+import { probeHandler, RUNTIME_MODULES } from "../../src/runtime/worker-code";
 import { makeZip, makeZipBase64, toBase64 } from "../fixtures/zips";
 
 type Files = Record<string, string>;

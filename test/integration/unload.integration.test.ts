@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildFunctionCode } from "../../src/code/build";
 import type { LeaseRequest } from "../../src/invoke/assignment-partition";
-import { type ExecutionEnvironment, invoke, type InvocationRequest, type ShimEntrypoint } from "../../src/runtime/executor";
+import { type ExecutionEnvironment, invoke, type InvocationRequest } from "../../src/runtime/executor";
+import type { ShimEntrypoint } from "../../src/runtime/worker-code";
 import { unloadEnvironment } from "../../src/runtime/unload";
 import { makeZipBase64 } from "../fixtures/zips";
 
