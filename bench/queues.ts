@@ -61,17 +61,30 @@ interface Receiver {
   port: number;
   /** Body → wall-clock ms its handler's POST arrived (first time), and how often it came. */
   starts: Map<string, { at: number; count: number }>;
+  /** Body → the queue's SentTimestamp and ApproximateFirstReceiveTimestamp (ms, the platform's clock), and its batch's size. */
+  stamps: Map<string, Stamp>;
   close(): Promise<void>;
+}
+
+/** Where a message's time went, from the queue's own timestamps (same machine, same clock as this process). */
+interface Stamp {
+  sent: number;
+  received: number;
+  batch: number;
 }
 
 async function startReceiver(): Promise<Receiver> {
   const starts = new Map<string, { at: number; count: number }>();
+  const stamps = new Map<string, Stamp>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const at = now();
-      for (const body of JSON.parse(Buffer.concat(chunks).toString("utf8")) as string[]) {
+      const items = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Array<string | [string, string, string]>;
+      for (const item of items) {
+        const body = typeof item === "string" ? item : item[0];
+        if (typeof item !== "string" && !stamps.has(body)) stamps.set(body, { sent: Number(item[1]), received: Number(item[2]), batch: items.length });
         const seen = starts.get(body);
         if (seen) seen.count += 1;
         else starts.set(body, { at, count: 1 });
@@ -85,13 +98,16 @@ async function startReceiver(): Promise<Receiver> {
   return {
     port: typeof address === "object" && address ? address.port : 0,
     starts,
+    stamps,
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
 
-// An SQS batch (Records) or, for the async baseline, an Event invoke's payload { body }.
+// An SQS batch (Records: each body with its SentTimestamp and ApproximateFirstReceiveTimestamp) or, for the async baseline, an Event invoke's payload { body }.
 const handlerSource = (port: number) => `exports.handler = async (event) => {
-  const bodies = event.Records ? event.Records.map((r) => r.body) : [event.body];
+  const bodies = event.Records
+    ? event.Records.map((r) => [r.body, r.attributes.SentTimestamp, r.attributes.ApproximateFirstReceiveTimestamp])
+    : [event.body];
   await fetch("http://127.0.0.1:${port}/start", { method: "POST", body: JSON.stringify(bodies) });
   return {};
 };`;
@@ -118,11 +134,16 @@ async function depth(sqs: SQSClient, QueueUrl: string): Promise<number> {
   return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
 }
 
-async function untilEmpty(sqs: SQSClient, QueueUrl: string, what: string): Promise<number> {
+/** When the queue became empty, or after BENCH_QUEUES_DRAIN_S the messages still `left` in it (a mapping that cannot keep up on this machine). */
+async function untilEmpty(sqs: SQSClient, QueueUrl: string, what: string): Promise<{ at: number; left: number }> {
   const deadline = now() + DRAIN_S * 1000;
   for (;;) {
-    if ((await depth(sqs, QueueUrl)) === 0) return now();
-    if (now() > deadline) throw new Error(`${what}: queue not empty after ${DRAIN_S} s`);
+    const left = await depth(sqs, QueueUrl);
+    if (left === 0) return { at: now(), left };
+    if (now() > deadline) {
+      console.error(`${what}: ${left} messages still in the queue after ${DRAIN_S} s`);
+      return { at: now(), left };
+    }
     await sleep(50);
   }
 }
@@ -160,13 +181,49 @@ function startLatencies(receiver: Receiver, sentAt: Map<string, number>): { late
   return { latency: latency(values), missing, repeated };
 }
 
+/**
+ * Where send → handler start went, p50 of each part: the SendMessage call until
+ * the queue stored the message (SentTimestamp), waiting in the queue until a
+ * poller's receive took it (ApproximateFirstReceiveTimestamp), and receive →
+ * handler start (the invoke path); with the mean records per handler call.
+ */
+interface Breakdown {
+  sendToQueued: number;
+  queuedToReceived: number;
+  receivedToHandler: number;
+  meanBatch: number;
+}
+
+function breakdown(receiver: Receiver, sentAt: Map<string, number>): Breakdown {
+  const parts: [number[], number[], number[]] = [[], [], []];
+  let records = 0;
+  let batches = 0;
+  for (const [body, t] of sentAt) {
+    const stamp = receiver.stamps.get(body);
+    const start = receiver.starts.get(body);
+    if (!stamp || !start) continue;
+    parts[0].push(stamp.sent - t);
+    parts[1].push(stamp.received - stamp.sent);
+    parts[2].push(start.at - stamp.received);
+    records += 1;
+    batches += 1 / stamp.batch;
+  }
+  return {
+    sendToQueued: latency(parts[0]).p50,
+    queuedToReceived: latency(parts[1]).p50,
+    receivedToHandler: latency(parts[2]).p50,
+    meanBatch: batches > 0 ? records / batches : NaN,
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Phases
 
 interface BatchSizeResult {
   batchSize: number;
-  steady: { rate: number; seconds: number; sendToHandler: Latency; missing: number; repeated: number };
-  saturation: { messages: number; seconds: number; messagesPerSecond: number; sendToHandler: Latency; missing: number; repeated: number };
+  /** `left`: still in the queue when the drain gave up (then not counted as lost, and saturation was not run). */
+  steady: { rate: number; seconds: number; sendToHandler: Latency; missing: number; repeated: number; left: number; breakdown: Breakdown };
+  saturation: { messages: number; seconds: number; messagesPerSecond: number; sendToHandler: Latency; missing: number; repeated: number; left: number } | null;
 }
 
 async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCredentials, receiver: Receiver, batchSize: number): Promise<BatchSizeResult> {
@@ -196,20 +253,30 @@ async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCre
     sends.push(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body })));
   }
   await Promise.all(sends);
-  await untilEmpty(sqs, QueueUrl, `${name} steady`);
+  const steadyEnd = await untilEmpty(sqs, QueueUrl, `${name} steady`);
   const steady = startLatencies(receiver, steadySent);
+  const steadyResult = { rate: RATE, seconds: STEADY_S, sendToHandler: steady.latency, missing: steady.missing, repeated: steady.repeated, left: steadyEnd.left, breakdown: breakdown(receiver, steadySent) };
+  if (steadyEnd.left > 0) return { batchSize, steady: steadyResult, saturation: null };
 
   // Saturation: a burst sent as fast as SendMessageBatch takes it, drained by the mapping.
   const bodies = Array.from({ length: MESSAGES }, (_, i) => `${name}-sat-${i}`);
   const first = now();
   const satSent = await sendBatches(sqs, QueueUrl, bodies);
   const emptied = await untilEmpty(sqs, QueueUrl, `${name} saturation`);
-  const seconds = (emptied - first) / 1000;
+  const seconds = (emptied.at - first) / 1000;
   const saturation = startLatencies(receiver, satSent);
   return {
     batchSize,
-    steady: { rate: RATE, seconds: STEADY_S, sendToHandler: steady.latency, missing: steady.missing, repeated: steady.repeated },
-    saturation: { messages: MESSAGES, seconds, messagesPerSecond: MESSAGES / seconds, sendToHandler: saturation.latency, missing: saturation.missing, repeated: saturation.repeated },
+    steady: steadyResult,
+    saturation: {
+      messages: MESSAGES,
+      seconds,
+      messagesPerSecond: (MESSAGES - emptied.left) / seconds,
+      sendToHandler: saturation.latency,
+      missing: saturation.missing,
+      repeated: saturation.repeated,
+      left: emptied.left,
+    },
   };
 }
 
@@ -301,13 +368,17 @@ async function main(): Promise<void> {
     console.log(`SendMessageBatch to one queue (no mapping): ${send.messagesPerSecond.toFixed(0)} messages/s (${send.messages} in ${send.seconds.toFixed(2)} s, ${SENDERS} calls in flight)`);
     console.log("\nBatchSize | steady rate | send→handler p50 | p99   | saturation msgs/s (send→handler→delete) | send→handler p50 | p99   | missing | repeated");
     for (const r of results) {
+      if (!r.saturation) {
+        console.log(`${String(r.batchSize).padEnd(9)} | ${r.steady.rate}/s ${r.steady.seconds} s | ${ms(r.steady.sendToHandler.p50)} | ${ms(r.steady.sendToHandler.p99)} | not run: ${r.steady.left} steady messages left after ${DRAIN_S} s`);
+        continue;
+      }
       console.log(
         [
           String(r.batchSize).padEnd(9),
           `${r.steady.rate}/s ${r.steady.seconds} s`.padEnd(11),
           ms(r.steady.sendToHandler.p50).padEnd(16),
           ms(r.steady.sendToHandler.p99).padEnd(5),
-          `${r.saturation.messagesPerSecond.toFixed(0)} (${r.saturation.messages} in ${r.saturation.seconds.toFixed(2)} s)`.padEnd(39),
+          `${r.saturation.messagesPerSecond.toFixed(0)} (${r.saturation.messages - r.saturation.left} in ${r.saturation.seconds.toFixed(2)} s)`.padEnd(39),
           ms(r.saturation.sendToHandler.p50).padEnd(16),
           ms(r.saturation.sendToHandler.p99).padEnd(5),
           String(r.steady.missing + r.saturation.missing).padEnd(7),
@@ -315,10 +386,17 @@ async function main(): Promise<void> {
         ].join(" | "),
       );
     }
+    for (const r of results) {
+      const b = r.steady.breakdown;
+      console.log(
+        `BatchSize ${r.batchSize} steady, p50 of each part: send → queued ${ms(b.sendToQueued)}, queued → received by the poller ${ms(b.queuedToReceived)}, ` +
+          `received → handler start ${ms(b.receivedToHandler)}; ${b.meanBatch.toFixed(1)} records per handler call`,
+      );
+    }
     console.log(`\nlong-poll wake-up (SendMessage answered → waiting ReceiveMessage answered), ${wake.count} samples: p50 ${ms(wake.p50)}, p99 ${ms(wake.p99)} (target p50 <= 5 ms: ${wake.p50 <= 5 ? "PASS" : "MISS"})`);
     console.log(`async invoke saturation, same handler and run: ${asyncBaseline.eventsPerSecond.toFixed(0)} events/s (${asyncBaseline.events} in ${asyncBaseline.seconds.toFixed(2)} s, ${asyncBaseline.missing} missing)`);
     for (const r of results) {
-      const ratio = r.saturation.messagesPerSecond / asyncBaseline.eventsPerSecond;
+      const ratio = (r.saturation?.messagesPerSecond ?? NaN) / asyncBaseline.eventsPerSecond;
       console.log(
         `BatchSize ${r.batchSize}: steady ${r.steady.rate}/s send→handler p50 ${ms(r.steady.sendToHandler.p50)} (target <= 20 ms: ${r.steady.sendToHandler.p50 <= 20 ? "PASS" : "MISS"}); ` +
           `saturation / async saturation ${ratio.toFixed(2)} (target >= 1: ${ratio >= 1 ? "PASS" : "MISS"})`,
@@ -328,7 +406,8 @@ async function main(): Promise<void> {
     mkdirSync(out, { recursive: true });
     const settings = { RATE, STEADY_S, MESSAGES, SENDERS, CONCURRENCY };
     writeFileSync(path.join(out, "queues-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, settings, send, wake, asyncBaseline, results }, null, 2)}\n`);
-    const lost = results.reduce((n, r) => n + r.steady.missing + r.saturation.missing, 0) + asyncBaseline.missing;
+    // Messages still in a queue when its drain gave up are not lost: only those gone without a handler start are.
+    const lost = results.reduce((n, r) => n + Math.max(0, r.steady.missing - r.steady.left) + Math.max(0, (r.saturation?.missing ?? 0) - (r.saturation?.left ?? 0)), 0) + asyncBaseline.missing;
     if (lost > 0) {
       console.error(`\n${lost} messages left the queue without their handler starting`);
       process.exitCode = 1;

@@ -12,7 +12,7 @@ import { lineageOfInvocation, NO_LINEAGE, stopsRecursion } from "../invoke/recur
 import { invokeSync } from "../invoke/run";
 import { invokeTarget, prepareInvoke } from "../invoke/target";
 import type { LineageCounts } from "../runtime/lineage";
-import { tenantScopeById } from "../services/scope";
+import { cachedTenantScopeById } from "../services/scope";
 
 export interface BatchInvocation {
   tenantId: string;
@@ -42,7 +42,7 @@ export type BatchInvokeResult =
 export class SqsBatchRunner extends WorkerEntrypoint<Env> {
   /** The execution role of the version an invocation would run (a Kinesis event's invokeIdentityArn); null when it cannot be invoked. */
   async role(batch: Omit<BatchInvocation, "payload">): Promise<string | null> {
-    const scope = await tenantScopeById(this.env, batch.tenantId);
+    const scope = await cachedTenantScopeById(this.env, batch.tenantId);
     if (!scope) return null;
     const ref = batch.qualifier === undefined ? { name: batch.functionName } : { name: batch.functionName, qualifier: batch.qualifier };
     try {
@@ -54,7 +54,7 @@ export class SqsBatchRunner extends WorkerEntrypoint<Env> {
   }
 
   async run(batch: BatchInvocation): Promise<BatchInvokeResult> {
-    const scope = await tenantScopeById(this.env, batch.tenantId);
+    const scope = await cachedTenantScopeById(this.env, batch.tenantId);
     if (!scope) return { kind: "refused", reason: "PROBLEM: The tenant no longer exists." };
     const ref = batch.qualifier === undefined ? { name: batch.functionName } : { name: batch.functionName, qualifier: batch.qualifier };
     try {
@@ -84,7 +84,7 @@ export class SqsBatchRunner extends WorkerEntrypoint<Env> {
    * invocation then reports that itself.
    */
   async looping(check: LoopCheck): Promise<number[]> {
-    const scope = await tenantScopeById(this.env, check.tenantId);
+    const scope = await cachedTenantScopeById(this.env, check.tenantId);
     if (!scope) return [];
     const ref = check.qualifier === undefined ? { name: check.functionName } : { name: check.functionName, qualifier: check.qualifier };
     const target = await invokeTarget(scope, ref).catch(() => undefined);

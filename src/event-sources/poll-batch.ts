@@ -33,15 +33,20 @@ interface Batch {
 
 export type BatchOutcome =
   | { kind: "empty" }
-  /** `full`: the batch got all the messages it asked for (there may be more: a backlog). */
-  | { kind: "done"; processed: number; result: string; full: boolean }
+  | { kind: "done"; processed: number; result: string }
   | { kind: "throttled" }
   | { kind: "refused"; reason: string };
 
-export async function pollBatch(queues: TenantQueues, record: MappingRecord, queueName: string, region: string, waitSeconds: number): Promise<BatchOutcome> {
+/** How a batch tells its lane (src/event-sources/sqs-lanes.ts) what it is doing. */
+export interface BatchHooks {
+  /** The batch's messages are in hand (called before the invoke; not for an empty receive). */
+  received(): void;
+}
+
+export async function pollBatch(queues: TenantQueues, record: MappingRecord, queueName: string, region: string, waitSeconds: number, hooks: BatchHooks): Promise<BatchOutcome> {
   const messages = await gather(queues, record, queueName, waitSeconds);
   if (messages.length === 0) return { kind: "empty" };
-  const full = messages.length >= record.settings.batchSize;
+  hooks.received();
 
   const matches = compileFilters(record.settings.filters.map((f) => f.Pattern));
   const matched: Batch = { messages: [], records: [], lineages: [] };
@@ -59,7 +64,7 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, que
   // Lambda deletes the messages its filters drop.
   await deleteMessages(queues, queueName, dropped);
   const { messages: kept, records, lineages } = await withoutLoops(record, queueName, matched);
-  if (kept.length === 0) return { kind: "done", processed: 0, result: "OK", full };
+  if (kept.length === 0) return { kind: "done", processed: 0, result: "OK" };
 
   const fits = recordsWithin(records, SYNC_PAYLOAD_LIMIT_BYTES);
   if (fits < kept.length) {
@@ -79,10 +84,10 @@ export async function pollBatch(queues: TenantQueues, record: MappingRecord, que
   if (result.kind !== "ran") return result;
 
   const verdict = interpretResult(kept.map((m) => m.MessageId), result, record.settings.reportBatchItemFailures);
-  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed", full };
+  if (verdict.kind === "fail") return { kind: "done", processed: kept.length, result: "PROBLEM: Function call failed" };
   const deleteIds = new Set(verdict.deleteIds);
   await deleteMessages(queues, queueName, kept.filter((m) => deleteIds.has(m.MessageId)));
-  return { kind: "done", processed: kept.length, result: "OK", full };
+  return { kind: "done", processed: kept.length, result: "OK" };
 }
 
 /**

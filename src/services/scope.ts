@@ -1,6 +1,8 @@
 import type { Principal } from "../auth/principal";
 import { CodeStore } from "../data/code-store";
 import { FunctionStore } from "../data/function-store";
+import { KEY_CACHE_TTL_MS } from "../auth/key-cache";
+import type { TenantRow } from "../data/tenant-store";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import type { NameContext } from "../lambda/function-name";
@@ -32,7 +34,31 @@ export function tenantScope(env: Env, principal: Principal): TenantScope {
  */
 export async function tenantScopeById(env: Env, tenantId: string): Promise<TenantScope | null> {
   const tenant = await new TenantStore(database(env.DB)).getTenant(tenantId);
-  if (!tenant) return null;
+  return tenant ? pollerScope(env, tenant) : null;
+}
+
+const tenantRows = new Map<string, { row: TenantRow | undefined; expiresAt: number }>();
+const TENANT_ROWS_MAX = 10_000;
+
+/**
+ * `tenantScopeById` with the tenant's row cached in this isolate for
+ * KEY_CACHE_TTL_MS, as access keys are: for work that runs the same tenant's
+ * batches back to back (event source mappings), which then costs no D1 read
+ * per batch. A deleted tenant or a changed limit shows within that time,
+ * as it does for keys in other isolates.
+ */
+export async function cachedTenantScopeById(env: Env, tenantId: string, now = Date.now()): Promise<TenantScope | null> {
+  const hit = tenantRows.get(tenantId);
+  let row = hit && hit.expiresAt > now ? hit.row : undefined;
+  if (!hit || hit.expiresAt <= now) {
+    row = await new TenantStore(database(env.DB)).getTenant(tenantId);
+    if (tenantRows.size >= TENANT_ROWS_MAX) tenantRows.clear();
+    tenantRows.set(tenantId, { row, expiresAt: now + KEY_CACHE_TTL_MS });
+  }
+  return row ? pollerScope(env, row) : null;
+}
+
+function pollerScope(env: Env, tenant: TenantRow): TenantScope {
   return tenantScope(env, {
     tenantId: tenant.id,
     accountId: tenant.accountId,

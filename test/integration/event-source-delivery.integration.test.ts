@@ -203,6 +203,34 @@ describe("SQS event source mapping scaling and problems", () => {
     expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
   });
 
+  it("takes a message sent while a batch runs at once, with a lane that waits on the queue (no backlog needed)", async () => {
+    const key = await newTenant();
+    // "slow" holds its lane for 2 s (within the default 3 s timeout); any other message only says when it started.
+    const name = await makeFunction(
+      key,
+      "standby",
+      `exports.handler = async (event) => {
+        const t0 = Date.now();
+        const body = event.Records[0].body;
+        if (body === "slow") await new Promise((r) => setTimeout(r, 2000));
+        console.log("SPAN " + body + " " + t0 + " " + Date.now());
+      };`,
+    );
+    const queue = `standby-${Date.now()}`;
+    const url = await createQueue(key, queue);
+    // BatchSize 10, window 0: the first batch holds one message, far from full.
+    const uuid = await map(key, { FunctionName: name, EventSourceArn: arnOf(key, queue), ScalingConfig: { MaximumConcurrency: 2 } });
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "slow" });
+    await until("slow in flight", () => attributes(key, url), (a) => a.ApproximateNumberOfMessagesNotVisible === "1");
+    await sqsOk(key, "SendMessage", { QueueUrl: url, MessageBody: "fast" });
+    const spans = await until("both runs", () => logged(key, name, "SPAN"), (l) => l.length >= 2);
+    const at = Object.fromEntries(spans.map((s) => s.split(" ")).map(([body, start, end]) => [body, { start: Number(start), end: Number(end) }]));
+    // "fast" ran while "slow" still ran: it did not wait for the slow batch to finish.
+    expect(at.fast!.start).toBeLessThan(at.slow!.end);
+    await until("queue drained", () => depth(key, url), (d) => d === 0);
+    expect((await signed(key, "DELETE", `${ESM}/${uuid}`)).status).toBe(202);
+  });
+
   it("backs off on a throttle without deleting the batch", async () => {
     const key = await newTenant();
     const name = await makeFunction(key, "throttle", `exports.handler = async () => { console.log("RAN x"); };`);
