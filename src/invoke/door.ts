@@ -16,6 +16,12 @@
  * response outlives the fetch handler), with the function it ran as the
  * sample's key; any other answer (auth refused, a bad parameter, an Event
  * invoke) gives it back when the handler returns, without a sample.
+ *
+ * Every invoke request that meets the door, admitted or not, keeps one probe
+ * of the event loop's lag running (a zero-delay timer; one at a time): the
+ * limiter bounds the admission rate by it (src/invoke/admission.ts), so that
+ * CPU-bound handlers leave the thread idle time and a refusal is not queued
+ * in front of the door behind them.
  */
 import { callerOverloaded, LambdaError, overloaded } from "../errors";
 import { peekKeyTenant } from "../auth/key-cache";
@@ -43,6 +49,7 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   const caller = invokeCaller(request, env);
   const invoke = caller?.api === true;
   if (caller === undefined || env.ADMISSION_CONTROL === "off") return Promise.resolve(next(invoke));
+  probeLoop(ctx);
   const verdict = limiter.admit(caller.name, Date.now());
   if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
   tickets.set(request, verdict);
@@ -59,6 +66,28 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
 }
 
 function noop(): void {}
+
+/** When the running lag probe was set (undefined: none running). */
+let probeSince: number | undefined;
+/** A probe older than this is taken as lost (its request's context torn down) and replaced. */
+const PROBE_LOST_MS = 60_000;
+
+/** Starts a probe of the event loop's lag unless one is running: how late a zero-delay timer runs. */
+function probeLoop(ctx: ExecutionContext): void {
+  const since = Date.now();
+  if (probeSince !== undefined && since - probeSince < PROBE_LOST_MS) return;
+  probeSince = since;
+  ctx.waitUntil(
+    new Promise<void>((resolve) => {
+      setTimeout(() => {
+        const now = Date.now();
+        if (probeSince === since) probeSince = undefined;
+        limiter.loopLag(now - since, now);
+        resolve();
+      }, 0);
+    }),
+  );
+}
 
 /**
  * The invocation of `work` (tenant and function) takes over the request's

@@ -68,7 +68,7 @@ const invokeHolder = (k: TenantKey) => bearer(k, "POST", `${fn("holder")}/invoca
 
 describe("the admission gate at the door", () => {
   it("refuses invoke requests past the bound with Lambda's 429, before authenticating them; the admitted ones succeed", async () => {
-    replaceDoorLimiter(new AdmissionLimiter({ initial: 2, min: 2, max: 2 }));
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 2, min: 2, max: 2, lagBound: false }));
     const admitted = [invokeHolder(key), invokeHolder(key)];
     await until("both invocations running", async () => holding, (n) => n === 2);
 
@@ -98,7 +98,7 @@ describe("the admission gate at the door", () => {
   });
 
   it("near the bound, refuses a tenant holding its share first (CallerRateLimitExceeded) and admits another tenant", async () => {
-    replaceDoorLimiter(new AdmissionLimiter({ initial: 4, min: 4, max: 4 }));
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 4, min: 4, max: 4, lagBound: false }));
     const flood = [invokeHolder(key), invokeHolder(key)];
     const victim = [invokeHolder(other)];
     await until("three invocations running", async () => holding, (n) => n === 3);
@@ -115,7 +115,7 @@ describe("the admission gate at the door", () => {
   });
 
   it("gives the slot back when the request ends before any invocation (a refused key, a missing function)", async () => {
-    replaceDoorLimiter(new AdmissionLimiter({ initial: 1, min: 1, max: 1 }));
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 1, min: 1, max: 1, lagBound: false }));
     const unknownKey = await exports.default.fetch(`${BASE}${fn("holder")}/invocations`, { method: "POST", headers: { authorization: "Bearer AKIANOSUCHKEY.secret" }, body: "{}" });
     expect(unknownKey.status).toBe(403);
     expect((await bearer(key, "POST", `${fn("missing")}/invocations`, {})).status).toBe(404);
@@ -123,7 +123,7 @@ describe("the admission gate at the door", () => {
   });
 
   it("lets everything through with ADMISSION_CONTROL=off", async () => {
-    replaceDoorLimiter(new AdmissionLimiter({ initial: 1, min: 1, max: 1 }));
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 1, min: 1, max: 1, lagBound: false }));
     const off = { ...env, ADMISSION_CONTROL: "off" } as Env;
     const context = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
     const answers = await Promise.all([1, 2, 3].map(() => atTheDoor(new Request(`${BASE}${fn("holder")}/invocations`, { method: "POST" }), off, context, () => new Response("app"))));

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { AdmissionLimiter, BASELINE_WINDOW_MS, FAIR_SHARE_FROM, INITIAL_LIMIT, INTERVAL_MS, MIN_LIMIT, MIN_SAMPLES, TARGET_QUEUE_MS } from "../../src/invoke/admission";
+import {
+  AdmissionLimiter,
+  BASELINE_WINDOW_MS,
+  FAIR_SHARE_FROM,
+  INITIAL_LIMIT,
+  INTERVAL_MS,
+  LAG_TARGET_MS,
+  MIN_LIMIT,
+  MIN_RATE,
+  MIN_SAMPLES,
+  TARGET_QUEUE_MS,
+} from "../../src/invoke/admission";
 import type { Ticket } from "../../src/invoke/admission";
 
 /** Admits `n` requests of `caller` at `now` and returns their tickets (throws if one is refused). */
@@ -137,5 +148,126 @@ describe("admission limiter", () => {
     const limiter = new AdmissionLimiter({ initial: 8, min: 8, max: 8 });
     fill(limiter, 8, 0, "solo");
     expect(limiter.admit("solo", 0)).toBe("capacity");
+  });
+});
+
+/** Admits what `limiter` lets through of `n` requests of `caller` spread evenly over one INTERVAL_MS from `from`; returns the tickets and refusals. */
+function offer(limiter: AdmissionLimiter, n: number, from: number, caller = "t"): { tickets: Ticket[]; refused: string[] } {
+  const tickets: Ticket[] = [];
+  const refused: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const verdict = limiter.admit(caller, from + (i * INTERVAL_MS) / n);
+    if (typeof verdict === "string") refused.push(verdict);
+    else tickets.push(verdict);
+  }
+  return { tickets, refused };
+}
+
+/** One interval in which the event loop lagged `lag` ms at every sample, and `n` requests came (each over within it). */
+function interval(limiter: AdmissionLimiter, now: number, lag: number, n: number, caller = "t"): { admitted: number; refused: string[] } {
+  const { tickets, refused } = offer(limiter, n, now, caller);
+  for (const t of tickets) limiter.complete(t, now + INTERVAL_MS - 1);
+  limiter.loopLag(lag, now + INTERVAL_MS / 2);
+  limiter.loopLag(lag, now + INTERVAL_MS);
+  return { admitted: tickets.length, refused };
+}
+
+describe("admission limiter: the event loop's lag bounds the admission rate", () => {
+  /** A bound of 20 requests in flight, which 50 requests in an interval exceed (open load). */
+  const bounded = () => new AdmissionLimiter({ initial: 20, min: 20, max: 20 });
+
+  it("binds no rate for a load that never meets the bound on requests in flight (a closed loop), however late the loop", () => {
+    const limiter = new AdmissionLimiter();
+    let now = 0;
+    for (let i = 0; i < 20; i++, now += INTERVAL_MS) expect(interval(limiter, now, LAG_TARGET_MS * 10, 50).refused).toEqual([]);
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("binds no rate while the loop keeps up, even past the bound on requests in flight", () => {
+    const limiter = bounded();
+    let now = 0;
+    for (let i = 0; i < 20; i++, now += INTERVAL_MS) expect(interval(limiter, now, LAG_TARGET_MS, 50).refused.length).toBe(30);
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("takes one late timer in an interval as no standing queue (the smallest lag is judged)", () => {
+    const limiter = bounded();
+    let now = 0;
+    for (let i = 0; i < 20; i++, now += INTERVAL_MS) {
+      limiter.loopLag(1, now + 10);
+      interval(limiter, now, LAG_TARGET_MS * 20, 50);
+    }
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("past the target with the bound refusing, admits less than the interval admitted, refusing the rest at once, down to MIN_RATE", () => {
+    const limiter = bounded();
+    let now = 0;
+    limiter.loopLag(LAG_TARGET_MS * 4, now);
+    // 20 admitted in 100 ms (200/s) with the loop 4× past its target: the rate bound starts at half of that.
+    interval(limiter, now, LAG_TARGET_MS * 4, 50);
+    expect(limiter.stats().rate).toBeCloseTo(100, 5);
+    const rates = [100];
+    for (let i = 0; i < 20; i++) {
+      now += INTERVAL_MS;
+      const { admitted, refused } = interval(limiter, now, LAG_TARGET_MS * 4, 50);
+      // One caller: refused for capacity, never for a share; no more admitted than the rate and a full bucket allow.
+      expect(refused.every((r) => r === "capacity")).toBe(true);
+      expect(admitted).toBeLessThanOrEqual(Math.ceil(((rates.at(-1) as number) * 2 * INTERVAL_MS) / 1000) + 1);
+      rates.push(limiter.stats().rate);
+    }
+    expect(rates.every((r, i) => i === 0 || r <= (rates[i - 1] as number))).toBe(true);
+    expect(rates.at(-1)).toBe(MIN_RATE);
+    expect(limiter.stats().inFlight).toBe(0);
+  });
+
+  it("grows the rate again once the lag is back under the target, or nothing was refused, and lifts it when it no longer binds", () => {
+    const limiter = bounded();
+    let now = 0;
+    for (let i = 0; i < 5; i++, now += INTERVAL_MS) interval(limiter, now, LAG_TARGET_MS * 4, 50);
+    const low = limiter.stats().rate;
+    expect(low).toBeLessThan(100);
+    interval(limiter, now, 1, 50);
+    now += INTERVAL_MS;
+    expect(limiter.stats().rate).toBeGreaterThan(low);
+    // The loop is still late, but a light load is refused nothing: not an overload of ours, the rate grows.
+    const before = limiter.stats().rate;
+    now += INTERVAL_MS * 10;
+    expect(interval(limiter, now, LAG_TARGET_MS * 4, 1).refused).toEqual([]);
+    now += INTERVAL_MS;
+    expect(limiter.stats().rate).toBeGreaterThan(before);
+    let admittedLast = 0;
+    for (let i = 0; i < 200 && limiter.stats().rate !== Number.POSITIVE_INFINITY; i++, now += INTERVAL_MS) admittedLast = interval(limiter, now, 1, 50).admitted;
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+    expect(admittedLast).toBe(20);
+  });
+
+  it("under the rate bound, refuses a caller holding its split of the requests in flight first, and admits another", () => {
+    const limiter = new AdmissionLimiter({ initial: 40, min: 40, max: 40 });
+    let now = 0;
+    limiter.loopLag(LAG_TARGET_MS * 4, now);
+    interval(limiter, now, LAG_TARGET_MS * 4, 50, "flood");
+    const rate = limiter.stats().rate;
+    expect(rate).toBeCloseTo(200, 5);
+    // A full bucket (one interval's worth: 20); the flood holds 5, the victim 1.
+    now += INTERVAL_MS * 10;
+    const held = offer(limiter, 5, now, "flood").tickets;
+    expect(held.length).toBe(5);
+    expect(typeof limiter.admit("victim", now + INTERVAL_MS)).toBe("object");
+    // The flood drains the bucket below half, then is refused for its share while the victim still gets in.
+    const verdicts: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const v = limiter.admit("flood", now + INTERVAL_MS);
+      verdicts.push(typeof v === "string" ? v : "ok");
+    }
+    expect(verdicts).toContain("share");
+    expect(typeof limiter.admit("victim", now + INTERVAL_MS)).toBe("object");
+  });
+
+  it("ignores the lag when told to (lagBound: false)", () => {
+    const limiter = new AdmissionLimiter({ initial: 20, min: 20, max: 20, lagBound: false });
+    let now = 0;
+    for (let i = 0; i < 20; i++, now += INTERVAL_MS) expect(interval(limiter, now, LAG_TARGET_MS * 10, 50).refused.length).toBe(30);
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
   });
 });
