@@ -13,6 +13,7 @@ import { runtimeVariables } from "./runtime-variables";
 import SHIM_FILES_SOURCE from "./shim-files.js";
 import SHIM_FS_SOURCE from "./shim-fs.js";
 import SHIM_HTTP_SOURCE from "./shim-http.js";
+import SHIM_RESULTS_SOURCE from "./shim-results.js";
 import SHIM_LOGS_SOURCE from "./shim-logs.js";
 import SHIM_MODULES_SOURCE from "./shim-modules.js";
 import SHIM_PROCESS_SOURCE from "./shim-process.js";
@@ -45,6 +46,7 @@ export const RUNTIME_MODULES = {
   "shim-timers.js": SHIM_TIMERS_SOURCE,
   "shim-streaming.js": SHIM_STREAMING_SOURCE,
   "shim-http.js": SHIM_HTTP_SOURCE,
+  "shim-results.js": SHIM_RESULTS_SOURCE,
   "markers.js": MARKERS_MODULE,
   "shim-files.js": SHIM_FILES_SOURCE,
   "shim-fs.js": SHIM_FS_SOURCE,
