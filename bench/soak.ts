@@ -15,8 +15,7 @@
  * Exits 1 when something was lost, a lease is held, or memory after warm-up
  * grew by more than 10 %.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { readStat } from "./lib/proc";
+import { workerdRss } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 import { formatVerdict, Session } from "./chaos/session";
 import { runLoad } from "./chaos/workload";
@@ -29,23 +28,6 @@ const FAILURE_SHARE = envNumber("SOAK_FAILURE_SHARE", 0.05, true);
 /** Minutes left out of the memory comparison (isolates, caches and SQLite pages warming up). */
 const WARMUP_MINUTES = envNumber("SOAK_WARMUP_MINUTES", 3, true);
 const MEMORY_GROWTH_LIMIT = 0.1;
-
-/** Resident memory (bytes) of the workerd processes in process group `pgid`. */
-function workerdRss(pgid: number): number {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = readStat(`/proc/${entry}/stat`);
-    if (!fields || fields[0] !== "workerd" || Number(fields[3]) !== pgid) continue;
-    try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      total += Number(kb ?? 0) * 1024;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
