@@ -40,6 +40,8 @@ export interface ExecutionRow extends ExecutionName {
   inflight: { token: string; deadline: number; startedAt: number; requestId: string } | null;
   /** Invocation-level failures in a row (thrown handler, lost environment). */
   invocationFailures: number;
+  /** Invocations refused for concurrency in a row (absent in rows stored before it existed). */
+  throttles?: number;
 }
 
 export class ExecutionStorage {
