@@ -30,10 +30,12 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CreateFunctionCommand, GetDurableExecutionCommand, InvokeCommand, type LambdaClient, ListDurableExecutionsByFunctionCommand } from "@aws-sdk/client-lambda";
+import { CloudWatchLogsClient, DescribeLogStreamsCommand, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from "@aws-sdk/client-cloudwatch-logs";
+import { CreateFunctionCommand, GetDurableExecutionCommand, GetDurableExecutionHistoryCommand, InvokeCommand, type LambdaClient, ListDurableExecutionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
-import { adminFetch, createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, untilActive } from "../test/e2e/harness";
+import { adminFetch, createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "../test/e2e/harness";
+import { workerdUsage } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
 const STEPS = envNumber("BENCH_STEPS", 200);
@@ -46,6 +48,8 @@ const TENANT_LIMIT = envNumber("BENCH_TENANT_LIMIT", 50);
 const PARTS = new Set((process.env.BENCH_PARTS ?? "checkpoint,overhead,held").split(","));
 /** Concurrent control-plane calls while reading the held executions' results. */
 const READ_CONCURRENCY = 16;
+/** Executions whose histories profile a start. */
+const PROFILE_SAMPLE = 40;
 const ROLE = "arn:aws:iam::123456789012:role/bench";
 
 const DURABLE_SOURCE = `
@@ -136,6 +140,77 @@ async function countRunning(lambda: LambdaClient, name: string): Promise<number>
   return total;
 }
 
+/** Samples workerd's resident memory and open file descriptors every 5 s (and on demand) with how many executions were started. */
+function sampleUsage(pgid: number, started: () => number) {
+  const t0 = Date.now();
+  const samples: { atS: number; started: number; rssMb: number; fds: number }[] = [];
+  const sample = () => {
+    const u = workerdUsage(pgid);
+    const s = { atS: Math.round((Date.now() - t0) / 1000), started: started(), rssMb: Math.round(u.rssBytes / 1048576), fds: u.fds };
+    samples.push(s);
+    return s;
+  };
+  sample();
+  const timer = setInterval(sample, 5_000);
+  return { samples, sample, last: () => { const s = samples.at(-1); return s ? `${s.rssMb} MB RSS, ${s.fds} fds` : "-"; }, stop: () => clearInterval(timer) };
+}
+
+/** From the histories of up to PROFILE_SAMPLE executions: how long a start waited for its first invocation, how long that ran, invocations per execution. */
+async function profileStarts(lambda: LambdaClient, arns: string[]) {
+  const step = Math.max(1, Math.floor(arns.length / PROFILE_SAMPLE));
+  const dispatch: number[] = [];
+  const first: number[] = [];
+  let invocations = 0;
+  let sampled = 0;
+  for (let i = 0; i < arns.length; i += step) {
+    const events = (await lambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arns[i], MaxItems: 1000 }))).Events ?? [];
+    const startedAt = events.find((e) => e.EventType === "ExecutionStarted")?.EventTimestamp?.getTime();
+    const runs = events.filter((e) => e.EventType === "InvocationCompleted").map((e) => e.InvocationCompletedDetails);
+    const run1 = runs[0];
+    if (startedAt === undefined || !run1?.StartTimestamp || !run1.EndTimestamp) continue;
+    sampled += 1;
+    invocations += runs.length;
+    dispatch.push(run1.StartTimestamp.getTime() - startedAt);
+    first.push(run1.EndTimestamp.getTime() - run1.StartTimestamp.getTime());
+  }
+  return {
+    sampled,
+    dispatchP50Ms: pct(dispatch, 50), dispatchP99Ms: pct(dispatch, 99),
+    firstInvocationP50Ms: pct(first, 50), firstInvocationP99Ms: pct(first, 99),
+    invocationsPerExecution: sampled === 0 ? NaN : invocations / sampled,
+  };
+}
+
+/**
+ * Execution environments a function ran in (its log streams, one per environment as on Lambda) and the
+ * invocations refused for concurrency (the "Throttled" lines of its platform stream).
+ */
+async function environmentsUsed(platform: Platform, key: TenantCredentials, name: string): Promise<{ environments: number; throttled: number }> {
+  const logs = new CloudWatchLogsClient({ endpoint: platform.url, region: "us-east-1", credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 3 });
+  const logGroupName = `/aws/lambda/${name}`;
+  const streams: string[] = [];
+  let throttled = 0;
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await logs.send(new DescribeLogStreamsCommand({ logGroupName, ...(nextToken ? { nextToken } : {}) }));
+      streams.push(...(page.logStreams ?? []).map((l) => l.logStreamName ?? ""));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const platformStreams = streams.filter((n) => n.endsWith("]platform"));
+    nextToken = undefined;
+    while (platformStreams.length > 0) {
+      const filtered: FilterLogEventsCommandOutput = await logs.send(new FilterLogEventsCommand({ logGroupName, logStreamNames: platformStreams, ...(nextToken ? { nextToken } : {}) }));
+      throttled += (filtered.events ?? []).filter((e) => e.message?.includes("Throttled")).length;
+      nextToken = filtered.nextToken;
+      if (!nextToken) break;
+    }
+    return { environments: streams.length - platformStreams.length, throttled };
+  } finally {
+    logs.destroy();
+  }
+}
+
 async function checkpointLatency(lambda: LambdaClient) {
   await invokeJson(lambda, "steps", { steps: 5 });
   const stepTimes = (await invokeJson(lambda, "steps", { steps: STEPS })).body as number[];
@@ -164,22 +239,31 @@ async function tenStepOverhead(lambda: LambdaClient) {
 }
 
 /** Many executions held suspended under a low tenant concurrency limit, resuming at a steady rate; lateness of each resume. */
-async function held(platform: Platform, tenantId: string, lambda: LambdaClient) {
+async function held(platform: Platform, key: TenantCredentials, lambda: LambdaClient) {
+  const tenantId = key.tenantId;
   const limited = await adminFetch(platform, "PATCH", `/admin/tenants/${encodeURIComponent(tenantId)}`, { concurrencyLimit: TENANT_LIMIT });
   if (limited.status !== 200) throw new Error(`lowering the tenant's concurrency limit: ${limited.status} ${limited.text}`);
   const t0 = Date.now();
   const firstResume = t0 + HOLD_S * 1000;
   const arns: string[] = [];
+  const startCallMs: number[] = [];
+  let startedSoFar = 0;
+  const usage = sampleUsage(platform.pgid, () => startedSoFar);
   await paced(SUSPENDED, START_RATE, async (i) => {
+    const c0 = performance.now();
     arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
+    startCallMs.push(performance.now() - c0);
+    startedSoFar += 1;
+    if (startedSoFar % 500 === 0) console.log(`  ${startedSoFar} started at +${((Date.now() - t0) / 1000).toFixed(0)} s; workerd ${usage.last()}`);
   });
   const startSeconds = (Date.now() - t0) / 1000;
-  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s; first resume at +${HOLD_S} s`);
+  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s (Event invoke call p50 ${ms(pct(startCallMs, 50))} p99 ${ms(pct(startCallMs, 99))}); first resume at +${HOLD_S} s`);
   if (Date.now() > firstResume) console.warn(`starting took ${startSeconds.toFixed(0)} s, past BENCH_HOLD_S (${HOLD_S} s): raise it`);
   // All started, none due yet: at most TENANT_LIMIT of them can be in an invocation, the rest are suspended,
   // and a plain function of the same tenant still gets concurrency.
   await new Promise((r) => setTimeout(r, Math.max(0, Math.min(20_000, firstResume - Date.now() - 5_000))));
   const running = await countRunning(lambda, "sleeper");
+  const atHold = usage.sample();
   // Executions still in their first invocation (slow cold starts on a loaded machine) may hold the few slots: retry throttles.
   let probeAttempts = 0;
   let probe = "throttled";
@@ -208,12 +292,20 @@ async function held(platform: Platform, tenantId: string, lambda: LambdaClient) 
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }, READ_CONCURRENCY);
+  usage.stop();
   if (failed.length > 0) console.warn(`${failed.length} held executions did not succeed, e.g. ${failed[0]}`);
+  const starts = await profileStarts(lambda, arns);
+  const environments = await environmentsUsed(platform, key, "sleeper");
   const r = {
-    suspended: SUSPENDED, startSeconds, startRatePerS: START_RATE, holdS: HOLD_S, resumeRatePerS: RESUME_RATE, tenantConcurrencyLimit: TENANT_LIMIT,
+    suspended: SUSPENDED, startSeconds, startRatePerS: START_RATE, achievedStartRatePerS: SUSPENDED / startSeconds, holdS: HOLD_S, resumeRatePerS: RESUME_RATE, tenantConcurrencyLimit: TENANT_LIMIT,
+    startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), starts, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled,
     runningAtOnce: running, plainInvokeWhileHeld: probe, probeAttempts,
+    workerd: { before: usage.samples[0], atHold, peakRssMb: Math.max(...usage.samples.map((u) => u.rssMb)), peakFds: Math.max(...usage.samples.map((u) => u.fds)), samples: usage.samples },
     resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
   };
+  console.log(`one start (history of ${starts.sampled})                     ExecutionStarted → first invocation p50 ${ms(starts.dispatchP50Ms)} p99 ${ms(starts.dispatchP99Ms)}; first invocation (plan step, wait, PENDING) p50 ${ms(starts.firstInvocationP50Ms)} p99 ${ms(starts.firstInvocationP99Ms)}; ${starts.invocationsPerExecution} invocations per execution`);
+  console.log(`environments used (log streams of the function)     ${environments.environments} for about ${SUSPENDED * 2} invocations; ${environments.throttled} invocations refused for concurrency`);
+  console.log(`workerd while held                                  RSS ${atHold.rssMb} MB, ${atHold.fds} fds with ${running} RUNNING (before starting: ${usage.samples[0]?.rssMb} MB, ${usage.samples[0]?.fds} fds); peak ${r.workerd.peakRssMb} MB, ${r.workerd.peakFds} fds`);
   console.log(`held suspended                                      ${r.runningAtOnce} RUNNING at once (started in ${startSeconds.toFixed(0)} s), the tenant's concurrency limit ${TENANT_LIMIT}; a plain invoke meanwhile: ${probe} (attempt ${probeAttempts})`);
   console.log(`resume after wait (planned end → first step)        p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${r.resumed} resumed at ${RESUME_RATE}/s, ${r.failed} failed)`);
   return r;
@@ -231,7 +323,7 @@ async function main() {
     const results = {
       ...(PARTS.has("checkpoint") ? { checkpoint: await checkpointLatency(lambda) } : {}),
       ...(PARTS.has("overhead") ? { tenSteps: await tenStepOverhead(lambda) } : {}),
-      ...(PARTS.has("held") ? { held: await held(platform, key.tenantId, lambda) } : {}),
+      ...(PARTS.has("held") ? { held: await held(platform, key, lambda) } : {}),
     };
     const out = path.join(ROOT, "bench", "results");
     mkdirSync(out, { recursive: true });

@@ -51,19 +51,26 @@ export function procTable(): ProcTable {
   return { total, own: used.get(process.pid) ?? 0, descendants };
 }
 
-/** Resident memory (bytes) of the workerd processes in process group `pgid` (wrangler dev's). */
-export function workerdRss(pgid: number): number {
-  let total = 0;
+/** Resident memory (bytes) and open file descriptors of the workerd processes in process group `pgid`. */
+export function workerdUsage(pgid: number): { rssBytes: number; fds: number } {
+  let rssBytes = 0;
+  let fds = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = readStat(`/proc/${entry}/stat`);
     if (!fields || fields[0] !== "workerd" || Number(fields[3]) !== pgid) continue;
     try {
       const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      total += Number(kb ?? 0) * 1024;
+      rssBytes += Number(kb ?? 0) * 1024;
+      fds += readdirSync(`/proc/${entry}/fd`).length;
     } catch {
       // gone meanwhile
     }
   }
-  return total;
+  return { rssBytes, fds };
+}
+
+/** Resident memory (bytes) of the workerd processes in process group `pgid`. */
+export function workerdRss(pgid: number): number {
+  return workerdUsage(pgid).rssBytes;
 }

@@ -15,6 +15,7 @@ import { eventShape, executionShape, operationShape } from "./shapes";
 import type { CallbackAnswer, ChainedOutcome, External } from "./transitions";
 import { answerCallback, applyUpdates, dueTransitions, finishChained, replayable } from "./transitions";
 import type { ErrorObject, EventDraft } from "./types";
+import { throttleRetryDelayMs } from "./throttle-backoff";
 import { checkUpdateShapes, CheckpointRejected, validateUpdates } from "./validate";
 
 /** Why an RPC was refused; the routes turn it into the AWS error (src/durable/routes.ts). */
@@ -26,8 +27,6 @@ export type Answer<T> = { ok: T; refused?: undefined } | { ok?: undefined; refus
 const INVOCATION_GRACE_MS = 30_000;
 /** Invocation-level failures (a thrown handler, a lost environment) retried before the execution fails, and their backoff. */
 const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
-/** A refused invocation (throttled, no capacity) is tried again after this, without counting as a failure. */
-const THROTTLE_RETRY_MS = 2_000;
 
 const INVOCATION_LOST: ErrorObject = {
   ErrorType: "Lambda.InvocationLost",
@@ -307,13 +306,16 @@ export class DurableExecution extends DurableObject<Env> {
       row.inflight = null;
       row.token = null;
       row.invocationFailures = 0;
+      row.throttles = 0;
       // Something changed while the function was deciding to suspend: run it again now.
       if (row.externalSeq > row.deliveredSeq) row.invokeAt = now;
       this.#store.putExecution(row);
     } else if (outcome.kind === "throttled") {
       row.inflight = null;
       row.token = null;
-      row.invokeAt = now + THROTTLE_RETRY_MS;
+      // Not counted as a failure; backs off (src/durable/throttle-backoff.ts) so waiting executions do not storm the limit.
+      row.throttles = (row.throttles ?? 0) + 1;
+      row.invokeAt = now + throttleRetryDelayMs(row.throttles);
       this.#store.putExecution(row);
     } else {
       this.#invocationFailed(row, now, outcome.error);

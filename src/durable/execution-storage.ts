@@ -43,6 +43,8 @@ export interface ExecutionRow extends ExecutionName {
   invocationFailures: number;
   /** The last committed checkpoint, answered again to an identical retry (src/durable/checkpoint-retry.ts). */
   lastCheckpoint?: LastCheckpoint;
+  /** Invocations refused for concurrency in a row (absent in rows stored before it existed). */
+  throttles?: number;
 }
 
 export class ExecutionStorage {

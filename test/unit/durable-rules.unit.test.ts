@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readInvocationOutcome } from "../../src/durable/invocation-outcome";
+import { THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS, throttleRetryDelayMs } from "../../src/durable/throttle-backoff";
 import { callbackRefusal, staleTokenMessage } from "../../src/durable/lifecycle";
 import { callbackIdOf, executionArn, parseCallbackId, parseExecutionArn } from "../../src/durable/names";
 import { answerCallback, applyUpdates, dueTransitions, finishChained, nextDueAt, replayable } from "../../src/durable/transitions";
@@ -202,5 +203,15 @@ describe("what an invocation answered", () => {
     expect(readInvocationOutcome({ kind: "returned", payload: '{"errorType":"Error","errorMessage":"boom"}', functionError: "Unhandled" })).toMatchObject({ kind: "failed", error: { ErrorType: "Error", ErrorMessage: "boom" } });
     expect(readInvocationOutcome({ kind: "returned", payload: '"hello"' }).kind).toBe("failed");
     expect(readInvocationOutcome({ kind: "refused", throttled: true, message: "Rate Exceeded." })).toEqual({ kind: "throttled" });
+  });
+});
+
+describe("retry after a throttled invocation", () => {
+  it("backs off exponentially up to the cap, with half of each delay random", () => {
+    expect(throttleRetryDelayMs(1, () => 0)).toBe(THROTTLE_RETRY_BASE_MS / 2);
+    expect(throttleRetryDelayMs(1, () => 1)).toBe(THROTTLE_RETRY_BASE_MS);
+    expect(throttleRetryDelayMs(3, () => 1)).toBe(THROTTLE_RETRY_BASE_MS * 4);
+    expect(throttleRetryDelayMs(20, () => 1)).toBe(THROTTLE_RETRY_CAP_MS);
+    expect(throttleRetryDelayMs(1_000, () => 0)).toBe(THROTTLE_RETRY_CAP_MS / 2);
   });
 });
