@@ -2,6 +2,7 @@ import type { KeyRow, TenantRow } from "../data/tenant-store";
 import { TenantStore } from "../data/tenant-store";
 import type { Database } from "../db/client";
 import { FunctionStore } from "../data/function-store";
+import { TtlCache } from "../util/ttl-cache";
 
 /**
  * Per-isolate cache of key lookups. Entries live KEY_CACHE_TTL_MS, well under
@@ -17,31 +18,16 @@ const MAX_ENTRIES = 10_000;
  */
 export const REFRESH_AHEAD_MS = 500;
 
-type Entry = { value: { key: KeyRow; tenant: TenantRow } | undefined; expiresAt: number; refreshing?: boolean };
-const cache = new Map<string, Entry>();
+type KeyEntry = { key: KeyRow; tenant: TenantRow } | undefined;
+const cache = new TtlCache<KeyEntry>(KEY_CACHE_TTL_MS, MAX_ENTRIES, REFRESH_AHEAD_MS);
 
-export async function lookupKey(db: Database, accessKeyId: string, now = Date.now()) {
-  const hit = cache.get(accessKeyId);
-  if (hit && hit.expiresAt > now) {
-    if (hit.refreshing || hit.expiresAt - now > REFRESH_AHEAD_MS) return hit.value;
-    hit.refreshing = true;
-  }
-  let value: Entry["value"];
-  try {
-    value = await new TenantStore(db).findKey(accessKeyId);
-  } catch (error) {
-    if (hit) hit.refreshing = false;
-    throw error;
-  }
-  if (cache.size >= MAX_ENTRIES) cache.clear();
-  cache.set(accessKeyId, { value, expiresAt: now + KEY_CACHE_TTL_MS });
-  return value;
+export async function lookupKey(db: Database, accessKeyId: string, now = Date.now()): Promise<KeyEntry> {
+  return cache.get(accessKeyId, () => new TenantStore(db).findKey(accessKeyId), now);
 }
 
 /** The tenant of a key this isolate knows, without any I/O (admission at the door names callers with it). */
 export function peekKeyTenant(accessKeyId: string, now = Date.now()): string | undefined {
-  const hit = cache.get(accessKeyId);
-  return hit && hit.expiresAt > now ? hit.value?.tenant.id : undefined;
+  return cache.peek(accessKeyId, now)?.value?.tenant.id;
 }
 
 /** Drops every cached key in this isolate (a tenant's limit changed). */
@@ -54,8 +40,7 @@ export function forgetKey(accessKeyId: string): void {
   cache.delete(accessKeyId);
 }
 
-type SessionEntry = { value: TenantRow | undefined; expiresAt: number };
-const sessions = new Map<string, SessionEntry>();
+const sessions = new TtlCache<TenantRow | undefined>(KEY_CACHE_TTL_MS, MAX_ENTRIES);
 
 /**
  * The tenant of a function's session credentials, or undefined once the
@@ -63,12 +48,12 @@ const sessions = new Map<string, SessionEntry>();
  * credentials are refused everywhere within KEY_CACHE_TTL_MS).
  */
 export async function lookupSessionTenant(db: Database, tenantId: string, functionName: string, now = Date.now()) {
-  const cacheKey = `${tenantId}\u0000${functionName}`;
-  const hit = sessions.get(cacheKey);
-  if (hit && hit.expiresAt > now) return hit.value;
-  const [tenant, fn] = await Promise.all([new TenantStore(db).getTenant(tenantId), new FunctionStore(db, tenantId).getFunction(functionName)]);
-  const value = fn === undefined ? undefined : tenant;
-  if (sessions.size >= MAX_ENTRIES) sessions.clear();
-  sessions.set(cacheKey, { value, expiresAt: now + KEY_CACHE_TTL_MS });
-  return value;
+  return sessions.get(
+    `${tenantId}\u0000${functionName}`,
+    async () => {
+      const [tenant, fn] = await Promise.all([new TenantStore(db).getTenant(tenantId), new FunctionStore(db, tenantId).getFunction(functionName)]);
+      return fn === undefined ? undefined : tenant;
+    },
+    now,
+  );
 }

@@ -13,6 +13,7 @@ import { resolveVersion } from "../services/resolve";
 import type { TenantScope } from "../services/scope";
 import { tenantScopeById } from "../services/scope";
 import { REFRESH_AHEAD_MS } from "../auth/key-cache";
+import { TtlCache } from "../util/ttl-cache";
 
 /**
  * What an invocation runs: the version it executes (after weighted alias
@@ -41,13 +42,10 @@ interface Cached {
   rows: Map<string, VersionRow>;
   alias?: AliasRow;
   unreservedLimit: number;
-  expiresAt: number;
-  /** A request is reading it again (see REFRESH_AHEAD_MS). */
-  refreshing?: boolean;
 }
 
-const cache = new Map<string, Cached>();
 const MAX_ENTRIES = 5_000;
+const cache = new TtlCache<Cached>(METADATA_TTL_MS, MAX_ENTRIES, REFRESH_AHEAD_MS);
 
 export async function invokeTarget(scope: TenantScope, ref: FunctionRef, random = Math.random()): Promise<InvokeTarget> {
   const entry = await lookup(scope, ref);
@@ -67,36 +65,23 @@ export async function invokeTarget(scope: TenantScope, ref: FunctionRef, random 
 /** Drops every cached lookup of a function (call after any write to it). */
 export function forgetFunction(tenantId: string, name: string): void {
   const prefix = `${tenantId}\u0000${name}\u0000`;
-  for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+  cache.deletePrefix(prefix);
   flushHeld(`${functionKey(tenantId, name)}\u0000`);
 }
 
 /** Drops every cached lookup of a tenant (its limit or reservations changed). */
 export function forgetTenant(tenantId: string): void {
   const prefix = `${tenantId}\u0000`;
-  for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+  cache.deletePrefix(prefix);
   flushHeld(`${tenantId}/`);
 }
 
 async function lookup(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   const key = `${scope.principal.tenantId}\u0000${ref.name}\u0000${ref.qualifier ?? ""}`;
-  const now = Date.now();
-  const hit = cache.get(key);
-  if (hit && hit.expiresAt > now) {
-    // Close to its expiry, the first request to see it reads it again; the others use it meanwhile.
-    if (hit.refreshing || hit.expiresAt - now > REFRESH_AHEAD_MS) return hit;
-    hit.refreshing = true;
-  }
-  try {
-    return await read(scope, ref, key, now);
-  } catch (error) {
-    if (hit) hit.refreshing = false;
-    throw error;
-  }
+  return cache.get(key, () => read(scope, ref));
 }
 
-async function read(scope: TenantScope, ref: FunctionRef, key: string, now: number): Promise<Cached> {
-
+async function read(scope: TenantScope, ref: FunctionRef): Promise<Cached> {
   // Invoke names what it looked for: an unqualified call is one to $LATEST, and its 404 says so
   // (`Function not found: …:function:name:$LATEST`, as AWS answers it; GetFunction's does not).
   const target = { name: ref.name, qualifier: ref.qualifier ?? LATEST };
@@ -118,10 +103,7 @@ async function read(scope: TenantScope, ref: FunctionRef, key: string, now: numb
     ...(alias ? { alias } : {}),
     // Provisioned concurrency of unreserved functions is set aside from the pool too.
     unreservedLimit: Math.max(0, scope.principal.concurrencyLimit - reserved - provisioned),
-    expiresAt: now + METADATA_TTL_MS,
   };
-  if (cache.size >= MAX_ENTRIES) cache.clear();
-  cache.set(key, entry);
   return entry;
 }
 

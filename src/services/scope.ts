@@ -2,6 +2,7 @@ import type { Principal } from "../auth/principal";
 import { CodeStore } from "../data/code-store";
 import { FunctionStore } from "../data/function-store";
 import { KEY_CACHE_TTL_MS } from "../auth/key-cache";
+import { TtlCache } from "../util/ttl-cache";
 import type { TenantRow } from "../data/tenant-store";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
@@ -37,8 +38,7 @@ export async function tenantScopeById(env: Env, tenantId: string): Promise<Tenan
   return tenant ? pollerScope(env, tenant) : null;
 }
 
-const tenantRows = new Map<string, { row: TenantRow | undefined; expiresAt: number }>();
-const TENANT_ROWS_MAX = 10_000;
+const tenantRows = new TtlCache<TenantRow | undefined>(KEY_CACHE_TTL_MS, 10_000);
 
 /**
  * `tenantScopeById` with the tenant's row cached in this isolate for
@@ -48,13 +48,7 @@ const TENANT_ROWS_MAX = 10_000;
  * as it does for keys in other isolates.
  */
 export async function cachedTenantScopeById(env: Env, tenantId: string, now = Date.now()): Promise<TenantScope | null> {
-  const hit = tenantRows.get(tenantId);
-  let row = hit && hit.expiresAt > now ? hit.row : undefined;
-  if (!hit || hit.expiresAt <= now) {
-    row = await new TenantStore(database(env.DB)).getTenant(tenantId);
-    if (tenantRows.size >= TENANT_ROWS_MAX) tenantRows.clear();
-    tenantRows.set(tenantId, { row, expiresAt: now + KEY_CACHE_TTL_MS });
-  }
+  const row = await tenantRows.get(tenantId, () => new TenantStore(database(env.DB)).getTenant(tenantId), now);
   return row ? pollerScope(env, row) : null;
 }
 
