@@ -7,6 +7,7 @@ import type { Database } from "../db/client";
 import { QueueManager } from "./queue-manager";
 import type { QueueRole } from "./queues";
 import { parseQueueName } from "./queues";
+import { TtlCache } from "../util/ttl-cache";
 
 /** How long an isolate trusts the cell's low-priority age (QueueManager.status()). */
 export const LOW_PRIORITY_CACHE_MS = 5_000;
@@ -79,23 +80,19 @@ export function retryUnitSeconds(env: Env): number {
   return Number.isFinite(value) && value >= 0 ? value : 60;
 }
 
-
-const lowPriorityCache = new Map<number, { value: number | null; expiresAt: number }>();
+/** Cells are few; the bound only keeps the cache's contract. */
+const lowPriorityCache = new TtlCache<number | null>(LOW_PRIORITY_CACHE_MS, 1_000);
 
 /** The cell's low-priority age (null: never move), cached per isolate for LOW_PRIORITY_CACHE_MS. */
-export async function lowPriorityAfterSeconds(env: Env, cell: number): Promise<number | null> {
-  const now = Date.now();
-  const hit = lowPriorityCache.get(cell);
-  if (hit && hit.expiresAt > now) return hit.value;
-  let value: number | null;
-  try {
-    value = (await QueueManager.ofCell(env, cell).status()).lowPriorityAfterSeconds;
-  } catch (err) {
-    console.error(`poller: cell ${cell} status unavailable; not moving backlog this time`, err);
-    value = null;
-  }
-  lowPriorityCache.set(cell, { value, expiresAt: now + LOW_PRIORITY_CACHE_MS });
-  return value;
+export function lowPriorityAfterSeconds(env: Env, cell: number): Promise<number | null> {
+  return lowPriorityCache.get(String(cell), async () => {
+    try {
+      return (await QueueManager.ofCell(env, cell).status()).lowPriorityAfterSeconds;
+    } catch (err) {
+      console.error(`poller: cell ${cell} status unavailable; not moving backlog this time`, err);
+      return null;
+    }
+  });
 }
 
 /** Forgets cached cell settings (tests change them). */

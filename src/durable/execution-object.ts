@@ -1,4 +1,4 @@
-import { DurableObject, exports } from "cloudflare:workers";
+import { DurableObject } from "cloudflare:workers";
 import { timingSafeEqualText } from "../auth/keys";
 import { maybeResetObjectAfterCommit } from "../chaos/faults";
 import { isRetryOfLast, updatesHash } from "./checkpoint-retry";
@@ -6,38 +6,20 @@ import { DurableExecutionStore } from "../data/durable-execution-store";
 import { database } from "../db/client";
 import type { ExecutionRow } from "./execution-storage";
 import { ExecutionStorage } from "./execution-storage";
-import type { InvocationOutcome } from "./invocation-outcome";
-import { readInvocationOutcome } from "./invocation-outcome";
+import { InvocationDriver } from "./execution-invocation";
 import { callbackIdOf, newCheckpointToken, randomHex } from "./names";
 import type { StartRequest, Terminal } from "./lifecycle";
-import { callbackRefusal, endExecution, initialState, newExecution, retentionEnd, staleTokenMessage, wakeAt } from "./lifecycle";
+import { callbackRefusal, endExecution, newExecution, retentionEnd, staleTokenMessage, wakeAt } from "./lifecycle";
 import { eventShape, executionShape, operationShape } from "./shapes";
-import type { CallbackAnswer, ChainedOutcome, External } from "./transitions";
-import { answerCallback, applyUpdates, dueTransitions, finishChained, replayable } from "./transitions";
-import type { ErrorObject, EventDraft } from "./types";
-import { throttleRetryDelayMs } from "./throttle-backoff";
+import type { CallbackAnswer, External } from "./transitions";
+import { answerCallback, applyUpdates, dueTransitions, replayable } from "./transitions";
+import type { ErrorObject } from "./types";
 import { checkUpdateShapes, CheckpointRejected, validateUpdates } from "./validate";
 
 /** Why an RPC was refused; the routes turn it into the AWS error (src/durable/routes.ts). */
 export type Refusal = { code: "NotFound" | "InvalidParameter" | "AlreadyStarted" | "CallbackTimeout" | "Conflict"; message: string };
 export type { StartRequest } from "./lifecycle";
 export type Answer<T> = { ok: T; refused?: undefined } | { ok?: undefined; refused: Refusal };
-
-/** How long past the function's own Timeout an invocation is presumed lost (its environment or this object died). */
-const INVOCATION_GRACE_MS = 30_000;
-/** Invocation-level failures (a thrown handler, a lost environment) retried before the execution fails, and their backoff. */
-const INVOCATION_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
-
-const INVOCATION_LOST: ErrorObject = {
-  ErrorType: "Lambda.InvocationLost",
-  ErrorMessage: "The invocation did not answer within the function's timeout plus 30 seconds (its environment, the platform or this execution's object went away).",
-};
-
-/** The history event of an invocation's end (with its error when it failed). */
-function invocationCompleted(inflight: NonNullable<ExecutionRow["inflight"]>, now: number, error: ErrorObject | undefined): EventDraft {
-  const value = { StartTimestamp: inflight.startedAt / 1000, EndTimestamp: now / 1000, RequestId: inflight.requestId, ...(error ? { Error: { Payload: error, Truncated: false } } : {}) };
-  return { EventType: "InvocationCompleted", EventTimestamp: now, details: { key: "InvocationCompletedDetails", value } };
-}
 
 const refused = (code: Refusal["code"], message: string): { refused: Refusal } => ({ refused: { code, message } });
 const notFound = () => refused("NotFound", "The durable execution was not found.");
@@ -55,12 +37,20 @@ export class DurableExecution extends DurableObject<Env> {
   readonly #store: ExecutionStorage;
   /** Callers of waitForEnd (sync Invoke, chained invokes of this execution). */
   readonly #waiters = new Set<() => void>();
-  /** Chained invokes this instance is running (after a restart, the alarm dispatches them again). */
-  readonly #chainedRunning = new Set<string>();
+  /** Runs the function and the chained invokes (src/durable/execution-invocation.ts). */
+  readonly #driver: InvocationDriver;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new ExecutionStorage(ctx.storage.sql);
+    this.#driver = new InvocationDriver({
+      ctx,
+      store: this.#store,
+      endInTransaction: (row, status, end, now) => this.#endInTransaction(row, status, end, now),
+      afterEnd: (row) => this.#afterEnd(row),
+      applyExternal: (row, changes, wake, now) => this.#applyExternal(row, changes, wake, now),
+      arm: () => this.#arm(),
+    });
     void ctx.blockConcurrencyWhile(async () => this.#store.createSchema());
   }
 
@@ -164,7 +154,7 @@ export class DurableExecution extends DurableObject<Env> {
     });
     await maybeResetObjectAfterCommit(this.ctx, this.env, "durable-checkpoint");
     const changed = this.#store.changedSince(seenBefore).map((r) => operationShape(r.op, "s"));
-    for (const opId of applied.chainedStarts) this.#dispatchChained(opId);
+    for (const opId of applied.chainedStarts) this.#driver.dispatchChained(opId);
     if (applied.ended) await this.#afterEnd(row);
     else await this.#arm();
     return { ok: { CheckpointToken: next, NewExecutionState: { Operations: changed } } };
@@ -244,8 +234,7 @@ export class DurableExecution extends DurableObject<Env> {
     }
     if (row.inflight && row.inflight.deadline <= now) {
       // The invocation never answered (its environment or this object went away): a new one replays the stored state.
-      this.#store.addEvents([invocationCompleted(row.inflight, now, INVOCATION_LOST)]);
-      this.#invocationFailed(row, now, INVOCATION_LOST);
+      this.#driver.lost(row, now);
       if (row.status !== "RUNNING") {
         await this.#afterEnd(row);
         return;
@@ -253,124 +242,8 @@ export class DurableExecution extends DurableObject<Env> {
     }
     const due = dueTransitions(this.#store.operations(), now);
     if (due.length > 0) this.#applyExternal(row, due, true, now);
-    for (const record of this.#store.operations()) {
-      if (record.op.Type === "CHAINED_INVOKE" && record.op.Status === "STARTED" && !this.#chainedRunning.has(record.op.Id)) this.#dispatchChained(record.op.Id);
-    }
-    const fresh = this.#store.execution();
-    if (fresh && !fresh.inflight && fresh.invokeAt !== null && fresh.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
-    else await this.#arm();
-  }
-
-  // ---- Invocations -----------------------------------------------------------------------------
-
-  async #invoke(): Promise<void> {
-    const row = this.#store.execution();
-    if (!row || row.status !== "RUNNING" || row.inflight) return;
-    const now = Date.now();
-    const token = newCheckpointToken();
-    const requestId = crypto.randomUUID();
-    row.token = token;
-    row.tokenSeenSeq = row.changeSeq;
-    row.deliveredSeq = row.changeSeq;
-    row.invokeAt = null;
-    row.inflight = { token, requestId, startedAt: now, deadline: now + row.functionTimeoutS * 1000 + INVOCATION_GRACE_MS };
-    this.#store.putExecution(row);
-    await this.#arm();
-    const payload = JSON.stringify({ DurableExecutionArn: row.arn, CheckpointToken: token, InitialExecutionState: initialState(this.#store.operations()) });
-    let outcome: InvocationOutcome;
-    try {
-      const answer = await exports.DurableInvoker.run({ tenantId: row.tenantId, functionName: row.functionName, version: row.version, payload, requestId });
-      outcome = readInvocationOutcome(answer);
-    } catch (err) {
-      outcome = { kind: "failed", error: { ErrorType: "Lambda.ServiceException", ErrorMessage: `The invocation could not run: ${String(err)}` } };
-    }
-    await this.#settle(token, outcome);
-  }
-
-  /** Applies what an invocation answered, if it is still the current one. */
-  async #settle(token: string, outcome: InvocationOutcome): Promise<void> {
-    const row = this.#store.execution();
-    if (!row || row.inflight?.token !== token) return;
-    const now = Date.now();
-    this.#store.addEvents([invocationCompleted(row.inflight, now, outcome.kind === "failed" ? outcome.error : undefined)]);
-    if (row.status !== "RUNNING") return;
-    if (outcome.kind === "succeeded" || outcome.kind === "execution-failed") {
-      const end = outcome.kind === "succeeded"
-        ? { ...(outcome.result === undefined || (outcome.result === "" && row.result !== undefined) ? {} : { result: outcome.result }) }
-        : { error: outcome.error };
-      this.ctx.storage.transactionSync(() => this.#endInTransaction(row, outcome.kind === "succeeded" ? "SUCCEEDED" : "FAILED", end, now));
-      await this.#afterEnd(row);
-      return;
-    }
-    if (outcome.kind === "pending") {
-      row.inflight = null;
-      row.token = null;
-      row.invocationFailures = 0;
-      row.throttles = 0;
-      // Something changed while the function was deciding to suspend: run it again now.
-      if (row.externalSeq > row.deliveredSeq) row.invokeAt = now;
-      this.#store.putExecution(row);
-    } else if (outcome.kind === "throttled") {
-      row.inflight = null;
-      row.token = null;
-      // Not counted as a failure; backs off (src/durable/throttle-backoff.ts) so waiting executions do not storm the limit.
-      row.throttles = (row.throttles ?? 0) + 1;
-      row.invokeAt = now + throttleRetryDelayMs(row.throttles);
-      this.#store.putExecution(row);
-    } else {
-      this.#invocationFailed(row, now, outcome.error);
-      if (row.status !== "RUNNING") {
-        await this.#afterEnd(row);
-        return;
-      }
-    }
-    if (row.invokeAt !== null && row.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
-    else await this.#arm();
-  }
-
-  #invocationFailed(row: ExecutionRow, now: number, error?: ErrorObject): void {
-    row.inflight = null;
-    row.token = null;
-    row.invocationFailures += 1;
-    const delay = INVOCATION_RETRY_DELAYS_MS[row.invocationFailures - 1];
-    if (delay === undefined) {
-      const last = error ?? INVOCATION_LOST;
-      this.ctx.storage.transactionSync(() => this.#endInTransaction(row, "FAILED", { error: last }, now));
-      return;
-    }
-    row.invokeAt = now + delay;
-    this.#store.putExecution(row);
-  }
-
-  // ---- Chained invokes ---------------------------------------------------------------------------
-
-  #dispatchChained(opId: string): void {
-    this.#chainedRunning.add(opId);
-    this.ctx.waitUntil(this.#runChained(opId).finally(() => this.#chainedRunning.delete(opId)));
-  }
-
-  async #runChained(opId: string): Promise<void> {
-    const row = this.#store.execution();
-    const chained = this.#store.operation(opId)?.control.chained;
-    if (!row || !chained) return;
-    let outcome: ChainedOutcome;
-    try {
-      outcome = await exports.DurableInvoker.chained({
-        tenantId: row.tenantId,
-        functionName: chained.functionName,
-        payload: chained.payload ?? "{}",
-        executionName: `${row.executionName.slice(0, 20)}-${opId.slice(0, 16)}-${row.executionId.slice(0, 8)}`,
-      });
-    } catch (err) {
-      outcome = { status: "FAILED", error: { ErrorType: "Lambda.ServiceException", ErrorMessage: String(err) } };
-    }
-    const now = Date.now();
-    const current = this.#store.execution();
-    const record = this.#store.operation(opId);
-    if (!current || current.status !== "RUNNING" || record?.op.Status !== "STARTED") return;
-    this.#applyExternal(current, [finishChained(record, outcome, now)], true, now);
-    if (!current.inflight && current.invokeAt !== null && current.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
-    else await this.#arm();
+    this.#driver.resumeChained();
+    await this.#driver.invokeOrArm(this.#store.execution(), now);
   }
 
   // ---- Shared steps ------------------------------------------------------------------------------
@@ -386,7 +259,7 @@ export class DurableExecution extends DurableObject<Env> {
       if (wake && visible && !row.inflight && row.invokeAt === null) row.invokeAt = now;
       this.#store.putExecution(row);
     });
-    if (wake && !row.inflight && row.invokeAt !== null && row.invokeAt <= now) this.ctx.waitUntil(this.#invoke());
+    if (wake) this.#driver.invokeIfDue(row, now);
   }
 
   #endInTransaction(row: ExecutionRow, status: Terminal, end: { result?: string; error?: ErrorObject }, now: number): void {

@@ -14,6 +14,7 @@ import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { METADATA_TTL_MS } from "../invoke/target";
 import type { PolicyStatement } from "../lambda/policy";
+import { TtlCache } from "../util/ttl-cache";
 
 export interface ServedUrl {
   row: FunctionUrlRow;
@@ -21,19 +22,15 @@ export interface ServedUrl {
   statements: PolicyStatement[];
 }
 
-interface Cached {
-  served: ServedUrl | null;
-  expiresAt: number;
-}
-
-const cache = new Map<string, Cached>();
 const MAX_ENTRIES = 5_000;
+const cache = new TtlCache<ServedUrl | null>(METADATA_TTL_MS, MAX_ENTRIES);
 
 /** The URL served under `urlId`, or null when there is none (or its owner is gone). */
-export async function lookupUrl(env: Env, urlId: string): Promise<ServedUrl | null> {
-  const now = Date.now();
-  const hit = cache.get(urlId);
-  if (hit && hit.expiresAt > now) return hit.served;
+export function lookupUrl(env: Env, urlId: string): Promise<ServedUrl | null> {
+  return cache.get(urlId, () => readUrl(env, urlId));
+}
+
+async function readUrl(env: Env, urlId: string): Promise<ServedUrl | null> {
   const db = database(env.DB);
   const row = await FunctionUrlStore.findByUrlId(db, urlId);
   let served: ServedUrl | null = null;
@@ -54,8 +51,6 @@ export async function lookupUrl(env: Env, urlId: string): Promise<ServedUrl | nu
       served = { row, owner, statements };
     }
   }
-  if (cache.size >= MAX_ENTRIES) cache.clear();
-  cache.set(urlId, { served, expiresAt: now + METADATA_TTL_MS });
   return served;
 }
 
@@ -65,7 +60,5 @@ export function forgetUrl(urlId: string): void {
 
 /** Drops the cached URLs of a function (its policy changed). */
 export function forgetUrlsOf(tenantId: string, functionName: string): void {
-  for (const [urlId, entry] of cache) {
-    if (entry.served?.row.tenantId === tenantId && entry.served.row.functionName === functionName) cache.delete(urlId);
-  }
+  cache.deleteWhere((served) => served?.row.tenantId === tenantId && served.row.functionName === functionName);
 }

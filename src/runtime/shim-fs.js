@@ -85,17 +85,11 @@ function kind(abs) {
   return tmpDirs.has(abs) ? "dir" : tmpFiles.has(abs) ? "file" : undefined;
 }
 
-class Stats {
-  constructor(type, size, mtimeMs) {
-    const time = new Date(mtimeMs);
-    Object.assign(this, {
-      dev: 1, mode: type === "dir" ? 0o40755 : 0o100644, nlink: 1, uid: 993, gid: 990, rdev: 0, blksize: 4096,
-      ino: 0, size, blocks: Math.ceil(size / 512), atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, birthtimeMs: mtimeMs,
-      atime: time, mtime: time, ctime: time, birthtime: time,
-    });
-    this.type = type;
-  }
+/** The is*() questions Stats and Dirent both answer from their `type` ("file" or "dir"; nothing else exists here). */
+class FileKind {
+  /** @this {{ type: string }} */
   isFile() { return this.type === "file"; }
+  /** @this {{ type: string }} */
   isDirectory() { return this.type === "dir"; }
   isSymbolicLink() { return false; }
   isBlockDevice() { return false; }
@@ -104,15 +98,21 @@ class Stats {
   isSocket() { return false; }
 }
 
-class Dirent {
-  constructor(name, parentPath, type) { this.name = name; this.parentPath = parentPath; this.path = parentPath; this.type = type; }
-  isFile() { return this.type === "file"; }
-  isDirectory() { return this.type === "dir"; }
-  isSymbolicLink() { return false; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
+class Stats extends FileKind {
+  constructor(type, size, mtimeMs) {
+    super();
+    const time = new Date(mtimeMs);
+    Object.assign(this, {
+      dev: 1, mode: type === "dir" ? 0o40755 : 0o100644, nlink: 1, uid: 993, gid: 990, rdev: 0, blksize: 4096,
+      ino: 0, size, blocks: Math.ceil(size / 512), atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, birthtimeMs: mtimeMs,
+      atime: time, mtime: time, ctime: time, birthtime: time,
+    });
+    this.type = type;
+  }
+}
+
+class Dirent extends FileKind {
+  constructor(name, parentPath, type) { super(); this.name = name; this.parentPath = parentPath; this.path = parentPath; this.type = type; }
 }
 
 function statOf(abs, syscall = "stat") {

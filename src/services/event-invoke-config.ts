@@ -57,14 +57,25 @@ function hasAnySetting(input: EventInvokeConfigInput): boolean {
 /** Epoch seconds with millisecond precision (the API's `timestamp` shape is a JSON number). */
 const nowSeconds = () => Date.now() / 1000;
 
-/** PutFunctionEventInvokeConfig: creates or replaces; settings left out are removed. */
-export async function putEventInvokeConfig(scope: TenantScope, ref: FunctionRef, input: EventInvokeConfigInput): Promise<Json> {
+/** What Put and Update check first: something to set, and a function, version or alias to set it on. */
+async function writeTarget(scope: TenantScope, ref: FunctionRef, input: EventInvokeConfigInput): Promise<{ name: string; qualifier: string }> {
   if (!hasAnySetting(input)) throw nothingToSet();
-  const { name } = ref;
   const qualifier = ref.qualifier ?? LATEST;
-  await requireTarget(scope, name, qualifier);
+  await requireTarget(scope, ref.name, qualifier);
+  return { name: ref.name, qualifier };
+}
+
+/** The input's destinations, checked (same-account function ARNs must name an existing function). */
+async function checkedDestinations(scope: TenantScope, name: string, input: EventInvokeConfigInput): Promise<{ onSuccess?: string; onFailure?: string }> {
   const given = destinationsOf(input);
   await checkDestinations(given, scope.names, name, async (n) => (await scope.store.getFunction(n)) !== undefined);
+  return given;
+}
+
+/** PutFunctionEventInvokeConfig: creates or replaces; settings left out are removed. */
+export async function putEventInvokeConfig(scope: TenantScope, ref: FunctionRef, input: EventInvokeConfigInput): Promise<Json> {
+  const { name, qualifier } = await writeTarget(scope, ref, input);
+  const given = await checkedDestinations(scope, name, input);
   const values: EventInvokeConfigValues = {
     maximumRetryAttempts: input.MaximumRetryAttempts ?? null,
     maximumEventAgeInSeconds: input.MaximumEventAgeInSeconds ?? null,
@@ -78,15 +89,11 @@ export async function putEventInvokeConfig(scope: TenantScope, ref: FunctionRef,
 
 /** UpdateFunctionEventInvokeConfig: merges the given settings into the existing config. */
 export async function updateEventInvokeConfig(scope: TenantScope, ref: FunctionRef, input: EventInvokeConfigInput): Promise<Json> {
-  if (!hasAnySetting(input)) throw nothingToSet();
-  const { name } = ref;
-  const qualifier = ref.qualifier ?? LATEST;
-  await requireTarget(scope, name, qualifier);
+  const { name, qualifier } = await writeTarget(scope, ref, input);
   const store = storeOf(scope);
   const current = await store.get(name, qualifier);
   if (!current) throw noConfig(scope.names, name, qualifier);
-  const given = destinationsOf(input);
-  await checkDestinations(given, scope.names, name, async (n) => (await scope.store.getFunction(n)) !== undefined);
+  const given = await checkedDestinations(scope, name, input);
 
   const destinations = input.DestinationConfig;
   const values: EventInvokeConfigValues = {

@@ -16,14 +16,18 @@ export interface RedriveAllowPolicy {
 const invalid = (name: string, value: string, reason: string) =>
   invalidAttributeValue(`Value ${value} for parameter ${name} is invalid. Reason: ${reason}`);
 
+/** `text` as JSON, or the attribute's "Invalid JSON." error. */
+function parseJson(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid(name, text, "Invalid JSON.");
+  }
+}
+
 /** `{"deadLetterTargetArn": "...", "maxReceiveCount": "5"}` (maxReceiveCount as number or string, as AWS accepts). */
 export function parseRedrivePolicy(text: string): RedrivePolicy {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw invalid("RedrivePolicy", text, "Invalid JSON.");
-  }
+  const value = parseJson("RedrivePolicy", text);
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("RedrivePolicy", text, "Invalid JSON.");
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
@@ -42,12 +46,7 @@ export function parseRedrivePolicy(text: string): RedrivePolicy {
 }
 
 export function parseRedriveAllowPolicy(text: string): RedriveAllowPolicy {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw invalid("RedriveAllowPolicy", text, "Invalid JSON.");
-  }
+  const value = parseJson("RedriveAllowPolicy", text);
   const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
   const permission = record.redrivePermission;
   if (permission !== "allowAll" && permission !== "denyAll" && permission !== "byQueue") {

@@ -51,6 +51,11 @@ export class TtlCache<V> {
     for (const key of this.#entries.keys()) if (key.startsWith(prefix)) this.#entries.delete(key);
   }
 
+  /** Drops every entry whose value matches (for caches keyed by something other than what changed). */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, entry] of this.#entries) if (matches(entry.value)) this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

@@ -2,14 +2,13 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient, PutFunctionEventInvokeConfigCommand } from "@aws-sdk/client-lambda";
+import { InvokeCommand, type LambdaClient, PutFunctionEventInvokeConfigCommand } from "@aws-sdk/client-lambda";
 import chromium from "@sparticuz/chromium";
 import { type Browser, chromium as playwright, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { makeZip } from "../fixtures/zips";
 import { bundled } from "./bundle";
-import { createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createActiveFunction, createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials } from "./harness";
 
 // The web console in a real headless Chromium (playwright-core driving the
 // Chromium that @sparticuz/chromium ships through npm) against `wrangler dev`,
@@ -81,16 +80,7 @@ beforeAll(async () => {
   acme = await createTenantWithKey(platform, "console-acme");
   other = await createTenantWithKey(platform, "console-other");
   lambda = lambdaClient(platform, acme);
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: FUNCTION,
-      Runtime: "nodejs22.x",
-      Handler: "index.handler",
-      Role: "arn:aws:iam::123456789012:role/lambda-role",
-      Code: { ZipFile: makeZip({ "index.js": HANDLER }) },
-    }),
-  );
-  await untilActive(lambda, FUNCTION);
+  await createActiveFunction(lambda, FUNCTION, HANDLER);
   await invoke({ order: 1 });
   await invoke({ order: 2 });
   await invoke({ order: 3, fail: true });
@@ -179,14 +169,7 @@ describe("the console in a browser", () => {
   });
 
   it("shows a durable execution's steps as a timeline", async () => {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: DURABLE, Runtime: "nodejs22.x", Handler: "index.handler", Role: "arn:aws:iam::123456789012:role/lambda-role", Timeout: 30, Publish: true,
-        Code: { ZipFile: makeZip({ "index.js": await bundled(WORKFLOW) }) },
-        DurableConfig: { ExecutionTimeout: 300, RetentionPeriodInDays: 1 },
-      }),
-    );
-    await untilActive(lambda, DURABLE);
+    await createActiveFunction(lambda, DURABLE, await bundled(WORKFLOW), { Timeout: 30, Publish: true, DurableConfig: { ExecutionTimeout: 300, RetentionPeriodInDays: 1 } });
     const started = await lambda.send(new InvokeCommand({ FunctionName: DURABLE, Qualifier: "1", InvocationType: "Event", Payload: new TextEncoder().encode("{}") }));
     expect(started.DurableExecutionArn).toBeTruthy();
     const page = await newPage();

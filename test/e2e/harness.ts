@@ -22,7 +22,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
-import { LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
+import { CreateFunctionCommand, type CreateFunctionCommandInput, LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
+import { makeZip } from "../fixtures/zips";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -499,4 +500,28 @@ export async function untilActive(client: LambdaClient, name: string): Promise<v
 
 export async function untilUpdated(client: LambdaClient, name: string): Promise<void> {
   await waitUntilFunctionUpdatedV2({ client, ...WAITER }, { FunctionName: name });
+}
+
+/**
+ * CreateFunction of a one-file Node.js function (`source` as index.js,
+ * handler `index.handler`; `settings` add to or override the rest), then
+ * waits until it is Active.
+ */
+export async function createActiveFunction(
+  client: LambdaClient,
+  name: string,
+  source: string,
+  settings: Partial<Omit<CreateFunctionCommandInput, "FunctionName" | "Code">> = {},
+): Promise<void> {
+  await client.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: "nodejs22.x",
+      Handler: "index.handler",
+      Role: "arn:aws:iam::123456789012:role/lambda-role",
+      Code: { ZipFile: makeZip({ "index.js": source }) },
+      ...settings,
+    }),
+  );
+  await untilActive(client, name);
 }

@@ -1,8 +1,7 @@
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand, type ResultField } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeZip } from "../fixtures/zips";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createActiveFunction, createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials } from "./harness";
 
 // Logs Insights over many invocations, as a user would run it: real sync
 // invokes through @aws-sdk/client-lambda (with LogType Tail, so the test
@@ -63,16 +62,7 @@ describe(`Logs Insights over ${INVOCATIONS} invocations (AWS SDK v3)`, () => {
     creds = await createTenantWithKey(platform, "insights-scale");
     lambda = lambdaClient(platform, creds);
     logs = new CloudWatchLogsClient({ endpoint: platform.url, region: "us-east-1", credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }, maxAttempts: 1 });
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: FUNCTION,
-        Runtime: "nodejs22.x",
-        Handler: "index.handler",
-        Role: "arn:aws:iam::123456789012:role/lambda-role",
-        Code: { ZipFile: makeZip({ "index.js": HANDLER }) },
-      }),
-    );
-    await untilActive(lambda, FUNCTION);
+    await createActiveFunction(lambda, FUNCTION, HANDLER);
     console.log(`insights-scale: platform up, ${FUNCTION} active; invoking ${INVOCATIONS} times`);
     startS = Math.floor(Date.now() / 1000) - 1;
     // CONCURRENCY clients invoking back to back, as a load script would.

@@ -24,9 +24,8 @@ import {
   type GetQueryResultsCommandOutput,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateFunctionCommand, InvokeCommand } from "@aws-sdk/client-lambda";
-import { makeZip } from "../fixtures/zips";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
+import { createActiveFunction, createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials } from "./harness";
 
 // CloudWatch Logs through the real @aws-sdk/client-cloudwatch-logs (awsJson1_1)
 // against `wrangler dev`. Events go in through PutLogEvents, the API users'
@@ -163,16 +162,7 @@ describe("CloudWatch Logs through the AWS SDK v3", () => {
     beforeAll(async () => {
       const lambda = lambdaClient(platform, acme);
       try {
-        await lambda.send(
-          new CreateFunctionCommand({
-            FunctionName: fn,
-            Runtime: "nodejs22.x",
-            Handler: "index.handler",
-            Role: "arn:aws:iam::123456789012:role/lambda-role",
-            Code: { ZipFile: makeZip({ "index.js": 'exports.handler = async (event) => { console.log("tail-marker", event.marker); return "ok"; };' }) },
-          }),
-        );
-        await untilActive(lambda, fn);
+        await createActiveFunction(lambda, fn, 'exports.handler = async (event) => { console.log("tail-marker", event.marker); return "ok"; };');
       } finally {
         lambda.destroy();
       }

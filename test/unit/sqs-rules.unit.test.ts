@@ -6,7 +6,7 @@ import { md5Hex, md5OfMessageAttributes } from "../../src/sqs/md5";
 import { hasInvalidCharacters, selectMessageAttributes, validateMessageAttributes } from "../../src/sqs/messages";
 import { ownQueueFromArn, ownQueueFromUrl, parseQueueUrl } from "../../src/sqs/queue-ref";
 import { decodeReceiptHandle, encodeReceiptHandle } from "../../src/sqs/receipt-handle";
-import { parseRedrivePolicy, redriveAllowed, shouldMoveToDeadLetter } from "../../src/sqs/redrive";
+import { parseRedriveAllowPolicy, parseRedrivePolicy, redriveAllowed, shouldMoveToDeadLetter } from "../../src/sqs/redrive";
 
 function sqsError(fn: () => unknown): { type: string; query: string | undefined; message: string } {
   try {
@@ -102,6 +102,8 @@ describe("queue attributes", () => {
     expect(JSON.parse(out.RedrivePolicy ?? "")).toEqual({ deadLetterTargetArn: "arn:aws:sqs:us-east-1:123456789012:d", maxReceiveCount: 3 });
     expect(sqsError(() => parseRedrivePolicy('{"deadLetterTargetArn":"x","maxReceiveCount":0}')).type).toBe("InvalidAttributeValue");
     expect(sqsError(() => parseRedrivePolicy("not json")).type).toBe("InvalidAttributeValue");
+    expect(sqsError(() => parseRedrivePolicy("not json")).message).toBe("Value not json for parameter RedrivePolicy is invalid. Reason: Invalid JSON.");
+    expect(sqsError(() => parseRedriveAllowPolicy("{")).message).toBe("Value { for parameter RedriveAllowPolicy is invalid. Reason: Invalid JSON.");
   });
 
   it("queue names: 80 characters, .fifo for FIFO queues only", () => {
