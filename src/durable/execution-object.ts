@@ -14,6 +14,7 @@ import { eventShape, executionShape, operationShape } from "./shapes";
 import type { CallbackAnswer, External } from "./transitions";
 import { answerCallback, applyUpdates, dueTransitions, replayable } from "./transitions";
 import type { ErrorObject } from "./types";
+import { recordExecutionEnded, recordExecutionStarted } from "./execution-metrics";
 import { checkUpdateShapes, CheckpointRejected, validateUpdates } from "./validate";
 
 /** Why an RPC was refused; the routes turn it into the AWS error (src/durable/routes.ts). */
@@ -71,6 +72,7 @@ export class DurableExecution extends DurableObject<Env> {
       this.#store.putOperation(execution);
       this.#store.addEvents([started]);
     });
+    recordExecutionStarted(this.env, row, (p) => this.ctx.waitUntil(p));
     await this.#index(row);
     await this.ctx.storage.setAlarm(now);
     return { ok: { arn: row.arn, executionId: row.executionId, version: row.version, created: true } };
@@ -271,6 +273,7 @@ export class DurableExecution extends DurableObject<Env> {
 
   async #afterEnd(row: ExecutionRow): Promise<void> {
     for (const wake of [...this.#waiters]) wake();
+    recordExecutionEnded(this.env, row, this.#store.operations().length, (p) => this.ctx.waitUntil(p));
     await this.#index(row);
     await this.ctx.storage.setAlarm(retentionEnd(row));
   }

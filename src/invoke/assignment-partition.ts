@@ -24,7 +24,16 @@ export interface LeaseRequest {
 }
 
 export type LeaseGrant =
-  | { granted: true; leaseId: string; environmentId: string; cold: boolean; expiresAt: number; provisioned: boolean }
+  | {
+      granted: true;
+      leaseId: string;
+      environmentId: string;
+      cold: boolean;
+      expiresAt: number;
+      provisioned: boolean;
+      /** The version has a provisioned concurrency config (ProvisionedPool.configOf). */
+      provisionedConfig?: { qualifier: string; allocated: number };
+    }
   | { granted: false; reason: ThrottleReason };
 
 interface Lease {
@@ -125,7 +134,8 @@ export class AssignmentPartition extends DurableObject<Env> {
     void this.ctx.storage.put(LEASE + leaseId, lease, UNCONFIRMED);
     this.#scheduleAlarm(expiresAt);
     this.#pool.count(req.versionKey, env);
-    return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt, provisioned: provisioned !== undefined };
+    const provisionedConfig = this.#pool.configOf(req.versionKey, env);
+    return { granted: true, leaseId, environmentId: env.id, cold: !warm, expiresAt, provisioned: provisioned !== undefined, ...(provisionedConfig ? { provisionedConfig } : {}) };
   }
 
   /** Gives a lease back; `reusable: false` (timeout, crash) retires its environment for good. */

@@ -24,6 +24,8 @@ export interface HeldLease {
   expiresAt: number;
   /** A provisioned environment (kept when the lease is reused). */
   provisioned?: boolean;
+  /** The version has a provisioned concurrency config: its alias or version and its initialised environments (for metrics). */
+  provisionedConfig?: { qualifier: string; allocated: number };
 }
 
 interface Entry {

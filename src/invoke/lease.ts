@@ -53,6 +53,7 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
     ...owner,
     warm: !grant.cold,
     ...(grant.provisioned ? { provisioned: true } : {}),
+    ...(grant.provisionedConfig ? { provisionedConfig: grant.provisionedConfig } : {}),
   };
 }
 

@@ -121,6 +121,13 @@ export class ProvisionedPool {
     this.#persist(qualifier);
   }
 
+  /** The config an invocation of `versionKey` on `env` belongs to, with its initialised environments (metrics name it as Resource). */
+  configOf(versionKey: string, env: Environment): { qualifier: string; allocated: number } | undefined {
+    const qualifier = env.provisioned ?? this.#configFor(versionKey);
+    if (qualifier === undefined || !this.#configs.has(qualifier)) return undefined;
+    return { qualifier, allocated: allocation(this.host.envs.values(), qualifier).allocated };
+  }
+
   /** A provisioned environment that crashed or timed out: a new one takes its place. */
   replace(env: Environment): void {
     if (env.provisioned === undefined) return;

@@ -10,10 +10,12 @@ import type { InvocationResult, InvokeStreaming } from "../runtime/executor";
 import { invoke as runInEnvironment } from "../runtime/executor";
 import { platformStreamName, throttleLine } from "../logs/platform-events";
 import { shipInvocationLog } from "../logs/shipper";
+import type { ConcurrencyFacts } from "../metrics/concurrency-samples";
 import { recordInvocation, recordRecursionStopped, recordThrottle } from "../metrics/record-events";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
+import type { Lease } from "./lease";
 import { acquire, release } from "./lease";
 import { lineageOfInvocation, stopsRecursion } from "./recursion";
 import type { InvokeTarget } from "./target";
@@ -94,12 +96,22 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
         reusable = false;
         throw functionCouldNotStart();
       }
-      recordInvocation(scope.env, metrics, result, opts.waitUntil);
+      recordInvocation(scope.env, metrics, result, concurrencyFacts(scope, target, lease), opts.waitUntil);
       return { ...result, executedVersion: target.version.version };
     } finally {
       opts.waitUntil(release(scope.env, lease, reusable));
     }
   }
+}
+
+/** What the concurrency metrics need to know, from what the invocation already holds (no lookup). */
+function concurrencyFacts(scope: TenantScope, target: InvokeTarget, lease: Lease): ConcurrencyFacts {
+  const config = lease.provisionedConfig;
+  return {
+    unreserved: target.fn.reservedConcurrency === null,
+    allocatedConcurrency: scope.principal.concurrencyLimit - target.unreservedLimit,
+    ...(config ? { provisioned: { ...config, onProvisioned: lease.provisioned === true } } : {}),
+  };
 }
 
 /** A throttled request leaves a line in the function's log group (its platform stream), as a timeout does in the environment's. */

@@ -24,6 +24,14 @@ export interface Sample {
    * busy milliseconds behind ConcurrentExecutions) instead of being separate samples.
    */
   gauge?: true;
+  /**
+   * A gauge's companion series: `metric` keeps, per second, this gauge's
+   * value plus `level`, a whole number every writer of that second knows
+   * alike (the highest one written counts once, however many isolates
+   * wrote). ClaimedAccountConcurrency is UnreservedConcurrentExecutions
+   * plus the allocated concurrency.
+   */
+  derived?: { metric: string; level: number };
 }
 
 export interface FunctionEvent {
@@ -72,22 +80,27 @@ export function invocationSamples(facts: InvocationFacts): Sample[] {
 }
 
 /**
- * ConcurrentExecutions as the average number of invocations running during
- * each second: the invocation's busy milliseconds in every second it
- * overlapped, out of 1000. A second's value is the sum over invocations.
+ * The share of each second an invocation that ended at `endMs` after
+ * `durationMs` was running in (0..1): summed over invocations, the average
+ * number of invocations running during that second.
  */
-function concurrencySamples(facts: InvocationFacts): Sample[] {
-  const endMs = facts.atMs;
-  const startMs = endMs - Math.max(0, facts.durationMs);
-  const samples: Sample[] = [];
-  for (let second = Math.floor(startMs / 1000); second * 1000 < endMs || second === Math.floor(startMs / 1000); second++) {
+export function busyShares(endMs: number, durationMs: number): Array<{ second: number; value: number }> {
+  const startMs = endMs - Math.max(0, durationMs);
+  const first = Math.floor(startMs / 1000);
+  const shares: Array<{ second: number; value: number }> = [];
+  for (let second = first; second * 1000 < endMs || second === first; second++) {
     const overlapMs = Math.min(endMs, (second + 1) * 1000) - Math.max(startMs, second * 1000);
-    const value = Math.max(overlapMs, 0) / 1000;
-    for (const dimensions of dimensionSets(facts).slice(0, 2)) {
-      samples.push({ metric: "ConcurrentExecutions", unit: "Count", dimensions, value, second, gauge: true });
-    }
+    shares.push({ second, value: Math.max(overlapMs, 0) / 1000 });
   }
-  return samples;
+  return shares;
+}
+
+/** ConcurrentExecutions, account-wide and per function: a gauge of busyShares. */
+function concurrencySamples(facts: InvocationFacts): Sample[] {
+  const sets = dimensionSets(facts).slice(0, 2);
+  return busyShares(facts.atMs, facts.durationMs).flatMap(({ second, value }) =>
+    sets.map((dimensions): Sample => ({ metric: "ConcurrentExecutions", unit: "Count", dimensions, value, second, gauge: true })),
+  );
 }
 
 /** A request refused with 429 before any code ran. */
@@ -118,4 +131,31 @@ export function asyncEventAgeSamples(event: FunctionEvent, ageMs: number): Sampl
  */
 export function iteratorAgeSamples(event: FunctionEvent, ageMs: number): Sample[] {
   return samplesOf(event, "IteratorAge", "Milliseconds", Math.max(0, ageMs));
+}
+
+/** How a durable execution ended, as its DurableExecution<Outcome> metric names it. */
+export type DurableOutcome = "Succeeded" | "Failed" | "TimedOut" | "Stopped";
+
+/** A durable execution was started (DurableExecutionStarted), account-wide and per function. */
+export function durableStartedSamples(event: FunctionEvent): Sample[] {
+  return samplesOf(unqualified(event), "DurableExecutionStarted", "Count", 1);
+}
+
+/**
+ * A durable execution ended: its outcome's count, DurableExecutionDuration
+ * (wall-clock milliseconds it was RUNNING) and DurableExecutionOperations
+ * (the operations it ran), account-wide and per function.
+ */
+export function durableEndedSamples(event: FunctionEvent, outcome: DurableOutcome, runningMs: number, operations: number): Sample[] {
+  const at = unqualified(event);
+  return [
+    ...samplesOf(at, `DurableExecution${outcome}`, "Count", 1),
+    ...samplesOf(at, "DurableExecutionDuration", "Milliseconds", Math.max(0, runningMs)),
+    ...samplesOf(at, "DurableExecutionOperations", "Count", operations),
+  ];
+}
+
+/** Durable executions are counted per function (their ARN names the version, not how it was invoked). */
+function unqualified(event: FunctionEvent): FunctionEvent {
+  return { functionName: event.functionName, executedVersion: event.executedVersion, atMs: event.atMs };
 }

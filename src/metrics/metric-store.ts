@@ -15,6 +15,8 @@ export interface BucketWrite {
   /** A gauge's second holds one value (the sum of what was recorded), and its minute aggregates those values. */
   gauge: boolean;
   agg: Aggregate;
+  /** A gauge's companion series: its value plus a level (see Sample.derived in ./lambda-metrics.ts). */
+  derived?: { metric: string; level: number };
 }
 
 export interface SeriesInfo {
@@ -100,9 +102,10 @@ export class MetricStore extends DurableObject<Env> {
         const second = bucketStart(write.second, SECOND_RESOLUTION_S);
         const minute = bucketStart(write.second, MINUTE_RESOLUTION_S);
         if (write.gauge) {
-          const current = this.#point(series, SECOND_RESOLUTION_S, second);
-          this.#store(series, SECOND_RESOLUTION_S, second, aggregateOf([(current?.sum ?? 0) + write.agg.sum]));
+          const before = this.#point(series, SECOND_RESOLUTION_S, second)?.sum ?? 0;
+          this.#store(series, SECOND_RESOLUTION_S, second, aggregateOf([before + write.agg.sum]));
           this.#store(series, MINUTE_RESOLUTION_S, minute, this.#secondsOfMinute(series, minute));
+          if (write.derived) this.#storeDerived(write, write.derived, before, second, minute);
         } else {
           if (write.second >= nowS - SECOND_RETENTION_S) this.#merge(series, SECOND_RESOLUTION_S, second, write.agg);
           this.#merge(series, MINUTE_RESOLUTION_S, minute, write.agg);
@@ -182,6 +185,20 @@ export class MetricStore extends DurableObject<Env> {
       .one();
     this.#series.set(key, { id: row.id, lastSeen: Math.max(known?.lastSeen ?? 0, write.second) });
     return row.id;
+  }
+
+  /**
+   * The companion of a gauge's second: the gauge's new value plus the
+   * highest level written for that second. The level already in it is what
+   * the companion held above the gauge before this write (levels are whole
+   * numbers, so the rounding only drops float noise).
+   */
+  #storeDerived(write: BucketWrite, derived: { metric: string; level: number }, gaugeBefore: number, second: number, minute: number): void {
+    const series = this.#seriesId({ ...write, metric: derived.metric });
+    const previous = this.#point(series, SECOND_RESOLUTION_S, second);
+    const level = Math.max(derived.level, previous ? Math.round(previous.sum - gaugeBefore) : 0);
+    this.#store(series, SECOND_RESOLUTION_S, second, aggregateOf([gaugeBefore + write.agg.sum + level]));
+    this.#store(series, MINUTE_RESOLUTION_S, minute, this.#secondsOfMinute(series, minute));
   }
 
   #point(series: number, resolution: number, bucket: number): Aggregate | undefined {

@@ -4,8 +4,19 @@
  * Never throws: metrics must not fail the invocation that produced them.
  * METRICS_RECORDING (./recording-switch.ts) can turn them off for benchmarks.
  */
-import type { AsyncMetric, FunctionEvent, Sample } from "./lambda-metrics";
-import { asyncCountSamples, asyncEventAgeSamples, invocationSamples, iteratorAgeSamples, recursionStoppedSamples, throttleSamples } from "./lambda-metrics";
+import type { ConcurrencyFacts } from "./concurrency-samples";
+import { accountConcurrencySamples, provisionedSamples } from "./concurrency-samples";
+import type { AsyncMetric, DurableOutcome, FunctionEvent, Sample } from "./lambda-metrics";
+import {
+  asyncCountSamples,
+  asyncEventAgeSamples,
+  durableEndedSamples,
+  durableStartedSamples,
+  invocationSamples,
+  iteratorAgeSamples,
+  recursionStoppedSamples,
+  throttleSamples,
+} from "./lambda-metrics";
 import { recordSamples, recordSamplesNow } from "./recorder";
 import { metricsRecordedFor } from "./recording-switch";
 
@@ -31,15 +42,26 @@ export function recordInvocation(
   env: Env,
   m: InvocationMetrics,
   result: { durationMs: number; initDurationMs?: number; functionError?: string },
+  concurrency: ConcurrencyFacts,
   waitUntil: WaitUntil,
 ): void {
-  const facts = () => ({
-    ...eventOf(m),
-    durationMs: result.durationMs,
-    error: result.functionError !== undefined,
-    ...(result.initDurationMs === undefined ? {} : { initDurationMs: result.initDurationMs }),
-  });
-  record(env, m, () => invocationSamples(facts()), waitUntil);
+  record(
+    env,
+    m,
+    () => {
+      const facts = {
+        ...eventOf(m),
+        durationMs: result.durationMs,
+        error: result.functionError !== undefined,
+        ...(result.initDurationMs === undefined ? {} : { initDurationMs: result.initDurationMs }),
+      };
+      const samples = invocationSamples(facts);
+      samples.push(...accountConcurrencySamples(facts, concurrency));
+      if (concurrency.provisioned) samples.push(...provisionedSamples(facts, concurrency.provisioned));
+      return samples;
+    },
+    waitUntil,
+  );
 }
 
 export function recordThrottle(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
@@ -67,4 +89,14 @@ export function recordDeliveryFailureMetric(env: Env, m: Pick<InvocationMetrics,
   if (!metricsRecordedFor(env, m.functionName)) return Promise.resolve();
   const event = { functionName: m.functionName, executedVersion: "$LATEST", atMs: Date.now() };
   return recordSamplesNow(env, m.tenantId, asyncCountSamples(event, "DestinationDeliveryFailures"));
+}
+
+/** A durable execution was started (DurableExecutionStarted). */
+export function recordDurableStarted(env: Env, m: InvocationMetrics, waitUntil: WaitUntil): void {
+  record(env, m, () => durableStartedSamples(eventOf(m)), waitUntil);
+}
+
+/** A durable execution ended: its outcome, how long it ran, how many operations it had. */
+export function recordDurableEnded(env: Env, m: InvocationMetrics, end: { outcome: DurableOutcome; runningMs: number; operations: number }, waitUntil: WaitUntil): void {
+  record(env, m, () => durableEndedSamples(eventOf(m), end.outcome, end.runningMs, end.operations), waitUntil);
 }

@@ -42,8 +42,11 @@ export function recordSamples(env: Env, tenantId: string, samples: readonly Samp
         second: sample.second,
         gauge: sample.gauge === true,
         agg: emptyAggregate(),
+        ...(sample.derived ? { derived: { ...sample.derived } } : {}),
       };
       batch.set(key, write);
+    } else if (sample.derived && write.derived) {
+      write.derived.level = Math.max(write.derived.level, sample.derived.level);
     }
     if (write.gauge) write.agg = gaugeSum(write.agg, sample.value);
     else addSample(write.agg, sample.value);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { aggregateOf, HISTOGRAM_RELATIVE_ERROR, mergeInto, parseStatistic, percentile, statisticOf } from "../../src/metrics/aggregate";
-import { canonicalDimensions, invocationSamples, throttleSamples } from "../../src/metrics/lambda-metrics";
+import { accountConcurrencySamples, provisionedSamples } from "../../src/metrics/concurrency-samples";
+import { canonicalDimensions, durableEndedSamples, durableStartedSamples, invocationSamples, throttleSamples } from "../../src/metrics/lambda-metrics";
 import { foldIntoPeriods, isValidPeriod, resolutionFor } from "../../src/metrics/periods";
 import { metricsRecordedFor, parseRecordingSwitch, recordsFor } from "../../src/metrics/recording-switch";
 
@@ -126,6 +127,48 @@ describe("Lambda samples", () => {
   it("records throttles, never as invocations", () => {
     const samples = throttleSamples(base);
     expect(new Set(samples.map((s) => s.metric))).toEqual(new Set(["Throttles"]));
+  });
+
+  it("counts unreserved busy time account-wide, with the allocated concurrency as ClaimedAccountConcurrency's level", () => {
+    const facts = { ...base, durationMs: 700, error: false };
+    const unreserved = accountConcurrencySamples(facts, { unreserved: true, allocatedConcurrency: 7 });
+    expect(unreserved.map((s) => [s.metric, s.dimensions, s.second, Number(s.value.toFixed(3)), s.gauge, s.derived])).toEqual([
+      ["UnreservedConcurrentExecutions", [], 1_699_999_999, 0.2, true, { metric: "ClaimedAccountConcurrency", level: 7 }],
+      ["UnreservedConcurrentExecutions", [], 1_700_000_000, 0.5, true, { metric: "ClaimedAccountConcurrency", level: 7 }],
+    ]);
+    // A reserved function, or a provisioned environment, uses none of the unreserved pool (but still carries the level).
+    expect(accountConcurrencySamples(facts, { unreserved: false, allocatedConcurrency: 7 }).map((s) => s.value)).toEqual([0, 0]);
+    const onProvisioned = { qualifier: "live", allocated: 2, onProvisioned: true };
+    expect(accountConcurrencySamples(facts, { unreserved: true, allocatedConcurrency: 7, provisioned: onProvisioned }).map((s) => s.value)).toEqual([0, 0]);
+  });
+
+  it("counts provisioned and spillover invocations per config, with busy time and utilization on provisioned ones", () => {
+    const facts = { ...base, executedVersion: "3", durationMs: 500, error: false };
+    const resource = [["FunctionName", "f"], ["Resource", "f:live"]];
+    const withVersion = [["ExecutedVersion", "3"], ...resource];
+    const ran = provisionedSamples(facts, { qualifier: "live", allocated: 4, onProvisioned: true });
+    const byMetric = (samples: typeof ran, metric: string) => samples.filter((s) => s.metric === metric).map((s) => [s.dimensions, s.value]);
+    expect(byMetric(ran, "ProvisionedConcurrencyInvocations")).toEqual([[resource, 1], [withVersion, 1]]);
+    expect(byMetric(ran, "ProvisionedConcurrencySpilloverInvocations")).toEqual([[resource, 0], [withVersion, 0]]);
+    expect(byMetric(ran, "ProvisionedConcurrentExecutions")).toEqual([[resource, 0.5], [withVersion, 0.5]]);
+    expect(byMetric(ran, "ProvisionedConcurrencyUtilization")).toEqual([[resource, 0.125], [withVersion, 0.125]]);
+    const spilled = provisionedSamples(facts, { qualifier: "live", allocated: 4, onProvisioned: false });
+    expect(byMetric(spilled, "ProvisionedConcurrencySpilloverInvocations")).toEqual([[resource, 1], [withVersion, 1]]);
+    expect(spilled.some((s) => s.metric === "ProvisionedConcurrentExecutions" || s.metric === "ProvisionedConcurrencyUtilization")).toBe(false);
+  });
+
+  it("counts durable executions per function: started, and their outcome, duration and operations at the end", () => {
+    const event = { ...base, qualifier: "live", executedVersion: "2" };
+    expect(durableStartedSamples(event).map((s) => [s.metric, s.dimensions, s.value])).toEqual([
+      ["DurableExecutionStarted", [], 1],
+      ["DurableExecutionStarted", [["FunctionName", "f"]], 1],
+    ]);
+    const ended = durableEndedSamples(event, "TimedOut", 1500, 4).filter((s) => s.dimensions.length === 1);
+    expect(ended.map((s) => [s.metric, s.unit, s.value])).toEqual([
+      ["DurableExecutionTimedOut", "Count", 1],
+      ["DurableExecutionDuration", "Milliseconds", 1500],
+      ["DurableExecutionOperations", "Count", 4],
+    ]);
   });
 
   it("keys dimension sets by name order", () => {
