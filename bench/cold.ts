@@ -15,7 +15,14 @@
  * Each sample also records the CPU time the servers (wrangler dev and workerd,
  * every thread: /proc/<pid>/task/<tid>/schedstat, ns) spent on it: on this
  * shared machine wall times swing with other processes' load, CPU time much less.
- * Knobs: BENCH_COLD_SAMPLES (40). Writes bench/results/invoke-cold-latest.json.
+ * With BENCH_SDK_VARIANTS=1 (issue 11's tree-shaking experiment) also:
+ *   (d-sdk-inline) the (d-sdk) handler with the platform's pre-bundle shipped in its zip,
+ *                  so CreateFunction tree-shakes it into the function's bundle
+ *   (d-sdk-shaken) the (d-sdk) handler importing a module shaken to LambdaClient from the
+ *                  SDK's sources (only after `npm run sdk -- --shaken-experiment`)
+ * and the CreateFunction → Active time of each SDK function.
+ * Knobs: BENCH_COLD_SAMPLES (40), BENCH_SDK_VARIANTS, BENCH_COLD_OUT (the JSON's path,
+ * default bench/results/invoke-cold-latest.json).
  * The helpers are invoke.ts's, handed in (that module runs its benchmark on import).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +31,7 @@ import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
 import { procTable } from "./lib/proc";
+import { PLATFORM_SDK } from "../src/code/platform-sdk.generated";
 import type { Reply, Target } from "./lib/http";
 
 const TARGET_COLD_OVER_LOADER_MS = 10;
@@ -42,7 +50,7 @@ interface Sampled {
 /** What invoke.ts lends this module. */
 export interface ColdBenchTools<R extends Sampled, Row extends ColdBenchRow, Creds> {
   startBaseline(): Promise<{ url: string; port: number; stop(): Promise<void> }>;
-  createFunction(platform: Platform, creds: Creds, name: string, source?: string): Promise<void>;
+  createFunction(platform: Platform, creds: Creds, name: string, source?: string | Record<string, string>): Promise<void>;
   lambdaCall(platform: Platform, creds: Creds, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }>;
   lambdaHeaders(creds: Creds, extra?: Record<string, string>): Record<string, string>;
   sampled(target: Target, samples: number, before: (i: number) => Promise<void>, checkEach?: (reply: Reply) => string | undefined, onReply?: (reply: Reply) => void): Promise<R>;
@@ -104,7 +112,33 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
     const creds = (await createTenantWithKey(cellfn, "bench-cold")) as Creds;
     await tools.createFunction(cellfn, creds, names.warm);
     await tools.createFunction(cellfn, creds, names.cold);
-    await tools.createFunction(cellfn, creds, names.sdk, names.sdkSource);
+    const createMs: Record<string, number> = {};
+    /** CreateFunction until Active (bundling included), timed. */
+    const timedCreate = async (name: string, files: Record<string, string>) => {
+      const t0 = Date.now();
+      await tools.createFunction(cellfn, creds, name, files);
+      createMs[name] = Date.now() - t0;
+      log(`${name}: Active after ${createMs[name]} ms`);
+    };
+    await timedCreate(names.sdk, { "index.mjs": names.sdkSource });
+    // Issue 11 experiment (BENCH_SDK_VARIANTS=1): the same handler with the SDK tree-shaken.
+    // (d-sdk-inline): the platform's pre-bundle shipped in the zip, so CreateFunction's
+    // esbuild-wasm tree-shakes it into the function's bundle (what "tree-shake the SDK into
+    // the user's bundle" would do). (d-sdk-shaken): a preinstalled module built from the SDK's
+    // sources for exactly `LambdaClient` (`npm run sdk -- --shaken-experiment` first; the
+    // row is left out without it): the best a per-function tree-shaken module could do.
+    const variants = process.env.BENCH_SDK_VARIANTS === "1";
+    const shaken = variants && Object.hasOwn(PLATFORM_SDK, "@aws-sdk/x-shaken-lambda");
+    if (variants) {
+      const pre = PLATFORM_SDK["@aws-sdk/client-lambda"];
+      if (pre === undefined) throw new Error("BENCH_SDK_VARIANTS=1 needs the preinstalled @aws-sdk/client-lambda");
+      await timedCreate(`${names.sdk}-inline`, {
+        "index.mjs": names.sdkSource,
+        "node_modules/@aws-sdk/client-lambda/package.json": JSON.stringify({ name: "@aws-sdk/client-lambda", type: "module", main: "index.js" }),
+        "node_modules/@aws-sdk/client-lambda/index.js": pre,
+      });
+      if (shaken) await timedCreate(`${names.sdk}-shaken`, { "index.mjs": names.sdkSource.replace("@aws-sdk/client-lambda", "@aws-sdk/x-shaken-lambda") });
+    }
     const json = () => ({ "content-type": "application/json" });
     const invoke = (name: string, extra: Record<string, string> = {}): Target => ({
       port: cellfn.port,
@@ -122,7 +156,7 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       if (res.status !== 200) throw new Error(`UpdateFunctionConfiguration: HTTP ${res.status}: ${res.text}`);
     };
     const notCold = (reply: Reply) => (tools.reportOf(reply).initMs === undefined ? "not cold (no Init Duration)" : undefined);
-    const init: Record<string, number[]> = { d: [], "d-sdk": [] };
+    const init: Record<string, number[]> = { d: [], "d-sdk": [], "d-sdk-inline": [], "d-sdk-shaken": [] };
     const initOf = (key: string) => (reply: Reply) => {
       const { initMs } = tools.reportOf(reply);
       if (initMs !== undefined) init[key]!.push(initMs);
@@ -136,6 +170,12 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       { key: "z", label: "(z) new bare Worker Loader isolate", one: (i) => tools.sampled({ port: base.port, path: () => `/loader?id=cold-${tag}-${i}`, headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) },
       { key: "y-cold", label: "(y-cold) executor + shim alone, new isolate", one: (i) => tools.sampled({ port: base.port, path: () => `/executor?slot=cold-${tag}-${i}`, headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) },
     ];
+    if (variants) {
+      rows.push({ key: "d-sdk-inline", label: "(d-sdk-inline) cold, SDK tree-shaken into the bundle", one: (i) => tools.sampled(invoke(`${names.sdk}-inline`, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(`${names.sdk}-inline`)(i), notCold, initOf("d-sdk-inline")) });
+    }
+    if (shaken) {
+      rows.push({ key: "d-sdk-shaken", label: "(d-sdk-shaken) cold, SDK module shaken to LambdaClient", one: (i) => tools.sampled(invoke(`${names.sdk}-shaken`, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(`${names.sdk}-shaken`)(i), notCold, initOf("d-sdk-shaken")) });
+    }
     // Warm the warm rows and the code paths (the first cold samples of each row are discarded too).
     for (let i = 0; i < 10; i++) for (const row of rows.slice(0, 2)) await row.one(i);
     const runs = new Map<string, R[]>(rows.map((row) => [row.key, []]));
@@ -174,6 +214,10 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       /** Server CPU ms per sample (p50), each row; the cold rows include their UpdateFunctionConfiguration. */
       serverCpuP50Ms: Object.fromEntries([...cpu].map(([key, values]) => [key, median(values)])),
       sdkCpuMs: median(cpu.get("d-sdk")!) - median(cpu.get("d")!),
+      createMs,
+      variants: variants
+        ? Object.fromEntries(["d-sdk-inline", ...(shaken ? ["d-sdk-shaken"] : [])].map((key) => [key, { overD: p50(key) - p50("d"), initP50: median(init[key]!), cpuOverD: median(cpu.get(key)!) - median(cpu.get("d")!) }]))
+        : undefined,
     };
     const lines = [
       "",
@@ -186,10 +230,11 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       `server CPU ms per sample p50: ${rows.map((row) => `(${row.key}) ${f2(checks.serverCpuP50Ms[row.key]!)}`).join(", ")}; (d-sdk) - (d) ${f2(checks.sdkCpuMs)} ms`,
       `load average (1/5/15 min): start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")} (${os.cpus().length} CPUs); total ${((Date.now() - begun) / 1000).toFixed(0)} s`,
     ];
+    if (checks.variants) lines.push(`variants: ${JSON.stringify(checks.variants)}; CreateFunction→Active ms ${JSON.stringify(createMs)}`);
     const errors = table.filter((r) => r.errors > 0);
     if (errors.length) lines.push(`WARNING: errors in ${errors.map((r) => r.key).join(", ")}: ${JSON.stringify(errors)}`);
     process.stdout.write(`${lines.join("\n")}\n`);
-    const out = path.join(ROOT, "bench", "results", "invoke-cold-latest.json");
+    const out = process.env.BENCH_COLD_OUT ?? path.join(ROOT, "bench", "results", "invoke-cold-latest.json");
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), samples, rows: table, init, checks, load: { start: loadStart, end: os.loadavg() } }, null, 2)}\n`);
     log(`results written to ${path.relative(ROOT, out)}`);

@@ -492,13 +492,14 @@ async function lambdaCall(platform: Platform, creds: TenantCredentials, method: 
   return { status: res.status, text: await res.text() };
 }
 
-async function createFunction(platform: Platform, creds: TenantCredentials, name: string, source = HANDLER_SOURCE): Promise<void> {
+/** `source`: index.mjs's text, or the zip's files. */
+async function createFunction(platform: Platform, creds: TenantCredentials, name: string, source: string | Record<string, string> = HANDLER_SOURCE): Promise<void> {
   const res = await lambdaCall(platform, creds, "POST", "/2015-03-31/functions", {
     FunctionName: name,
     Runtime: "nodejs22.x",
     Role: `arn:aws:iam::${creds.accountId}:role/bench`,
     Handler: "index.handler",
-    Code: { ZipFile: makeZipBase64({ "index.mjs": source }) },
+    Code: { ZipFile: makeZipBase64(typeof source === "string" ? { "index.mjs": source } : source) },
   });
   if (res.status !== 201) throw new Error(`CreateFunction ${name}: HTTP ${res.status}: ${res.text}`);
   // Functions are Pending until their code is bundled (after CreateFunction answers).

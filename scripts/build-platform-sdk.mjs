@@ -4,7 +4,10 @@
 // module, written to src/code/platform-sdk.generated.ts (gitignored). The
 // bundler (src/code/bundler.ts) bundles one into a function only when the
 // function imports it and its zip does not ship its own copy.
-// Runs on `npm install` (postinstall); `npm run sdk` reruns it.
+// Runs on `npm install` (postinstall); `npm run sdk` reruns it. Flags:
+// --analyze (what each module is made of), --shake-sizes (tree-shaking
+// sizes, writes nothing), --shaken-experiment (adds bench/cold.ts's
+// @aws-sdk/x-shaken-lambda; rerun `npm run sdk` after).
 import { existsSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
@@ -147,10 +150,10 @@ function largestInputs(metafile) {
     .join("\n");
 }
 
-const modules = {};
-for (const name of installed) {
-  const result = await build({
-    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: ROOT, loader: "js" },
+/** One pre-bundled module of `contents` (an entry importing from the installed packages), as the platform ships it. */
+async function bundleOf(contents, name, metafile = false, peers = true) {
+  return build({
+    stdin: { contents, resolveDir: ROOT, loader: "js" },
     bundle: true,
     write: false,
     format: "esm",
@@ -163,11 +166,67 @@ for (const name of installed) {
     keepNames: process.env.SDK_KEEP_NAMES !== "0",
     legalComments: "none",
     logLevel: "error",
-    plugins: [peersOf(name, installed), nodeOnlyCredentials, staticImports, builtinsAsImports],
-    metafile: ANALYZE,
+    plugins: [...(peers ? [peersOf(name, installed)] : []), nodeOnlyCredentials, staticImports, builtinsAsImports],
+    metafile,
   });
+}
+
+/**
+ * `npm run sdk -- --shake-sizes` (issue 11): how much of a client a handler
+ * importing a few names needs, tree-shaken from the SDK's sources (the
+ * document client with its own DynamoDBClient) and from the platform's
+ * pre-bundle(s). Writes nothing.
+ */
+const SHAKE_CASES = [
+  ["LambdaClient", "@aws-sdk/client-lambda", ["LambdaClient"]],
+  ["LambdaClient + InvokeCommand", "@aws-sdk/client-lambda", ["LambdaClient", "InvokeCommand"]],
+  ["SQSClient + SendMessageCommand", "@aws-sdk/client-sqs", ["SQSClient", "SendMessageCommand"]],
+  ["DynamoDBDocumentClient + GetCommand", "@aws-sdk/lib-dynamodb", ["DynamoDBDocumentClient", "GetCommand"]],
+];
+if (process.argv.includes("--shake-sizes")) {
+  const kb = (text) => `${(text.length / 1024).toFixed(0)} KB`;
+  const whole = {};
+  for (const name of installed) whole[name] = (await bundleOf(`export * from ${JSON.stringify(name)};`, name)).outputFiles[0].text;
+  const fromPreBundle = (names, name) => ({
+    name: "from-pre-bundle",
+    setup(b) {
+      b.onResolve({ filter: /^@aws-sdk\/|^\.\/[\w.-]+\.js$/ }, (args) => {
+        const pkg = args.path.startsWith("./") ? `@aws-sdk/${args.path.slice(2, -3)}` : args.path;
+        return whole[pkg] === undefined ? undefined : { path: pkg, namespace: "pre-bundle" };
+      });
+      b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: "pre-bundle" }, (args) => ({ contents: whole[args.path], loader: "js", resolveDir: ROOT }));
+    },
+  });
+  console.log("imports | whole module(s) | shaken from the sources | shaken from the pre-bundle");
+  for (const [label, name, names] of SHAKE_CASES) {
+    if (!installed.has(name)) continue;
+    const entry = `export { ${names.join(", ")} } from ${JSON.stringify(name)};`;
+    const sources = (await bundleOf(entry, name, false, false)).outputFiles[0].text;
+    const pre = await build({
+      stdin: { contents: entry, resolveDir: ROOT, loader: "js" }, bundle: true, write: false, format: "esm", platform: "neutral",
+      target: "es2022", minify: true, keepNames: process.env.SDK_KEEP_NAMES !== "0", logLevel: "error", plugins: [fromPreBundle()],
+    });
+    const wholeText = name === "@aws-sdk/lib-dynamodb" ? whole[name] + whole["@aws-sdk/client-dynamodb"] : whole[name];
+    console.log(`${label} | ${kb(wholeText)} | ${kb(sources)} | ${kb(pre.outputFiles[0].text)}`);
+  }
+  process.exit(0);
+}
+
+const modules = {};
+for (const name of installed) {
+  const result = await bundleOf(`export * from ${JSON.stringify(name)};`, name, ANALYZE);
   if (ANALYZE) console.log(`${name}\n${largestInputs(result.metafile)}`);
   modules[name] = result.outputFiles[0].text;
+}
+/**
+ * `npm run sdk -- --shaken-experiment` (issue 11, bench only): one more
+ * package, `@aws-sdk/x-shaken-lambda`, client-lambda tree-shaken to
+ * `LambdaClient`: the best a per-function tree-shaken module could do for
+ * bench/cold.ts's (d-sdk) handler (its row (d-sdk-shaken)). Run `npm run sdk` after.
+ */
+if (process.argv.includes("--shaken-experiment") && installed.has("@aws-sdk/client-lambda")) {
+  modules["@aws-sdk/x-shaken-lambda"] = (await bundleOf('export { LambdaClient } from "@aws-sdk/client-lambda";', "@aws-sdk/client-lambda")).outputFiles[0].text;
 }
 
 const body = Object.entries(modules).map(([name, text]) => `  ${JSON.stringify(name)}: ${JSON.stringify(text)},`).join("\n");
