@@ -3,7 +3,7 @@
  * the machine's busy time, this process's, and its descendants' (wrangler,
  * workerd, esbuild).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** A /proc stat line as fields: [comm, state, ppid, ...] (fields[12..15] = utime stime cutime cstime). */
 export function readStat(file: string): string[] | undefined {
@@ -68,6 +68,31 @@ export function workerdUsage(pgid: number): { rssBytes: number; fds: number } {
     }
   }
   return { rssBytes, fds };
+}
+
+/** A durable execution object's SQLite database as workerd opens it under wrangler dev's state directory. */
+export const DURABLE_EXECUTION_DB = /DurableExecution\/[0-9a-f]+\.sqlite$/;
+
+/** Open file descriptors of the workerd processes in process group `pgid` whose target matches `target` (e.g. one Durable Object class's SQLite files). */
+export function workerdOpenFiles(pgid: number, target: RegExp): number {
+  let count = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = readStat(`/proc/${entry}/stat`);
+    if (!fields || fields[0] !== "workerd" || Number(fields[3]) !== pgid) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        try {
+          if (target.test(readlinkSync(`/proc/${entry}/fd/${fd}`))) count += 1;
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return count;
 }
 
 /** Resident memory (bytes) of the workerd processes in process group `pgid`. */
