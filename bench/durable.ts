@@ -25,7 +25,10 @@
  * Prints a table and writes bench/results/durable-latest.json (durable-<parts>-latest.json for a subset).
  * Knobs: BENCH_STEPS (200), BENCH_RUNS (20), BENCH_SUSPENDED (100),
  * BENCH_START_RATE (20), BENCH_HOLD_S (time to start them all plus 30 s),
- * BENCH_RESUME_RATE (20), BENCH_TENANT_LIMIT (50); BENCH_PARTS picks sections
+ * BENCH_RESUME_RATE (20), BENCH_TENANT_LIMIT (50), BENCH_WAVES (1: the held
+ * executions start in that many waves; after each, once the execution objects
+ * have closed their databases or BENCH_IDLE_WAIT_S (90) passed, workerd's RSS
+ * and fds are printed); BENCH_PARTS picks sections
  * (default "checkpoint,overhead,held").
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -35,16 +38,19 @@ import { CreateFunctionCommand, GetDurableExecutionCommand, GetDurableExecutionH
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
 import { adminFetch, createTenantWithKey, lambdaClient, type Platform, ROOT, startPlatform, type TenantCredentials, untilActive } from "../test/e2e/harness";
-import { workerdUsage } from "./lib/proc";
+import { DURABLE_EXECUTION_DB, workerdOpenFiles, workerdUsage } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
 const STEPS = envNumber("BENCH_STEPS", 200);
 const RUNS = envNumber("BENCH_RUNS", 20);
 const SUSPENDED = envNumber("BENCH_SUSPENDED", 100);
 const START_RATE = envNumber("BENCH_START_RATE", 20);
-const HOLD_S = envNumber("BENCH_HOLD_S", Math.ceil(SUSPENDED / START_RATE) + 30);
+const HOLD_S = envNumber("BENCH_HOLD_S", Math.ceil(SUSPENDED / START_RATE) + 30 + (envNumber("BENCH_WAVES", 1) > 1 ? envNumber("BENCH_WAVES", 1) * envNumber("BENCH_IDLE_WAIT_S", 90) : 0));
 const RESUME_RATE = envNumber("BENCH_RESUME_RATE", 20);
 const TENANT_LIMIT = envNumber("BENCH_TENANT_LIMIT", 50);
+const WAVES = envNumber("BENCH_WAVES", 1);
+/** How long a wave waits for its execution objects to be evicted (workerd frees an idle object after 10 s). */
+const IDLE_WAIT_S = envNumber("BENCH_IDLE_WAIT_S", 90);
 const PARTS = new Set((process.env.BENCH_PARTS ?? "checkpoint,overhead,held").split(","));
 /** Concurrent control-plane calls while reading the held executions' results. */
 const READ_CONCURRENCY = 16;
@@ -238,6 +244,19 @@ async function tenStepOverhead(lambda: LambdaClient) {
   return r;
 }
 
+interface WaveSample { started: number; idleAfterS: number; openExecutionDbs: number; rssMb: number; fds: number }
+
+/** Waits (up to IDLE_WAIT_S) until no execution object has its SQLite database open, then samples workerd. */
+async function afterIdle(platform: Platform, started: number): Promise<WaveSample> {
+  const w0 = Date.now();
+  // An object with an invocation in flight (a slow first run, a throttle retry) stays open; a few may remain.
+  while (workerdOpenFiles(platform.pgid, DURABLE_EXECUTION_DB) > 2 && Date.now() - w0 < IDLE_WAIT_S * 1000) await new Promise((r) => setTimeout(r, 2_000));
+  const u = workerdUsage(platform.pgid);
+  const s = { started, idleAfterS: Math.round((Date.now() - w0) / 1000), openExecutionDbs: workerdOpenFiles(platform.pgid, DURABLE_EXECUTION_DB), rssMb: Math.round(u.rssBytes / 1048576), fds: u.fds };
+  console.log(`  wave: ${started} held; after ${s.idleAfterS} s ${s.openExecutionDbs} execution databases open; workerd RSS ${s.rssMb} MB, ${s.fds} fds`);
+  return s;
+}
+
 /** Many executions held suspended under a low tenant concurrency limit, resuming at a steady rate; lateness of each resume. */
 async function held(platform: Platform, key: TenantCredentials, lambda: LambdaClient) {
   const tenantId = key.tenantId;
@@ -249,14 +268,26 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
   const startCallMs: number[] = [];
   let startedSoFar = 0;
   const usage = sampleUsage(platform.pgid, () => startedSoFar);
-  await paced(SUSPENDED, START_RATE, async (i) => {
-    const c0 = performance.now();
-    arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
-    startCallMs.push(performance.now() - c0);
-    startedSoFar += 1;
-    if (startedSoFar % 500 === 0) console.log(`  ${startedSoFar} started at +${((Date.now() - t0) / 1000).toFixed(0)} s; workerd ${usage.last()}`);
-  });
-  const startSeconds = (Date.now() - t0) / 1000;
+  // In WAVES waves; after each, wait for the objects to go idle and be evicted, then sample (memory left per held execution).
+  const waves: WaveSample[] = [];
+  let startMs = 0;
+  const perWave = Math.ceil(SUSPENDED / WAVES);
+  for (let w = 0; w < WAVES; w++) {
+    const first = w * perWave;
+    const count = Math.min(perWave, SUSPENDED - first);
+    const w0 = Date.now();
+    await paced(count, START_RATE, async (j) => {
+      const i = first + j;
+      const c0 = performance.now();
+      arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
+      startCallMs.push(performance.now() - c0);
+      startedSoFar += 1;
+      if (startedSoFar % 500 === 0) console.log(`  ${startedSoFar} started at +${((Date.now() - t0) / 1000).toFixed(0)} s; workerd ${usage.last()}`);
+    });
+    startMs += Date.now() - w0;
+    if (WAVES > 1) waves.push(await afterIdle(platform, startedSoFar));
+  }
+  const startSeconds = startMs / 1000;
   console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s (Event invoke call p50 ${ms(pct(startCallMs, 50))} p99 ${ms(pct(startCallMs, 99))}); first resume at +${HOLD_S} s`);
   if (Date.now() > firstResume) console.warn(`starting took ${startSeconds.toFixed(0)} s, past BENCH_HOLD_S (${HOLD_S} s): raise it`);
   // All started, none due yet: at most TENANT_LIMIT of them can be in an invocation, the rest are suspended,
@@ -301,7 +332,7 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
     startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), starts, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled,
     runningAtOnce: running, plainInvokeWhileHeld: probe, probeAttempts,
     workerd: { before: usage.samples[0], atHold, peakRssMb: Math.max(...usage.samples.map((u) => u.rssMb)), peakFds: Math.max(...usage.samples.map((u) => u.fds)), samples: usage.samples },
-    resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
+    waves, resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
   };
   console.log(`one start (history of ${starts.sampled})                     ExecutionStarted → first invocation p50 ${ms(starts.dispatchP50Ms)} p99 ${ms(starts.dispatchP99Ms)}; first invocation (plan step, wait, PENDING) p50 ${ms(starts.firstInvocationP50Ms)} p99 ${ms(starts.firstInvocationP99Ms)}; ${starts.invocationsPerExecution} invocations per execution`);
   console.log(`environments used (log streams of the function)     ${environments.environments} for about ${SUSPENDED * 2} invocations; ${environments.throttled} invocations refused for concurrency`);

@@ -3,7 +3,7 @@
  * the machine's busy time, this process's, and its descendants' (wrangler,
  * workerd, esbuild).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** A /proc stat line as fields: [comm, state, ppid, ...] (fields[12..15] = utime stime cutime cstime). */
 export function readStat(file: string): string[] | undefined {
@@ -51,23 +51,51 @@ export function procTable(): ProcTable {
   return { total, own: used.get(process.pid) ?? 0, descendants };
 }
 
+/** Process ids of the workerd processes in process group `pgid` (wrangler dev's). */
+function workerdPids(pgid: number): string[] {
+  return readdirSync("/proc").filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    const fields = readStat(`/proc/${entry}/stat`);
+    return fields !== undefined && fields[0] === "workerd" && Number(fields[3]) === pgid;
+  });
+}
+
 /** Resident memory (bytes) and open file descriptors of the workerd processes in process group `pgid`. */
 export function workerdUsage(pgid: number): { rssBytes: number; fds: number } {
   let rssBytes = 0;
   let fds = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = readStat(`/proc/${entry}/stat`);
-    if (!fields || fields[0] !== "workerd" || Number(fields[3]) !== pgid) continue;
+  for (const pid of workerdPids(pgid)) {
     try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
       rssBytes += Number(kb ?? 0) * 1024;
-      fds += readdirSync(`/proc/${entry}/fd`).length;
+      fds += readdirSync(`/proc/${pid}/fd`).length;
     } catch {
       // gone meanwhile
     }
   }
   return { rssBytes, fds };
+}
+
+/** A durable execution object's SQLite database as workerd opens it under wrangler dev's state directory. */
+export const DURABLE_EXECUTION_DB = /DurableExecution\/[0-9a-f]+\.sqlite$/;
+
+/** Open file descriptors of the workerd processes in process group `pgid` whose target matches `target` (e.g. one Durable Object class's SQLite files). */
+export function workerdOpenFiles(pgid: number, target: RegExp): number {
+  let count = 0;
+  for (const pid of workerdPids(pgid)) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          if (target.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) count += 1;
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return count;
 }
 
 /** Resident memory (bytes) of the workerd processes in process group `pgid`. */

@@ -26,6 +26,7 @@ import path from "node:path";
 import { bundled } from "./bundle";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DURABLE_EXECUTION_DB, workerdOpenFiles } from "../../bench/lib/proc";
 import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
@@ -287,6 +288,30 @@ describe("durable functions with the real SDK", () => {
     expect((await historyOf(arn)).map((e) => e.EventType).at(-1)).toBe("ExecutionStopped");
     expect(count(await marksOf(run), "never")).toBe(0);
   }, 60_000);
+
+  it("a suspended execution's object is freed once idle (its SQLite database closed), and wakes again on the next call", async () => {
+    const run = newRun();
+    const { arn } = await invoke("sleeper", { run }, { type: "Event" });
+    const deadline = Date.now() + 30_000;
+    while (count(await marksOf(run), "before") === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await until(arn, ["RUNNING"])).Status).toBe("RUNNING");
+    // Opened by the start, the invocation's checkpoints and the GetDurableExecution just made.
+    expect(workerdOpenFiles(platform.pgid, DURABLE_EXECUTION_DB)).toBeGreaterThan(0);
+    // workerd frees an object 10 s after its last request ends; anything the object kept running
+    // (a timer, an unsettled waiter, an RPC in flight) would keep it, and its database, open.
+    // Every execution of the earlier tests has ended or is suspended too, so none may stay open.
+    const idleBy = Date.now() + 45_000;
+    let open = workerdOpenFiles(platform.pgid, DURABLE_EXECUTION_DB);
+    while (open > 0 && Date.now() < idleBy) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      open = workerdOpenFiles(platform.pgid, DURABLE_EXECUTION_DB);
+    }
+    expect(open).toBe(0);
+    // Freed, not lost: the next call opens it again from storage, still suspended in its wait.
+    expect((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }))).Status).toBe("RUNNING");
+    await lambda.send(new StopDurableExecutionCommand({ DurableExecutionArn: arn }));
+    expect(count(await marksOf(run), "never")).toBe(0);
+  }, 90_000);
 
   it("idempotent start by name: the same name and input is the same execution, another input is refused", async () => {
     const run = newRun();
