@@ -57,7 +57,8 @@
  * more callers) is refused first. And a caller under its share while others
  * hold the rest is admitted up to FAIR_HEADROOM past the bound and the bucket
  * (the bucket goes into debt that the others pay back): a flood that filled
- * the bound while the victim had nothing in flight would keep it out otherwise.
+ * the bound while the victim had nothing in flight would keep it out otherwise
+ * (only callers the door names from a key it authenticated before: `mayBorrow`).
  *
  * PURE: no I/O and no clock (callers pass `now` in ms); unit-tested in
  * test/unit/admission.unit.test.ts.
@@ -165,13 +166,18 @@ export class AdmissionLimiter {
     this.#limit = this.#settings.initial;
   }
 
-  /** A ticket for one request of `caller`, or why it is refused now. */
-  admit(caller: string, now: number): Ticket | Refusal {
+  /**
+   * A ticket for one request of `caller`, or why it is refused now.
+   * `mayBorrow`: the caller's name is known good (the door: a tenant whose key it has
+   * authenticated before), so it may use FAIR_HEADROOM; a name any request can claim
+   * (an unknown key id) may not, or forged names would take the headroom.
+   */
+  admit(caller: string, now: number, mayBorrow = true): Ticket | Refusal {
     const mine = this.#byCaller.get(caller) ?? 0;
     const others = this.#byCaller.size - (mine > 0 ? 1 : 0);
     // A caller under its share while another holds the rest (a victim beside a flood that filled the
     // bound or drained the bucket before the victim's request came) may exceed them by FAIR_HEADROOM.
-    const underShare = others > 0 && mine < this.#fairShare(mine);
+    const underShare = mayBorrow && others > 0 && mine < this.#fairShare(mine);
     if (this.#inFlight >= this.#limit && !(underShare && this.#inFlight < this.#limit * (1 + FAIR_HEADROOM))) return this.#refuseAtBound("capacity");
     if (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine)) return this.#refuseAtBound("share");
     if (this.#rate !== Number.POSITIVE_INFINITY) {

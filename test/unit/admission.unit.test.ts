@@ -150,6 +150,8 @@ describe("admission limiter", () => {
     // The flood filled the bound while the victim had nothing in flight (it was alone: its share was the whole bound).
     fill(limiter, 20, 0, "flood");
     expect(limiter.admit("flood", 0)).toBe("capacity");
+    // A caller whose name is not known good (an unknown key id, forgeable) may not borrow.
+    expect(limiter.admit("forged", 0, false)).toBe("capacity");
     // The victim is under its share (10 of 20): admitted past the bound, up to 25 % of it.
     const headroom = Math.ceil(20 * FAIR_HEADROOM);
     expect(fill(limiter, headroom, 0, "victim").length).toBe(headroom);
