@@ -27,6 +27,7 @@
  */
 import http from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { writeChart } from "./lib/chart";
@@ -41,6 +42,13 @@ const MULTIPLES = (process.env.BENCH_GOODPUT_MULTIPLES ?? "0.5,0.8,1,1.5,2,3,4")
 const VERBOSE = process.env.BENCH_VERBOSE === "1";
 /** Which modes to run (`off,on` for the comparison; one of them to iterate faster). */
 const MODES = (process.env.BENCH_GOODPUT_MODES ?? "off,on").split(",") as ("on" | "off")[];
+/**
+ * Which sockets to drive (test/e2e/inner-socket.ts): "proxy" is wrangler dev's
+ * `--port` (its proxy workerd queues every request in one Durable Object in
+ * front of cellfn), "direct" the user worker's own socket, as the edge reaches
+ * it on Cloudflare. Both by default, in one run, each with its own capacity.
+ */
+const VIAS = (process.env.BENCH_GOODPUT_VIA ?? "proxy,direct").split(",") as ("proxy" | "direct")[];
 
 const HANDLER = `export const handler = async (event) => {
   let x = 0;
@@ -157,6 +165,8 @@ async function capacity(client: SdkLikeClient, concurrency: number): Promise<num
 
 interface ModeResult {
   mode: "on" | "off";
+  via: "proxy" | "direct";
+  capacityRps: number;
   steps: { multiple: number; rate: number; stats: StepStats }[];
   victimSolo: StepStats;
   victimFlooded: StepStats;
@@ -176,8 +186,8 @@ async function warm(platform: Platform, creds: TenantCredentials): Promise<void>
   if (res.status !== 200) throw new Error(`warm-up invoke: ${res.status} ${await res.text()}`);
 }
 
-async function runMode(mode: "on" | "off", capacityRps: number | undefined): Promise<{ result: ModeResult; capacityRps: number }> {
-  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, verbose: VERBOSE, ...(VERBOSE ? {} : { logLevel: "warn" as const }) });
+async function runMode(mode: "on" | "off", via: "proxy" | "direct", capacityRps: number | undefined): Promise<{ result: ModeResult; capacityRps: number }> {
+  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, via, verbose: VERBOSE, ...(VERBOSE ? {} : { logLevel: "warn" as const }) });
   try {
     const victim = await createTenantWithKey(platform, "victim");
     const flood = await createTenantWithKey(platform, "flood");
@@ -187,13 +197,13 @@ async function runMode(mode: "on" | "off", capacityRps: number | undefined): Pro
     await Promise.all([victim, flood].flatMap((creds) => Array.from({ length: 4 }, () => warm(platform, creds))));
     await capacity(victimClient, 4);
     const cap = capacityRps ?? (await capacity(victimClient, 4));
-    process.stderr.write(`[goodput] admission ${mode}: capacity ${cap.toFixed(0)} invokes/s\n`);
+    process.stderr.write(`[goodput] ${via}, admission ${mode}: capacity ${cap.toFixed(0)} invokes/s\n`);
     const steps: ModeResult["steps"] = [];
     for (const multiple of MULTIPLES) {
       const stats = emptyStats();
       await openLoop(new SdkLikeClient({ port: platform.port, creds: victim }), cap * multiple, stats);
       steps.push({ multiple, rate: cap * multiple, stats });
-      process.stderr.write(`[goodput] admission ${mode}: ${multiple}× → goodput ${(stats.good / STEP_S).toFixed(0)}/s\n`);
+      process.stderr.write(`[goodput] ${via}, admission ${mode}: ${multiple}× → goodput ${(stats.good / STEP_S).toFixed(0)}/s\n`);
       await sleep(2_000);
     }
     const victimSolo = emptyStats();
@@ -204,17 +214,18 @@ async function runMode(mode: "on" | "off", capacityRps: number | undefined): Pro
       openLoop(new SdkLikeClient({ port: platform.port, creds: victim }), cap * 0.2, victimFlooded),
       openLoop(new SdkLikeClient({ port: platform.port, creds: flood }), cap * 2, emptyStats()),
     ]);
-    return { result: { mode, steps, victimSolo, victimFlooded }, capacityRps: cap };
+    return { result: { mode, via, capacityRps: cap, steps, victimSolo, victimFlooded }, capacityRps: cap };
   } finally {
     await platform.stop();
   }
 }
 
-function report(results: ModeResult[], cap: number): string {
+function report(results: ModeResult[]): string {
   const lines: string[] = [];
-  lines.push(`capacity (closed loop, concurrency 4, admission off unless only on ran): ${cap.toFixed(0)} invokes/s; per-attempt timeout ${TIMEOUT_MS} ms; ${STEP_S} s per step`);
+  lines.push(`capacity: closed loop, concurrency 4, admission off unless only on ran, per socket; per-attempt timeout ${TIMEOUT_MS} ms; ${STEP_S} s per step`);
+  lines.push(`load average at the end: ${os.loadavg().map((n) => n.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
   for (const r of results) {
-    lines.push("", `admission control ${r.mode}`);
+    lines.push("", `${r.via === "direct" ? "direct to the user worker's socket" : "through wrangler dev's proxy"}, admission control ${r.mode} (capacity ${r.capacityRps.toFixed(0)} invokes/s)`);
     lines.push("offered×  rate/s  goodput/s  late/s  failed/s  429s/s  timeouts/s  good p50  good p99  429 p99 (ms)");
     for (const { multiple, rate, stats } of r.steps) {
       const per = (n: number) => (n / STEP_S).toFixed(0).padStart(7);
@@ -240,16 +251,20 @@ function report(results: ModeResult[], cap: number): string {
 }
 
 async function main(): Promise<void> {
-  const off = MODES.includes("off") ? await runMode("off", undefined) : undefined;
-  const on = MODES.includes("on") ? await runMode("on", off?.capacityRps) : undefined;
-  const results = [on?.result, off?.result].filter((r) => r !== undefined);
-  const capacityRps = (off ?? on)?.capacityRps ?? 0;
-  const text = report(results, capacityRps);
+  const results: ModeResult[] = [];
+  for (const via of VIAS) {
+    const off = MODES.includes("off") ? await runMode("off", via, undefined) : undefined;
+    const on = MODES.includes("on") ? await runMode("on", via, off?.capacityRps) : undefined;
+    results.push(...[on?.result, off?.result].filter((r) => r !== undefined));
+  }
+  const text = report(results);
   console.log(text);
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const summary = results.map((r) => ({
     mode: r.mode,
+    via: r.via,
+    capacityRps: r.capacityRps,
     steps: r.steps.map(({ multiple, rate, stats }) => ({
       multiple,
       rate,
@@ -267,18 +282,23 @@ async function main(): Promise<void> {
   }));
   writeFileSync(
     path.join(dir, "goodput-latest.json"),
-    JSON.stringify({ date: new Date().toISOString(), capacityRps, stepS: STEP_S, timeoutMs: TIMEOUT_MS, spin: SPIN, results: summary }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), stepS: STEP_S, timeoutMs: TIMEOUT_MS, spin: SPIN, results: summary }, null, 2),
   );
   const x = MULTIPLES;
   await writeChart(
     {
-      title: `cellfn sync invokes past the tipping point (capacity ${capacityRps.toFixed(0)}/s, ${TIMEOUT_MS} ms client timeout)`,
+      title: `cellfn sync invokes past the tipping point (${TIMEOUT_MS} ms client timeout; capacity ${results.map((r) => `${r.via} ${r.capacityRps.toFixed(0)}/s`).filter((v, i, a) => a.indexOf(v) === i).join(", ")})`,
       xLabel: "offered load (× capacity)",
-      yLabel: "requests / s",
+      yLabel: "goodput (× capacity of its socket)",
       x,
       series: [
-        ...results.map((r) => ({ label: `goodput, admission ${r.mode}`, values: r.steps.map((s) => s.stats.good / STEP_S), color: r.mode === "on" ? "#1b7f3b" : "#c0392b" })),
-        { label: "offered", values: x.map((m) => m * capacityRps), color: "#888", dash: [6, 4] },
+        ...results.map((r) => ({
+          label: `${r.via}, admission ${r.mode}`,
+          values: r.steps.map((s) => s.stats.good / STEP_S / r.capacityRps),
+          color: r.mode === "on" ? "#1b7f3b" : "#c0392b",
+          ...(r.via === "proxy" ? { dash: [3, 3] } : {}),
+        })),
+        { label: "offered", values: x, color: "#888", dash: [6, 4] },
       ],
     },
     path.join(dir, "goodput.png"),

@@ -2,7 +2,10 @@
  * `npm run bench:quotas`: does one tenant exhausting its quotas leave another
  * tenant's latency and goodput within 20 % of its solo figures? (issue 19)
  *
- * Starts cellfn (`wrangler dev`, test/e2e/harness.ts). Tenant "steady" runs a
+ * Starts cellfn (`wrangler dev`, test/e2e/harness.ts) once per socket of
+ * BENCH_QUOTAS_VIA (default `proxy,direct`: wrangler dev's proxy workerd, then
+ * the user worker's own socket behind it, as the edge reaches it on
+ * Cloudflare; test/e2e/inner-socket.ts). Tenant "steady" runs a
  * closed loop of BENCH_QUOTAS_CONCURRENCY sync invokes of a tiny function
  * (bearer auth, keep-alive) and records each latency. Tenant "abuser" has
  * exhausted its quotas: concurrencyLimit BENCH_QUOTAS_ABUSER_CONCURRENCY (4), codeStorageLimit equal to what it
@@ -22,6 +25,7 @@
  */
 import http from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { adminFetch, createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
@@ -38,6 +42,8 @@ const FLOOD_CREATORS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_CREATORS", 4, tr
 const FLOOD_SENDERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_SENDERS", 8, true));
 /** The abuser's concurrencyLimit; 0 makes every one of its invokes a 429 (only refusals left). */
 const ABUSER_CONCURRENCY = Math.floor(envNumber("BENCH_QUOTAS_ABUSER_CONCURRENCY", 4, true));
+/** Which sockets to drive, in turn (test/e2e/inner-socket.ts): wrangler dev's proxy and/or the user worker's own socket. */
+const VIAS = (process.env.BENCH_QUOTAS_VIA ?? "proxy,direct").split(",") as ("proxy" | "direct")[];
 const TIMEOUT_MS = 10_000;
 const TARGET_RATIO = 1.2;
 
@@ -108,7 +114,19 @@ function merge(phases: PhaseStats[]): PhaseStats {
 const summary = (s: PhaseStats) => ({ p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), goodput: s.ok / s.seconds, failed: s.failed });
 
 async function main(): Promise<void> {
-  const platform = await startPlatform({ verbose: process.env.BENCH_VERBOSE === "1" });
+  const results: Record<string, unknown> = {};
+  for (const via of VIAS) results[via] = await runVia(via);
+  console.log(`\nload average at the end: ${os.loadavg().map((n) => n.toFixed(2)).join(" ")} (${os.cpus().length} cores)`);
+  mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(
+    path.join(ROOT, "bench", "results", "quotas-latest.json"),
+    JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY }, results }, null, 2),
+  );
+  agent.destroy();
+}
+
+async function runVia(via: "proxy" | "direct"): Promise<unknown> {
+  const platform = await startPlatform({ via, verbose: process.env.BENCH_VERBOSE === "1" });
   try {
     const steady = await createTenantWithKey(platform, "steady");
     const abuser = await createTenantWithKey(platform, "abuser");
@@ -134,7 +152,7 @@ async function main(): Promise<void> {
     const f = summary(merge(flooded));
     const ratios = { p50: f.p50 / s.p50, p95: f.p95 / s.p95, goodput: f.goodput / s.goodput };
     const fmt = (n: number) => n.toFixed(2);
-    console.log(`\nsteady tenant, ${CONCURRENCY} closed-loop invokers, ${ROUNDS} rounds of ${PHASE_S} s solo / ${PHASE_S} s flooded (one workerd process, this machine)`);
+    console.log(`\n${via === "direct" ? "direct to the user worker's socket" : "through wrangler dev's proxy"}: steady tenant, ${CONCURRENCY} closed-loop invokers, ${ROUNDS} rounds of ${PHASE_S} s solo / ${PHASE_S} s flooded (one workerd process, this machine)`);
     console.log("| phase | p50 ms | p95 ms | goodput /s | failed |");
     console.log("| --- | --- | --- | --- | --- |");
     console.log(`| solo | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.goodput)} | ${s.failed} |`);
@@ -144,13 +162,8 @@ async function main(): Promise<void> {
     for (const [name, counts] of Object.entries(abused)) console.log(`abuser ${name} (${name === "invoke" ? FLOOD_INVOKERS : name === "create" ? FLOOD_CREATORS : FLOOD_SENDERS} loops): ${perSecond(counts)}`);
     const met = ratios.p50 <= TARGET_RATIO && ratios.goodput >= 1 / TARGET_RATIO;
     console.log(`target (p50 within 20 %, goodput within 20 %): ${met ? "met" : "MISSED"}`);
-    mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
-    writeFileSync(
-      path.join(ROOT, "bench", "results", "quotas-latest.json"),
-      JSON.stringify({ at: new Date().toISOString(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY }, solo: s, flooded: f, ratios, abused, met }, null, 2),
-    );
+    return { solo: s, flooded: f, ratios, abused, met };
   } finally {
-    agent.destroy();
     await platform.stop();
   }
 }

@@ -54,7 +54,11 @@
  * flooding at many times its share cannot take the slots of the others. The
  * same holds under the rate bound: while its bucket is below half, a caller
  * holding at least an equal split of the requests in flight (among two or
- * more callers) is refused first.
+ * more callers) is refused first. And a caller under its share while others
+ * hold the rest is admitted up to FAIR_HEADROOM past the bound and the bucket
+ * (the bucket goes into debt that the others pay back): a flood that filled
+ * the bound while the victim had nothing in flight would keep it out otherwise
+ * (only callers the door names from a key it authenticated before: `mayBorrow`).
  *
  * PURE: no I/O and no clock (callers pass `now` in ms); unit-tested in
  * test/unit/admission.unit.test.ts.
@@ -81,6 +85,13 @@ export const MIN_LIMIT = 6;
 export const MAX_LIMIT = 2_000;
 /** Above this fraction of the bound, callers holding their share are refused. */
 export const FAIR_SHARE_FROM = 0.75;
+/**
+ * How far past the bound (a fraction of it, or of the rate bucket's burst)
+ * a caller under its share is still admitted while other callers hold the
+ * rest: without it a flood that filled the bound (or drained the bucket)
+ * while the victim had nothing in flight keeps the victim out for good.
+ */
+export const FAIR_HEADROOM = 0.25;
 /**
  * Event-loop lag above which the isolate's thread is saturated: 50 ms leave a
  * closed loop of 16 clients (bench:invoke; its lag is bounded by the work of
@@ -155,17 +166,26 @@ export class AdmissionLimiter {
     this.#limit = this.#settings.initial;
   }
 
-  /** A ticket for one request of `caller`, or why it is refused now. */
-  admit(caller: string, now: number): Ticket | Refusal {
+  /**
+   * A ticket for one request of `caller`, or why it is refused now.
+   * `mayBorrow`: the caller's name is known good (the door: a tenant whose key it has
+   * authenticated before), so it may use FAIR_HEADROOM; a name any request can claim
+   * (an unknown key id) may not, or forged names would take the headroom.
+   */
+  admit(caller: string, now: number, mayBorrow = true): Ticket | Refusal {
     const mine = this.#byCaller.get(caller) ?? 0;
-    if (this.#inFlight >= this.#limit) return this.#refuseAtBound("capacity");
+    const others = this.#byCaller.size - (mine > 0 ? 1 : 0);
+    // A caller under its share while another holds the rest (a victim beside a flood that filled the
+    // bound or drained the bucket before the victim's request came) may exceed them by FAIR_HEADROOM.
+    const underShare = mayBorrow && others > 0 && mine < this.#fairShare(mine);
+    if (this.#inFlight >= this.#limit && !(underShare && this.#inFlight < this.#limit * (1 + FAIR_HEADROOM))) return this.#refuseAtBound("capacity");
     if (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine)) return this.#refuseAtBound("share");
     if (this.#rate !== Number.POSITIVE_INFINITY) {
       const burst = this.#burst();
       this.#tokens = Math.min(burst, this.#tokens + ((now - this.#tokensAt) * this.#rate) / 1000);
       this.#tokensAt = now;
-      if (this.#tokens < 1) return this.#refuse("capacity");
-      const others = this.#byCaller.size - (mine > 0 ? 1 : 0);
+      // The bucket may go into debt by FAIR_HEADROOM of a burst for callers under their share; the callers over it pay the debt back.
+      if (this.#tokens < 1 && !(underShare && this.#tokens > 1 - burst * FAIR_HEADROOM)) return this.#refuse("capacity");
       if (this.#tokens < burst / 2 && others > 0 && mine > 0 && mine >= this.#inFlight / (others + 1)) return this.#refuse("share");
       this.#tokens--;
     }

@@ -34,6 +34,8 @@ import type { Admission } from "./run";
 const INVOKE_PATH = /^\/(?:2015-03-31\/functions\/[^/]+\/invocations|2021-11-15\/functions\/[^/]+\/response-streaming-invocations|console\/functions\/[^/]+\/invoke)\/?$/;
 const SIGV4_CREDENTIAL = /Credential=([^/,\s]+)\//;
 const SYNC_INVOKE_PREFIX = "/2015-03-31/functions/";
+/** The caller name of a tenant whose key was authenticated before (cached): the only name a request cannot forge. */
+const TENANT_CALLER = "tenant:";
 
 /** This isolate's limiter: the isolate's own CPU (and its I/O) is the queue it guards. */
 let limiter = new AdmissionLimiter();
@@ -50,7 +52,8 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   const invoke = caller?.api === true;
   if (caller === undefined || env.ADMISSION_CONTROL === "off") return Promise.resolve(next(invoke));
   probeLoop(ctx);
-  const verdict = limiter.admit(caller.name, Date.now());
+  // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
+  const verdict = limiter.admit(caller.name, Date.now(), caller.name.startsWith(TENANT_CALLER));
   if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
   tickets.set(request, verdict);
   const answer = Promise.resolve(invoke)
@@ -117,7 +120,7 @@ export function invokeCaller(request: Request, env: Env): { name: string; url: b
   const key = accessKeyIdOf(request.headers.get("authorization") ?? "");
   if (key === undefined) return { name: "anonymous", url: false, ...api };
   const tenant = peekKeyTenant(key);
-  return { name: tenant === undefined ? `key:${key}` : `tenant:${tenant}`, url: false, ...api };
+  return { name: tenant === undefined ? `key:${key}` : `${TENANT_CALLER}${tenant}`, url: false, ...api };
 }
 
 function accessKeyIdOf(authorization: string): string | undefined {

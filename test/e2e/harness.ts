@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { CreateFunctionCommand, type CreateFunctionCommandInput, LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
 import { makeZip } from "../fixtures/zips";
+import { findInnerPort } from "./inner-socket";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -54,6 +55,10 @@ export interface Platform {
   pgid: number;
   /** wrangler dev's inspector proxy (CDP; bench/lib/inspector.ts). */
   inspectorPort: number;
+  /** Which socket `url` and `port` address (StartOptions.via). */
+  via: "proxy" | "direct";
+  /** wrangler dev's own `--port` (its proxy worker), whichever `via`. */
+  proxyPort: number;
 }
 
 export interface StartOptions {
@@ -71,6 +76,13 @@ export interface StartOptions {
    * The caller owns it: stop() leaves it in place.
    */
   stateDir?: string;
+  /**
+   * Which socket `url` and `port` address: "proxy" (default) is wrangler
+   * dev's `--port`, its proxy workerd in front of the user worker; "direct"
+   * is the user worker's own entry socket behind it (test/e2e/inner-socket.ts),
+   * as the Cloudflare edge would reach it, for benches that measure queues.
+   */
+  via?: "proxy" | "direct";
 }
 
 export interface TenantCredentials {
@@ -315,6 +327,8 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
   const platform: Platform = {
     url,
     port,
+    via: "proxy",
+    proxyPort: port,
     adminToken,
     keyDerivationSecret,
     stateDir,
@@ -361,7 +375,16 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
     }
     await sleep(200);
   }
-  if (verbose) process.stderr.write(`[harness] platform up at ${url} after ${Date.now() - started} ms\n`);
+  if (options.via === "direct") {
+    try {
+      const inner = await findInnerPort(pgid, [port, inspectorPort], JSON.stringify({ ok: true }));
+      Object.assign(platform, { url: `http://127.0.0.1:${inner}`, port: inner, via: "direct" });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  if (verbose) process.stderr.write(`[harness] platform up at ${platform.url} (${platform.via}) after ${Date.now() - started} ms\n`);
   return platform;
 }
 

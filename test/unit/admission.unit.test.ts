@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   AdmissionLimiter,
   BASELINE_WINDOW_MS,
+  FAIR_HEADROOM,
   FAIR_SHARE_FROM,
   INITIAL_LIMIT,
   INTERVAL_MS,
@@ -144,6 +145,22 @@ describe("admission limiter", () => {
     expect(typeof roomy.admit("flood", 0)).toBe("object");
   });
 
+  it("admits a caller under its share past a bound another caller filled, by FAIR_HEADROOM at most", () => {
+    const limiter = new AdmissionLimiter({ initial: 20, min: 20, max: 20 });
+    // The flood filled the bound while the victim had nothing in flight (it was alone: its share was the whole bound).
+    fill(limiter, 20, 0, "flood");
+    expect(limiter.admit("flood", 0)).toBe("capacity");
+    // A caller whose name is not known good (an unknown key id, forgeable) may not borrow.
+    expect(limiter.admit("forged", 0, false)).toBe("capacity");
+    // The victim is under its share (10 of 20): admitted past the bound, up to 25 % of it.
+    const headroom = Math.ceil(20 * FAIR_HEADROOM);
+    expect(fill(limiter, headroom, 0, "victim").length).toBe(headroom);
+    expect(limiter.admit("victim", 0)).toBe("capacity");
+    // The flood stays refused, now for holding more than its share.
+    expect(limiter.admit("flood", 0)).toBe("capacity");
+    expect(limiter.stats().inFlight).toBe(20 + headroom);
+  });
+
   it("lets a caller alone use the whole bound", () => {
     const limiter = new AdmissionLimiter({ initial: 8, min: 8, max: 8 });
     fill(limiter, 8, 0, "solo");
@@ -262,6 +279,27 @@ describe("admission limiter: the event loop's lag bounds the admission rate", ()
     }
     expect(verdicts).toContain("share");
     expect(typeof limiter.admit("victim", now + INTERVAL_MS)).toBe("object");
+  });
+
+  it("under the rate bound, admits a caller under its share from an empty bucket (in debt the others pay back)", () => {
+    const limiter = new AdmissionLimiter({ initial: 40, min: 40, max: 40 });
+    let now = 0;
+    limiter.loopLag(LAG_TARGET_MS * 4, now);
+    interval(limiter, now, LAG_TARGET_MS * 4, 50, "flood");
+    expect(limiter.stats().rate).toBeCloseTo(200, 5);
+    // The flood alone drains the bucket (burst 20) and holds everything in flight.
+    now += INTERVAL_MS * 10;
+    const at = now;
+    const flood = Array.from({ length: 30 }, () => limiter.admit("flood", at));
+    expect(flood.filter((v) => typeof v !== "string").length).toBe(20);
+    expect(limiter.admit("flood", at)).toBe("capacity");
+    // The victim, with nothing in flight, still gets in, up to FAIR_HEADROOM of a burst of debt.
+    const victims = Array.from({ length: 10 }, () => limiter.admit("victim", at));
+    const admitted = victims.filter((v) => typeof v !== "string").length;
+    expect(admitted).toBeGreaterThanOrEqual(1);
+    expect(admitted).toBeLessThanOrEqual(Math.ceil(20 * FAIR_HEADROOM));
+    // The debt is the flood's to pay: a tenth of an interval later (two tokens refilled) it is still refused.
+    expect(limiter.admit("flood", at + INTERVAL_MS / 10)).toBe("capacity");
   });
 
   it("ignores the lag when told to (lagBound: false)", () => {
