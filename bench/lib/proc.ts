@@ -52,7 +52,7 @@ export function procTable(): ProcTable {
 }
 
 /** Process ids of the workerd processes in process group `pgid` (wrangler dev's). */
-function workerdPids(pgid: number): string[] {
+export function workerdPids(pgid: number): string[] {
   return readdirSync("/proc").filter((entry) => {
     if (!/^\d+$/.test(entry)) return false;
     const fields = readStat(`/proc/${entry}/stat`);

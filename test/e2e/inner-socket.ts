@@ -19,28 +19,10 @@
  * proxy. Linux only (the harness's machines).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-
-/** Pids of the processes in process group `pgid` whose command is `name`. */
-function groupProcesses(pgid: number, name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      if (Number(fields[2]) === pgid && comm === name) pids.push(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
-}
+import { workerdPids } from "../../bench/lib/proc";
 
 /** Inodes of the sockets process `pid` holds open. */
-function socketInodes(pid: number): Set<string> {
+function socketInodes(pid: string): Set<string> {
   const inodes = new Set<string>();
   let fds: string[] = [];
   try {
@@ -82,7 +64,7 @@ function listeningPorts(inodes: Set<string>): number[] {
 /** The listening ports of the `workerd` processes of process group `pgid`. */
 export function workerdPorts(pgid: number): number[] {
   const inodes = new Set<string>();
-  for (const pid of groupProcesses(pgid, "workerd")) for (const inode of socketInodes(pid)) inodes.add(inode);
+  for (const pid of workerdPids(pgid)) for (const inode of socketInodes(pid)) inodes.add(inode);
   return listeningPorts(inodes);
 }
 
