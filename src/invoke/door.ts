@@ -34,8 +34,6 @@ import type { Admission } from "./run";
 const INVOKE_PATH = /^\/(?:2015-03-31\/functions\/[^/]+\/invocations|2021-11-15\/functions\/[^/]+\/response-streaming-invocations|console\/functions\/[^/]+\/invoke)\/?$/;
 const SIGV4_CREDENTIAL = /Credential=([^/,\s]+)\//;
 const SYNC_INVOKE_PREFIX = "/2015-03-31/functions/";
-/** The caller name of a tenant whose key was authenticated before (cached): the only name a request cannot forge. */
-const TENANT_CALLER = "tenant:";
 
 /** This isolate's limiter: the isolate's own CPU (and its I/O) is the queue it guards. */
 let limiter = new AdmissionLimiter();
@@ -53,7 +51,7 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   if (caller === undefined || env.ADMISSION_CONTROL === "off") return Promise.resolve(next(invoke));
   probeLoop(ctx);
   // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
-  const verdict = limiter.admit(caller.name, Date.now(), caller.name.startsWith(TENANT_CALLER));
+  const verdict = limiter.admit(caller.name, Date.now(), caller.authenticated === true);
   if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
   tickets.set(request, verdict);
   const answer = Promise.resolve(invoke)
@@ -107,8 +105,10 @@ export function handOver(request: Request, work: string): Admission | undefined 
 /**
  * Which caller an invoke request claims to be; undefined for any other
  * request. `api`: a sync Invoke of the Lambda API (not a stream, console or URL invoke).
+ * `authenticated`: named after the tenant of a key authenticated before (cached),
+ * the only name a request cannot forge.
  */
-export function invokeCaller(request: Request, env: Env): { name: string; url: boolean; api?: true } | undefined {
+export function invokeCaller(request: Request, env: Env): { name: string; url: boolean; api?: true; authenticated?: true } | undefined {
   const host = request.headers.get("host") ?? new URL(request.url).host;
   const match = matchHost(host, env.REGION, env.FUNCTION_URL_DOMAIN);
   if (match.kind === "url") return { name: `url:${match.urlId}`, url: true };
@@ -120,7 +120,8 @@ export function invokeCaller(request: Request, env: Env): { name: string; url: b
   const key = accessKeyIdOf(request.headers.get("authorization") ?? "");
   if (key === undefined) return { name: "anonymous", url: false, ...api };
   const tenant = peekKeyTenant(key);
-  return { name: tenant === undefined ? `key:${key}` : `${TENANT_CALLER}${tenant}`, url: false, ...api };
+  if (tenant === undefined) return { name: `key:${key}`, url: false, ...api };
+  return { name: `tenant:${tenant}`, url: false, authenticated: true, ...api };
 }
 
 function accessKeyIdOf(authorization: string): string | undefined {
