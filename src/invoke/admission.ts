@@ -63,7 +63,7 @@
  * test/unit/admission.unit.test.ts.
  */
 
-import { LAG_TARGET_MS, MIN_RATE, nextRate } from "./lag-rate";
+import { LAG_TARGET_MS, MIN_RATE, nextRate, PEAK_WINDOW_MS } from "./lag-rate";
 
 export { LAG_TARGET_MS, MIN_RATE };
 
@@ -170,6 +170,8 @@ export class AdmissionLimiter {
   #streakStart = 0;
   #streakCompleted = 0;
   #streakBoundRefused = false;
+  /** Windowed max of the per-interval completion rate over two half-windows of PEAK_WINDOW_MS / 2 (as the no-load baseline). */
+  #peak = { current: 0, previous: 0, since: 0 };
 
   constructor(settings: Partial<LimiterSettings> = {}) {
     this.#settings = { initial: INITIAL_LIMIT, min: MIN_LIMIT, max: MAX_LIMIT, lagBound: true, ...settings };
@@ -256,6 +258,9 @@ export class AdmissionLimiter {
       this.#overStreak = 0;
     }
     const over = this.#overStreak > 0;
+    const intervalRate = (this.#lagCompleted * 1000) / age;
+    if (now - this.#peak.since >= PEAK_WINDOW_MS / 2) this.#peak = { current: 0, previous: this.#peak.current, since: now };
+    this.#peak.current = Math.max(this.#peak.current, intervalRate);
     const next = nextRate(this.#rate, {
       lagMin: this.#lagMin,
       previousLagMin: this.#lagPreviousMin,
@@ -263,7 +268,8 @@ export class AdmissionLimiter {
       boundRefused: this.#streakBoundRefused,
       refused: this.#lagRefused,
       completedRate: over ? (this.#streakCompleted * 1000) / Math.max(1, now - this.#streakStart) : (this.#lagCompleted * 1000) / age,
-      intervalCompletedRate: (this.#lagCompleted * 1000) / age,
+      intervalCompletedRate: intervalRate,
+      peakCompletedRate: Math.max(this.#peak.current, this.#peak.previous),
     });
     if (!engaged && next !== Number.POSITIVE_INFINITY) {
       this.#rateEngaged++;

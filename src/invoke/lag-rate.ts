@@ -26,7 +26,8 @@
  *   the one of the interval before) or stands past LAG_CEILING_MS; a queue
  *   over the target that is draining or standing still is held, not cut;
  * - a cut is from the rate COMPLETED over the run of intervals over the
- *   target (what the isolate demonstrably serves), by at most a fifth;
+ *   target (what the isolate demonstrably serves), by at most a fifth, and
+ *   never below half the peak rate completed in the last 2 s;
  * - under the target (or refusing nothing) the rate grows by a quarter per
  *   interval, and is lifted once it is twice what completes.
  *
@@ -46,6 +47,17 @@ export const LAG_CEILING_MS = 100;
 export const ENGAGE_AFTER = 3;
 /** The deepest cut in one interval (a fraction of the rate that completed). */
 export const MAX_CUT = 0.8;
+/**
+ * The rate bound never goes below this fraction of the highest rate that
+ * completed in an interval of the last PEAK_WINDOW_MS (BBR's windowed max of
+ * the delivery rate): while the bound binds, what completes is what it
+ * admits, so cuts from the rate completed alone compound (a loaded run cut a
+ * load the ungated platform served to MIN_RATE); with the floor a lag that
+ * stands whatever is cut (the machine's other work) halves the rate at most
+ * once per window.
+ */
+export const PEAK_FLOOR = 0.5;
+export const PEAK_WINDOW_MS = 2_000;
 /** The gentlest cut. */
 const MIN_CUT = 0.95;
 /** Growth per interval once the lag is under the target. */
@@ -71,22 +83,25 @@ export interface LagEvidence {
   completedRate: number;
   /** Invocations completed per second in this interval alone. */
   intervalCompletedRate: number;
+  /** The highest per-interval completion rate of the last PEAK_WINDOW_MS. */
+  peakCompletedRate: number;
 }
 
 /** The admission rate after an interval with `evidence`, from `rate` (Infinity: not bound). */
 export function nextRate(rate: number, evidence: LagEvidence): number {
-  const { lagMin, previousLagMin, overStreak, boundRefused, refused, completedRate, intervalCompletedRate } = evidence;
+  const { lagMin, previousLagMin, overStreak, boundRefused, refused, completedRate, intervalCompletedRate, peakCompletedRate } = evidence;
+  const floor = Math.max(MIN_RATE, peakCompletedRate * PEAK_FLOOR);
   const engaged = rate !== Number.POSITIVE_INFINITY;
   const over = lagMin > LAG_TARGET_MS;
   // The queue in front of the door is growing, or stands too long: admit less than completes.
   const cut = over && (lagMin > previousLagMin || lagMin > LAG_CEILING_MS);
   const factor = Math.max(MAX_CUT, Math.min(MIN_CUT, LAG_TARGET_MS / Math.max(1, lagMin)));
   if (!engaged) {
-    if (cut && overStreak >= ENGAGE_AFTER && boundRefused && refused > 0) return Math.max(MIN_RATE, completedRate * factor);
+    if (cut && overStreak >= ENGAGE_AFTER && boundRefused && refused > 0) return Math.max(floor, completedRate * factor);
     return Number.POSITIVE_INFINITY;
   }
   // Once engaged it cuts only while it refuses work: an interval that refused nothing is no overload of ours.
-  if (cut && refused > 0) return Math.max(MIN_RATE, Math.min(rate, completedRate) * factor);
+  if (cut && refused > 0) return Math.min(rate, Math.max(floor, Math.min(rate, completedRate) * factor));
   // Over the target but draining or standing still: hold.
   if (over && refused > 0) return rate;
   const next = rate * RATE_GROWTH;
