@@ -52,7 +52,12 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   probeLoop(ctx);
   // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
   const verdict = limiter.admit(caller.name, Date.now(), caller.authenticated === true);
-  if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller.url));
+  if (typeof verdict === "string") {
+    const response = refusal(verdict, caller.url);
+    // bench:goodput's diagnostics (ADMISSION_CONTROL=diagnose): the limiter's figures on every refusal.
+    if (env.ADMISSION_CONTROL === "diagnose") response.headers.set("x-cellfn-door", JSON.stringify(limiter.stats()));
+    return Promise.resolve(response);
+  }
   tickets.set(request, verdict);
   const answer = Promise.resolve(invoke)
     .then(next)
