@@ -49,18 +49,29 @@ async function closedLoop(port: number, urlPath: string, headers: Record<string,
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = performance.now() + seconds * 1000;
   const statuses: Record<number, number> = {};
+  const leases: Record<string, number> = {};
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const reply = await postLocal(agent, port, urlPath, headers, body, 30_000);
         statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+        // Server-Timing: lease-held / lease-partition (src/invoke/routes.ts).
+        const source = /lease-(\w+)/.exec(String(reply.headers["server-timing"] ?? ""))?.[1];
+        if (source) leases[source] = (leases[source] ?? 0) + 1;
         const tail = reply.headers["x-amz-log-result"];
         if (typeof tail === "string" && Buffer.from(tail, "base64").toString().includes("Init Duration")) statuses[0] = (statuses[0] ?? 0) + 1;
       }
     }),
   );
   agent.destroy();
-  return statuses;
+  return { statuses, leases };
+}
+
+/** `held 980, partition 20 (one trip per 50 invokes)`. */
+function leaseLine(leases: Record<string, number>): string {
+  const held = leases.held ?? 0;
+  const trips = leases.partition ?? 0;
+  return `leases held here ${held}, partition trips ${trips}${trips ? ` (one per ${((held + trips) / trips).toFixed(0)} invokes)` : ""}`;
 }
 
 /** Self time by function (and by file), in ms, from a V8 CPU profile. */
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
       }
     }
     console.error(`[profile] warming at concurrency ${CONCURRENCY} for 3 s`);
-    console.error(`[profile] warm-up answers: ${JSON.stringify(await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, 3))}`);
+    console.error(`[profile] warm-up answers: ${JSON.stringify((await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, 3)).statuses)}`);
 
     if (CPU_ONLY) {
       // What the servers burn with no requests (timers, alarms, wrangler's own work), subtracted below.
@@ -116,12 +127,12 @@ async function main(): Promise<void> {
         const before = serverJiffies();
         const workerdBefore = workerdJiffies();
         const started = performance.now();
-        const statuses = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
+        const { statuses, leases } = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
         const elapsed = (performance.now() - started) / 1000;
         const cpuMs = (serverJiffies() - before) * 10 - idleMsPerS * elapsed;
         const workerdMs = (workerdJiffies() - workerdBefore) * 10;
         const ok = statuses[200] ?? 0;
-        console.log(`run ${run}: answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(ok / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; server CPU ${(cpuMs / ok).toFixed(3)} ms/request (workerd alone ${(workerdMs / ok).toFixed(3)})`);
+        console.log(`run ${run}: answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(ok / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; server CPU ${(cpuMs / ok).toFixed(3)} ms/request (workerd alone ${(workerdMs / ok).toFixed(3)}); ${leaseLine(leases)}`);
       }
       return;
     }
@@ -134,7 +145,7 @@ async function main(): Promise<void> {
     await session.send("Profiler.setSamplingInterval", { interval: 250 });
     await session.send("Profiler.start");
     const started = performance.now();
-    const statuses = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
+    const { statuses, leases } = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
     const elapsed = (performance.now() - started) / 1000;
     const { profile } = await session.send<{ profile: Profile }>("Profiler.stop");
     session.close();
@@ -145,7 +156,7 @@ async function main(): Promise<void> {
     const served = Object.values(statuses).reduce((a, b) => a + b, 0);
     const { byFunction, byFile, totalMs } = selfTimes(profile);
     const busyMs = totalMs - (byFunction.find(([name]) => name.startsWith("(idle)"))?.[1] ?? 0);
-    console.log(`answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(served / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}`);
+    console.log(`answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(served / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; ${leaseLine(leases)}`);
     console.log(`frontend isolate busy (JS + GC + native calls seen by V8): ${busyMs.toFixed(0)} ms = ${(busyMs / served).toFixed(3)} ms/request`);
     console.log("\nself time by file (ms/request):");
     for (const [file, ms] of byFile.slice(0, 25)) console.log(`  ${(ms / served).toFixed(4)}  ${file}`);

@@ -31,20 +31,23 @@ describe("held leases", () => {
 
   it("keeps a lease while its pool is busy and gives it back once the pool is quiet", async () => {
     const key = keyFor();
-    const released: string[] = [];
-    const done = hold(key, lease("busy"), async (l) => void released.push(l.leaseId));
-    // Other invocations of the pool come and go (another lease held and taken) for 3 linger times.
+    let releasedAt: number | undefined;
+    const done = hold(key, lease("busy"), async () => void (releasedAt = Date.now()));
+    // Other invocations of the pool come and go (another lease held and taken) for 3 quiet times.
     const until = Date.now() + 3 * LEASE_LINGER_MS;
+    let lastActivity = Date.now();
+    let longestGap = 0;
     while (Date.now() < until) {
       void hold(key, lease("other"), async () => {});
       expect(takeHeld(key, 3_000)?.leaseId).toBe("other");
+      longestGap = Math.max(longestGap, Date.now() - lastActivity);
+      lastActivity = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(released).toEqual([]);
-    const quietFrom = Date.now();
     await done;
-    expect(released).toEqual(["busy"]);
-    expect(Date.now() - quietFrom).toBeGreaterThanOrEqual(LEASE_LINGER_MS - 25);
+    expect(releasedAt).toBeDefined();
+    // A loaded machine can stall this loop past the quiet time: then the pool was quiet and an early release was right.
+    if (longestGap < LEASE_LINGER_MS - 25) expect(releasedAt! - lastActivity).toBeGreaterThanOrEqual(LEASE_LINGER_MS - 5);
   });
 
   it("waits for the pool's quiet time, never longer than the cap", () => {
