@@ -54,6 +54,12 @@
  * results to bench/results/invoke-obs-latest.json). After each concurrency's rounds, (c) and (c-log) run
  * PAIRED for BENCH_PAIRED_S (10; 30 with BENCH_ONLY=obs): the same workers take them in turn, and the
  * logging verdict is the upper end of a bootstrap 95 % interval of their p50 difference (bench/obs-costs.ts).
+ * BENCH_CASES=b,c,dryrun,executor runs only those warm cases (and none of the rows after them), for a
+ * quick before/after of the invoke path.
+ *
+ * cellfn's Invoke answers carry `Server-Timing: lease-held;dur=…` or `lease-partition;dur=…`
+ * (src/invoke/routes.ts); the output counts them per cellfn row: how many leases were a
+ * trip to the partition Durable Object.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -77,6 +83,8 @@ import { costLines, loggingCost, metricsCost, pairedLines, pairedLoggingCost, ty
 
 /** BENCH_ONLY=obs: only the rows of issue 13's cost targets, in more rounds. */
 const OBS_ONLY = process.env.BENCH_ONLY === "obs";
+/** BENCH_CASES=b,c,dryrun,executor: only these warm cases (keys as in the results), no cold/tail/provisioned rows after them. */
+const CASE_KEYS = process.env.BENCH_CASES?.split(",").filter(Boolean);
 const DURATION_S = envNumber("BENCH_DURATION_S", OBS_ONLY ? 24 : 8);
 const WARMUP_S = envNumber("BENCH_WARMUP_S", 2);
 const EXTRA_DURATION_S = envNumber("BENCH_EXTRA_DURATION_S", 3);
@@ -304,8 +312,10 @@ interface Row {
   errors: number;
   errorKinds: Record<string, number>;
   errorSamples: Record<string, string>;
-  /** p50 of each Server-Timing metric the target sent (baseline diagnostic routes). */
+  /** p50 of each Server-Timing metric the target sent (baseline diagnostic routes; cellfn's lease source). */
   serverP50: Record<string, number>;
+  /** How many measured replies carried each Server-Timing metric (cellfn: lease-held / lease-partition). */
+  serverCounts: Record<string, number>;
   /** Server CPU (both wrangler dev + workerd) per successful request, ms; robust to other load on the machine. */
   cpuMsPerRequest: number;
   note?: string;
@@ -336,6 +346,7 @@ function toRow(key: string, label: string, concurrency: number, run: RunResult, 
     errorSamples: run.samples,
     cpuMsPerRequest: run.serverCpuMs !== undefined && sorted.length ? run.serverCpuMs / sorted.length : Number.NaN,
     serverP50: Object.fromEntries(Object.entries(run.server).map(([name, values]) => [name, percentile([...values].sort((x, y) => x - y), 50)])),
+    serverCounts: Object.fromEntries(Object.entries(run.server).map(([name, values]) => [name, values.length])),
     ...(note ? { note } : {}),
   };
 }
@@ -619,6 +630,19 @@ async function timeEgressToken(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
+/** Per cellfn row: leases held here vs trips to the partition (Server-Timing of the measured replies). */
+function leaseSourceLines(rows: Row[]): string[] {
+  return rows.flatMap((r) => {
+    const held = r.serverCounts["lease-held"] ?? 0;
+    const trips = r.serverCounts["lease-partition"] ?? 0;
+    if (held + trips === 0) return [];
+    return [
+      `lease source ${r.label} @${r.concurrency}: held here ${held}, partition trips ${trips} (one per ${trips ? f0((held + trips) / trips) : "-"} invokes; ` +
+        `trip p50 ${f2(r.serverP50["lease-partition"] ?? Number.NaN)} ms)`,
+    ];
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Main
 
@@ -828,19 +852,22 @@ async function main(): Promise<void> {
             ? [extra("do-noop", "(v) DO RPC, no storage", targets.doNoop), extra("do-write", "(w) DO RPC + 1 SQLite write", targets.doWrite)]
             : []),
       ];
-      await compare(OBS_ONLY ? cases.filter((x) => OBS_KEYS.includes(x.key)) : cases, c);
-      log(`(c) and (c-log) paired @${c}: taken in turn by the same workers for ${PAIRED_S} s`);
-      const [plain, logged] = await mixedLoop([targets.bearer, targets.logging], c, 1, PAIRED_S);
-      pairedChecks.push(pairedLoggingCost(c, plain!.latencies, logged!.latencies));
+      const keys = OBS_ONLY ? OBS_KEYS : CASE_KEYS;
+      await compare(keys ? cases.filter((x) => keys.includes(x.key)) : cases, c);
+      if (!CASE_KEYS || (CASE_KEYS.includes("c") && CASE_KEYS.includes("c-log"))) {
+        log(`(c) and (c-log) paired @${c}: taken in turn by the same workers for ${PAIRED_S} s`);
+        const [plain, logged] = await mixedLoop([targets.bearer, targets.logging], c, 1, PAIRED_S);
+        pairedChecks.push(pairedLoggingCost(c, plain!.latencies, logged!.latencies));
+      }
     }
-    const metricsSwitch = await metricsSwitchCheck(cellfn, creds);
+    const metricsSwitch = !CASE_KEYS || CASE_KEYS.includes("c-nomet") ? await metricsSwitchCheck(cellfn, creds) : undefined;
 
     const top = Math.max(...CONCURRENCIES);
     const coldInit: number[] = [];
     let provisionedCheck: Record<string, number | boolean> | undefined;
     let tokenMs = Number.NaN;
     // BENCH_ONLY=obs stops here: the rows below are not issue 13's.
-    if (!OBS_ONLY) {
+    if (!OBS_ONLY && !CASE_KEYS) {
       // Does the warm run at the highest concurrency start new environments?
       // Same requests as (c) with X-Amz-Log-Type: Tail; count REPORT lines with Init Duration.
       let tailReplies = 0;
@@ -935,14 +962,14 @@ async function main(): Promise<void> {
       const a = find("a", c);
       const b = find("b", c);
       const cc = find("c", c);
-      if (!a || !b || !cc) continue;
+      if (!b || !cc) continue;
       const check = {
         concurrency: c,
         p50DeltaMs: cc.p50 - b.p50,
         throughputRatioCB: cc.rps / b.rps,
-        throughputRatioCA: cc.rps / a.rps,
+        throughputRatioCA: cc.rps / (a?.rps ?? Number.NaN),
         p50RatioCB: cc.p50 / b.p50,
-        p50RatioCA: cc.p50 / a.p50,
+        p50RatioCA: cc.p50 / (a?.p50 ?? Number.NaN),
         p50Pass: cc.p50 - b.p50 <= TARGET_P50_DELTA_MS,
         throughputPass: cc.rps / b.rps >= TARGET_THROUGHPUT_RATIO,
       };
@@ -978,8 +1005,9 @@ async function main(): Promise<void> {
     const loggingChecks = costOf(["c", "c-log"], loggingCost);
     lines.push(...costLines(metricsChecks, loggingChecks));
     lines.push(...pairedLines(pairedChecks));
-    lines.push(metricsSwitch.line);
-    const obsPass = metricsChecks.every((m) => m.pass) && pairedChecks.every((l) => l.pass) && metricsSwitch.pass;
+    if (metricsSwitch) lines.push(metricsSwitch.line);
+    const obsPass = metricsChecks.every((m) => m.pass) && pairedChecks.every((l) => l.pass) && metricsSwitch?.pass !== false;
+    lines.push(...leaseSourceLines(rows));
     const allPass = (OBS_ONLY || checks.length > 0) && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass) && obsPass;
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
 

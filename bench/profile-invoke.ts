@@ -3,7 +3,7 @@
  * cellfn's Worker. Starts cellfn (test/e2e/harness.ts), creates a function
  * with the benchmark's handler, warms it, then takes a V8 CPU profile of the
  * frontend Worker's isolate through the inspector `wrangler dev` exposes
- * (raw Chrome DevTools Protocol over Node's WebSocket) while a closed loop of
+ * (bench/lib/inspector.ts: CDP over Node's WebSocket) while a closed loop of
  * PROFILE_CONCURRENCY (16) clients invokes it for PROFILE_SECONDS (6).
  *
  * Prints the functions with the most self time (and the files they are in),
@@ -11,12 +11,13 @@
  * bench/results/invoke-profile.cpuprofile (open it in Chrome DevTools).
  * Not a benchmark: the profiler itself costs CPU; compare shares, not ms.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform } from "../test/e2e/harness";
 import { HANDLER_SOURCE } from "./handler";
 import { postLocal } from "./lib/http";
+import { Cdp, inspectorTargets } from "./lib/inspector";
 import { deployFunction } from "./lib/lambda";
 import { procTable, readStat } from "./lib/proc";
 import { envNumber } from "./lib/settings";
@@ -44,55 +45,33 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** The inspector port wrangler dev was started with (read from its command line). */
-function inspectorPortOf(pgid: number): number {
-  const args = readFileSync(`/proc/${pgid}/cmdline`, "utf8").split("\0");
-  const at = args.indexOf("--inspector-port");
-  if (at < 0) throw new Error("wrangler dev has no --inspector-port");
-  return Number(args[at + 1]);
-}
-
-/** A minimal CDP session: send(method, params) → result. */
-async function cdp(url: string): Promise<{ send: (method: string, params?: object) => Promise<unknown>; close: () => void }> {
-  // Node 22's WebSocket (run with `npm run profile:invoke`, which uses the project's Node).
-  const ws = new WebSocket(url);
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`could not open ${url}`)), { once: true });
-  });
-  let next = 1;
-  const pending = new Map<number, (value: { result?: unknown; error?: unknown }) => void>();
-  ws.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
-    if (message.id !== undefined) pending.get(message.id)?.(message);
-  });
-  return {
-    send: (method, params = {}) =>
-      new Promise((resolve, reject) => {
-        const id = next++;
-        pending.set(id, (m) => (m.error ? reject(new Error(`${method}: ${JSON.stringify(m.error)}`)) : resolve(m.result)));
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => ws.close(),
-  };
-}
-
 async function closedLoop(port: number, urlPath: string, headers: Record<string, string>, body: string, concurrency: number, seconds: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const end = performance.now() + seconds * 1000;
   const statuses: Record<number, number> = {};
+  const leases: Record<string, number> = {};
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const reply = await postLocal(agent, port, urlPath, headers, body, 30_000);
         statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+        // Server-Timing: lease-held / lease-partition (src/invoke/routes.ts).
+        const source = /lease-(\w+)/.exec(String(reply.headers["server-timing"] ?? ""))?.[1];
+        if (source) leases[source] = (leases[source] ?? 0) + 1;
         const tail = reply.headers["x-amz-log-result"];
         if (typeof tail === "string" && Buffer.from(tail, "base64").toString().includes("Init Duration")) statuses[0] = (statuses[0] ?? 0) + 1;
       }
     }),
   );
   agent.destroy();
-  return statuses;
+  return { statuses, leases };
+}
+
+/** `held 980, partition 20 (one trip per 50 invokes)`. */
+function leaseLine(leases: Record<string, number>): string {
+  const held = leases.held ?? 0;
+  const trips = leases.partition ?? 0;
+  return `leases held here ${held}, partition trips ${trips}${trips ? ` (one per ${((held + trips) / trips).toFixed(0)} invokes)` : ""}`;
 }
 
 /** Self time by function (and by file), in ms, from a V8 CPU profile. */
@@ -132,7 +111,7 @@ async function main(): Promise<void> {
       }
     }
     console.error(`[profile] warming at concurrency ${CONCURRENCY} for 3 s`);
-    console.error(`[profile] warm-up answers: ${JSON.stringify(await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, 3))}`);
+    console.error(`[profile] warm-up answers: ${JSON.stringify((await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, 3)).statuses)}`);
 
     if (CPU_ONLY) {
       // What the servers burn with no requests (timers, alarms, wrangler's own work), subtracted below.
@@ -148,28 +127,27 @@ async function main(): Promise<void> {
         const before = serverJiffies();
         const workerdBefore = workerdJiffies();
         const started = performance.now();
-        const statuses = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
+        const { statuses, leases } = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
         const elapsed = (performance.now() - started) / 1000;
         const cpuMs = (serverJiffies() - before) * 10 - idleMsPerS * elapsed;
         const workerdMs = (workerdJiffies() - workerdBefore) * 10;
         const ok = statuses[200] ?? 0;
-        console.log(`run ${run}: answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(ok / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; server CPU ${(cpuMs / ok).toFixed(3)} ms/request (workerd alone ${(workerdMs / ok).toFixed(3)})`);
+        console.log(`run ${run}: answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(ok / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; server CPU ${(cpuMs / ok).toFixed(3)} ms/request (workerd alone ${(workerdMs / ok).toFixed(3)}); ${leaseLine(leases)}`);
       }
       return;
     }
-    const port = inspectorPortOf(platform.pgid);
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as Array<{ title: string; webSocketDebuggerUrl: string }>;
+    const targets = await inspectorTargets(`127.0.0.1:${platform.inspectorPort}`);
     console.error(`[profile] inspector targets: ${targets.map((t) => t.title).join(", ")}`);
     const target = targets.find((t) => /cellfn/.test(t.title)) ?? targets[0];
     if (!target) throw new Error("no inspector target");
-    const session = await cdp(target.webSocketDebuggerUrl);
+    const session = await Cdp.open(target.webSocketDebuggerUrl);
     await session.send("Profiler.enable");
     await session.send("Profiler.setSamplingInterval", { interval: 250 });
     await session.send("Profiler.start");
     const started = performance.now();
-    const statuses = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
+    const { statuses, leases } = await closedLoop(platform.port, invokePath, headers, body, CONCURRENCY, SECONDS);
     const elapsed = (performance.now() - started) / 1000;
-    const { profile } = (await session.send("Profiler.stop")) as { profile: Profile };
+    const { profile } = await session.send<{ profile: Profile }>("Profiler.stop");
     session.close();
 
     const out = path.join(ROOT, "bench", "results", "invoke-profile.cpuprofile");
@@ -178,7 +156,7 @@ async function main(): Promise<void> {
     const served = Object.values(statuses).reduce((a, b) => a + b, 0);
     const { byFunction, byFile, totalMs } = selfTimes(profile);
     const busyMs = totalMs - (byFunction.find(([name]) => name.startsWith("(idle)"))?.[1] ?? 0);
-    console.log(`answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(served / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}`);
+    console.log(`answers ${JSON.stringify(statuses)} in ${elapsed.toFixed(1)} s (${(served / elapsed).toFixed(0)} req/s) at concurrency ${CONCURRENCY}; ${leaseLine(leases)}`);
     console.log(`frontend isolate busy (JS + GC + native calls seen by V8): ${busyMs.toFixed(0)} ms = ${(busyMs / served).toFixed(3)} ms/request`);
     console.log("\nself time by file (ms/request):");
     for (const [file, ms] of byFile.slice(0, 25)) console.log(`  ${(ms / served).toFixed(4)}  ${file}`);

@@ -3,8 +3,18 @@
  * wrangler dev's inspector proxy (Platform.inspectorPort), for the memory
  * benches.
  * Used to read a worker's heap (after a forced GC) and to take heap
- * snapshots whose per-constructor totals can be compared before / after.
+ * snapshots whose per-constructor totals can be compared before / after,
+ * and by `npm run profile:invoke` for CPU profiles.
  */
+
+/**
+ * wrangler's inspector proxy (miniflare's InspectorProxyController) closes an
+ * upgrade whose Origin is not a DevTools host or loopback, and asks for one
+ * when the client sends a User-Agent — which Node's WebSocket (undici) always
+ * does. undici takes extra request headers in its second argument (not in the
+ * WHATWG constructor's type, hence the cast).
+ */
+const LOOPBACK_ORIGIN = { headers: { origin: "http://127.0.0.1" } };
 
 export interface InspectorTarget {
   id: string;
@@ -39,7 +49,7 @@ export class Cdp {
 
   static open(url: string): Promise<Cdp> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, LOOPBACK_ORIGIN as unknown as string[]);
       ws.addEventListener("open", () => resolve(new Cdp(ws)), { once: true });
       ws.addEventListener("error", () => reject(new Error(`could not open ${url}`)), { once: true });
     });

@@ -22,7 +22,11 @@ export interface Lease extends HeldLease {
   pool: string;
   tenantId: string;
   functionName: string;
+  /** Where it came from: this isolate's held leases (no round trip) or a trip to the partition. */
+  source: LeaseSource;
 }
+
+export type LeaseSource = "held" | "partition";
 
 export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string): Promise<Lease> {
   const { fn, version } = target;
@@ -34,7 +38,7 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
   const pool = poolKey({ functionKey: key, versionKey, isolationKey, reserved: fn.reservedConcurrency, unreservedLimit: target.unreservedLimit });
   const owner = { pool, tenantId, functionName: fn.name };
   const held = takeHeld(pool, timeoutMs);
-  if (held) return { ...held, ...owner, warm: true };
+  if (held) return { ...held, ...owner, warm: true, source: "held" };
 
   const grant = await AssignmentPartition.of(scope.env, tenantId, fn.name).acquire({
     tenantId,
@@ -52,6 +56,7 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
     expiresAt: grant.expiresAt,
     ...owner,
     warm: !grant.cold,
+    source: "partition",
     ...(grant.provisioned ? { provisioned: true } : {}),
     ...(grant.provisionedConfig ? { provisionedConfig: grant.provisionedConfig } : {}),
   };

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { durableUnqualifiedInvoke, invalidParameter, invalidRequestContent, requestEntityTooLarge, validationError } from "../errors";
 import { handOver } from "./door";
-import type { RunControl } from "./run";
+import type { LeaseTiming, RunControl } from "./run";
 import { readLineage, TRACE_HEADER } from "../runtime/lineage";
 import type { LineageCounts } from "../runtime/lineage";
 import { NO_LINEAGE } from "./recursion";
@@ -70,6 +70,7 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "X-Amz-Executed-Version": outcome.executedVersion,
+    "Server-Timing": leaseServerTiming(outcome.lease),
   };
   if (outcome.functionError) headers["X-Amz-Function-Error"] = outcome.functionError;
   if (logType === "Tail") headers["X-Amz-Log-Result"] = tailBase64(outcome.log);
@@ -152,3 +153,12 @@ export function checkJson(payload: string): void {
 }
 
 function noop(): void {}
+
+/**
+ * `lease-held;dur=0` or `lease-partition;dur=1.0`: where this invocation's
+ * lease came from and how long its acquire took (`npm run bench:invoke`
+ * counts them per row). Names only cellfn's own stages, nothing of the tenant.
+ */
+export function leaseServerTiming(lease: LeaseTiming): string {
+  return `lease-${lease.source};dur=${lease.ms.toFixed(1)}`;
+}

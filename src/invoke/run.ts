@@ -15,7 +15,7 @@ import { recordInvocation, recordRecursionStopped, recordThrottle } from "../met
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
-import type { Lease } from "./lease";
+import type { Lease, LeaseSource } from "./lease";
 import { acquire, release } from "./lease";
 import { lineageOfInvocation, stopsRecursion } from "./recursion";
 import type { InvokeTarget } from "./target";
@@ -24,6 +24,14 @@ export type { InvokeOptions } from "./invocation";
 
 export interface InvokeOutcome extends InvocationResult {
   executedVersion: string;
+  /** How the lease of the attempt that answered was had (the Invoke route reports it in Server-Timing). */
+  lease: LeaseTiming;
+}
+
+/** `ms`: the acquire's wall time (workerd's clock moves only across I/O, so a held lease shows 0). */
+export interface LeaseTiming {
+  source: LeaseSource;
+  ms: number;
 }
 
 /** Environments one invocation tries when they turn out to have crashed between invocations. */
@@ -67,6 +75,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
     throw recursiveInvocation();
   }
   for (let attempt = 1; ; attempt++) {
+    const acquireStarted = performance.now();
     const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
       if (err instanceof LambdaError && err.status === 429) {
         recordThrottle(scope.env, metrics, opts.waitUntil);
@@ -74,6 +83,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
       }
       throw err;
     });
+    const leaseTiming: LeaseTiming = { source: lease.source, ms: performance.now() - acquireStarted };
     let reusable = false;
     try {
       const { environment, request } = await invocationFor(scope, target, lease, opts, lineage);
@@ -97,7 +107,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
         throw functionCouldNotStart();
       }
       recordInvocation(scope.env, metrics, result, concurrencyFacts(scope, target, lease), opts.waitUntil);
-      return { ...result, executedVersion: target.version.version };
+      return { ...result, executedVersion: target.version.version, lease: leaseTiming };
     } finally {
       opts.waitUntil(release(scope.env, lease, reusable));
     }

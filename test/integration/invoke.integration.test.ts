@@ -90,6 +90,24 @@ describe("synchronous invoke", () => {
     expect(second.invocations).toBe(first.invocations + 1);
   });
 
+  it("says in Server-Timing whether the lease came from the partition or was held here from the last invocation", async () => {
+    await createFn(key, "timed", "echo");
+    const first = await invoke(key, "timed");
+    expect(first.status).toBe(200);
+    // A function nobody invoked yet: its lease is a trip to its partition.
+    expect(first.headers.get("Server-Timing")).toMatch(/^lease-partition;dur=\d+\.\d$/);
+    await first.arrayBuffer();
+    // Back to back, the next invocations take the lease the last one left here (held for LEASE_LINGER_MS).
+    const sources: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await invoke(key, "timed");
+      await res.arrayBuffer();
+      sources.push(/^lease-(\w+);dur=\d+\.\d$/.exec(res.headers.get("Server-Timing") ?? "")?.[1] ?? "malformed");
+    }
+    expect(sources).toContain("held");
+    expect(sources.every((s) => s === "held" || s === "partition")).toBe(true);
+  });
+
   it("gives the next invocation a new environment when the runtime crashed after the last one returned", async () => {
     await createFn(key, "late-crash", "lateCrash");
     const first = await (await invoke(key, "late-crash", { crashLater: true })).json<{ environment: string; calls: number }>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HeldLease } from "../../src/invoke/held-leases";
-import { flushHeld, hold, LEASE_LINGER_MS, poolKey, takeHeld } from "../../src/invoke/held-leases";
+import { flushHeld, hold, LEASE_LINGER_MAX_MS, LEASE_LINGER_MS, lingerLeft, poolKey, takeHeld } from "../../src/invoke/held-leases";
 
 let n = 0;
 function keyFor(fn = `t/f${n++}`) {
@@ -27,6 +27,38 @@ describe("held leases", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_LINGER_MS - 5);
     expect(released).toEqual(["b"]);
     expect(takeHeld(key, 3_000)).toBeUndefined();
+  });
+
+  it("keeps a lease while its pool is busy and gives it back once the pool is quiet", async () => {
+    const key = keyFor();
+    let releasedAt: number | undefined;
+    const done = hold(key, lease("busy"), async () => void (releasedAt = Date.now()));
+    // Other invocations of the pool come and go (another lease held and taken) for 3 quiet times.
+    const until = Date.now() + 3 * LEASE_LINGER_MS;
+    let lastActivity = Date.now();
+    let longestGap = 0;
+    while (Date.now() < until) {
+      void hold(key, lease("other"), async () => {});
+      expect(takeHeld(key, 3_000)?.leaseId).toBe("other");
+      longestGap = Math.max(longestGap, Date.now() - lastActivity);
+      lastActivity = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await done;
+    expect(releasedAt).toBeDefined();
+    // A loaded machine can stall this loop past the quiet time: then the pool was quiet and an early release was right.
+    if (longestGap < LEASE_LINGER_MS - 25) expect(releasedAt! - lastActivity).toBeGreaterThanOrEqual(LEASE_LINGER_MS - 5);
+  });
+
+  it("waits for the pool's quiet time, never longer than the cap", () => {
+    const heldAt = 1_000_000;
+    expect(lingerLeft(heldAt, heldAt, heldAt)).toBe(LEASE_LINGER_MS);
+    expect(lingerLeft(heldAt, heldAt, heldAt + LEASE_LINGER_MS)).toBe(0);
+    // Activity 150 ms ago at 900 ms of holding: 50 ms more.
+    expect(lingerLeft(heldAt, heldAt + 750, heldAt + 900)).toBe(LEASE_LINGER_MS - 150);
+    // However busy, not past the cap.
+    expect(lingerLeft(heldAt, heldAt + LEASE_LINGER_MAX_MS, heldAt + LEASE_LINGER_MAX_MS)).toBe(0);
+    expect(lingerLeft(heldAt, heldAt + LEASE_LINGER_MAX_MS - 10, heldAt + LEASE_LINGER_MAX_MS - 10)).toBe(10);
   });
 
   it("does not reuse a lease too close to its expiry, and still releases it", async () => {
