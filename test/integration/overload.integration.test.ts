@@ -1,7 +1,8 @@
 /**
- * Overload control inside workerd (issue 18): the admission gate at the door
- * refuses invoke requests past the isolate's bound with Lambda's 429 before
- * authenticating them, keeps a caller over its share out first, and lets the
+ * Overload control inside workerd (issues 18 and 19): the admission gate at the door
+ * refuses requests past the isolate's bound before authenticating them, invokes
+ * and every other API request, each in its service's own throttling shape
+ * (Lambda's 429, SQS / Kinesis / Logs / CloudWatch throttles the SDK retries), keeps a caller over its share out first, and lets the
  * admitted ones finish; no user code is started for a client that has gone,
  * and the environment it had leased stays usable. The limiter's rules are
  * unit-tested (test/unit/admission); the goodput it buys is measured by
