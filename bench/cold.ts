@@ -15,13 +15,24 @@
  * Each sample also records the CPU time the servers (wrangler dev and workerd,
  * every thread: /proc/<pid>/task/<tid>/schedstat, ns) spent on it: on this
  * shared machine wall times swing with other processes' load, CPU time much less.
+ * With BENCH_SDK_VARIANTS=split (issue 11: which part of the import costs) also the
+ * baseline Worker's /sdk-split rows, each a new bare loader isolate (bench/baseline/sdk-split.ts):
+ *   (s-builtins) the SDK's 11 Node built-ins alone     (s-blob) its text compiled, never run
+ *   (s-import) the module evaluated, no client         (s-client) + new LambdaClient({})
+ *   (s-explicit) + new LambdaClient({ region, credentials })  (s-resolve) + region/credentials/endpoint resolved
+ *   (s-client@X) (s-client) with client-lambda built another way (`npm run sdk -- --experiments`)
+ * and, after `npm run sdk -- --experiments`, (d-sdk@X) for each X of BENCH_SDK_COLD_EXPERIMENTS
+ * (default `before`): the (d-sdk) handler through cellfn with client-lambda built another way
+ * (`before` is the default build itself: an A/A check of the rows' noise).
+ * The (s-…) rows read against (z) (the same bare isolate importing nothing).
  * With BENCH_SDK_VARIANTS=1 (issue 11's tree-shaking experiment) also:
  *   (d-sdk-inline) the (d-sdk) handler with the platform's pre-bundle shipped in its zip,
  *                  so CreateFunction tree-shakes it into the function's bundle
  *   (d-sdk-shaken) the (d-sdk) handler importing a module shaken to LambdaClient from the
  *                  SDK's sources (only after `npm run sdk -- --shaken-experiment`)
  * and the CreateFunction → Active time of each SDK function.
- * Knobs: BENCH_COLD_SAMPLES (40), BENCH_SDK_VARIANTS, BENCH_COLD_OUT (the JSON's path,
+ * Knobs: BENCH_COLD_SAMPLES (40), BENCH_SDK_VARIANTS (shake, split: comma-separated),
+ * BENCH_SDK_COLD_EXPERIMENTS (e.g. `before,plain`), BENCH_SDK_SPLIT (the split rows to run, e.g. `builtins,client@before`), BENCH_COLD_OUT (the JSON's path,
  * default bench/results/invoke-cold-latest.json).
  * The helpers are invoke.ts's, handed in (that module runs its benchmark on import).
  */
@@ -33,6 +44,7 @@ import { envNumber } from "./lib/settings";
 import { procTable } from "./lib/proc";
 import { PLATFORM_SDK } from "../src/code/platform-sdk.generated";
 import type { Reply, Target } from "./lib/http";
+import { sdkSplitAvailable } from "./baseline/sdk-split";
 
 const TARGET_COLD_OVER_LOADER_MS = 10;
 const TARGET_SDK_MS = 30;
@@ -127,7 +139,14 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
     // the user's bundle" would do). (d-sdk-shaken): a preinstalled module built from the SDK's
     // sources for exactly `LambdaClient` (`npm run sdk -- --shaken-experiment` first; the
     // row is left out without it): the best a per-function tree-shaken module could do.
-    const variants = process.env.BENCH_SDK_VARIANTS === "1";
+    const variantSets = (process.env.BENCH_SDK_VARIANTS ?? "").split(",");
+    const variants = variantSets.includes("1") || variantSets.includes("shake");
+    const split = variantSets.includes("split");
+    const only = process.env.BENCH_SDK_SPLIT?.split(",");
+    const splitVariants = split ? sdkSplitAvailable().filter((variant) => only === undefined || only.includes(variant)) : [];
+    // (d-sdk@X): the (d-sdk) handler importing client-lambda built another way (`npm run sdk -- --experiments`).
+    const experiments = (process.env.BENCH_SDK_COLD_EXPERIMENTS ?? "before").split(",").filter((x) => Object.hasOwn(PLATFORM_SDK, `@aws-sdk/x-exp-${x}`));
+    for (const x of experiments) await timedCreate(`${names.sdk}-${x}`, { "index.mjs": names.sdkSource.replace("@aws-sdk/client-lambda", `@aws-sdk/x-exp-${x}`) });
     const shaken = variants && Object.hasOwn(PLATFORM_SDK, "@aws-sdk/x-shaken-lambda");
     if (variants) {
       const pre = PLATFORM_SDK["@aws-sdk/client-lambda"];
@@ -156,7 +175,7 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       if (res.status !== 200) throw new Error(`UpdateFunctionConfiguration: HTTP ${res.status}: ${res.text}`);
     };
     const notCold = (reply: Reply) => (tools.reportOf(reply).initMs === undefined ? "not cold (no Init Duration)" : undefined);
-    const init: Record<string, number[]> = { d: [], "d-sdk": [], "d-sdk-inline": [], "d-sdk-shaken": [] };
+    const init: Record<string, number[]> = { d: [], "d-sdk": [], "d-sdk-inline": [], "d-sdk-shaken": [], ...Object.fromEntries(experiments.map((x) => [`d-sdk@${x}`, []])) };
     const initOf = (key: string) => (reply: Reply) => {
       const { initMs } = tools.reportOf(reply);
       if (initMs !== undefined) init[key]!.push(initMs);
@@ -172,6 +191,14 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
     ];
     if (variants) {
       rows.push({ key: "d-sdk-inline", label: "(d-sdk-inline) cold, SDK tree-shaken into the bundle", one: (i) => tools.sampled(invoke(`${names.sdk}-inline`, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(`${names.sdk}-inline`)(i), notCold, initOf("d-sdk-inline")) });
+    }
+    for (const x of experiments) {
+      rows.push({ key: `d-sdk@${x}`, label: `(d-sdk@${x}) cold, client-lambda built: ${x}`, one: (i) => tools.sampled(invoke(`${names.sdk}-${x}`, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(`${names.sdk}-${x}`)(i), notCold, initOf(`d-sdk@${x}`)) });
+    }
+    if (split) {
+      for (const variant of splitVariants) {
+        rows.push({ key: `s-${variant}`, label: `(s-${variant}) new bare isolate, SDK step: ${variant}`, one: (i) => tools.sampled({ port: base.port, path: () => `/sdk-split?variant=${variant}&id=${tag}-${i}`, headers: json, body: names.event, okStatus: 200, check: tools.echoCheck }, 1, none) });
+      }
     }
     if (shaken) {
       rows.push({ key: "d-sdk-shaken", label: "(d-sdk-shaken) cold, SDK module shaken to LambdaClient", one: (i) => tools.sampled(invoke(`${names.sdk}-shaken`, { "x-amz-log-type": "Tail" }), 1, () => newEnvironment(`${names.sdk}-shaken`)(i), notCold, initOf("d-sdk-shaken")) });
@@ -230,6 +257,15 @@ export async function coldOnly<R extends Sampled, Row extends ColdBenchRow, Cred
       `server CPU ms per sample p50: ${rows.map((row) => `(${row.key}) ${f2(checks.serverCpuP50Ms[row.key]!)}`).join(", ")}; (d-sdk) - (d) ${f2(checks.sdkCpuMs)} ms`,
       `load average (1/5/15 min): start ${loadStart.map((v) => v.toFixed(2)).join(" ")}, end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")} (${os.cpus().length} CPUs); total ${((Date.now() - begun) / 1000).toFixed(0)} s`,
     ];
+    if (experiments.length) {
+      const over = (key: string) => p50(key) - p50("d");
+      const cpuOver = (key: string) => median(cpu.get(key)!) - median(cpu.get("d")!);
+      lines.push(`(d-sdk) - (d) ${f2(over("d-sdk"))} ms wall, ${f2(cpuOver("d-sdk"))} ms server CPU, Init Duration p50 ${f2(median(init["d-sdk"]!))}; ` +
+        experiments.map((x) => `(d-sdk@${x}) - (d) ${f2(over(`d-sdk@${x}`))} / ${f2(cpuOver(`d-sdk@${x}`))}, ÷ (d-sdk) ${f2(over(`d-sdk@${x}`) / over("d-sdk"))} / ${f2(cpuOver(`d-sdk@${x}`) / cpuOver("d-sdk"))}, Init ${f2(median(init[`d-sdk@${x}`]!))}`).join("; "));
+    }
+    if (split) {
+      lines.push(`SDK split over (z), p50 ms wall / server CPU: ${splitVariants.map((v) => `(s-${v}) ${f2(p50(`s-${v}`) - p50("z"))} / ${f2(median(cpu.get(`s-${v}`)!) - median(cpu.get("z")!))}`).join(", ")}`);
+    }
     if (checks.variants) lines.push(`variants: ${JSON.stringify(checks.variants)}; CreateFunction→Active ms ${JSON.stringify(createMs)}`);
     const errors = table.filter((r) => r.errors > 0);
     if (errors.length) lines.push(`WARNING: errors in ${errors.map((r) => r.key).join(", ")}: ${JSON.stringify(errors)}`);

@@ -49,6 +49,8 @@ const MODES = (process.env.BENCH_GOODPUT_MODES ?? "off,on").split(",") as ("on" 
  * it on Cloudflare. Both by default, in one run, each with its own capacity.
  */
 const VIAS = (process.env.BENCH_GOODPUT_VIA ?? "proxy,direct").split(",") as ("proxy" | "direct")[];
+/** Gate on with its figures on every 429 (ADMISSION_CONTROL=diagnose): refusals by rule per step. */
+const DIAGNOSE = process.env.BENCH_GOODPUT_DIAGNOSE === "1";
 
 const HANDLER = `export const handler = async (event) => {
   let x = 0;
@@ -75,9 +77,45 @@ interface StepStats {
   goodLatency: number[];
   /** ms per attempt answered 429. */
   refusalLatency: number[];
+  /** BENCH_GOODPUT_DIAGNOSE=1: the door's limiter figures on the step's latest 429 (cumulative), and the smallest rate and bound seen on one. */
+  door?: DoorFigures;
+  minRate: number;
+  minLimit: number;
 }
 
-const emptyStats = (): StepStats => ({ offered: 0, good: 0, late: 0, failed: 0, attempts: 0, refused: 0, timeouts: 0, goodLatency: [], refusalLatency: [] });
+/** The limiter's figures a 429 carries under ADMISSION_CONTROL=diagnose (src/invoke/admission.ts AdmissionStats; Infinity reads null). */
+interface DoorFigures {
+  limit: number;
+  rate: number | null;
+  admitted: number;
+  refused: number;
+  refusedBy: Record<"bound" | "share" | "rate" | "rateShare", number>;
+  rateEngaged: number;
+  lastLagMin: number | null;
+}
+
+const emptyStats = (): StepStats => ({
+  offered: 0,
+  good: 0,
+  late: 0,
+  failed: 0,
+  attempts: 0,
+  refused: 0,
+  timeouts: 0,
+  goodLatency: [],
+  refusalLatency: [],
+  minRate: Number.POSITIVE_INFINITY,
+  minLimit: Number.POSITIVE_INFINITY,
+});
+
+/** Keeps the newest door figures a 429 carried (the counters only grow) and the smallest rate and bound. */
+function noteDoor(stats: StepStats, header: string | string[] | undefined): void {
+  if (typeof header !== "string") return;
+  const door = JSON.parse(header) as DoorFigures;
+  if (!stats.door || door.admitted + door.refused > stats.door.admitted + stats.door.refused) stats.door = door;
+  stats.minRate = Math.min(stats.minRate, door.rate ?? Number.POSITIVE_INFINITY);
+  stats.minLimit = Math.min(stats.minLimit, door.limit);
+}
 
 /** The AWS SDK v3 standard retry mode, as far as load is concerned. */
 class SdkLikeClient {
@@ -116,6 +154,7 @@ class SdkLikeClient {
         if (reply.status === 429) {
           stats.refused++;
           stats.refusalLatency.push(performance.now() - sent);
+          noteDoor(stats, reply.headers["x-cellfn-door"]);
           retryable = "throttle";
         } else if (reply.status >= 500) {
           retryable = "error";
@@ -187,7 +226,7 @@ async function warm(platform: Platform, creds: TenantCredentials): Promise<void>
 }
 
 async function runMode(mode: "on" | "off", via: "proxy" | "direct", capacityRps: number | undefined): Promise<{ result: ModeResult; capacityRps: number }> {
-  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode }, via, verbose: VERBOSE, ...(VERBOSE ? {} : { logLevel: "warn" as const }) });
+  const platform = await startPlatform({ vars: { ADMISSION_CONTROL: mode === "on" && DIAGNOSE ? "diagnose" : mode }, via, verbose: VERBOSE, ...(VERBOSE ? {} : { logLevel: "warn" as const }) });
   try {
     const victim = await createTenantWithKey(platform, "victim");
     const flood = await createTenantWithKey(platform, "flood");
@@ -233,6 +272,7 @@ function report(results: ModeResult[]): string {
         `${String(multiple).padStart(7)}  ${rate.toFixed(0).padStart(6)}  ${per(stats.good).padStart(9)}  ${per(stats.late)}  ${per(stats.failed).padStart(8)}  ${per(stats.refused)}  ${per(stats.timeouts).padStart(10)}  ${percentile(stats.goodLatency, 50).toFixed(1).padStart(8)}  ${percentile(stats.goodLatency, 99).toFixed(1).padStart(8)}  ${percentile(stats.refusalLatency, 99).toFixed(1).padStart(7)}`,
       );
     }
+    if (DIAGNOSE && r.mode === "on") lines.push(...refusalsByRule(r.steps));
     const peak = Math.max(...r.steps.map((s) => s.stats.good));
     const at4 = r.steps.find((s) => s.multiple === 4)?.stats;
     const at08 = r.steps.find((s) => s.multiple === 0.8)?.stats;
@@ -248,6 +288,25 @@ function report(results: ModeResult[]): string {
     lines.push(`  victim goodput beside a 10× flood / solo: ${(share * 100).toFixed(0)} % (target ≥ 90 %) ${check(share >= 0.9)}`);
   }
   return lines.join("\n");
+}
+
+/** Per step: refusals per second by the rule that refused (differences of the cumulative figures the 429s carried). */
+function refusalsByRule(steps: ModeResult["steps"]): string[] {
+  const lines = ["  refused/s by rule (in-flight bound, its share, rate bucket, split under the rate), rate engagements, smallest rate and bound on a 429, last lag min"];
+  let before: DoorFigures | undefined;
+  for (const { multiple, stats } of steps) {
+    const now = stats.door;
+    if (!now) {
+      lines.push(`  ${String(multiple).padStart(5)}×  no 429`);
+      continue;
+    }
+    const by = (k: keyof DoorFigures["refusedBy"]) => ((now.refusedBy[k] - (before?.refusedBy[k] ?? 0)) / STEP_S).toFixed(0);
+    lines.push(
+      `  ${String(multiple).padStart(5)}×  bound ${by("bound")}  share ${by("share")}  rate ${by("rate")}  rateShare ${by("rateShare")}  engaged ${now.rateEngaged - (before?.rateEngaged ?? 0)}  min rate ${stats.minRate.toFixed(0)}/s  min bound ${stats.minLimit}  lag min ${now.lastLagMin ?? "∞"} ms`,
+    );
+    before = now;
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {

@@ -51,7 +51,9 @@
  * results to bench/results/invoke-provisioned-latest.json); BENCH_ONLY=cold runs only the cold rows
  * (bench/cold.ts: interleaved, BENCH_COLD_SAMPLES (40) each, results to bench/results/invoke-cold-latest.json);
  * BENCH_ONLY=obs runs only (c), (c-log) and (c-nomet) (default 24 s measured in 12 rounds per concurrency,
- * results to bench/results/invoke-obs-latest.json).
+ * results to bench/results/invoke-obs-latest.json). After each concurrency's rounds, (c) and (c-log) run
+ * PAIRED for BENCH_PAIRED_S (10; 30 with BENCH_ONLY=obs): the same workers take them in turn, and the
+ * logging verdict is the upper end of a bootstrap 95 % interval of their p50 difference (bench/obs-costs.ts).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -68,7 +70,7 @@ import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisione
 import { postLocal, type Reply, type Target } from "./lib/http";
 import { procTable } from "./lib/proc";
 import { envNumber } from "./lib/settings";
-import { costLines, loggingCost, metricsCost, type CostCheck } from "./obs-costs";
+import { costLines, loggingCost, metricsCost, pairedLines, pairedLoggingCost, type CostCheck, type PairedCheck } from "./obs-costs";
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -86,6 +88,8 @@ const VERBOSE = process.env.BENCH_VERBOSE === "1";
 const MAX_REQUESTS_PER_RUN = 500_000;
 /** Measured time of each case is split into this many interleaved slices. */
 const ROUNDS = Math.floor(envNumber("BENCH_ROUNDS", OBS_ONLY ? 12 : 4));
+/** Seconds of the paired logging measure per concurrency ((c) and (c-log) in turn, same workers). */
+const PAIRED_S = envNumber("BENCH_PAIRED_S", OBS_ONLY ? 30 : 10);
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Targets from the issue. */
 const TARGET_P50_DELTA_MS = 1;
@@ -163,56 +167,67 @@ function collectServerTiming(reply: Reply, into: Record<string, number[]>): void
  * not measured; no request starts after the window closes.
  */
 async function closedLoop(target: Target, concurrency: number, warmupS: number, durationS: number): Promise<RunResult> {
+  return (await mixedLoop([target], concurrency, warmupS, durationS))[0]!;
+}
+
+/**
+ * The closed loop over several targets at once: each worker takes them in
+ * turn (worker i starts at target i mod n), so every target's requests run
+ * under the same background load and the same mix of requests in flight;
+ * one result per target. The paired logging measure (issue 13) uses it:
+ * separate slices moved (c-log) − (c) by more than the 0.2 ms it judges.
+ */
+async function mixedLoop(targets: readonly Target[], concurrency: number, warmupS: number, durationS: number): Promise<RunResult[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-  const latencies: number[] = [];
-  const errors: Record<string, number> = {};
-  const samples: Record<string, string> = {};
-  const server: Record<string, number[]> = {};
-  let requests = 0;
-  let lastEnd = 0;
+  const results: RunResult[] = targets.map(() => ({ latencies: [], requests: 0, errors: {}, samples: {}, server: {}, elapsedS: 0 }));
+  const lastEnd = targets.map(() => 0);
   let issued = 0;
   const start = performance.now();
   const windowStart = start + warmupS * 1000;
   const windowEnd = windowStart + durationS * 1000;
-  const fail = (kind: string, detail: string, measured: boolean) => {
+  const fail = (out: RunResult, kind: string, detail: string, measured: boolean) => {
     if (!measured) return;
-    errors[kind] = (errors[kind] ?? 0) + 1;
-    samples[kind] ??= detail.slice(0, 300);
+    out.errors[kind] = (out.errors[kind] ?? 0) + 1;
+    out.samples[kind] ??= detail.slice(0, 300);
   };
 
   const worker = async (index: number) => {
-    while (issued < MAX_REQUESTS_PER_RUN) {
+    for (let turn = index; issued < MAX_REQUESTS_PER_RUN; turn++) {
+      const which = turn % targets.length;
+      const target = targets[which]!;
+      const out = results[which]!;
       const urlPath = target.path(index);
       const headers = await target.headers(urlPath, target.body);
       const t0 = performance.now();
       if (t0 >= windowEnd) return;
       issued++;
       const measured = t0 >= windowStart;
-      if (measured) requests++;
+      if (measured) out.requests++;
       try {
         const reply = await send(agent, target.port, urlPath, headers, target.body);
         const t1 = performance.now();
-        if (reply.status === 429) fail("429", reply.body, measured);
-        else if (reply.status !== target.okStatus) fail(`http ${reply.status}`, reply.body, measured);
+        if (reply.status === 429) fail(out, "429", reply.body, measured);
+        else if (reply.status !== target.okStatus) fail(out, `http ${reply.status}`, reply.body, measured);
         else {
           const problem = target.check?.(reply);
-          if (problem) fail(problem, reply.body, measured);
+          if (problem) fail(out, problem, reply.body, measured);
           else if (measured) {
-            latencies.push(t1 - t0);
-            collectServerTiming(reply, server);
+            out.latencies.push(t1 - t0);
+            collectServerTiming(reply, out.server);
           }
         }
-        if (measured) lastEnd = Math.max(lastEnd, t1);
+        if (measured) lastEnd[which] = Math.max(lastEnd[which]!, t1);
       } catch (err) {
-        fail("network", err instanceof Error ? err.message : String(err), measured);
-        if (measured) lastEnd = Math.max(lastEnd, performance.now());
+        fail(out, "network", err instanceof Error ? err.message : String(err), measured);
+        if (measured) lastEnd[which] = Math.max(lastEnd[which]!, performance.now());
         await sleep(10); // a refused connection must not spin
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   agent.destroy();
-  return { latencies, requests, errors, samples, server, elapsedS: Math.max(1e-9, (lastEnd - windowStart) / 1000) };
+  results.forEach((out, i) => (out.elapsedS = Math.max(1e-9, (lastEnd[i]! - windowStart) / 1000)));
+  return results;
 }
 
 function merge(runs: RunResult[]): RunResult {
@@ -795,6 +810,7 @@ async function main(): Promise<void> {
     const full = (key: string, label: string, target: Target): Case => ({ key, label, target, warmupS: WARMUP_S, durationS: DURATION_S });
     const extra = (key: string, label: string, target: Target): Case => ({ key, label, target, warmupS: EXTRA_WARMUP_S, durationS: EXTRA_DURATION_S });
     const OBS_KEYS = ["c", "c-log", "c-nomet"];
+    const pairedChecks: PairedCheck[] = [];
     for (const c of CONCURRENCIES) {
       const cases: Case[] = [
           full("a", "(a) plain Worker", targets.plain),
@@ -813,6 +829,9 @@ async function main(): Promise<void> {
             : []),
       ];
       await compare(OBS_ONLY ? cases.filter((x) => OBS_KEYS.includes(x.key)) : cases, c);
+      log(`(c) and (c-log) paired @${c}: taken in turn by the same workers for ${PAIRED_S} s`);
+      const [plain, logged] = await mixedLoop([targets.bearer, targets.logging], c, 1, PAIRED_S);
+      pairedChecks.push(pairedLoggingCost(c, plain!.latencies, logged!.latencies));
     }
     const metricsSwitch = await metricsSwitchCheck(cellfn, creds);
 
@@ -958,8 +977,9 @@ async function main(): Promise<void> {
     const metricsChecks = costOf(["c", "c-nomet"], metricsCost);
     const loggingChecks = costOf(["c", "c-log"], loggingCost);
     lines.push(...costLines(metricsChecks, loggingChecks));
+    lines.push(...pairedLines(pairedChecks));
     lines.push(metricsSwitch.line);
-    const obsPass = metricsChecks.every((m) => m.pass) && loggingChecks.every((l) => l.pass) && metricsSwitch.pass;
+    const obsPass = metricsChecks.every((m) => m.pass) && pairedChecks.every((l) => l.pass) && metricsSwitch.pass;
     const allPass = (OBS_ONLY || checks.length > 0) && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass) && obsPass;
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
 
@@ -1078,6 +1098,7 @@ async function main(): Promise<void> {
           provisionedCheck,
           urlChecks,
           loggingChecks,
+          pairedChecks,
           metricsChecks,
           metricsSwitch,
           loadAverage: loadAvg,

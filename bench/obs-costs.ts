@@ -99,3 +99,49 @@ export function costLines(metrics: readonly CostCheck[], logging: readonly CostC
   }
   return lines;
 }
+
+/**
+ * The logging cost measured paired: (c) and (c-log) requests taken in turn by
+ * the same closed-loop workers (bench/invoke.ts `mixedLoop`), so both see the
+ * same background load and the same requests in flight. The verdict is on the
+ * upper end of a 95 % bootstrap interval of the p50 difference: the target is
+ * met only when the run resolves it (the interval says how well it did).
+ */
+export interface PairedCheck {
+  concurrency: number;
+  samples: [number, number];
+  p50: [number, number];
+  delta: number;
+  interval: [number, number];
+  target: number;
+  pass: boolean;
+}
+
+const BOOTSTRAP_RESAMPLES = 400;
+
+export function pairedLoggingCost(concurrency: number, plain: readonly number[], logged: readonly number[], random: () => number = Math.random): PairedCheck {
+  const delta = percentile([...logged], 50) - percentile([...plain], 50);
+  const resampledP50 = (values: readonly number[]) => {
+    const draw = Array.from({ length: values.length }, () => values[Math.floor(random() * values.length)]!);
+    return percentile(draw, 50);
+  };
+  const deltas = Array.from({ length: BOOTSTRAP_RESAMPLES }, () => resampledP50(logged) - resampledP50(plain)).sort((a, b) => a - b);
+  const interval: [number, number] = [percentile(deltas, 2.5), percentile(deltas, 97.5)];
+  return {
+    concurrency,
+    samples: [plain.length, logged.length],
+    p50: [percentile([...plain], 50), percentile([...logged], 50)],
+    delta,
+    interval,
+    target: TARGET_LOGGING_P50_DELTA_MS,
+    pass: interval[1] <= TARGET_LOGGING_P50_DELTA_MS,
+  };
+}
+
+export function pairedLines(checks: readonly PairedCheck[]): string[] {
+  return checks.map(
+    (c) =>
+      `concurrency ${String(c.concurrency).padStart(2)}: logging cost PAIRED (c-log) - (c) p50 ${fmt(c.delta, 3)} ms, 95 % interval ${fmt(c.interval[0], 3)}..${fmt(c.interval[1], 3)} ms ` +
+      `(p50 ${fmt(c.p50[0], 2)} vs ${fmt(c.p50[1], 2)} ms; ${c.samples[0]} + ${c.samples[1]} samples) (target <= ${c.target} ms, judged on the interval's upper end: ${c.pass ? "PASS" : "MISS"})`,
+  );
+}

@@ -26,8 +26,18 @@
  * saturation (the same handler, BENCH_QUEUES_MESSAGES Event invokes sent by
  * BENCH_QUEUES_SENDERS senders; first send → last handler start).
  *
+ * Send leg: each steady SendMessage is split by the queue's SentTimestamp
+ * (the queue object's clock when the send entered it) and the route's
+ * Server-Timing (`arrive`, `auth`, `op`): client → route, SigV4, route →
+ * queue object, queue object → answer, answer → client. Beside it, the same
+ * run times BENCH_QUEUES_PROBES rounds of a GetQueueUrl, a SendMessage to a
+ * queue without a mapping and a sync Invoke, one after the other (round trip
+ * p50 each: what any request costs on this machine and socket).
+ *
  * Prints a table; writes bench/results/queues-latest.json.
- * Knobs: BENCH_QUEUES_RATE (100), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
+ * Knobs: BENCH_QUEUES_PHASES (send,wake,probes,steady,saturation,async), BENCH_QUEUES_BATCH_SIZES (1,10),
+ * BENCH_QUEUES_VIA (proxy: wrangler dev's proxy workerd; direct: the user worker's socket), BENCH_QUEUES_PROBES (50),
+ * BENCH_QUEUES_OUT (queues-latest.json, under bench/results), BENCH_QUEUES_RATE (100), BENCH_QUEUES_STEADY_S (10), BENCH_QUEUES_MESSAGES (10000),
  * BENCH_QUEUES_SENDERS (8), BENCH_QUEUES_CONCURRENCY (5), BENCH_QUEUES_DRAIN_S (60 + messages / 20), BENCH_QUEUES_WAKE_SAMPLES (20), BENCH_VERBOSE=1.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -35,7 +45,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, type Platform, type TenantCredentials, untilActive } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
@@ -48,7 +58,10 @@ const CONCURRENCY = Math.floor(envNumber("BENCH_QUEUES_CONCURRENCY", 5));
 /** Long enough for this machine: about 20 messages/s end to end at worst. */
 const DRAIN_S = envNumber("BENCH_QUEUES_DRAIN_S", 60 + MESSAGES / 20);
 const WAKE_SAMPLES = Math.floor(envNumber("BENCH_QUEUES_WAKE_SAMPLES", 20));
-const BATCH_SIZES = [1, 10] as const;
+const BATCH_SIZES = (process.env.BENCH_QUEUES_BATCH_SIZES ?? "1,10").split(",").map(Number);
+const PHASES = new Set((process.env.BENCH_QUEUES_PHASES ?? "send,wake,probes,steady,saturation,async").split(","));
+const VIA = process.env.BENCH_QUEUES_VIA === "direct" ? "direct" : "proxy";
+const PROBES = Math.floor(envNumber("BENCH_QUEUES_PROBES", 50));
 const SEND_BATCH = 10;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -71,6 +84,45 @@ interface Stamp {
   sent: number;
   received: number;
   batch: number;
+}
+
+/** A SendMessage seen from this process (`wire`: signed and handed to the socket; `answered`) and from the route's Server-Timing. */
+interface SendTrace {
+  wire: number;
+  answered: number;
+  /** The route's clock when it started, its SigV4 check and its operation (ms); NaN without the header. */
+  arrive: number;
+  auth: number;
+  op: number;
+}
+
+/** Server-Timing as src/aws-json/routes.ts writes it. */
+function parseServerTiming(header: string | undefined): Pick<SendTrace, "arrive" | "auth" | "op"> {
+  const num = (re: RegExp) => Number(re.exec(header ?? "")?.[1] ?? NaN);
+  return { arrive: num(/arrive;desc="(\d+)"/), auth: num(/auth;dur=(\d+)/), op: num(/op;dur=(\d+)/) };
+}
+
+/** Notes every SendMessage's trace by body, and every call's Server-Timing by command. */
+function traceCalls(sqs: SQSClient): { sends: Map<string, SendTrace>; byCommand: Map<string, Array<Pick<SendTrace, "auth" | "op">>> } {
+  const sends = new Map<string, SendTrace>();
+  const byCommand = new Map<string, Array<Pick<SendTrace, "auth" | "op">>>();
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      const wire = now();
+      const out = await next(args);
+      const answered = now();
+      const headers = (out.response as { headers?: Record<string, string> }).headers ?? {};
+      const timing = parseServerTiming(headers["server-timing"]);
+      const command = context.commandName ?? "?";
+      if (!byCommand.has(command)) byCommand.set(command, []);
+      byCommand.get(command)?.push({ auth: timing.auth, op: timing.op });
+      const body = (args.input as { MessageBody?: unknown }).MessageBody;
+      if (command === "SendMessageCommand" && typeof body === "string") sends.set(body, { wire, answered, ...timing });
+      return out;
+    },
+    { step: "deserialize", name: "benchTraceCalls" },
+  );
+  return { sends, byCommand };
 }
 
 async function startReceiver(): Promise<Receiver> {
@@ -189,13 +241,16 @@ function startLatencies(receiver: Receiver, sentAt: Map<string, number>): { late
  */
 interface Breakdown {
   sendToQueued: number;
+  /** The send leg, p50 of each part (ms): SDK until the socket, socket → route, SigV4, route → queue object, queue object → route's answer, answer → SDK; and the whole round trip. */
+  sendLeg: { sdk: number; toRoute: number; auth: number; toQueue: number; inQueue: number; back: number; roundTrip: number };
   queuedToReceived: number;
   receivedToHandler: number;
   meanBatch: number;
 }
 
-function breakdown(receiver: Receiver, sentAt: Map<string, number>): Breakdown {
+function breakdown(receiver: Receiver, sentAt: Map<string, number>, sends: Map<string, SendTrace>): Breakdown {
   const parts: [number[], number[], number[]] = [[], [], []];
+  const leg = { sdk: [] as number[], toRoute: [] as number[], auth: [] as number[], toQueue: [] as number[], inQueue: [] as number[], back: [] as number[], roundTrip: [] as number[] };
   let records = 0;
   let batches = 0;
   for (const [body, t] of sentAt) {
@@ -203,6 +258,18 @@ function breakdown(receiver: Receiver, sentAt: Map<string, number>): Breakdown {
     const start = receiver.starts.get(body);
     if (!stamp || !start) continue;
     parts[0].push(stamp.sent - t);
+    const trace = sends.get(body);
+    if (trace) {
+      const authed = trace.arrive + trace.auth;
+      const routeAnswered = authed + trace.op;
+      leg.sdk.push(trace.wire - t);
+      leg.toRoute.push(trace.arrive - trace.wire);
+      leg.auth.push(trace.auth);
+      leg.toQueue.push(stamp.sent - authed);
+      leg.inQueue.push(routeAnswered - stamp.sent);
+      leg.back.push(trace.answered - routeAnswered);
+      leg.roundTrip.push(trace.answered - t);
+    }
     parts[1].push(stamp.received - stamp.sent);
     parts[2].push(start.at - stamp.received);
     records += 1;
@@ -210,6 +277,15 @@ function breakdown(receiver: Receiver, sentAt: Map<string, number>): Breakdown {
   }
   return {
     sendToQueued: latency(parts[0]).p50,
+    sendLeg: {
+      sdk: latency(leg.sdk).p50,
+      toRoute: latency(leg.toRoute).p50,
+      auth: latency(leg.auth).p50,
+      toQueue: latency(leg.toQueue).p50,
+      inQueue: latency(leg.inQueue).p50,
+      back: latency(leg.back).p50,
+      roundTrip: latency(leg.roundTrip).p50,
+    },
     queuedToReceived: latency(parts[1]).p50,
     receivedToHandler: latency(parts[2]).p50,
     meanBatch: batches > 0 ? records / batches : NaN,
@@ -226,7 +302,7 @@ interface BatchSizeResult {
   saturation: { messages: number; seconds: number; messagesPerSecond: number; sendToHandler: Latency; missing: number; repeated: number; left: number } | null;
 }
 
-async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCredentials, receiver: Receiver, batchSize: number): Promise<BatchSizeResult> {
+async function runBatchSize(sqs: SQSClient, sends: Map<string, SendTrace>, lambda: LambdaClient, key: TenantCredentials, receiver: Receiver, batchSize: number): Promise<BatchSizeResult> {
   const name = `bench-b${batchSize}`;
   const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: "30" } }))).QueueUrl ?? "";
   await lambda.send(
@@ -243,20 +319,20 @@ async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCre
   const steadySent = new Map<string, number>();
   const total = Math.round(RATE * STEADY_S);
   const begin = now();
-  const sends: Promise<unknown>[] = [];
+  const calls: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
     const due = begin + (i * 1000) / RATE;
     const wait = due - now();
     if (wait > 0) await sleep(wait);
     const body = `${name}-steady-${i}`;
     steadySent.set(body, now());
-    sends.push(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body })));
+    calls.push(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body })));
   }
-  await Promise.all(sends);
+  await Promise.all(calls);
   const steadyEnd = await untilEmpty(sqs, QueueUrl, `${name} steady`);
   const steady = startLatencies(receiver, steadySent);
-  const steadyResult = { rate: RATE, seconds: STEADY_S, sendToHandler: steady.latency, missing: steady.missing, repeated: steady.repeated, left: steadyEnd.left, breakdown: breakdown(receiver, steadySent) };
-  if (steadyEnd.left > 0) return { batchSize, steady: steadyResult, saturation: null };
+  const steadyResult = { rate: RATE, seconds: STEADY_S, sendToHandler: steady.latency, missing: steady.missing, repeated: steady.repeated, left: steadyEnd.left, breakdown: breakdown(receiver, steadySent, sends) };
+  if (steadyEnd.left > 0 || !PHASES.has("saturation")) return { batchSize, steady: steadyResult, saturation: null };
 
   // Saturation: a burst sent as fast as SendMessageBatch takes it, drained by the mapping.
   const bodies = Array.from({ length: MESSAGES }, (_, i) => `${name}-sat-${i}`);
@@ -277,6 +353,47 @@ async function runBatchSize(sqs: SQSClient, lambda: LambdaClient, key: TenantCre
       repeated: saturation.repeated,
       left: emptied.left,
     },
+  };
+}
+
+/** Round trips of three plain requests, one after the other, PROBES times: p50 each (ms), and the route's auth / op p50 for the SQS ones. */
+interface Probes {
+  rounds: number;
+  getQueueUrl: number;
+  sendMessage: number;
+  syncInvoke: number;
+  getQueueUrlServer: { auth: number; op: number };
+  sendMessageServer: { auth: number; op: number };
+}
+
+async function probes(sqs: SQSClient, byCommand: Map<string, Array<Pick<SendTrace, "auth" | "op">>>, lambda: LambdaClient): Promise<Probes> {
+  const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "bench-probe" }))).QueueUrl ?? "";
+  const rtt = { get: [] as number[], send: [] as number[], invoke: [] as number[] };
+  const firstGet = byCommand.get("GetQueueUrlCommand")?.length ?? 0;
+  const firstSend = byCommand.get("SendMessageCommand")?.length ?? 0;
+  for (let i = 0; i < PROBES; i++) {
+    let t = now();
+    await sqs.send(new GetQueueUrlCommand({ QueueName: "bench-probe" }));
+    rtt.get.push(now() - t);
+    t = now();
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `probe-${i}` }));
+    rtt.send.push(now() - t);
+    t = now();
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "bench-consumer", Payload: strToU8(JSON.stringify({ body: `probe-${i}` })) }));
+    if (out.FunctionError) throw new Error(`probe invoke failed: ${out.FunctionError}`);
+    rtt.invoke.push(now() - t);
+  }
+  const server = (command: string, from: number) => {
+    const list = (byCommand.get(command) ?? []).slice(from);
+    return { auth: latency(list.map((x) => x.auth)).p50, op: latency(list.map((x) => x.op)).p50 };
+  };
+  return {
+    rounds: PROBES,
+    getQueueUrl: latency(rtt.get).p50,
+    sendMessage: latency(rtt.send).p50,
+    syncInvoke: latency(rtt.invoke).p50,
+    getQueueUrlServer: server("GetQueueUrlCommand", firstGet),
+    sendMessageServer: server("SendMessageCommand", firstSend),
   };
 }
 
@@ -338,7 +455,7 @@ async function main(): Promise<void> {
   const receiver = await startReceiver();
   let platform: Platform | undefined;
   try {
-    platform = await startPlatform({ verbose: process.env.BENCH_VERBOSE === "1" });
+    platform = await startPlatform({ verbose: process.env.BENCH_VERBOSE === "1", via: VIA });
     const key = await createTenantWithKey(platform, "bench");
     const sqs = new SQSClient({
       endpoint: platform.url,
@@ -346,6 +463,7 @@ async function main(): Promise<void> {
       credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
       maxAttempts: 1,
     });
+    const traces = traceCalls(sqs);
     const lambda = lambdaClient(platform, key);
     await lambda.send(
       new CreateFunctionCommand({
@@ -358,14 +476,21 @@ async function main(): Promise<void> {
     );
     await untilActive(lambda, "bench-consumer");
 
-    const send = await sendThroughput(sqs);
-    const wake = await wakeUps(sqs);
+    const send = PHASES.has("send") ? await sendThroughput(sqs) : null;
+    const wake = PHASES.has("wake") ? await wakeUps(sqs) : null;
+    const probed = PHASES.has("probes") ? await probes(sqs, traces.byCommand, lambda) : null;
     const results: BatchSizeResult[] = [];
-    for (const size of BATCH_SIZES) results.push(await runBatchSize(sqs, lambda, key, receiver, size));
-    const asyncBaseline = await asyncSaturation(lambda, receiver);
+    if (PHASES.has("steady")) for (const size of BATCH_SIZES) results.push(await runBatchSize(sqs, traces.sends, lambda, key, receiver, size));
+    const asyncBaseline = PHASES.has("async") ? await asyncSaturation(lambda, receiver) : null;
 
-    console.log(`\nbench:queues on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${new Date().toISOString()}`);
-    console.log(`SendMessageBatch to one queue (no mapping): ${send.messagesPerSecond.toFixed(0)} messages/s (${send.messages} in ${send.seconds.toFixed(2)} s, ${SENDERS} calls in flight)`);
+    console.log(`\nbench:queues on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${new Date().toISOString()}, via ${VIA}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    if (send) console.log(`SendMessageBatch to one queue (no mapping): ${send.messagesPerSecond.toFixed(0)} messages/s (${send.messages} in ${send.seconds.toFixed(2)} s, ${SENDERS} calls in flight)`);
+    if (probed) {
+      console.log(
+        `\nround trips, ${probed.rounds} rounds one after the other, p50: GetQueueUrl ${ms(probed.getQueueUrl)} (route: auth ${ms(probed.getQueueUrlServer.auth)}, op ${ms(probed.getQueueUrlServer.op)}); ` +
+          `SendMessage, no mapping ${ms(probed.sendMessage)} (route: auth ${ms(probed.sendMessageServer.auth)}, op ${ms(probed.sendMessageServer.op)}); sync Invoke ${ms(probed.syncInvoke)}`,
+      );
+    }
     console.log("\nBatchSize | steady rate | send→handler p50 | p99   | saturation msgs/s (send→handler→delete) | send→handler p50 | p99   | missing | repeated");
     for (const r of results) {
       if (!r.saturation) {
@@ -392,11 +517,16 @@ async function main(): Promise<void> {
         `BatchSize ${r.batchSize} steady, p50 of each part: send → queued ${ms(b.sendToQueued)}, queued → received by the poller ${ms(b.queuedToReceived)}, ` +
           `received → handler start ${ms(b.receivedToHandler)}; ${b.meanBatch.toFixed(1)} records per handler call`,
       );
+      const l = b.sendLeg;
+      console.log(
+        `  send leg, p50 of each part: SDK ${ms(l.sdk)}, socket → route ${ms(l.toRoute)}, SigV4 ${ms(l.auth)}, route → queue object ${ms(l.toQueue)}, ` +
+          `queue object → route's answer ${ms(l.inQueue)}, answer → SDK ${ms(l.back)}; SendMessage round trip ${ms(l.roundTrip)}`,
+      );
     }
-    console.log(`\nlong-poll wake-up (SendMessage answered → waiting ReceiveMessage answered), ${wake.count} samples: p50 ${ms(wake.p50)}, p99 ${ms(wake.p99)} (target p50 <= 5 ms: ${wake.p50 <= 5 ? "PASS" : "MISS"})`);
-    console.log(`async invoke saturation, same handler and run: ${asyncBaseline.eventsPerSecond.toFixed(0)} events/s (${asyncBaseline.events} in ${asyncBaseline.seconds.toFixed(2)} s, ${asyncBaseline.missing} missing)`);
+    if (wake) console.log(`\nlong-poll wake-up (SendMessage answered → waiting ReceiveMessage answered), ${wake.count} samples: p50 ${ms(wake.p50)}, p99 ${ms(wake.p99)} (target p50 <= 5 ms: ${wake.p50 <= 5 ? "PASS" : "MISS"})`);
+    if (asyncBaseline) console.log(`async invoke saturation, same handler and run: ${asyncBaseline.eventsPerSecond.toFixed(0)} events/s (${asyncBaseline.events} in ${asyncBaseline.seconds.toFixed(2)} s, ${asyncBaseline.missing} missing)`);
     for (const r of results) {
-      const ratio = (r.saturation?.messagesPerSecond ?? NaN) / asyncBaseline.eventsPerSecond;
+      const ratio = (r.saturation?.messagesPerSecond ?? NaN) / (asyncBaseline?.eventsPerSecond ?? NaN);
       console.log(
         `BatchSize ${r.batchSize}: steady ${r.steady.rate}/s send→handler p50 ${ms(r.steady.sendToHandler.p50)} (target <= 20 ms: ${r.steady.sendToHandler.p50 <= 20 ? "PASS" : "MISS"}); ` +
           `saturation / async saturation ${ratio.toFixed(2)} (target >= 1: ${ratio >= 1 ? "PASS" : "MISS"})`,
@@ -404,10 +534,11 @@ async function main(): Promise<void> {
     }
     const out = path.join(ROOT, "bench", "results");
     mkdirSync(out, { recursive: true });
-    const settings = { RATE, STEADY_S, MESSAGES, SENDERS, CONCURRENCY };
-    writeFileSync(path.join(out, "queues-latest.json"), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, settings, send, wake, asyncBaseline, results }, null, 2)}\n`);
+    const settings = { RATE, STEADY_S, MESSAGES, SENDERS, CONCURRENCY, VIA, PHASES: [...PHASES], BATCH_SIZES, PROBES };
+    const file = process.env.BENCH_QUEUES_OUT ?? "queues-latest.json";
+    writeFileSync(path.join(out, file), `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), settings, send, wake, probes: probed, asyncBaseline, results }, null, 2)}\n`);
     // Messages still in a queue when its drain gave up are not lost: only those gone without a handler start are.
-    const lost = results.reduce((n, r) => n + Math.max(0, r.steady.missing - r.steady.left) + Math.max(0, (r.saturation?.missing ?? 0) - (r.saturation?.left ?? 0)), 0) + asyncBaseline.missing;
+    const lost = results.reduce((n, r) => n + Math.max(0, r.steady.missing - r.steady.left) + Math.max(0, (r.saturation?.missing ?? 0) - (r.saturation?.left ?? 0)), 0) + (asyncBaseline?.missing ?? 0);
     if (lost > 0) {
       console.error(`\n${lost} messages left the queue without their handler starting`);
       process.exitCode = 1;

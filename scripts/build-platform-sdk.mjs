@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const OUT = path.join(ROOT, "src", "code", "platform-sdk.generated.ts");
+const OUT = process.env.SDK_OUT ?? path.join(ROOT, "src", "code", "platform-sdk.generated.ts");
 const require = createRequire(path.join(ROOT, "package.json"));
 
 /** The clients (and document client) offered, when installed. */
@@ -31,14 +31,22 @@ const BUILTINS = new Set(builtinModules);
  * Node built-ins stay imports (`import * as ns from "node:x"`), so cellfn's
  * bundler maps them as it maps the function's own (fs → /var/task and /tmp);
  * a require() of one gets the built-in's default export, as in Node.
+ * With `direct` (experiment, issue 11) an `import` statement of one is left as
+ * written (`import { x } from "node:x"`) instead of going through the wrapper
+ * module, whose `export *` makes esbuild copy the built-in's properties into a
+ * namespace of its own at load (~800 getters for client-lambda). Measured
+ * through cellfn it was not cheaper (README, "Cold start": where the SDK's
+ * cost goes), so the wrapper stays.
  */
-const builtinsAsImports = {
+const DIRECT_BUILTINS = process.env.SDK_DIRECT_BUILTINS === "1";
+const builtinsAsImports = (direct = DIRECT_BUILTINS) => ({
   name: "builtins-as-imports",
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       const name = args.path.replace(/^node:/, "");
       if (!BUILTINS.has(name) && !args.path.startsWith("node:")) return undefined;
       if (args.namespace === "builtin-esm") return { path: `node:${name}`, external: true };
+      if (direct && args.kind === "import-statement") return { path: `node:${name}`, external: true };
       if (args.kind === "require-call" && args.namespace !== "builtin-cjs") return { path: name, namespace: "builtin-cjs" };
       return { path: name, namespace: "builtin-esm" };
     });
@@ -48,7 +56,10 @@ const builtinsAsImports = {
       loader: "js",
     }));
   },
-};
+});
+/** Class and function names as in Lambda's copy (error names, constructor.name); SDK_KEEP_NAMES=0 drops them (experiment: no cheaper, measured). */
+const KEEP_NAMES = process.env.SDK_KEEP_NAMES !== "0";
+const MINIFY_IDENTIFIERS = process.env.SDK_MINIFY_IDENTIFIERS !== "0";
 
 /**
  * Lambda's default credential chain (@aws-sdk/credential-provider-node) after
@@ -151,7 +162,7 @@ function largestInputs(metafile) {
 }
 
 /** One pre-bundled module of `contents` (an entry importing from the installed packages), as the platform ships it. */
-async function bundleOf(contents, name, metafile = false, peers = true) {
+async function bundleOf(contents, name, metafile = false, peers = true, { keepNames = KEEP_NAMES, minifyIdentifiers = MINIFY_IDENTIFIERS, direct = DIRECT_BUILTINS } = {}) {
   return build({
     stdin: { contents, resolveDir: ROOT, loader: "js" },
     bundle: true,
@@ -161,12 +172,13 @@ async function bundleOf(contents, name, metafile = false, peers = true) {
     // The ES builds (dist-es): static named exports, so `import { LambdaClient }` links.
     mainFields: ["module", "main"],
     target: "es2022",
-    minify: true,
-    // Class and function names as in Lambda's copy (error names, constructor.name, stack traces).
-    keepNames: process.env.SDK_KEEP_NAMES !== "0",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers,
+    keepNames,
     legalComments: "none",
     logLevel: "error",
-    plugins: [...(peers ? [peersOf(name, installed)] : []), nodeOnlyCredentials, staticImports, builtinsAsImports],
+    plugins: [...(peers ? [peersOf(name, installed)] : []), nodeOnlyCredentials, staticImports, builtinsAsImports(direct)],
     metafile,
   });
 }
@@ -205,7 +217,7 @@ if (process.argv.includes("--shake-sizes")) {
     const sources = (await bundleOf(entry, name, false, false)).outputFiles[0].text;
     const pre = await build({
       stdin: { contents: entry, resolveDir: ROOT, loader: "js" }, bundle: true, write: false, format: "esm", platform: "neutral",
-      target: "es2022", minify: true, keepNames: process.env.SDK_KEEP_NAMES !== "0", logLevel: "error", plugins: [fromPreBundle()],
+      target: "es2022", minify: true, keepNames: KEEP_NAMES, logLevel: "error", plugins: [fromPreBundle()],
     });
     const wholeText = name === "@aws-sdk/lib-dynamodb" ? whole[name] + whole["@aws-sdk/client-dynamodb"] : whole[name];
     console.log(`${label} | ${kb(wholeText)} | ${kb(sources)} | ${kb(pre.outputFiles[0].text)}`);
@@ -227,6 +239,24 @@ for (const name of installed) {
  */
 if (process.argv.includes("--shaken-experiment") && installed.has("@aws-sdk/client-lambda")) {
   modules["@aws-sdk/x-shaken-lambda"] = (await bundleOf('export { LambdaClient } from "@aws-sdk/client-lambda";', "@aws-sdk/client-lambda")).outputFiles[0].text;
+}
+
+/**
+ * `npm run sdk -- --experiments` (issue 11, bench only): client-lambda built
+ * other ways, as `@aws-sdk/x-exp-<name>`, for bench/cold.ts's rows in the same
+ * interleaved run (BENCH_SDK_VARIANTS=split; (d-sdk-before) through cellfn).
+ * Run `npm run sdk` after.
+ */
+const EXPERIMENTS = {
+  before: { keepNames: true, minifyIdentifiers: true, direct: false }, // the default build (an A/A check)
+  direct: { keepNames: true, minifyIdentifiers: true, direct: true },
+  nokeep: { keepNames: false, minifyIdentifiers: true, direct: true },
+  plain: { keepNames: false, minifyIdentifiers: false, direct: true },
+};
+if (process.argv.includes("--experiments") && installed.has("@aws-sdk/client-lambda")) {
+  for (const [experiment, options] of Object.entries(EXPERIMENTS)) {
+    modules[`@aws-sdk/x-exp-${experiment}`] = (await bundleOf('export * from "@aws-sdk/client-lambda";', "@aws-sdk/client-lambda", false, true, options)).outputFiles[0].text;
+  }
 }
 
 const body = Object.entries(modules).map(([name, text]) => `  ${JSON.stringify(name)}: ${JSON.stringify(text)},`).join("\n");

@@ -134,7 +134,12 @@ function runDev(port, adminToken) {
   log("  workerd runs it to its end, and every tenant's invocations wait meanwhile (one process, one thread).");
   log("  On Cloudflare the CPU limit stops it. The invocation's log says so; see README \"CPU-bound handlers\".");
 
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
+  // wrangler dev's local observability writes a trace of every request and
+  // Durable Object call to SQLite on workerd's one thread (58 % of its fsyncs
+  // under SQS load, README "The send leg"); cellfn has its own logs and
+  // metrics, so it is off unless X_LOCAL_OBSERVABILITY=true.
+  const env = { ...process.env, X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false" };
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: "inherit", env });
   const forward = (signal) => {
     // On Ctrl-C the terminal also signals wrangler directly (same process
     // group); forwarding covers `kill <pid of this script>` and SIGTERM.

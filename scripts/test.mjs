@@ -11,6 +11,7 @@
 // would do the same, but this is 40 lines and npm's own runner has no such mode.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 
 const suites = [
   { name: "workerd", script: "test:workers" },
@@ -24,7 +25,9 @@ function run({ name, script }) {
   const child = spawn("npm", ["run", "-s", script], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   children.push(child);
   for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
-    createInterface({ input: stream }).on("line", (line) => out.write(`[${name}] ${line}\n`));
+    // vitest colours its output whenever CI is set; a log file (CI's) gets plain text.
+    const plain = out.isTTY ? (line) => line : stripVTControlCharacters;
+    createInterface({ input: stream }).on("line", (line) => out.write(`[${name}] ${plain(line)}\n`));
   }
   return new Promise((resolve) => {
     child.on("close", (code, signal) => resolve({ name, code: code ?? 1, signal, seconds: Math.round((Date.now() - started) / 1000) }));

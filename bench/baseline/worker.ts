@@ -15,6 +15,10 @@
  *                   `?slot=N` picks the execution environment, so concurrent
  *                   callers each get their own (one invocation at a time per
  *                   environment, as cellfn's lease guarantees).
+ *   POST /sdk-split (issue 11) `?variant=V&id=X`: a new bare loader isolate whose
+ *                   handler does one step of importing the preinstalled SDK
+ *                   (./sdk-split.ts: built-ins alone, compile alone, evaluate,
+ *                   construct a client, ...).
  *   POST /do-noop   (diagnostic) one RPC to a Durable Object that does nothing.
  *   POST /do-write  (diagnostic) one RPC to a Durable Object that writes one
  *                   SQLite row (the reply waits for the commit, as cellfn's
@@ -32,6 +36,7 @@ import { DurableObject } from "cloudflare:workers";
 import { invoke as runInEnvironment } from "../../src/runtime/executor";
 import { HANDLER_SOURCE } from "../handler";
 import { LOAD_EXPORT, NEEDS_EXPORT } from "../../src/runtime/markers";
+import { SDK_SPLIT_ENV, isSdkSplitVariant, sdkSplitModules } from "./sdk-split";
 import type { AssignmentPartition } from "../../src/invoke/assignment-partition";
 import type { TenantQuota } from "../../src/invoke/tenant-quota";
 
@@ -135,6 +140,20 @@ export default {
           compatibilityFlags: COMPATIBILITY_FLAGS,
           mainModule: "entry.js",
           modules: { "entry.js": ENTRY_SOURCE, "handler.js": HANDLER_SOURCE },
+        }));
+        const [body, ms] = await timed(() => worker.getEntrypoint<MinimalEntrypoint>().invoke(payload));
+        return json(body, 200, { rpc: ms });
+      }
+      case "/sdk-split": {
+        const variant = url.searchParams.get("variant") ?? "";
+        if (!isSdkSplitVariant(variant)) return json('{"error":"no such variant"}', 400);
+        const worker = env.LOADER.get(`sdk-split-${variant}-${url.searchParams.get("id") ?? "0"}`, () => ({
+          compatibilityDate: COMPATIBILITY_DATE,
+          // cellfn's flags for Dynamic Workers (src/runtime/worker-code.ts): node:http as functions get it.
+          compatibilityFlags: [...COMPATIBILITY_FLAGS, "enable_nodejs_http_server_modules"],
+          mainModule: "entry.js",
+          modules: { "entry.js": ENTRY_SOURCE, ...sdkSplitModules(variant) },
+          env: SDK_SPLIT_ENV,
         }));
         const [body, ms] = await timed(() => worker.getEntrypoint<MinimalEntrypoint>().invoke(payload));
         return json(body, 200, { rpc: ms });

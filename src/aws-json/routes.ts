@@ -16,6 +16,7 @@ const FALLBACK: Pick<JsonService, "errorTypePrefix" | "contentType"> = { errorTy
  * Errors leave in that service's shape, never Lambda's.
  */
 export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async (c) => {
+  const arrived = Date.now();
   const target = c.req.header("x-amz-target") ?? "";
   const dot = target.lastIndexOf(".");
   const service = JSON_SERVICES.find((s) => s.targetPrefix === target.slice(0, dot));
@@ -25,6 +26,7 @@ export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async
     const operation = Object.hasOwn(service.operations, name) ? service.operations[name] : undefined;
     if (!operation) throw new AwsJsonError(400, "UnknownOperationException", `Unknown operation: ${name}`);
     const principal = await authenticate(c.env, c.req.raw, () => c.req.arrayBuffer(), service.signingName);
+    const authenticated = Date.now();
     const input = parseBody(await c.req.text());
     const output = await operation(input, {
       env: c.env,
@@ -39,12 +41,26 @@ export const awsJsonRoutes = new Hono<AppEnv>({ strict: false }).post("/", async
     if (output instanceof Response) return output;
     return new Response(JSON.stringify(output ?? {}), {
       status: 200,
-      headers: { "content-type": service.contentType, "x-amzn-RequestId": c.get("requestId") },
+      headers: {
+        "content-type": service.contentType,
+        "x-amzn-RequestId": c.get("requestId"),
+        "server-timing": serverTiming(arrived, authenticated, Date.now()),
+      },
     });
   } catch (error) {
     return errorResponse(c, service ?? FALLBACK, error);
   }
 });
+
+/**
+ * Where a request's time went on this side (bench:queues splits its send leg
+ * with it): `arrive` is the epoch ms the route started (workerd's clock, which
+ * moves on I/O), `auth` the SigV4 check, `op` the operation (for SQS, the
+ * queue object's call). Clients ignore the header.
+ */
+function serverTiming(arrived: number, authenticated: number, answered: number): string {
+  return `arrive;desc="${arrived}", auth;dur=${authenticated - arrived}, op;dur=${answered - authenticated}`;
+}
 
 function parseBody(text: string): Record<string, unknown> {
   if (text.trim() === "") return {};

@@ -36,16 +36,15 @@
  * can even refuse it, and the completion-time signal above sees none of it.
  * So the door also measures the event loop's lag (a zero-delay timer set at
  * T runs at T + lag; a Worker's clock is true at the start of each event, so
- * the lag is real) and bounds the RATE of admissions by it: every
- * INTERVAL_MS with a lag sample, if even the smallest lag of the interval
- * exceeds LAG_TARGET_MS (a standing queue of events, CoDel's test) while the
- * bound on requests in flight refused work in it (so the load is open: a
- * closed loop never reaches that bound, and a thread slowed by the machine's
- * other work is not refused into idleness), the admission rate is set below
- * the rate admitted in the interval (in proportion, never below half); once
- * set, it shrinks again only in intervals that refused work, and grows by a
- * tenth per interval otherwise (lag under the target, or nothing refused)
- * until it no longer binds (then it is lifted).
+ * the lag is real) and bounds the RATE of admissions by it, judged every
+ * INTERVAL_MS by the rule in src/invoke/lag-rate.ts: it engages after a few
+ * consecutive intervals whose smallest lag exceeds LAG_TARGET_MS (a standing
+ * queue of events, CoDel's test) while the bound on requests in flight
+ * refused work, cuts (by at most a fifth of the rate COMPLETED) only while
+ * that queue grows or stands past a ceiling, holds while it drains, and grows
+ * by a quarter per interval under the target until it no longer binds.
+ * While it is engaged the bound on requests in flight does not shrink: both
+ * would be answering the one saturated thread, and the cuts compounded.
  * A token bucket of one interval's worth applies it. Admitted work then
  * leaves the thread idle time, so refusals reach the door promptly.
  *
@@ -63,6 +62,10 @@
  * PURE: no I/O and no clock (callers pass `now` in ms); unit-tested in
  * test/unit/admission.unit.test.ts.
  */
+
+import { LAG_TARGET_MS, MIN_RATE, nextRate, PEAK_WINDOW_MS } from "./lag-rate";
+
+export { LAG_TARGET_MS, MIN_RATE };
 
 /**
  * Queueing delay above which a queue is standing (CoDel's target). A tenth
@@ -92,17 +95,6 @@ export const FAIR_SHARE_FROM = 0.75;
  * while the victim had nothing in flight keeps the victim out for good.
  */
 export const FAIR_HEADROOM = 0.25;
-/**
- * Event-loop lag above which the isolate's thread is saturated: 50 ms leave a
- * closed loop of 16 clients (bench:invoke; its lag is bounded by the work of
- * 16 requests) alone, while an open-loop overload, whose lag grows without
- * bound, is caught within a few intervals.
- */
-export const LAG_TARGET_MS = 50;
-/** The admission rate bound never goes below this (per second): some work always gets through. */
-export const MIN_RATE = 5;
-/** Past this (per second) the rate bound is lifted. */
-const MAX_RATE = 100_000;
 /** Per-function baselines remembered; past it they are forgotten (and relearned). */
 const MAX_BASELINES = 10_000;
 
@@ -130,7 +122,16 @@ export interface AdmissionStats {
   inFlight: number;
   admitted: number;
   refused: number;
+  /** Refusals by the rule that refused: the bound on requests in flight, a share of it, the rate bucket, a split under the rate bound. */
+  refusedBy: Record<RefusedBy, number>;
+  /** Times the rate bound engaged (went from lifted to bound). */
+  rateEngaged: number;
+  /** The smallest event-loop lag of the last judged interval (ms). */
+  lastLagMin: number;
 }
+
+/** Which rule refused (stats only; the caller sees a `Refusal`). */
+export type RefusedBy = "bound" | "share" | "rate" | "rateShare";
 
 interface Baseline {
   /** Smallest time of the current half-window and of the one before. */
@@ -151,15 +152,26 @@ export class AdmissionLimiter {
   #windowPeak = 0;
   #admitted = 0;
   #refused = 0;
+  #refusedBy: Record<RefusedBy, number> = { bound: 0, share: 0, rate: 0, rateShare: 0 };
+  #rateEngaged = 0;
+  #lastLagMin = 0;
   #rate = Number.POSITIVE_INFINITY;
   #tokens = 0;
   #tokensAt = 0;
   #lagStart = Number.NEGATIVE_INFINITY;
   #lagMin = Number.POSITIVE_INFINITY;
   #lagSamples = 0;
-  #lagAdmitted = 0;
+  #lagPreviousMin = Number.POSITIVE_INFINITY;
   #lagBoundRefused = 0;
   #lagRefused = 0;
+  /** Invocations completed in this lag interval, and over the current run of intervals over LAG_TARGET_MS. */
+  #lagCompleted = 0;
+  #overStreak = 0;
+  #streakStart = 0;
+  #streakCompleted = 0;
+  #streakBoundRefused = false;
+  /** Windowed max of the per-interval completion rate over two half-windows of PEAK_WINDOW_MS / 2 (as the no-load baseline). */
+  #peak = { current: 0, previous: 0, since: 0 };
 
   constructor(settings: Partial<LimiterSettings> = {}) {
     this.#settings = { initial: INITIAL_LIMIT, min: MIN_LIMIT, max: MAX_LIMIT, lagBound: true, ...settings };
@@ -178,18 +190,17 @@ export class AdmissionLimiter {
     // A caller under its share while another holds the rest (a victim beside a flood that filled the
     // bound or drained the bucket before the victim's request came) may exceed them by FAIR_HEADROOM.
     const underShare = mayBorrow && others > 0 && mine < this.#fairShare(mine);
-    if (this.#inFlight >= this.#limit && !(underShare && this.#inFlight < this.#limit * (1 + FAIR_HEADROOM))) return this.#refuseAtBound("capacity");
-    if (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine)) return this.#refuseAtBound("share");
+    if (this.#inFlight >= this.#limit && !(underShare && this.#inFlight < this.#limit * (1 + FAIR_HEADROOM))) return this.#refuseAtBound("capacity", "bound");
+    if (this.#inFlight >= this.#limit * FAIR_SHARE_FROM && mine >= this.#fairShare(mine)) return this.#refuseAtBound("share", "share");
     if (this.#rate !== Number.POSITIVE_INFINITY) {
       const burst = this.#burst();
       this.#tokens = Math.min(burst, this.#tokens + ((now - this.#tokensAt) * this.#rate) / 1000);
       this.#tokensAt = now;
       // The bucket may go into debt by FAIR_HEADROOM of a burst for callers under their share; the callers over it pay the debt back.
-      if (this.#tokens < 1 && !(underShare && this.#tokens > 1 - burst * FAIR_HEADROOM)) return this.#refuse("capacity");
-      if (this.#tokens < burst / 2 && others > 0 && mine > 0 && mine >= this.#inFlight / (others + 1)) return this.#refuse("share");
+      if (this.#tokens < 1 && !(underShare && this.#tokens > 1 - burst * FAIR_HEADROOM)) return this.#refuse("capacity", "rate");
+      if (this.#tokens < burst / 2 && others > 0 && mine > 0 && mine >= this.#inFlight / (others + 1)) return this.#refuse("share", "rateShare");
       this.#tokens--;
     }
-    this.#lagAdmitted++;
     this.#inFlight++;
     this.#byCaller.set(caller, mine + 1);
     this.#windowPeak = Math.max(this.#windowPeak, this.#inFlight);
@@ -214,6 +225,7 @@ export class AdmissionLimiter {
       const took = Math.max(0, now - ticket.arrivedAt);
       this.#windowMinQueue = Math.min(this.#windowMinQueue, took - this.#baseline(work, took, now));
       this.#windowSamples++;
+      this.#lagCompleted++;
     }
     this.#judge(now);
   }
@@ -224,39 +236,68 @@ export class AdmissionLimiter {
    */
   loopLag(lag: number, now: number): void {
     if (!this.#settings.lagBound) return;
-    if (this.#lagSamples === 0 && this.#lagStart === Number.NEGATIVE_INFINITY) this.#lagStart = now;
+    if (this.#lagSamples === 0 && this.#lagStart === Number.NEGATIVE_INFINITY) {
+      this.#lagStart = now;
+      this.#lagCompleted = 0;
+    }
     this.#lagMin = Math.min(this.#lagMin, Math.max(0, lag));
     this.#lagSamples++;
     const age = now - this.#lagStart;
     if (age < INTERVAL_MS) return;
     const engaged = this.#rate !== Number.POSITIVE_INFINITY;
-    // Engaged only while the bound on requests in flight is refusing too: a closed loop (bench:invoke's
-    // 16 clients) never meets that bound, however the machine's other work delays this thread.
-    // Once engaged, it shrinks only while it refuses work: an interval that refused nothing is no overload of ours.
-    if (this.#lagMin > LAG_TARGET_MS && (engaged ? this.#lagRefused > 0 : this.#lagBoundRefused > 0)) {
-      // A standing queue of events: admit less than was admitted, in proportion to the excess.
-      const admittedRate = (this.#lagAdmitted * 1000) / age;
-      const factor = Math.max(0.5, Math.min(0.9, LAG_TARGET_MS / this.#lagMin));
-      const next = Math.max(MIN_RATE, Math.min(this.#rate, admittedRate) * factor);
-      if (!engaged) {
-        this.#tokens = Math.min(1, (next * INTERVAL_MS) / 1000);
-        this.#tokensAt = now;
+    if (this.#lagMin > LAG_TARGET_MS) {
+      if (this.#overStreak === 0) {
+        this.#streakStart = this.#lagStart;
+        this.#streakCompleted = 0;
+        this.#streakBoundRefused = false;
       }
-      this.#rate = next;
-    } else if (engaged) {
-      this.#rate *= 1.1;
-      if (this.#rate > MAX_RATE) this.#rate = Number.POSITIVE_INFINITY;
+      this.#overStreak++;
+      this.#streakCompleted += this.#lagCompleted;
+      this.#streakBoundRefused ||= this.#lagBoundRefused > 0;
+    } else {
+      this.#overStreak = 0;
     }
+    const over = this.#overStreak > 0;
+    const intervalRate = (this.#lagCompleted * 1000) / age;
+    if (now - this.#peak.since >= PEAK_WINDOW_MS / 2) this.#peak = { current: 0, previous: this.#peak.current, since: now };
+    this.#peak.current = Math.max(this.#peak.current, intervalRate);
+    const next = nextRate(this.#rate, {
+      lagMin: this.#lagMin,
+      previousLagMin: this.#lagPreviousMin,
+      overStreak: this.#overStreak,
+      boundRefused: this.#streakBoundRefused,
+      refused: this.#lagRefused,
+      completedRate: over ? (this.#streakCompleted * 1000) / Math.max(1, now - this.#streakStart) : (this.#lagCompleted * 1000) / age,
+      intervalCompletedRate: intervalRate,
+      peakCompletedRate: Math.max(this.#peak.current, this.#peak.previous),
+    });
+    if (!engaged && next !== Number.POSITIVE_INFINITY) {
+      this.#rateEngaged++;
+      this.#tokens = Math.min(1, (next * INTERVAL_MS) / 1000);
+      this.#tokensAt = now;
+    }
+    this.#rate = next;
+    this.#lastLagMin = this.#lagMin;
+    this.#lagPreviousMin = this.#lagMin;
     this.#lagStart = now;
     this.#lagMin = Number.POSITIVE_INFINITY;
     this.#lagSamples = 0;
-    this.#lagAdmitted = 0;
     this.#lagBoundRefused = 0;
     this.#lagRefused = 0;
+    this.#lagCompleted = 0;
   }
 
   stats(): AdmissionStats {
-    return { limit: this.#limit, rate: this.#rate, inFlight: this.#inFlight, admitted: this.#admitted, refused: this.#refused };
+    return {
+      limit: this.#limit,
+      rate: this.#rate,
+      inFlight: this.#inFlight,
+      admitted: this.#admitted,
+      refused: this.#refused,
+      refusedBy: { ...this.#refusedBy },
+      rateEngaged: this.#rateEngaged,
+      lastLagMin: this.#lastLagMin,
+    };
   }
 
   /** The bucket holds one interval's worth of admissions (at least one). */
@@ -265,13 +306,14 @@ export class AdmissionLimiter {
   }
 
   /** Refused by the bound on requests in flight: the evidence of overload the rate bound needs to engage. */
-  #refuseAtBound(why: Refusal): Refusal {
+  #refuseAtBound(why: Refusal, by: RefusedBy): Refusal {
     this.#lagBoundRefused++;
-    return this.#refuse(why);
+    return this.#refuse(why, by);
   }
 
-  #refuse(why: Refusal): Refusal {
+  #refuse(why: Refusal, by: RefusedBy): Refusal {
     this.#refused++;
+    this.#refusedBy[by]++;
     this.#lagRefused++;
     return why;
   }
@@ -305,7 +347,9 @@ export class AdmissionLimiter {
     const queue = this.#windowMinQueue;
     const { min, max } = this.#settings;
     if (this.#windowSamples >= MIN_SAMPLES) {
-      if (queue > TARGET_QUEUE_MS && this.#windowPeak >= this.#limit / 2) {
+      // While the rate bound is engaged it is what acts on the thread's saturation, which this queue
+      // also measures: shrinking both for the one cause compounded into refusing work that completes.
+      if (queue > TARGET_QUEUE_MS && this.#windowPeak >= this.#limit / 2 && this.#rate === Number.POSITIVE_INFINITY) {
         // A standing queue that the requests admitted may be causing (they came
         // near the bound; far below it, something else slows the isolate and
         // refusing would not help): shrink in proportion to how far past the target it stands.

@@ -67,7 +67,12 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
   const now = Date.now();
   const verdict = limiter.admit(caller.name, now, caller.authenticated === true);
-  if (typeof verdict === "string") return Promise.resolve(refusal(verdict, caller));
+  if (typeof verdict === "string") {
+    const response = refusal(verdict, caller);
+    // bench:goodput's diagnostics (ADMISSION_CONTROL=diagnose): the limiter's figures on every refusal.
+    if (env.ADMISSION_CONTROL === "diagnose") response.headers.set("x-cellfn-door", JSON.stringify(limiter.stats()));
+    return Promise.resolve(response);
+  }
   if (!caller.holds) {
     // A long poll: admitted now, its slot back at once (it waits on purpose, not on this thread).
     limiter.complete(verdict, now);

@@ -184,6 +184,14 @@ export function wranglerEnv(): NodeJS.ProcessEnv {
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
     WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true",
+    // wrangler dev's local observability (on by default with [observability]
+    // in wrangler.toml) streams a tail of every request and Durable Object
+    // call to a collector in the same workerd and writes each trace to its
+    // own SQLite Durable Object: an fsync on workerd's one thread per trace,
+    // 58 % of that thread's fsyncs in bench:queues' probes (strace, 2026-12-04).
+    // Cloudflare runs observability outside the Worker, so tests and benches
+    // leave it off; X_LOCAL_OBSERVABILITY=true turns it back on.
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
     FORCE_COLOR: "0",
     NO_COLOR: "1",
   };

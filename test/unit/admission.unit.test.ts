@@ -12,6 +12,7 @@ import {
   MIN_SAMPLES,
   TARGET_QUEUE_MS,
 } from "../../src/invoke/admission";
+import { ENGAGE_AFTER, LAG_CEILING_MS, MAX_CUT, PEAK_FLOOR, PEAK_WINDOW_MS, RATE_GROWTH } from "../../src/invoke/lag-rate";
 import type { Ticket } from "../../src/invoke/admission";
 
 /** Admits `n` requests of `caller` at `now` and returns their tickets (throws if one is refused). */
@@ -180,10 +181,10 @@ function offer(limiter: AdmissionLimiter, n: number, from: number, caller = "t")
   return { tickets, refused };
 }
 
-/** One interval in which the event loop lagged `lag` ms at every sample, and `n` requests came (each over within it). */
+/** One interval in which the event loop lagged `lag` ms at every sample, and `n` requests came (each an invocation over within it). */
 function interval(limiter: AdmissionLimiter, now: number, lag: number, n: number, caller = "t"): { admitted: number; refused: string[] } {
   const { tickets, refused } = offer(limiter, n, now, caller);
-  for (const t of tickets) limiter.complete(t, now + INTERVAL_MS - 1);
+  for (const t of tickets) limiter.complete(t, now + INTERVAL_MS - 1, "fn");
   limiter.loopLag(lag, now + INTERVAL_MS / 2);
   limiter.loopLag(lag, now + INTERVAL_MS);
   return { admitted: tickets.length, refused };
@@ -217,53 +218,115 @@ describe("admission limiter: the event loop's lag bounds the admission rate", ()
     expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it("past the target with the bound refusing, admits less than the interval admitted, refusing the rest at once, down to MIN_RATE", () => {
-    const limiter = bounded();
+  /** Intervals of `n` requests with the loop `lag` late (past LAG_CEILING_MS by default) until the rate bound engages; the time after them. */
+  function engage(limiter: AdmissionLimiter, now: number, n = 50, caller = "t", lag = LAG_CEILING_MS * 2): number {
+    for (let i = 0; i < 10 && limiter.stats().rate === Number.POSITIVE_INFINITY; i++, now += INTERVAL_MS) interval(limiter, now, lag, n, caller);
+    return now;
+  }
+
+  it("past the ceiling with the bound refusing, engages after ENGAGE_AFTER intervals a fifth below the rate completed, and cuts while it refuses: at most a fifth an interval, to half the peak completed in PEAK_WINDOW_MS, down to MIN_RATE in the end", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
     let now = 0;
-    limiter.loopLag(LAG_TARGET_MS * 4, now);
-    // 20 admitted in 100 ms (200/s) with the loop 4× past its target: the rate bound starts at half of that.
-    interval(limiter, now, LAG_TARGET_MS * 4, 50);
-    expect(limiter.stats().rate).toBeCloseTo(100, 5);
-    const rates = [100];
-    for (let i = 0; i < 20; i++) {
-      now += INTERVAL_MS;
+    // 25 admitted and completed per 100 ms (250/s) with the loop 4× past its target.
+    const judged: number[] = [];
+    for (let i = 0; i <= ENGAGE_AFTER; i++, now += INTERVAL_MS) {
+      interval(limiter, now, LAG_TARGET_MS * 4, 50);
+      judged.push(limiter.stats().rate);
+    }
+    expect(judged.slice(0, ENGAGE_AFTER)).toEqual(Array(ENGAGE_AFTER).fill(Number.POSITIVE_INFINITY));
+    expect(limiter.stats().rate).toBeCloseTo(250 * MAX_CUT, 5);
+    const rates = [limiter.stats().rate];
+    for (let i = 0; i < PEAK_WINDOW_MS / 2 / INTERVAL_MS; i++, now += INTERVAL_MS) {
       const { admitted, refused } = interval(limiter, now, LAG_TARGET_MS * 4, 50);
       // One caller: refused for capacity, never for a share; no more admitted than the rate and a full bucket allow.
       expect(refused.every((r) => r === "capacity")).toBe(true);
       expect(admitted).toBeLessThanOrEqual(Math.ceil(((rates.at(-1) as number) * 2 * INTERVAL_MS) / 1000) + 1);
       rates.push(limiter.stats().rate);
     }
-    expect(rates.every((r, i) => i === 0 || r <= (rates[i - 1] as number))).toBe(true);
-    expect(rates.at(-1)).toBe(MIN_RATE);
-    expect(limiter.stats().inFlight).toBe(0);
+    // Never more than a fifth per interval.
+    expect(rates.every((r, i) => i === 0 || (r <= (rates[i - 1] as number) && r >= (rates[i - 1] as number) * MAX_CUT - 1e-9))).toBe(true);
+    // Within half a window (the windowed max keeps at least that long) it does not go below half the 250/s that completed before it engaged.
+    expect(Math.min(...rates)).toBeGreaterThanOrEqual(250 * PEAK_FLOOR - 1e-9);
+    // A lag that stands whatever is cut takes it down in the end, a halving per window at most.
+    for (let i = 0; i < 400; i++, now += INTERVAL_MS) interval(limiter, now, LAG_TARGET_MS * 4, 50);
+    expect(limiter.stats().rate).toBe(MIN_RATE);
+    expect(limiter.stats()).toMatchObject({ inFlight: 0, rateEngaged: 1 });
+    expect(limiter.stats().refusedBy.rate).toBeGreaterThan(0);
   });
 
-  it("grows the rate again once the lag is back under the target, or nothing was refused, and lifts it when it no longer binds", () => {
-    const limiter = bounded();
+  it("does not cut a steady load at the isolate's capacity whose lag stands just over the target, not growing: it completes in time", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
     let now = 0;
-    for (let i = 0; i < 5; i++, now += INTERVAL_MS) interval(limiter, now, LAG_TARGET_MS * 4, 50);
-    const low = limiter.stats().rate;
-    expect(low).toBeLessThan(100);
+    const admitted: number[] = [];
+    for (let i = 0; i < 30; i++, now += INTERVAL_MS) admitted.push(interval(limiter, now, LAG_TARGET_MS * 1.2, 50).admitted);
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+    expect(admitted.every((n) => n === 25)).toBe(true);
+    expect(limiter.stats().refusedBy).toEqual({ bound: 30 * 25, share: 0, rate: 0, rateShare: 0 });
+  });
+
+  it("takes one stalled interval (far over the target) for a stall, not a load: no rate bound", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = 0;
+    // Every fifth interval the thread stalls (the loop 20× past its target) while the bound refuses the open load.
+    for (let i = 0; i < 20; i++, now += INTERVAL_MS) expect(interval(limiter, now, i % 5 === 2 ? LAG_TARGET_MS * 20 : 1, 50).admitted).toBe(25);
+    expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("cuts from the rate completed over the intervals past the target, not from what a stalled interval admitted", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = 0;
+    // Two loaded intervals, then a stall in which 1 request came; the lag grows throughout.
+    for (const [lag, n] of [[150, 50], [200, 50], [250, 50], [300, 1], [350, 1]] as const) {
+      interval(limiter, now, lag, n);
+      now += INTERVAL_MS;
+    }
+    // 25 + 25 + 25 + 1 completed over the 4 judged intervals (400 ms): 190/s; a fifth less is 152/s (the admitted rate of the stall, 10/s, would give 8).
+    expect(limiter.stats().rate).toBeGreaterThanOrEqual(100);
+  });
+
+  it("holds the rate while the queue over the target drains, and grows it by RATE_GROWTH per interval once under the target", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = engage(limiter, 0);
+    const engaged = limiter.stats().rate;
+    for (const lag of [90, 80, 70, 60]) {
+      interval(limiter, now, lag, 50);
+      now += INTERVAL_MS;
+      expect(limiter.stats().rate).toBe(engaged);
+    }
     interval(limiter, now, 1, 50);
     now += INTERVAL_MS;
-    expect(limiter.stats().rate).toBeGreaterThan(low);
-    // The loop is still late, but a light load is refused nothing: not an overload of ours, the rate grows.
-    const before = limiter.stats().rate;
-    now += INTERVAL_MS * 10;
-    expect(interval(limiter, now, LAG_TARGET_MS * 4, 1).refused).toEqual([]);
-    now += INTERVAL_MS;
-    expect(limiter.stats().rate).toBeGreaterThan(before);
+    expect(limiter.stats().rate).toBeCloseTo(engaged * RATE_GROWTH, 5);
     let admittedLast = 0;
     for (let i = 0; i < 200 && limiter.stats().rate !== Number.POSITIVE_INFINITY; i++, now += INTERVAL_MS) admittedLast = interval(limiter, now, 1, 50).admitted;
     expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
-    expect(admittedLast).toBe(20);
+    expect(admittedLast).toBe(25);
+  });
+
+  it("lifts the rate bound at once when a light load is refused nothing, however late the loop", () => {
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = engage(limiter, 0);
+    expect(limiter.stats().rate).toBeLessThan(Number.POSITIVE_INFINITY);
+    now += INTERVAL_MS * 10;
+    // The first interval still holds the refusals of the engaging one; from the next on, a single request a time is refused nothing.
+    expect(interval(limiter, now, LAG_TARGET_MS * 4, 1).refused).toEqual([]);
+    for (let i = 1; i <= 5; i++) {
+      expect(interval(limiter, now + i * INTERVAL_MS, LAG_TARGET_MS * 4, 1).refused).toEqual([]);
+      if (i >= 2) expect(limiter.stats().rate).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
+
+  it("does not shrink the bound on requests in flight while the rate bound is engaged (the two would compound)", () => {
+    const limiter = new AdmissionLimiter({ initial: 2 * MIN_LIMIT, max: 2 * MIN_LIMIT });
+    let now = engage(limiter, 0);
+    expect(limiter.stats().rate).toBeLessThan(Number.POSITIVE_INFINITY);
+    now = oneRequest(limiter, now + INTERVAL_MS * 10, 5, "fast", MIN_LIMIT);
+    for (let i = 0; i < 5; i++) now = oneRequest(limiter, now + INTERVAL_MS, 5 + TARGET_QUEUE_MS * 3, "fast", MIN_LIMIT);
+    expect(limiter.stats().limit).toBe(2 * MIN_LIMIT);
   });
 
   it("under the rate bound, refuses a caller holding its split of the requests in flight first, and admits another", () => {
-    const limiter = new AdmissionLimiter({ initial: 40, min: 40, max: 40 });
-    let now = 0;
-    limiter.loopLag(LAG_TARGET_MS * 4, now);
-    interval(limiter, now, LAG_TARGET_MS * 4, 50, "flood");
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = engage(limiter, 0, 50, "flood");
     const rate = limiter.stats().rate;
     expect(rate).toBeCloseTo(200, 5);
     // A full bucket (one interval's worth: 20); the flood holds 5, the victim 1.
@@ -278,16 +341,15 @@ describe("admission limiter: the event loop's lag bounds the admission rate", ()
       verdicts.push(typeof v === "string" ? v : "ok");
     }
     expect(verdicts).toContain("share");
+    expect(limiter.stats().refusedBy.rateShare).toBeGreaterThan(0);
     expect(typeof limiter.admit("victim", now + INTERVAL_MS)).toBe("object");
   });
 
   it("under the rate bound, admits a caller under its share from an empty bucket (in debt the others pay back)", () => {
-    const limiter = new AdmissionLimiter({ initial: 40, min: 40, max: 40 });
-    let now = 0;
-    limiter.loopLag(LAG_TARGET_MS * 4, now);
-    interval(limiter, now, LAG_TARGET_MS * 4, 50, "flood");
+    const limiter = new AdmissionLimiter({ initial: 25, min: 25, max: 25 });
+    let now = engage(limiter, 0, 50, "flood");
     expect(limiter.stats().rate).toBeCloseTo(200, 5);
-    // The flood alone drains the bucket (burst 20) and holds everything in flight.
+    // The flood alone drains the bucket (burst 20).
     now += INTERVAL_MS * 10;
     const at = now;
     const flood = Array.from({ length: 30 }, () => limiter.admit("flood", at));
@@ -299,7 +361,7 @@ describe("admission limiter: the event loop's lag bounds the admission rate", ()
     expect(admitted).toBeGreaterThanOrEqual(1);
     expect(admitted).toBeLessThanOrEqual(Math.ceil(20 * FAIR_HEADROOM));
     // The debt is the flood's to pay: a tenth of an interval later (two tokens refilled) it is still refused.
-    expect(limiter.admit("flood", at + INTERVAL_MS / 10)).toBe("capacity");
+    expect(typeof limiter.admit("flood", at + INTERVAL_MS / 10)).toBe("string");
   });
 
   it("ignores the lag when told to (lagBound: false)", () => {
