@@ -42,6 +42,13 @@ const FLOOD_CREATORS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_CREATORS", 4, tr
 const FLOOD_SENDERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_SENDERS", 8, true));
 /** The abuser's concurrencyLimit; 0 makes every one of its invokes a 429 (only refusals left). */
 const ABUSER_CONCURRENCY = Math.floor(envNumber("BENCH_QUOTAS_ABUSER_CONCURRENCY", 4, true));
+/**
+ * After a throttle (a 429, or a JSON service's throttling code), an abuser loop waits a random
+ * time up to this many ms before its next request, as an AWS SDK's retry backs off (full jitter);
+ * 0 (default): it comes straight back, as a client that ignores throttles does.
+ */
+const ABUSER_BACKOFF_MS = envNumber("BENCH_QUOTAS_ABUSER_BACKOFF_MS", 0, true);
+const THROTTLE_CODE = /TooManyRequestsException|RequestThrottled|LimitExceededException|ThrottlingException|"Throttling"/;
 /** Which sockets to drive, in turn (test/e2e/inner-socket.ts): wrangler dev's proxy and/or the user worker's own socket. */
 const VIAS = (process.env.BENCH_QUOTAS_VIA ?? "proxy,direct").split(",") as ("proxy" | "direct")[];
 const TIMEOUT_MS = 10_000;
@@ -73,8 +80,11 @@ async function abuse(port: number, request: () => { path: string; headers: Recor
   while (Date.now() < until) {
     const { path: urlPath, headers, body } = request();
     const reply = await postLocal(agent, port, urlPath, headers, body, TIMEOUT_MS).catch(() => null);
-    const key = String(reply?.status ?? "error");
+    // The door refuses every route in its service's own throttling shape (SQS's is a 400): counted apart.
+    const throttled = reply !== null && (reply.status === 429 || THROTTLE_CODE.test(reply.body));
+    const key = `${reply?.status ?? "error"}${throttled ? " throttled" : ""}`;
     counts[key] = (counts[key] ?? 0) + 1;
+    if (throttled && ABUSER_BACKOFF_MS > 0) await new Promise((r) => setTimeout(r, Math.random() * ABUSER_BACKOFF_MS));
   }
 }
 
@@ -120,7 +130,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
   writeFileSync(
     path.join(ROOT, "bench", "results", "quotas-latest.json"),
-    JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY }, results }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY, ABUSER_BACKOFF_MS }, results }, null, 2),
   );
   agent.destroy();
 }

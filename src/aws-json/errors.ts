@@ -32,7 +32,13 @@ export class AwsJsonError extends Error {
  * `ThrottlingException` (400, "Rate exceeded").
  */
 export function jsonAuthError(error: { status: number; type: string; message: string }): AwsJsonError {
-  if (error.status === 429) return new AwsJsonError(400, "ThrottlingException", "Rate exceeded");
+  if (error.status === 429) return throttlingException();
   const status = error.type === "MissingAuthenticationTokenException" || error.type === "AccessDeniedException" ? 403 : 400;
   return new AwsJsonError(status, error.type, error.message);
 }
+
+/** AWS's common throttle of the JSON services (CloudWatch Logs among them): 400 `ThrottlingException`, "Rate exceeded". */
+export const throttlingException = () => new AwsJsonError(400, "ThrottlingException", "Rate exceeded");
+
+/** CloudWatch's throttle (an awsQueryCompatible service): the query code `Throttling`, 400, "Rate exceeded". */
+export const queryThrottling = () => new AwsJsonError(400, "Throttling", "Rate exceeded", "Throttling;Sender");

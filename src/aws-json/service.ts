@@ -1,4 +1,5 @@
 import type { Principal } from "../auth/principal";
+import type { AwsJsonError } from "./errors";
 
 /**
  * The AWS services cellfn serves besides Lambda speak the JSON protocols
@@ -33,5 +34,11 @@ export interface JsonService {
   contentType: string;
   /** Prefix of `__type` in error bodies (`com.amazonaws.sqs#` for SQS, "" for most). */
   errorTypePrefix: string;
+  /**
+   * The service's own throttling error, for a request the door refuses
+   * (src/invoke/door.ts): a code the SDKs classify as throttling and retry
+   * with backoff (THROTTLING_ERROR_CODES of @smithy/service-error-classification).
+   */
+  throttled: () => AwsJsonError;
   operations: Record<string, JsonOperation>;
 }

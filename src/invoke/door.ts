@@ -1,62 +1,82 @@
 /**
- * The admission gate at the door (issue 18): the first thing an invoke
- * request meets in this isolate, before authentication and before its body
- * is read, so that a request past the isolate's bound costs a counter check
- * and a prebuilt 429, never a D1 read, a Durable Object call or a body.
+ * The admission gate at the door (issues 18 and 19): the first thing every
+ * API request meets in this isolate, before authentication and before its
+ * body is read, so that a request past the isolate's bound, or from a
+ * caller holding its share of a nearly full one, costs a counter check and
+ * a prebuilt refusal, never a D1 read, a Durable Object call or a body.
  *
- * Invoke paths: Invoke, InvokeWithResponseStream, function URLs and the
- * console's test invoke. The
- * caller is named from the request as it arrives (unverified): the tenant of
- * a cached access key, else the access key id, else the URL's id. A forged
- * name can only spend the named caller's share while the forgery is refused
- * by authentication, as quickly as any other request.
+ * Which requests, and who their caller is: ./door-caller.ts (the Lambda API,
+ * the JSON services by `X-Amz-Target`, CloudWatch's CBOR path, function URLs
+ * and the console's test invoke; health, the operator API, console pages and
+ * code downloads pass ungated). A refusal answers in the service's own
+ * throttling shape, which the SDKs retry with backoff: Lambda's 429
+ * `TooManyRequestsException` (`Reason`), a function URL's 429, SQS
+ * `RequestThrottled`, Kinesis `LimitExceededException`, CloudWatch Logs
+ * `ThrottlingException`, CloudWatch `Throttling` (JSON or CBOR).
+ *
+ * One limiter for all of them: the queue they all stand in is this isolate's
+ * one thread, so requests in flight and each caller's share count every
+ * request, whatever its route (a tenant's CreateFunction flood takes the same
+ * thread its invokes would). Only invocations give the limiter a sample of
+ * the queue (their end-to-end time against the function's no-load time);
+ * any other request gives its slot back when its handler returns, without a
+ * sample (its time depends on its own I/O, and no per-operation no-load time
+ * is kept), but keeps the lag probe running: the rate bound sees the
+ * thread's lag whatever work causes it. A long poll (SQS ReceiveMessage)
+ * gives its slot back once admitted.
  *
  * The ticket rides with the Request: an invocation takes it over
  * (`handOver`) and gives it back when the invocation is over (a streamed
  * response outlives the fetch handler), with the function it ran as the
  * sample's key; any other answer (auth refused, a bad parameter, an Event
- * invoke) gives it back when the handler returns, without a sample.
+ * invoke, any non-invoke operation) gives it back when the handler returns,
+ * without a sample.
  *
- * Every invoke request that meets the door, admitted or not, keeps one probe
+ * Every request that meets the door, admitted or not, keeps one probe
  * of the event loop's lag running (a zero-delay timer; one at a time): the
  * limiter bounds the admission rate by it (src/invoke/admission.ts), so that
  * CPU-bound handlers leave the thread idle time and a refusal is not queued
  * in front of the door behind them.
  */
 import { callerOverloaded, LambdaError, overloaded } from "../errors";
-import { peekKeyTenant } from "../auth/key-cache";
-import { matchHost } from "../function-urls/host";
+import { keyTenantName } from "../auth/key-cache";
 import { urlErrorResponse } from "../function-urls/serve";
+import { cborErrorResponse } from "../metrics/cbor-routes";
+import { cloudWatchService } from "../metrics/service";
 import type { Refusal, Ticket } from "./admission";
 import { AdmissionLimiter } from "./admission";
+import type { Caller } from "./door-caller";
+import { requestCaller } from "./door-caller";
 import type { Admission } from "./run";
-
-const INVOKE_PATH = /^\/(?:2015-03-31\/functions\/[^/]+\/invocations|2021-11-15\/functions\/[^/]+\/response-streaming-invocations|console\/functions\/[^/]+\/invoke)\/?$/;
-const SIGV4_CREDENTIAL = /Credential=([^/,\s]+)\//;
-const SYNC_INVOKE_PREFIX = "/2015-03-31/functions/";
 
 /** This isolate's limiter: the isolate's own CPU (and its I/O) is the queue it guards. */
 let limiter = new AdmissionLimiter();
 const tickets = new WeakMap<Request, Ticket>();
 
 /**
- * Runs `next` (the app) for `request`, or answers 429 at once when an invoke
- * request is past the bound. `next` is told when the request is a sync
+ * Runs `next` (the app) for `request`, or answers the service's throttle at
+ * once when the request is past the bound or its caller over its share. `next` is told when the request is a sync
  * Invoke of the Lambda API (`POST /2015-03-31/functions/{name}/invocations`
  * on the API host), which src/index.ts routes straight to its handler.
  */
 export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, next: (invoke: boolean) => Response | Promise<Response>): Promise<Response> {
-  const caller = invokeCaller(request, env);
+  const caller = requestCaller(request, env, keyTenantName);
   const invoke = caller?.api === true;
   if (caller === undefined || env.ADMISSION_CONTROL === "off") return Promise.resolve(next(invoke));
   probeLoop(ctx);
   // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
-  const verdict = limiter.admit(caller.name, Date.now(), caller.authenticated === true);
+  const now = Date.now();
+  const verdict = limiter.admit(caller.name, now, caller.authenticated === true);
   if (typeof verdict === "string") {
-    const response = refusal(verdict, caller.url);
+    const response = refusal(verdict, caller);
     // bench:goodput's diagnostics (ADMISSION_CONTROL=diagnose): the limiter's figures on every refusal.
     if (env.ADMISSION_CONTROL === "diagnose") response.headers.set("x-cellfn-door", JSON.stringify(limiter.stats()));
     return Promise.resolve(response);
+  }
+  if (!caller.holds) {
+    // A long poll: admitted now, its slot back at once (it waits on purpose, not on this thread).
+    limiter.complete(verdict, now);
+    return Promise.resolve(next(invoke));
   }
   tickets.set(request, verdict);
   const answer = Promise.resolve(invoke)
@@ -107,40 +127,14 @@ export function handOver(request: Request, work: string): Admission | undefined 
   return { finished: (ran) => limiter.complete(ticket, Date.now(), ran ? work : undefined) };
 }
 
-/**
- * Which caller an invoke request claims to be; undefined for any other
- * request. `api`: a sync Invoke of the Lambda API (not a stream, console or URL invoke).
- * `authenticated`: named after the tenant of a key authenticated before (cached),
- * the only name a request cannot forge.
- */
-export function invokeCaller(request: Request, env: Env): { name: string; url: boolean; api?: true; authenticated?: true } | undefined {
-  const host = request.headers.get("host") ?? new URL(request.url).host;
-  const match = matchHost(host, env.REGION, env.FUNCTION_URL_DOMAIN);
-  if (match.kind === "url") return { name: `url:${match.urlId}`, url: true };
-  if (match.kind === "malformed" || request.method !== "POST") return undefined;
-  const path = new URL(request.url).pathname;
-  if (!INVOKE_PATH.test(path)) return undefined;
-  if (path.startsWith("/console/")) return { name: "console", url: false };
-  const api = path.startsWith(SYNC_INVOKE_PREFIX) ? { api: true as const } : {};
-  const key = accessKeyIdOf(request.headers.get("authorization") ?? "");
-  if (key === undefined) return { name: "anonymous", url: false, ...api };
-  const tenant = peekKeyTenant(key);
-  if (tenant === undefined) return { name: `key:${key}`, url: false, ...api };
-  return { name: `tenant:${tenant}`, url: false, authenticated: true, ...api };
-}
-
-function accessKeyIdOf(authorization: string): string | undefined {
-  if (authorization.startsWith("Bearer ")) {
-    const dot = authorization.indexOf(".", 7);
-    return dot > 7 ? authorization.slice(7, dot).trim() : undefined;
-  }
-  return SIGV4_CREDENTIAL.exec(authorization)?.[1];
-}
-
-function refusal(why: Refusal, url: boolean): Response {
-  const error: LambdaError = why === "share" ? callerOverloaded() : overloaded();
+/** The refusal in the caller's service's own throttling shape (prebuilt errors; no I/O). */
+function refusal(why: Refusal, caller: Caller): Response {
   const requestId = crypto.randomUUID();
-  return url ? urlErrorResponse(error, requestId) : error.toResponse(requestId);
+  const { answer } = caller;
+  if (answer.kind === "json") return answer.service.throttled().toResponse(answer.service.errorTypePrefix, answer.service.contentType, requestId);
+  if (answer.kind === "cbor") return cborErrorResponse(cloudWatchService.throttled(), requestId);
+  const error: LambdaError = why === "share" ? callerOverloaded() : overloaded();
+  return answer.kind === "url" ? urlErrorResponse(error, requestId) : error.toResponse(requestId);
 }
 
 /** This isolate's limiter figures (tests, diagnostics). */

@@ -6,6 +6,11 @@ export function kinesisError(type: string, message: string): AwsJsonError {
   return new AwsJsonError(400, type, message);
 }
 
+/** Kinesis's throttle of its control and data plane requests: `LimitExceededException` (the SDKs retry it with backoff). */
+export function rateExceeded(): AwsJsonError {
+  return kinesisError("LimitExceededException", "Rate exceeded");
+}
+
 export function invalidArgument(message: string): AwsJsonError {
   return kinesisError("InvalidArgumentException", message);
 }

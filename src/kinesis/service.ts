@@ -1,4 +1,5 @@
 import type { JsonService } from "../aws-json/service";
+import { rateExceeded } from "./errors";
 import { getRecords, getShardIterator } from "./operations/reading";
 import { putRecord, putRecords } from "./operations/records";
 import {
@@ -23,6 +24,7 @@ export const kinesisService: JsonService = {
   signingName: "kinesis",
   contentType: "application/x-amz-json-1.1",
   errorTypePrefix: "",
+  throttled: rateExceeded,
   operations: {
     CreateStream: createStream,
     DescribeStream: describeStream,

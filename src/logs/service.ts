@@ -1,4 +1,5 @@
 import type { JsonService } from "../aws-json/service";
+import { throttlingException } from "../aws-json/errors";
 import { filterLogEvents, getLogEvents, putLogEvents } from "./event-operations";
 import {
   createLogGroup,
@@ -23,6 +24,7 @@ export const logsService: JsonService = {
   signingName: "logs",
   contentType: "application/x-amz-json-1.1",
   errorTypePrefix: "",
+  throttled: throttlingException,
   operations: {
     CreateLogGroup: createLogGroup,
     DeleteLogGroup: deleteLogGroup,

@@ -35,7 +35,8 @@ function tagTimestamps(value: unknown, key = ""): unknown {
   return value;
 }
 
-function errorResponse(error: unknown, requestId: string): Response {
+/** An error in CloudWatch's CBOR shape (also the door's throttle, src/invoke/door.ts). */
+export function cborErrorResponse(error: unknown, requestId: string): Response {
   const prefix = cloudWatchService.errorTypePrefix;
   if (error instanceof AwsJsonError) {
     return cborResponse(error.status, { __type: `${prefix}${error.type}`, message: error.message }, requestId, error.queryError ? { "x-amzn-query-error": error.queryError } : {});
@@ -76,6 +77,6 @@ export const cloudWatchCborRoutes = new Hono<AppEnv>({ strict: false }).post("/o
     });
     return cborResponse(200, tagTimestamps(output ?? {}), requestId);
   } catch (error) {
-    return errorResponse(error, requestId);
+    return cborErrorResponse(error, requestId);
   }
 });

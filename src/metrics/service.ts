@@ -1,4 +1,5 @@
 import type { JsonService } from "../aws-json/service";
+import { queryThrottling } from "../aws-json/errors";
 import { getMetricData, getMetricStatistics, listMetrics } from "./operations";
 
 /**
@@ -12,6 +13,7 @@ export const cloudWatchService: JsonService = {
   signingName: "monitoring",
   contentType: "application/x-amz-json-1.0",
   errorTypePrefix: "com.amazonaws.cloudwatch#",
+  throttled: queryThrottling,
   operations: {
     GetMetricStatistics: getMetricStatistics,
     GetMetricData: getMetricData,

@@ -82,3 +82,6 @@ export const resourceNotFound = (message: string) => new SqsError("ResourceNotFo
 
 export const unsupportedOperation = (message: string) =>
   new SqsError("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", message);
+
+/** SQS's throttle (the model's `RequestThrottled`, every operation lists it): a code the SDKs retry with backoff. */
+export const requestThrottled = () => new SqsError("RequestThrottled", "RequestThrottled", "Rate exceeded");

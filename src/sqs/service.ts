@@ -1,5 +1,5 @@
 import type { JsonService } from "../aws-json/service";
-import { unsupportedOperation } from "./errors";
+import { requestThrottled, unsupportedOperation } from "./errors";
 import { cancelMessageMoveTask, listMessageMoveTasks, startMessageMoveTask } from "./move-ops";
 import {
   changeMessageVisibility,
@@ -39,6 +39,7 @@ export const sqsService: JsonService = {
   signingName: "sqs",
   contentType: "application/x-amz-json-1.0",
   errorTypePrefix: "com.amazonaws.sqs#",
+  throttled: requestThrottled,
   operations: {
     CreateQueue: createQueue,
     GetQueueUrl: getQueueUrl,

@@ -1,7 +1,8 @@
 /**
- * Overload control inside workerd (issue 18): the admission gate at the door
- * refuses invoke requests past the isolate's bound with Lambda's 429 before
- * authenticating them, keeps a caller over its share out first, and lets the
+ * Overload control inside workerd (issues 18 and 19): the admission gate at the door
+ * refuses requests past the isolate's bound before authenticating them, invokes
+ * and every other API request, each in its service's own throttling shape
+ * (Lambda's 429, SQS / Kinesis / Logs / CloudWatch throttles the SDK retries), keeps a caller over its share out first, and lets the
  * admitted ones finish; no user code is started for a client that has gone,
  * and the environment it had leased stays usable. The limiter's rules are
  * unit-tested (test/unit/admission); the goodput it buys is measured by
@@ -18,7 +19,10 @@ import { prepareInvoke } from "../../src/invoke/target";
 import { tenantScopeById } from "../../src/services/scope";
 import type { TenantKey } from "../helpers/platform";
 import { BASE, bearer, createActive, createFunctionBody, fn, newTenant } from "../helpers/platform";
+import { createQueue } from "../helpers/sqs";
 import { until } from "../helpers/streams";
+import { decodeCbor } from "../../src/metrics/cbor";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 
 const COUNTER = { "index.js": "let runs = 0; exports.handler = async () => ++runs;" };
 
@@ -51,7 +55,10 @@ beforeEach(() => {
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
-    if (new URL(request.url).host !== "hold.example.com") return realFetch(input, init);
+    const host = new URL(request.url).host;
+    // The AWS SDK's own requests (the SDK-retry case below) go to the Worker itself, through its door.
+    if (host === new URL(BASE).host) return exports.default.fetch(request);
+    if (host !== "hold.example.com") return realFetch(input, init);
     holding++;
     await released;
     return new Response("released");
@@ -84,14 +91,16 @@ describe("the admission gate at the door", () => {
     // InvokeWithResponseStream passes the same gate.
     const streamed = await bearer(key, "POST", `/2021-11-15/functions/holder/response-streaming-invocations`, {});
     expect(streamed.status).toBe(429);
-    // Other operations are not invocations: never shed here.
-    expect((await bearer(key, "GET", fn("holder"))).status).toBe(200);
+    // Every other API request of the tenant passes the same gate (issue 19), in Lambda's shape here.
+    const read = await bearer(key, "GET", fn("holder"));
+    expect(read.status).toBe(429);
+    expect(read.headers.get("x-amzn-ErrorType")).toBe("TooManyRequestsException");
 
     release();
     const answers = await Promise.all(admitted);
     expect(answers.map((r) => r.status)).toEqual([200, 200]);
     expect(await Promise.all(answers.map((r) => r.json()))).toEqual(["released", "released"]);
-    expect(doorStats()).toMatchObject({ inFlight: 0, admitted: 2, refused: 3 });
+    expect(doorStats()).toMatchObject({ inFlight: 0, admitted: 2, refused: 4 });
     // With the slots back, the next invocation is admitted.
     expect((await invokeHolder(key)).status).toBe(200);
     expect(doorStats().inFlight).toBe(0);
@@ -129,6 +138,81 @@ describe("the admission gate at the door", () => {
     const answers = await Promise.all([1, 2, 3].map(() => atTheDoor(new Request(`${BASE}${fn("holder")}/invocations`, { method: "POST" }), off, context, () => new Response("app"))));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(doorStats().admitted).toBe(0);
+  });
+});
+
+/** A request the door refuses before authentication: no signature needed, only the key id it names. */
+const unsigned = (k: TenantKey, path: string, headers: Record<string, string>, body = "{}") =>
+  exports.default.fetch(`${BASE}${path}`, {
+    method: "POST",
+    headers: { authorization: `AWS4-HMAC-SHA256 Credential=${k.accessKeyId}/20261204/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00`, ...headers },
+    body,
+  });
+
+describe("every API request passes the door (issue 19), refused in its own service's throttling shape", () => {
+  it("answers SQS, Kinesis, CloudWatch Logs and CloudWatch (JSON and CBOR) with the throttle each service's SDK retries", async () => {
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 2, min: 2, max: 2, lagBound: false }));
+    const admitted = [invokeHolder(key), invokeHolder(key)];
+    await until("both invocations running", async () => holding, (n) => n === 2);
+
+    const json = async (target: string, contentType: string) => {
+      const res = await unsigned(key, "/", { "x-amz-target": target, "content-type": contentType });
+      return { status: res.status, contentType: res.headers.get("content-type"), queryError: res.headers.get("x-amzn-query-error"), body: await res.json() };
+    };
+    expect(await json("AmazonSQS.SendMessage", "application/x-amz-json-1.0")).toEqual({
+      status: 400,
+      contentType: "application/x-amz-json-1.0",
+      queryError: "RequestThrottled;Sender",
+      body: { __type: "com.amazonaws.sqs#RequestThrottled", message: "Rate exceeded" },
+    });
+    expect(await json("Kinesis_20131202.PutRecord", "application/x-amz-json-1.1")).toEqual({
+      status: 400,
+      contentType: "application/x-amz-json-1.1",
+      queryError: null,
+      body: { __type: "LimitExceededException", message: "Rate exceeded" },
+    });
+    expect(await json("Logs_20140328.PutLogEvents", "application/x-amz-json-1.1")).toEqual({
+      status: 400,
+      contentType: "application/x-amz-json-1.1",
+      queryError: null,
+      body: { __type: "ThrottlingException", message: "Rate exceeded" },
+    });
+    expect(await json("GraniteServiceVersion20100801.ListMetrics", "application/x-amz-json-1.0")).toEqual({
+      status: 400,
+      contentType: "application/x-amz-json-1.0",
+      queryError: "Throttling;Sender",
+      body: { __type: "com.amazonaws.cloudwatch#Throttling", message: "Rate exceeded" },
+    });
+    const cbor = await unsigned(key, "/service/GraniteServiceVersion20100801/operation/ListMetrics", { "smithy-protocol": "rpc-v2-cbor", "content-type": "application/cbor" }, "");
+    expect([cbor.status, cbor.headers.get("content-type"), cbor.headers.get("x-amzn-query-error")]).toEqual([400, "application/cbor", "Throttling;Sender"]);
+    expect(decodeCbor(new Uint8Array(await cbor.arrayBuffer()))).toEqual({ __type: "com.amazonaws.cloudwatch#Throttling", message: "Rate exceeded" });
+    // Health and the operator API stay ungated.
+    expect((await exports.default.fetch(`${BASE}/healthz`)).status).toBe(200);
+    expect(doorStats()).toMatchObject({ inFlight: 2, refused: 5 });
+
+    release();
+    expect((await Promise.all(admitted)).map((r) => r.status)).toEqual([200, 200]);
+    expect(doorStats().inFlight).toBe(0);
+  });
+
+  it("@aws-sdk/client-sqs retries a refused SendMessage with backoff and it succeeds once the tenant is under its share", async () => {
+    const queueUrl = await createQueue(key, "door-throttle");
+    replaceDoorLimiter(new AdmissionLimiter({ initial: 2, min: 2, max: 2, lagBound: false }));
+    const admitted = [invokeHolder(key), invokeHolder(key)];
+    await until("both invocations running", async () => holding, (n) => n === 2);
+
+    const sqs = new SQSClient({ region: "us-east-1", endpoint: BASE, maxAttempts: 3, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
+    const sent = sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "after the throttle" }));
+    // The first attempt is refused at the door; the SDK backs off and tries again, by then with a free slot.
+    await until("the SDK's first attempt refused", async () => doorStats().refused, (n) => n >= 1);
+    release();
+    const output = await sent;
+    expect(output.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    // Every attempt but the last was refused at the door (the retry may come before the slots are back).
+    const attempts = output.$metadata.attempts ?? 1;
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(doorStats()).toMatchObject({ refused: attempts - 1, inFlight: 0 });
+    expect((await Promise.all(admitted)).map((r) => r.status)).toEqual([200, 200]);
   });
 });
 
