@@ -51,6 +51,10 @@ type StreamRow = { name: string; creation_time: number; first_event: number | nu
  * database's write contention across tenants. The tenant's list of groups
  * lives in its LogDirectory. Expired events are deleted by an alarm.
  */
+/** Durable Object SQL binds at most 100 parameters per statement: 20 events of 5 columns. */
+const ROWS_PER_INSERT = 20;
+const ROW_PLACEHOLDERS = Array.from({ length: ROWS_PER_INSERT }, () => "(?, ?, ?, ?, ?)");
+
 export class LogGroup extends DurableObject<Env> {
   /** The object of a tenant's log group. */
   static of(env: Env, tenantId: string, name: string): DurableObjectStub<LogGroup> {
@@ -124,14 +128,23 @@ export class LogGroup extends DurableObject<Env> {
       let bytes = 0;
       let first = Infinity;
       let last = -Infinity;
+      // Up to ROWS_PER_INSERT events per statement (one crossing into SQLite instead of one per line).
+      let values: (string | number)[] = [];
+      const flush = () => {
+        const rows = values.length / 5;
+        if (rows > 0) sql.exec(`INSERT INTO events (stream, ts, ingestion, message, bytes) VALUES ${ROW_PLACEHOLDERS.slice(0, rows).join(", ")}`, ...values);
+        values = [];
+      };
       for (const event of events) {
         const message = truncateMessage(event.message);
         const size = utf8Length(message);
         bytes += size;
         first = Math.min(first, event.timestamp);
         last = Math.max(last, event.timestamp);
-        sql.exec("INSERT INTO events (stream, ts, ingestion, message, bytes) VALUES (?, ?, ?, ?, ?)", stream, event.timestamp, now, message, size);
+        values.push(stream, event.timestamp, now, message, size);
+        if (values.length === ROWS_PER_INSERT * 5) flush();
       }
+      flush();
       sql.exec(
         `UPDATE streams SET stored_bytes = stored_bytes + ?, first_event = MIN(COALESCE(first_event, ?), ?),
            last_event = MAX(COALESCE(last_event, ?), ?), last_ingestion = ? WHERE name = ?`,

@@ -65,6 +65,18 @@ describe("groups, streams and events from users' tools", () => {
     expect(got.events.map((e) => [e.message, e.timestamp])).toEqual([["one", now - 1], ["two", now]]);
   });
 
+  it("PutLogEvents of 47 events (more than one multi-row insert) keeps every event, in order, with the stream's byte count", async () => {
+    await ok(acme, "CreateLogGroup", { logGroupName: "app/many" });
+    await ok(acme, "CreateLogStream", { logGroupName: "app/many", logStreamName: "s" });
+    const now = Date.now();
+    const logEvents = Array.from({ length: 47 }, (_, i) => ({ timestamp: now - 47 + i, message: `line ${i} ${"x".repeat(i)}` }));
+    expect(await ok(acme, "PutLogEvents", { logGroupName: "app/many", logStreamName: "s", logEvents })).toEqual({});
+    const got = await ok<{ events: { message: string; timestamp: number }[] }>(acme, "GetLogEvents", { logGroupName: "app/many", logStreamName: "s", startFromHead: true });
+    expect(got.events.map((e) => [e.message, e.timestamp])).toEqual(logEvents.map((e) => [e.message, e.timestamp]));
+    const streams = await ok<{ logStreams: { logStreamName: string; storedBytes: number }[] }>(acme, "DescribeLogStreams", { logGroupName: "app/many" });
+    expect(streams.logStreams[0]?.storedBytes).toBe(logEvents.reduce((n, e) => n + e.message.length, 0));
+  });
+
   it("PutLogEvents reports events too old, past retention or too new, and stores the rest", async () => {
     await ok(acme, "CreateLogGroup", { logGroupName: "app/edges" });
     await ok(acme, "CreateLogStream", { logGroupName: "app/edges", logStreamName: "s" });
