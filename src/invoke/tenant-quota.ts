@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { SlotWaiters, WAKE_TRIES_PER_SLOT } from "./slot-waiters";
 
 /** Journal keys of held slots: `slot:<leaseId>` → expiresAt (ms). */
 const SLOT_PREFIX = "slot:";
@@ -13,12 +14,22 @@ const SLOT_PREFIX = "slot:";
  * a grant is answered at once instead of after a disk write. What that risks
  * is a crash of this object within the moment before the commit, which would
  * forget the slots granted in that moment until their invocations end.
+ *
+ * Durable executions whose invocation was refused here queue for a slot
+ * (src/invoke/slot-waiters.ts): each slot given back wakes the first of them,
+ * so a throttled resume runs when a slot frees instead of after a blind
+ * backoff. The queue is kept in memory only: a restart forgets it, and each
+ * waiter's fallback retry (src/durable/throttle-backoff.ts) still runs it.
  */
 export class TenantQuota extends DurableObject<Env> {
   /** leaseId → expiresAt (ms). */
   #slots = new Map<string, number>();
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
+  /** Durable executions waiting for a slot (their objects' names). */
+  #waiters = new SlotWaiters();
+  /** The limit of the latest take: whether a slot is free when a waiter arrives. */
+  #limit = 0;
 
   static of(env: Env, tenantId: string): DurableObjectStub<TenantQuota> {
     return env.TENANT_QUOTA.getByName(tenantId);
@@ -36,6 +47,7 @@ export class TenantQuota extends DurableObject<Env> {
   /** Takes a slot if fewer than `limit` are held. */
   async take(leaseId: string, limit: number, expiresAt: number): Promise<boolean> {
     this.#expire(Date.now());
+    this.#limit = limit;
     if (this.#slots.size >= limit) return false;
     this.#slots.set(leaseId, expiresAt);
     void this.ctx.storage.put(SLOT_PREFIX + leaseId, expiresAt, { allowUnconfirmed: true });
@@ -46,6 +58,19 @@ export class TenantQuota extends DurableObject<Env> {
   async give(leaseId: string): Promise<void> {
     if (!this.#slots.delete(leaseId)) return;
     void this.ctx.storage.delete(SLOT_PREFIX + leaseId, { allowUnconfirmed: true });
+    this.#wake(1);
+  }
+
+  /**
+   * Queues the durable execution whose object is named `executionKey`, due
+   * since `dueAt`, for the next free slot; false when the queue is full (it
+   * then backs off on its own). A slot freed since its refusal wakes it now.
+   */
+  async waitForSlot(executionKey: string, dueAt: number): Promise<boolean> {
+    this.#expire(Date.now());
+    const queued = this.#waiters.add(executionKey, dueAt);
+    if (queued && this.#slots.size < this.#limit) this.#wake(this.#limit - this.#slots.size);
+    return queued;
   }
 
   async inFlight(): Promise<number> {
@@ -66,6 +91,25 @@ export class TenantQuota extends DurableObject<Env> {
       console.warn(`tenant-quota: reclaimed abandoned slot ${leaseId}`);
       this.#slots.delete(leaseId);
       void this.ctx.storage.delete(SLOT_PREFIX + leaseId, { allowUnconfirmed: true });
+      this.#wake(1);
+    }
+  }
+
+  /** Wakes a waiter for each of `slots` freed slots. */
+  #wake(slots: number): void {
+    for (let i = 0; i < slots && this.#waiters.size > 0; i++) this.ctx.waitUntil(this.#wakeOne());
+  }
+
+  /** Hands a freed slot to the first waiter that still wants one (a waiter resumed by its fallback, or ended, declines). */
+  async #wakeOne(): Promise<void> {
+    for (let tries = 0; tries < WAKE_TRIES_PER_SLOT; tries++) {
+      const key = this.#waiters.next();
+      if (key === undefined) return;
+      try {
+        if (await this.env.DURABLE_EXECUTION.getByName(key).slotFreed()) return;
+      } catch (err) {
+        console.warn(`tenant-quota: waking ${key}: ${String(err)}`);
+      }
     }
   }
 
