@@ -55,6 +55,11 @@ export class SlotWaiters {
     return true;
   }
 
+  /** When `key` became due, if it waits. */
+  dueAtOf(key: string): number | undefined {
+    return this.#dueAt.get(key);
+  }
+
   /** Takes the first waiter out of the queue. */
   next(): string | undefined {
     const head = this.#queue.shift();

@@ -3,6 +3,8 @@ import { SlotWaiters, WAKE_TRIES_PER_SLOT } from "./slot-waiters";
 
 /** Journal keys of held slots: `slot:<leaseId>` → expiresAt (ms). */
 const SLOT_PREFIX = "slot:";
+/** Journal keys of slot waiters: `wait:<execution object name>` → due since (ms). */
+const WAIT_PREFIX = "wait:";
 
 /**
  * One per tenant: the tenant's unreserved concurrency, shared by all its
@@ -18,8 +20,10 @@ const SLOT_PREFIX = "slot:";
  * Durable executions whose invocation was refused here queue for a slot
  * (src/invoke/slot-waiters.ts): each slot given back wakes the first of them,
  * so a throttled resume runs when a slot frees instead of after a blind
- * backoff. The queue is kept in memory only: a restart forgets it, and each
- * waiter's fallback retry (src/durable/throttle-backoff.ts) still runs it.
+ * backoff. The queue is journaled like the slots (unconfirmed), so the idle
+ * eviction of this object while one long invocation holds the last slot
+ * forgets no waiter; each waiter's fallback retry
+ * (src/durable/throttle-backoff.ts) covers what a crash loses.
  */
 export class TenantQuota extends DurableObject<Env> {
   /** leaseId → expiresAt (ms). */
@@ -41,6 +45,7 @@ export class TenantQuota extends DurableObject<Env> {
       for (const [key, expiresAt] of await ctx.storage.list<number>({ prefix: SLOT_PREFIX })) {
         this.#slots.set(key.slice(SLOT_PREFIX.length), expiresAt);
       }
+      for (const [key, dueAt] of await ctx.storage.list<number>({ prefix: WAIT_PREFIX })) this.#waiters.add(key.slice(WAIT_PREFIX.length), dueAt);
     });
   }
 
@@ -69,6 +74,7 @@ export class TenantQuota extends DurableObject<Env> {
   async waitForSlot(executionKey: string, dueAt: number): Promise<boolean> {
     this.#expire(Date.now());
     const queued = this.#waiters.add(executionKey, dueAt);
+    if (queued) void this.ctx.storage.put(WAIT_PREFIX + executionKey, this.#waiters.dueAtOf(executionKey) ?? dueAt, { allowUnconfirmed: true });
     if (queued && this.#slots.size < this.#limit) this.#wake(this.#limit - this.#slots.size);
     return queued;
   }
@@ -105,6 +111,7 @@ export class TenantQuota extends DurableObject<Env> {
     for (let tries = 0; tries < WAKE_TRIES_PER_SLOT; tries++) {
       const key = this.#waiters.next();
       if (key === undefined) return;
+      void this.ctx.storage.delete(WAIT_PREFIX + key, { allowUnconfirmed: true });
       try {
         if (await this.env.DURABLE_EXECUTION.getByName(key).slotFreed()) return;
       } catch (err) {

@@ -28,7 +28,10 @@ describe("slot waiters", () => {
     expect(w.add("a", 500)).toBe(true);
     expect(w.add("b", 50)).toBe(true);
     expect(w.size).toBe(2);
+    expect(w.dueAtOf("a")).toBe(100);
+    expect(w.dueAtOf("b")).toBe(50);
     expect(drain(w)).toEqual(["b", "a"]);
+    expect(w.dueAtOf("a")).toBeUndefined();
     // Taken out and queued again with its original due time: ahead of later arrivals.
     w.add("late", 300);
     w.add("a", 100);
