@@ -191,11 +191,12 @@ async function profileStarts(lambda: LambdaClient, arns: string[]) {
  * Execution environments a function ran in (its log streams, one per environment as on Lambda) and the
  * invocations refused for concurrency (the "Throttled" lines of its platform stream).
  */
-async function environmentsUsed(platform: Platform, key: TenantCredentials, name: string): Promise<{ environments: number; throttled: number }> {
+async function environmentsUsed(platform: Platform, key: TenantCredentials, name: string, since = 0): Promise<{ environments: number; throttled: number; throttledSince: number }> {
   const logs = new CloudWatchLogsClient({ endpoint: platform.url, region: "us-east-1", credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 3 });
   const logGroupName = `/aws/lambda/${name}`;
   const streams: string[] = [];
   let throttled = 0;
+  let throttledSince = 0;
   let nextToken: string | undefined;
   try {
     do {
@@ -207,11 +208,13 @@ async function environmentsUsed(platform: Platform, key: TenantCredentials, name
     nextToken = undefined;
     while (platformStreams.length > 0) {
       const filtered: FilterLogEventsCommandOutput = await logs.send(new FilterLogEventsCommand({ logGroupName, logStreamNames: platformStreams, ...(nextToken ? { nextToken } : {}) }));
-      throttled += (filtered.events ?? []).filter((e) => e.message?.includes("Throttled")).length;
+      const lines = (filtered.events ?? []).filter((e) => e.message?.includes("Throttled"));
+      throttled += lines.length;
+      throttledSince += lines.filter((e) => (e.timestamp ?? 0) >= since).length;
       nextToken = filtered.nextToken;
       if (!nextToken) break;
     }
-    return { environments: streams.length - platformStreams.length, throttled };
+    return { environments: streams.length - platformStreams.length, throttled, throttledSince };
   } finally {
     logs.destroy();
   }
@@ -326,16 +329,17 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
   usage.stop();
   if (failed.length > 0) console.warn(`${failed.length} held executions did not succeed, e.g. ${failed[0]}`);
   const starts = await profileStarts(lambda, arns);
-  const environments = await environmentsUsed(platform, key, "sleeper");
+  // Refusals from the first planned resume on: resumes throttled (each one a backoff sleep before the next attempt).
+  const environments = await environmentsUsed(platform, key, "sleeper", firstResume);
   const r = {
     suspended: SUSPENDED, startSeconds, startRatePerS: START_RATE, achievedStartRatePerS: SUSPENDED / startSeconds, holdS: HOLD_S, resumeRatePerS: RESUME_RATE, tenantConcurrencyLimit: TENANT_LIMIT,
-    startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), starts, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled,
+    startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), starts, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled, resumesThrottled: environments.throttledSince,
     runningAtOnce: running, plainInvokeWhileHeld: probe, probeAttempts,
     workerd: { before: usage.samples[0], atHold, peakRssMb: Math.max(...usage.samples.map((u) => u.rssMb)), peakFds: Math.max(...usage.samples.map((u) => u.fds)), samples: usage.samples },
     waves, resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
   };
   console.log(`one start (history of ${starts.sampled})                     ExecutionStarted → first invocation p50 ${ms(starts.dispatchP50Ms)} p99 ${ms(starts.dispatchP99Ms)}; first invocation (plan step, wait, PENDING) p50 ${ms(starts.firstInvocationP50Ms)} p99 ${ms(starts.firstInvocationP99Ms)}; ${starts.invocationsPerExecution} invocations per execution`);
-  console.log(`environments used (log streams of the function)     ${environments.environments} for about ${SUSPENDED * 2} invocations; ${environments.throttled} invocations refused for concurrency`);
+  console.log(`environments used (log streams of the function)     ${environments.environments} for about ${SUSPENDED * 2} invocations; ${environments.throttled} invocations refused for concurrency, ${environments.throttledSince} of them from the first planned resume on`);
   console.log(`workerd while held                                  RSS ${atHold.rssMb} MB, ${atHold.fds} fds with ${running} RUNNING (before starting: ${usage.samples[0]?.rssMb} MB, ${usage.samples[0]?.fds} fds); peak ${r.workerd.peakRssMb} MB, ${r.workerd.peakFds} fds`);
   console.log(`held suspended                                      ${r.runningAtOnce} RUNNING at once (started in ${startSeconds.toFixed(0)} s), the tenant's concurrency limit ${TENANT_LIMIT}; a plain invoke meanwhile: ${probe} (attempt ${probeAttempts})`);
   console.log(`resume after wait (planned end → first step)        p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${r.resumed} resumed at ${RESUME_RATE}/s, ${r.failed} failed)`);

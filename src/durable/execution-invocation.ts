@@ -11,8 +11,9 @@ import type { InvocationOutcome } from "./invocation-outcome";
 import { readInvocationOutcome } from "./invocation-outcome";
 import type { Terminal } from "./lifecycle";
 import { initialState } from "./lifecycle";
-import { newCheckpointToken } from "./names";
-import { throttleRetryDelayMs } from "./throttle-backoff";
+import { TenantQuota } from "../invoke/tenant-quota";
+import { executionObjectName, newCheckpointToken } from "./names";
+import { slotWaitFallbackMs, throttleRetryDelayMs } from "./throttle-backoff";
 import type { ChainedOutcome, External } from "./transitions";
 import { finishChained } from "./transitions";
 import type { ErrorObject, EventDraft } from "./types";
@@ -36,6 +37,7 @@ function invocationCompleted(inflight: NonNullable<ExecutionRow["inflight"]>, no
 /** What the driver uses of its Durable Object. */
 export interface ExecutionHost {
   readonly ctx: DurableObjectState;
+  readonly env: Env;
   readonly store: ExecutionStorage;
   /** Ends the execution inside the caller's transaction (stores the row). */
   endInTransaction(row: ExecutionRow, status: Terminal, end: { result?: string; error?: ErrorObject }, now: number): void;
@@ -61,6 +63,19 @@ export class InvocationDriver {
     if (row.inflight || row.invokeAt === null || row.invokeAt > now) return false;
     this.#host.ctx.waitUntil(this.#invoke());
     return true;
+  }
+
+  /**
+   * A slot of the tenant's pool was freed for this execution (src/invoke/tenant-quota.ts):
+   * runs the throttled invocation now; false when it no longer waits (ended, running, or resumed by its fallback).
+   */
+  slotFreed(now: number): boolean {
+    const { store } = this.#host;
+    const row = store.execution();
+    if (!row || row.status !== "RUNNING" || row.inflight || row.slotWaitSince === undefined || row.invokeAt === null) return false;
+    row.invokeAt = now;
+    store.putExecution(row);
+    return this.invokeIfDue(row, now);
   }
 
   /** Starts the due invocation, or else sets the alarm. */
@@ -121,6 +136,11 @@ export class InvocationDriver {
     const now = Date.now();
     store.addEvents([invocationCompleted(row.inflight, now, outcome.kind === "failed" ? outcome.error : undefined)]);
     if (row.status !== "RUNNING") return;
+    if (outcome.kind === "throttled") {
+      await this.#throttled(row, now, outcome.pooled);
+      return;
+    }
+    delete row.slotWaitSince;
     if (outcome.kind === "succeeded" || outcome.kind === "execution-failed") {
       const end = outcome.kind === "succeeded"
         ? { ...(outcome.result === undefined || (outcome.result === "" && row.result !== undefined) ? {} : { result: outcome.result }) }
@@ -137,13 +157,6 @@ export class InvocationDriver {
       // Something changed while the function was deciding to suspend: run it again now.
       if (row.externalSeq > row.deliveredSeq) row.invokeAt = now;
       store.putExecution(row);
-    } else if (outcome.kind === "throttled") {
-      row.inflight = null;
-      row.token = null;
-      // Not counted as a failure; backs off (src/durable/throttle-backoff.ts) so waiting executions do not storm the limit.
-      row.throttles = (row.throttles ?? 0) + 1;
-      row.invokeAt = now + throttleRetryDelayMs(row.throttles);
-      store.putExecution(row);
     } else {
       this.#invocationFailed(row, now, outcome.error);
       if (row.status !== "RUNNING") {
@@ -154,9 +167,38 @@ export class InvocationDriver {
     await this.invokeOrArm(row, now);
   }
 
+  /**
+   * Refused for concurrency: not counted as a failure. Refused by the tenant's
+   * pool, it queues for the next slot freed there (earliest due first, keeping
+   * its place when refused again) with a long fallback retry; otherwise (a
+   * reserved-concurrency limit, a full queue) it backs off
+   * (src/durable/throttle-backoff.ts) so waiting executions do not storm the limit.
+   */
+  async #throttled(row: ExecutionRow, now: number, pooled: boolean): Promise<void> {
+    const { store } = this.#host;
+    const dueAt = row.slotWaitSince ?? row.inflight?.startedAt ?? now;
+    row.inflight = null;
+    row.token = null;
+    row.throttles = (row.throttles ?? 0) + 1;
+    row.slotWaitSince = dueAt;
+    // Stored before queueing: the wake may come before the answer.
+    row.invokeAt = now + slotWaitFallbackMs(row.throttles);
+    store.putExecution(row);
+    const key = executionObjectName(row.tenantId, row.functionName, row.executionName);
+    const queued = pooled && (await TenantQuota.of(this.#host.env, row.tenantId).waitForSlot(key, dueAt).catch(() => false));
+    const current = store.execution();
+    if (!current) return;
+    if (!queued && !current.inflight && current.slotWaitSince === dueAt && current.invokeAt !== null) {
+      current.invokeAt = Math.min(current.invokeAt, now + throttleRetryDelayMs(current.throttles ?? 1));
+      store.putExecution(current);
+    }
+    await this.invokeOrArm(current, Date.now());
+  }
+
   #invocationFailed(row: ExecutionRow, now: number, error?: ErrorObject): void {
     row.inflight = null;
     row.token = null;
+    delete row.slotWaitSince;
     row.invocationFailures += 1;
     const delay = INVOCATION_RETRY_DELAYS_MS[row.invocationFailures - 1];
     if (delay === undefined) {

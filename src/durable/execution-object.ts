@@ -46,6 +46,7 @@ export class DurableExecution extends DurableObject<Env> {
     this.#store = new ExecutionStorage(ctx.storage.sql);
     this.#driver = new InvocationDriver({
       ctx,
+      env,
       store: this.#store,
       endInTransaction: (row, status, end, now) => this.#endInTransaction(row, status, end, now),
       afterEnd: (row) => this.#afterEnd(row),
@@ -217,6 +218,11 @@ export class DurableExecution extends DurableObject<Env> {
     this.#applyExternal(row, [answerCallback(record, answer, now)], answer.kind !== "heartbeat", now);
     await this.#arm();
     return { ok: {} };
+  }
+
+  /** A concurrency slot of the tenant's pool freed while this execution waited for one (src/invoke/tenant-quota.ts); true when it takes it. */
+  async slotFreed(): Promise<boolean> {
+    return this.#driver.slotFreed(Date.now());
   }
 
   override async alarm(): Promise<void> {

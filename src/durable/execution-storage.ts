@@ -45,6 +45,8 @@ export interface ExecutionRow extends ExecutionName {
   lastCheckpoint?: LastCheckpoint;
   /** Invocations refused for concurrency in a row (absent in rows stored before it existed). */
   throttles?: number;
+  /** Since when the invocation refused for concurrency has been due: its place in the tenant's slot queue (src/invoke/slot-waiters.ts). */
+  slotWaitSince?: number;
 }
 
 export class ExecutionStorage {

@@ -10,18 +10,19 @@ import type { ErrorObject } from "./types";
 /** What src/durable/invoker.ts returns for one run. */
 export type RunAnswer =
   | { kind: "returned"; payload: string; functionError?: string }
-  | { kind: "refused"; throttled: boolean; message: string };
+  | { kind: "refused"; throttled: boolean; message: string; reason?: string };
 
 export type InvocationOutcome =
   | { kind: "succeeded"; result?: string }
   | { kind: "execution-failed"; error: ErrorObject }
   | { kind: "pending" }
-  | { kind: "throttled" }
+  /** `pooled`: refused by the tenant's unreserved pool, whose freed slots wake waiters (src/invoke/slot-waiters.ts). */
+  | { kind: "throttled"; pooled: boolean }
   | { kind: "failed"; error: ErrorObject };
 
 export function readInvocationOutcome(answer: RunAnswer): InvocationOutcome {
   if (answer.kind === "refused") {
-    if (answer.throttled) return { kind: "throttled" };
+    if (answer.throttled) return { kind: "throttled", pooled: answer.reason === "ConcurrentInvocationLimitExceeded" };
     return { kind: "failed", error: { ErrorType: "Lambda.InvocationRefused", ErrorMessage: answer.message } };
   }
   let body: unknown;

@@ -32,7 +32,9 @@ export class DurableInvoker extends WorkerEntrypoint<Env> {
       const outcome = await invokeSync(scope, target, this.#options(req.requestId, req.payload));
       return outcome.functionError ? { kind: "returned", payload: outcome.payload, functionError: outcome.functionError } : { kind: "returned", payload: outcome.payload };
     } catch (err) {
-      if (err instanceof LambdaError) return { kind: "refused", throttled: err.status === 429 || err.status >= 500, message: err.message };
+      if (err instanceof LambdaError) {
+        return { kind: "refused", throttled: err.status === 429 || err.status >= 500, message: err.message, ...(err.extra.reason ? { reason: err.extra.reason } : {}) };
+      }
       throw err;
     }
   }

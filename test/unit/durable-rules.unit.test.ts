@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readInvocationOutcome } from "../../src/durable/invocation-outcome";
-import { THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS, throttleRetryDelayMs } from "../../src/durable/throttle-backoff";
+import { SLOT_WAIT_FALLBACK_BASE_MS, slotWaitFallbackMs, THROTTLE_RETRY_BASE_MS, THROTTLE_RETRY_CAP_MS, throttleRetryDelayMs } from "../../src/durable/throttle-backoff";
 import { callbackRefusal, staleTokenMessage } from "../../src/durable/lifecycle";
 import { callbackIdOf, executionArn, parseCallbackId, parseExecutionArn } from "../../src/durable/names";
 import { answerCallback, applyUpdates, dueTransitions, finishChained, nextDueAt, replayable } from "../../src/durable/transitions";
@@ -202,7 +202,9 @@ describe("what an invocation answered", () => {
     expect(readInvocationOutcome({ kind: "returned", payload: '{"Status":"FAILED","Error":{"ErrorMessage":"x"}}' })).toEqual({ kind: "execution-failed", error: { ErrorMessage: "x" } });
     expect(readInvocationOutcome({ kind: "returned", payload: '{"errorType":"Error","errorMessage":"boom"}', functionError: "Unhandled" })).toMatchObject({ kind: "failed", error: { ErrorType: "Error", ErrorMessage: "boom" } });
     expect(readInvocationOutcome({ kind: "returned", payload: '"hello"' }).kind).toBe("failed");
-    expect(readInvocationOutcome({ kind: "refused", throttled: true, message: "Rate Exceeded." })).toEqual({ kind: "throttled" });
+    expect(readInvocationOutcome({ kind: "refused", throttled: true, message: "Rate Exceeded." })).toEqual({ kind: "throttled", pooled: false });
+    expect(readInvocationOutcome({ kind: "refused", throttled: true, message: "Rate Exceeded.", reason: "ConcurrentInvocationLimitExceeded" })).toEqual({ kind: "throttled", pooled: true });
+    expect(readInvocationOutcome({ kind: "refused", throttled: true, message: "Rate Exceeded.", reason: "ReservedFunctionConcurrentInvocationLimitExceeded" })).toEqual({ kind: "throttled", pooled: false });
   });
 });
 
@@ -213,5 +215,12 @@ describe("retry after a throttled invocation", () => {
     expect(throttleRetryDelayMs(3, () => 1)).toBe(THROTTLE_RETRY_BASE_MS * 4);
     expect(throttleRetryDelayMs(20, () => 1)).toBe(THROTTLE_RETRY_CAP_MS);
     expect(throttleRetryDelayMs(1_000, () => 0)).toBe(THROTTLE_RETRY_CAP_MS / 2);
+  });
+
+  it("waits longer before the fallback retry of an execution queued for a slot, with the same cap", () => {
+    expect(slotWaitFallbackMs(1, () => 0)).toBe(SLOT_WAIT_FALLBACK_BASE_MS / 2);
+    expect(slotWaitFallbackMs(1, () => 1)).toBe(SLOT_WAIT_FALLBACK_BASE_MS);
+    expect(slotWaitFallbackMs(1, () => 0)).toBeGreaterThan(throttleRetryDelayMs(1, () => 1));
+    expect(slotWaitFallbackMs(10, () => 1)).toBe(THROTTLE_RETRY_CAP_MS);
   });
 });
