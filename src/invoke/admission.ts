@@ -151,10 +151,8 @@ export class AdmissionLimiter {
   #windowSamples = 0;
   #windowPeak = 0;
   #admitted = 0;
-  #refused = 0;
   #refusedBy: Record<RefusedBy, number> = { bound: 0, share: 0, rate: 0, rateShare: 0 };
   #rateEngaged = 0;
-  #lastLagMin = 0;
   #rate = Number.POSITIVE_INFINITY;
   #tokens = 0;
   #tokensAt = 0;
@@ -267,7 +265,7 @@ export class AdmissionLimiter {
       overStreak: this.#overStreak,
       boundRefused: this.#streakBoundRefused,
       refused: this.#lagRefused,
-      completedRate: over ? (this.#streakCompleted * 1000) / Math.max(1, now - this.#streakStart) : (this.#lagCompleted * 1000) / age,
+      completedRate: over ? (this.#streakCompleted * 1000) / Math.max(1, now - this.#streakStart) : intervalRate,
       intervalCompletedRate: intervalRate,
       peakCompletedRate: Math.max(this.#peak.current, this.#peak.previous),
     });
@@ -277,7 +275,6 @@ export class AdmissionLimiter {
       this.#tokensAt = now;
     }
     this.#rate = next;
-    this.#lastLagMin = this.#lagMin;
     this.#lagPreviousMin = this.#lagMin;
     this.#lagStart = now;
     this.#lagMin = Number.POSITIVE_INFINITY;
@@ -293,10 +290,10 @@ export class AdmissionLimiter {
       rate: this.#rate,
       inFlight: this.#inFlight,
       admitted: this.#admitted,
-      refused: this.#refused,
+      refused: Object.values(this.#refusedBy).reduce((sum, n) => sum + n, 0),
       refusedBy: { ...this.#refusedBy },
       rateEngaged: this.#rateEngaged,
-      lastLagMin: this.#lastLagMin,
+      lastLagMin: Number.isFinite(this.#lagPreviousMin) ? this.#lagPreviousMin : 0,
     };
   }
 
@@ -312,7 +309,6 @@ export class AdmissionLimiter {
   }
 
   #refuse(why: Refusal, by: RefusedBy): Refusal {
-    this.#refused++;
     this.#refusedBy[by]++;
     this.#lagRefused++;
     return why;
