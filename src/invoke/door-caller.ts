@@ -22,6 +22,7 @@
  * makes the caller `authenticated`, which may borrow past the bound.
  * PURE: the key cache is passed in (`tenantOfKey`).
  */
+import { claimedAccessKeyId } from "../auth/failure-limit";
 import { JSON_SERVICES } from "../aws-json/registry";
 import type { JsonService } from "../aws-json/service";
 import { matchHost } from "../function-urls/host";
@@ -31,7 +32,6 @@ const LAMBDA_PATH = /^\/(?:\d{4}-\d{2}-\d{2}|cellfn\/v1)(?:\/|$)/;
 const INVOKE_PATH = /^\/(?:2015-03-31\/functions\/[^/]+\/invocations|2021-11-15\/functions\/[^/]+\/response-streaming-invocations)\/?$/;
 const CONSOLE_INVOKE_PATH = /^\/console\/functions\/[^/]+\/invoke\/?$/;
 const SYNC_INVOKE_PREFIX = "/2015-03-31/functions/";
-const SIGV4_CREDENTIAL = /Credential=([^/,\s]+)\//;
 /**
  * Operations that may wait on purpose (an SQS long poll waits up to 20 s):
  * admitted by the bound and the share at arrival, then their slot is given
@@ -83,18 +83,9 @@ export function requestCaller(
   const invoke = post && answer.kind === "lambda" && INVOKE_PATH.test(path);
   const api = invoke && path.startsWith(SYNC_INVOKE_PREFIX) ? { api: true as const } : {};
   const named = { answer, invoke, holds, ...api };
-  const key = accessKeyIdOf(request.headers.get("authorization") ?? "");
-  if (key === undefined) return { name: "anonymous", ...named };
+  const key = claimedAccessKeyId(request.headers.get("authorization") ?? "");
+  if (key === null) return { name: "anonymous", ...named };
   const known = tenantOfKey(key);
   if (known === undefined) return { name: `key:${key}`, ...named };
   return known.fresh ? { name: `tenant:${known.tenant}`, authenticated: true, ...named } : { name: `tenant:${known.tenant}`, ...named };
-}
-
-/** The access key id of a bearer token (`<id>.<secret>`) or of a SigV4 `Credential=<id>/...`. */
-function accessKeyIdOf(authorization: string): string | undefined {
-  if (authorization.startsWith("Bearer ")) {
-    const dot = authorization.indexOf(".", 7);
-    return dot > 7 ? authorization.slice(7, dot).trim() : undefined;
-  }
-  return SIGV4_CREDENTIAL.exec(authorization)?.[1];
 }
