@@ -53,7 +53,9 @@
  * BENCH_ONLY=obs runs only (c), (c-log) and (c-nomet) (default 24 s measured in 12 rounds per concurrency,
  * results to bench/results/invoke-obs-latest.json). After each concurrency's rounds, (c) and (c-log) run
  * PAIRED for BENCH_PAIRED_S (10; 30 with BENCH_ONLY=obs): the same workers take them in turn, and the
- * logging verdict is the upper end of a bootstrap 95 % interval of their p50 difference (bench/obs-costs.ts).
+ * logging verdict is the upper end of a bootstrap 95 % interval of their p50 difference (bench/obs-costs.ts);
+ * then (c) and (c-nomet) the same way, and the metrics verdict is the lower end of a bootstrap 95 % interval
+ * of mean latency (c-nomet)/(c), which is the throughput ratio of a closed loop (Little's law).
  * BENCH_CASES=b,c,dryrun,executor runs only those warm cases (and none of the rows after them), for a
  * quick before/after of the invoke path.
  *
@@ -76,7 +78,7 @@ import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisione
 import { postLocal, type Reply, type Target } from "./lib/http";
 import { procTable } from "./lib/proc";
 import { envNumber } from "./lib/settings";
-import { costLines, loggingCost, metricsCost, pairedLines, pairedLoggingCost, type CostCheck, type PairedCheck } from "./obs-costs";
+import { costLines, loggingCost, metricsCost, pairedLines, pairedLoggingCost, pairedMetricsCost, pairedMetricsLines, type CostCheck, type PairedCheck, type PairedMetricsCheck } from "./obs-costs";
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -835,6 +837,7 @@ async function main(): Promise<void> {
     const extra = (key: string, label: string, target: Target): Case => ({ key, label, target, warmupS: EXTRA_WARMUP_S, durationS: EXTRA_DURATION_S });
     const OBS_KEYS = ["c", "c-log", "c-nomet"];
     const pairedChecks: PairedCheck[] = [];
+    const pairedMetricsChecks: PairedMetricsCheck[] = [];
     for (const c of CONCURRENCIES) {
       const cases: Case[] = [
           full("a", "(a) plain Worker", targets.plain),
@@ -858,6 +861,11 @@ async function main(): Promise<void> {
         log(`(c) and (c-log) paired @${c}: taken in turn by the same workers for ${PAIRED_S} s`);
         const [plain, logged] = await mixedLoop([targets.bearer, targets.logging], c, 1, PAIRED_S);
         pairedChecks.push(pairedLoggingCost(c, plain!.latencies, logged!.latencies));
+      }
+      if (!CASE_KEYS || (CASE_KEYS.includes("c") && CASE_KEYS.includes("c-nomet"))) {
+        log(`(c) and (c-nomet) paired @${c}: taken in turn by the same workers for ${PAIRED_S} s`);
+        const [recorded, notRecorded] = await mixedLoop([targets.bearer, targets.nomet], c, 1, PAIRED_S);
+        pairedMetricsChecks.push(pairedMetricsCost(c, recorded!.latencies, notRecorded!.latencies));
       }
     }
     const metricsSwitch = !CASE_KEYS || CASE_KEYS.includes("c-nomet") ? await metricsSwitchCheck(cellfn, creds) : undefined;
@@ -1005,8 +1013,9 @@ async function main(): Promise<void> {
     const loggingChecks = costOf(["c", "c-log"], loggingCost);
     lines.push(...costLines(metricsChecks, loggingChecks));
     lines.push(...pairedLines(pairedChecks));
+    lines.push(...pairedMetricsLines(pairedMetricsChecks));
     if (metricsSwitch) lines.push(metricsSwitch.line);
-    const obsPass = metricsChecks.every((m) => m.pass) && pairedChecks.every((l) => l.pass) && metricsSwitch?.pass !== false;
+    const obsPass = (pairedMetricsChecks.length ? pairedMetricsChecks : metricsChecks).every((m) => m.pass) && pairedChecks.every((l) => l.pass) && metricsSwitch?.pass !== false;
     lines.push(...leaseSourceLines(rows));
     const allPass = (OBS_ONLY || checks.length > 0) && checks.every((c) => c.p50Pass && c.throughputPass) && urlChecks.every((c) => c.p50Pass) && obsPass;
     lines.push(`targets: ${allPass ? "PASS" : "MISS"}`);
@@ -1127,6 +1136,7 @@ async function main(): Promise<void> {
           urlChecks,
           loggingChecks,
           pairedChecks,
+          pairedMetricsChecks,
           metricsChecks,
           metricsSwitch,
           loadAverage: loadAvg,

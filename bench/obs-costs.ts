@@ -138,6 +138,56 @@ export function pairedLoggingCost(concurrency: number, plain: readonly number[],
   };
 }
 
+/**
+ * The metrics cost measured paired: (c) and (c-nomet) taken in turn by the
+ * same closed-loop workers. One closed-loop worker's throughput is the
+ * inverse of its mean latency (Little's law), so at concurrency 1 the
+ * throughput ratio (c)/(c-nomet) is mean(c-nomet) / mean(c) exactly; at
+ * higher concurrency it is that ratio as long as the server shares its time
+ * among the requests in flight (each request is many short event-loop turns),
+ * and is diluted toward 1 where requests queue whole. The verdict is on the
+ * LOWER end of a 95 % bootstrap interval of the ratio.
+ */
+export interface PairedMetricsCheck {
+  concurrency: number;
+  samples: [number, number];
+  /** Mean latency ms: [metrics recorded (c), not recorded (c-nomet)]. */
+  mean: [number, number];
+  ratio: number;
+  interval: [number, number];
+  target: number;
+  pass: boolean;
+}
+
+const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
+
+export function pairedMetricsCost(concurrency: number, recorded: readonly number[], notRecorded: readonly number[], random: () => number = Math.random): PairedMetricsCheck {
+  const resampledMean = (values: readonly number[]) => {
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[Math.floor(random() * values.length)]!;
+    return sum / values.length;
+  };
+  const ratios = Array.from({ length: BOOTSTRAP_RESAMPLES }, () => resampledMean(notRecorded) / resampledMean(recorded)).sort((a, b) => a - b);
+  const interval: [number, number] = [percentile(ratios, 2.5), percentile(ratios, 97.5)];
+  return {
+    concurrency,
+    samples: [recorded.length, notRecorded.length],
+    mean: [mean(recorded), mean(notRecorded)],
+    ratio: mean(notRecorded) / mean(recorded),
+    interval,
+    target: TARGET_METRICS_THROUGHPUT_RATIO,
+    pass: interval[0] >= TARGET_METRICS_THROUGHPUT_RATIO,
+  };
+}
+
+export function pairedMetricsLines(checks: readonly PairedMetricsCheck[]): string[] {
+  return checks.map(
+    (c) =>
+      `concurrency ${String(c.concurrency).padStart(2)}: metrics cost PAIRED throughput (c)/(c-nomet) = mean latency (c-nomet)/(c) ${fmt(c.ratio, 4)}, 95 % interval ${fmt(c.interval[0], 4)}..${fmt(c.interval[1], 4)} ` +
+      `(mean ${fmt(c.mean[0], 3)} vs ${fmt(c.mean[1], 3)} ms; ${c.samples[0]} + ${c.samples[1]} samples) (target >= ${c.target}, judged on the interval's lower end: ${c.pass ? "PASS" : "MISS"})`,
+  );
+}
+
 export function pairedLines(checks: readonly PairedCheck[]): string[] {
   return checks.map(
     (c) =>
