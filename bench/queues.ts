@@ -31,8 +31,10 @@
  * Server-Timing (`arrive`, `auth`, `op`): client → route, SigV4, route →
  * queue object, queue object → answer, answer → client. Beside it, the same
  * run times BENCH_QUEUES_PROBES rounds of a GetQueueUrl, a SendMessage to a
- * queue without a mapping and a sync Invoke, one after the other (round trip
- * p50 each: what any request costs on this machine and socket).
+ * queue without a mapping, receive → delete of that message (ReceiveMessage
+ * sent → DeleteMessage answered: a consumer's cycle) and a sync Invoke, one
+ * after the other (round trip p50 each: what any request costs on this
+ * machine and socket).
  *
  * Prints a table; writes bench/results/queues-latest.json.
  * Knobs: BENCH_QUEUES_PHASES (send,wake,probes,steady,saturation,async), BENCH_QUEUES_BATCH_SIZES (1,10),
@@ -45,7 +47,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { createTenantWithKey, lambdaClient, ROOT, startPlatform, type Platform, type TenantCredentials, untilActive } from "../test/e2e/harness";
 import { envNumber } from "./lib/settings";
@@ -356,11 +358,16 @@ async function runBatchSize(sqs: SQSClient, sends: Map<string, SendTrace>, lambd
   };
 }
 
-/** Round trips of three plain requests, one after the other, PROBES times: p50 each (ms), and the route's auth / op p50 for the SQS ones. */
+/**
+ * Round trips of plain requests, one after the other, PROBES times: p50 each (ms), and the route's auth / op
+ * p50 for GetQueueUrl and SendMessage. receiveToDelete is a consumer's cycle on the message just sent:
+ * ReceiveMessage sent → its DeleteMessage answered (p50 and p99), what a poller pays per batch besides the invoke.
+ */
 interface Probes {
   rounds: number;
   getQueueUrl: number;
   sendMessage: number;
+  receiveToDelete: { p50: number; p99: number };
   syncInvoke: number;
   getQueueUrlServer: { auth: number; op: number };
   sendMessageServer: { auth: number; op: number };
@@ -368,7 +375,7 @@ interface Probes {
 
 async function probes(sqs: SQSClient, byCommand: Map<string, Array<Pick<SendTrace, "auth" | "op">>>, lambda: LambdaClient): Promise<Probes> {
   const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "bench-probe" }))).QueueUrl ?? "";
-  const rtt = { get: [] as number[], send: [] as number[], invoke: [] as number[] };
+  const rtt = { get: [] as number[], send: [] as number[], receiveToDelete: [] as number[], invoke: [] as number[] };
   const firstGet = byCommand.get("GetQueueUrlCommand")?.length ?? 0;
   const firstSend = byCommand.get("SendMessageCommand")?.length ?? 0;
   for (let i = 0; i < PROBES; i++) {
@@ -378,6 +385,12 @@ async function probes(sqs: SQSClient, byCommand: Map<string, Array<Pick<SendTrac
     t = now();
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `probe-${i}` }));
     rtt.send.push(now() - t);
+    t = now();
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+    const handle = received.Messages?.[0]?.ReceiptHandle;
+    if (!handle) throw new Error(`probe ${i}: the message just sent was not received`);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: handle }));
+    rtt.receiveToDelete.push(now() - t);
     t = now();
     const out = await lambda.send(new InvokeCommand({ FunctionName: "bench-consumer", Payload: strToU8(JSON.stringify({ body: `probe-${i}` })) }));
     if (out.FunctionError) throw new Error(`probe invoke failed: ${out.FunctionError}`);
@@ -391,6 +404,7 @@ async function probes(sqs: SQSClient, byCommand: Map<string, Array<Pick<SendTrac
     rounds: PROBES,
     getQueueUrl: latency(rtt.get).p50,
     sendMessage: latency(rtt.send).p50,
+    receiveToDelete: { p50: latency(rtt.receiveToDelete).p50, p99: latency(rtt.receiveToDelete).p99 },
     syncInvoke: latency(rtt.invoke).p50,
     getQueueUrlServer: server("GetQueueUrlCommand", firstGet),
     sendMessageServer: server("SendMessageCommand", firstSend),
@@ -488,7 +502,8 @@ async function main(): Promise<void> {
     if (probed) {
       console.log(
         `\nround trips, ${probed.rounds} rounds one after the other, p50: GetQueueUrl ${ms(probed.getQueueUrl)} (route: auth ${ms(probed.getQueueUrlServer.auth)}, op ${ms(probed.getQueueUrlServer.op)}); ` +
-          `SendMessage, no mapping ${ms(probed.sendMessage)} (route: auth ${ms(probed.sendMessageServer.auth)}, op ${ms(probed.sendMessageServer.op)}); sync Invoke ${ms(probed.syncInvoke)}`,
+          `SendMessage, no mapping ${ms(probed.sendMessage)} (route: auth ${ms(probed.sendMessageServer.auth)}, op ${ms(probed.sendMessageServer.op)}); ` +
+          `receive → delete (ReceiveMessage sent → DeleteMessage answered) ${ms(probed.receiveToDelete.p50)}, p99 ${ms(probed.receiveToDelete.p99)}; sync Invoke ${ms(probed.syncInvoke)}`,
       );
     }
     console.log("\nBatchSize | steady rate | send→handler p50 | p99   | saturation msgs/s (send→handler→delete) | send→handler p50 | p99   | missing | repeated");
