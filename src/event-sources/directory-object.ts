@@ -15,6 +15,10 @@ export interface MappingIndexRow {
 export class EventSourceDirectory extends DurableObject<Env> {
   readonly #sql: SqlStorage;
 
+  static of(env: Env, tenantId: string): DurableObjectStub<EventSourceDirectory> {
+    return env.EVENT_SOURCE_DIRECTORY.getByName(tenantId);
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
@@ -58,5 +62,15 @@ export class EventSourceDirectory extends DurableObject<Env> {
       )
       .toArray();
     return { uuids: rows.slice(0, limit).map((r) => r.uuid), more: rows.length > limit };
+  }
+
+  /** How many mappings the tenant has, by the kind of their event source (an SQS queue or a Kinesis stream). */
+  async counts(): Promise<{ sqs: number; kinesis: number }> {
+    const row = this.#sql
+      .exec<{ sqs: number | null; kinesis: number | null }>(
+        "SELECT SUM(queue_arn LIKE 'arn:aws:sqs:%') AS sqs, SUM(queue_arn LIKE 'arn:aws:kinesis:%') AS kinesis FROM mappings",
+      )
+      .one();
+    return { sqs: row.sqs ?? 0, kinesis: row.kinesis ?? 0 };
   }
 }

@@ -15,6 +15,7 @@ import { ownQueueFromArn } from "../sqs/queue-ref";
 import { TenantQueues } from "../sqs/queues";
 import { directoryOf } from "../kinesis/streams";
 import { parseStreamArn } from "../kinesis/names";
+import { EventSourceDirectory } from "./directory-object";
 import type { MappingRecord, MappingSource } from "./mapping";
 import { mappingConfiguration, NO_RECORDS_PROCESSED, USER_ACTION } from "./mapping";
 import type { CreateInput, MappingSettings, UpdateInput } from "./settings";
@@ -38,7 +39,7 @@ export const mappingExists = (source: MappingSource, sourceArn: string, function
       : `The event source arn (" ${sourceArn} ") and function (" ${functionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${uuid}`,
   );
 
-const directory = (scope: TenantScope) => scope.env.EVENT_SOURCE_DIRECTORY.get(scope.env.EVENT_SOURCE_DIRECTORY.idFromName(scope.principal.tenantId));
+const directory = (scope: TenantScope) => EventSourceDirectory.of(scope.env, scope.principal.tenantId);
 const poller = (scope: TenantScope, uuid: string) => scope.env.SQS_POLLER.get(scope.env.SQS_POLLER.idFromName(`${scope.principal.tenantId}/${uuid}`));
 
 /** The function a mapping invokes: it (and its qualifier) must exist. */

@@ -11,6 +11,7 @@ import { MAX_CODE_STORAGE_BYTES, MAX_SHARD_LIMIT } from "../lambda/quotas";
 import { parseJsonBody } from "../lambda/validation";
 import { adminCellRoutes } from "./admin-cells";
 import { adminLeaseRoutes } from "./admin-leases";
+import { adminMetricsRoutes } from "./admin-metrics";
 import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
 
 const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/) });
@@ -48,6 +49,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
   .route("/", adminCellRoutes)
   .route("/", adminLeaseRoutes)
+  .route("/", adminMetricsRoutes)
   .post("/tenants", async (c) => {
     const input = parseJsonBody(createTenantSchema, await c.req.text());
     const row = await createTenant(new TenantStore(database(c.env.DB)), input.name, Number(c.env.CELL_COUNT));

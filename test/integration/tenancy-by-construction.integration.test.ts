@@ -108,6 +108,7 @@ const EXEMPT: Record<string, string> = {
   "GET /admin/tenants/:tenantId/keys": "operator API, admin token only",
   "DELETE /admin/tenants/:tenantId/keys/:accessKeyId": "operator API, admin token only",
   "GET /admin/cells": "operator API, admin token only",
+  "GET /admin/metrics": "operator API, admin token only",
   "GET /admin/cells/:cell": "operator API, admin token only",
   "PATCH /admin/cells/:cell": "operator API, admin token only",
   "PUT /admin/tenants/:tenantId/sideline": "operator API, admin token only",
