@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SidelineMode, SlidingCount } from "../placement/sideline";
+import { QueueAges } from "./queue-ages";
 import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../placement/sideline";
 import { freeSlot, releaseSlot } from "./backlog";
 
@@ -13,6 +14,8 @@ export interface RouteRequest {
 
 export interface CellStatus {
   depths: Record<string, number>;
+  /** Seconds since the oldest event still counted on each queue arrived (./queue-ages.ts; queues with none left out). */
+  oldestAgeSeconds: Record<string, number>;
   tenants: Array<{ tenantId: string; mode: SidelineMode; sidelined: boolean; eventsInWindow: number }>;
   lowPriorityAfterSeconds: number | null;
 }
@@ -40,6 +43,7 @@ export class QueueManager extends DurableObject<Env> {
   }
 
   #depths = new Map<string, number>();
+  #ages = new QueueAges();
   #tenants = new Map<string, TenantRate>();
   #modes = new Map<string, SidelineMode>();
   #cellCount = emptyCount(Date.now());
@@ -79,6 +83,7 @@ export class QueueManager extends DurableObject<Env> {
     }
     const queue = sidelined ? req.sidelineQueue : bestOfTwo(req.candidates, (q) => this.#depths.get(q) ?? 0, Math.random);
     this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + 1);
+    this.#ages.add(queue, 1, now);
     return { queue, sidelined };
   }
 
@@ -86,12 +91,17 @@ export class QueueManager extends DurableObject<Env> {
   async settled(counts: Record<string, number>): Promise<void> {
     for (const [queue, n] of Object.entries(counts)) {
       this.#depths.set(queue, Math.max(0, (this.#depths.get(queue) ?? 0) - n));
+      this.#ages.take(queue, n);
     }
   }
 
   /** The poller moved messages onto `queue` (low priority, retries): count them there. */
   async added(counts: Record<string, number>): Promise<void> {
-    for (const [queue, n] of Object.entries(counts)) this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + n);
+    const now = Date.now();
+    for (const [queue, n] of Object.entries(counts)) {
+      this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + n);
+      this.#ages.add(queue, n, now);
+    }
   }
 
   /** An old event of `fn` asks to run (backlog mode): granted while fewer than `limit` hold a slot. */
@@ -134,6 +144,7 @@ export class QueueManager extends DurableObject<Env> {
     const ids = new Set([...this.#tenants.keys(), ...this.#modes.keys()]);
     return {
       depths: Object.fromEntries(this.#depths),
+      oldestAgeSeconds: this.#ages.oldestAgeSeconds(now),
       tenants: [...ids].map((tenantId) => {
         const rate = this.#rateOf(tenantId, now);
         const eventsInWindow = Math.round(recentEvents(rate.count, now));

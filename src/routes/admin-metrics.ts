@@ -40,6 +40,12 @@ export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) =
       samples: cells.flatMap(({ cell, depths }) => Object.entries(depths).map(([queue, n]) => ({ labels: { cell, queue }, value: n }))),
     },
     {
+      name: "cellfn_cell_queue_oldest_age_seconds",
+      help: "Age of the oldest event still counted on a cell's queue, taking events off oldest first (an estimate: Cloudflare Queues deliver roughly in order).",
+      type: "gauge",
+      samples: cells.flatMap(({ cell, oldestAgeSeconds }) => Object.entries(oldestAgeSeconds).map(([queue, s]) => ({ labels: { cell, queue }, value: s }))),
+    },
+    {
       name: "cellfn_cell_sidelined_tenants",
       help: "Tenants whose async events go to the cell's sideline queue.",
       type: "gauge",

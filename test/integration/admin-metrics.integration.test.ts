@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, BASE, bearer, createFunctionBody, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 import { arnOf, createQueue } from "../helpers/sqs";
@@ -68,5 +68,18 @@ describe("GET /admin/metrics (operator metrics, Prometheus text format)", () => 
     const created = await signed(key, "POST", "/2015-03-31/event-source-mappings", { FunctionName: name, EventSourceArn: arnOf(key, "metrics-q"), Enabled: false });
     expect(created.status).toBe(202);
     expect(await mappings()).toEqual(["kinesis=0", "sqs=1"]);
+  });
+
+  it("a cell's queue manager dates the events it counts: the oldest counted event's age per queue, gone once they are taken", async () => {
+    const manager = env.QUEUE_MANAGER.getByName(`ages-test-${Date.now()}`);
+    const queue = "cellfn-async-0-0";
+    await manager.route({ tenantId: "t", candidates: [queue], sidelineQueue: "cellfn-async-0-sideline" });
+    await manager.added({ "cellfn-async-0-lowpri": 2 });
+    const counted = await manager.status();
+    expect(counted.depths).toMatchObject({ [queue]: 1, "cellfn-async-0-lowpri": 2 });
+    expect(Object.keys(counted.oldestAgeSeconds).sort()).toEqual(["cellfn-async-0-0", "cellfn-async-0-lowpri"]);
+    expect(counted.oldestAgeSeconds[queue]).toBeGreaterThanOrEqual(0);
+    await manager.settled({ [queue]: 1, "cellfn-async-0-lowpri": 1 });
+    expect(Object.keys((await manager.status()).oldestAgeSeconds)).toEqual(["cellfn-async-0-lowpri"]);
   });
 });
