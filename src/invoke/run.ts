@@ -12,6 +12,7 @@ import { platformStreamName, throttleLine } from "../logs/platform-events";
 import { shipInvocationLog } from "../logs/shipper";
 import type { ConcurrencyFacts } from "../metrics/concurrency-samples";
 import { recordInvocation, recordRecursionStopped, recordThrottle } from "../metrics/record-events";
+import { countThrottle } from "../metrics/throttle-reasons";
 import type { TenantScope } from "../services/scope";
 import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
@@ -79,6 +80,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
     const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
       if (err instanceof LambdaError && err.status === 429) {
         recordThrottle(scope.env, metrics, opts.waitUntil);
+        countThrottle(err.extra.reason ?? "TooManyRequestsException");
         shipThrottleLine(scope, target, opts, err.extra.reason ?? "TooManyRequestsException");
       }
       throw err;

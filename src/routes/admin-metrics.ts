@@ -7,6 +7,7 @@ import { EventSourceDirectory } from "../event-sources/directory-object";
 import { doorStats } from "../invoke/door";
 import { TenantQuota } from "../invoke/tenant-quota";
 import { EXPOSITION_CONTENT_TYPE, type MetricFamily, renderExposition } from "../metrics/openmetrics";
+import { throttlesByReason } from "../metrics/throttle-reasons";
 
 /**
  * `GET /admin/metrics`: the platform's operator metrics in the Prometheus
@@ -77,6 +78,12 @@ export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) =
       help: "Requests the admission gate answered with a throttle (429 or the service's throttling error), by the rule that refused, in this isolate since it started.",
       type: "counter",
       samples: Object.entries(door.refusedBy).map(([rule, n]) => ({ labels: { rule }, value: n })),
+    },
+    {
+      name: "cellfn_lambda_throttles_total",
+      help: "Invocations refused with Lambda's 429 before any code ran, by its Reason, in this isolate since it started.",
+      type: "counter",
+      samples: throttlesByReason().map(([reason, n]) => ({ labels: { reason }, value: n })),
     },
   ];
   return c.body(renderExposition(families), 200, { "content-type": EXPOSITION_CONTENT_TYPE });

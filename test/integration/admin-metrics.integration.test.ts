@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, BASE, bearer, createFunctionBody, newTenant, signed, waitUntilSettled } from "../helpers/platform";
+import { admin, BASE, bearer, createFunctionBody, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 import { arnOf, createQueue } from "../helpers/sqs";
 
 /** `name{labels} value` lines of a Prometheus text answer, by metric name. */
@@ -81,5 +81,20 @@ describe("GET /admin/metrics (operator metrics, Prometheus text format)", () => 
     expect(counted.oldestAgeSeconds[queue]).toBeGreaterThanOrEqual(0);
     await manager.settled({ [queue]: 1, "cellfn-async-0-lowpri": 1 });
     expect(Object.keys((await manager.status()).oldestAgeSeconds)).toEqual(["cellfn-async-0-lowpri"]);
+  });
+
+  it("counts Lambda throttles by their Reason", async () => {
+    const key = await newTenant();
+    const name = `metrics-throttled-${Date.now()}`;
+    expect((await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": "exports.handler = async () => 1;" }))).status).toBe(201);
+    await waitUntilSettled(key, name);
+    expect((await signed(key, "PUT", `/2017-10-31/functions/${name}/concurrency`, { ReservedConcurrentExecutions: 0 })).status).toBe(200);
+    const reserved = async () =>
+      (await scrape()).by.get("cellfn_lambda_throttles_total")?.find((s) => s.labels === '{reason="ReservedFunctionConcurrentInvocationLimitExceeded"}')?.value ?? 0;
+    const before = await reserved();
+    const refused = await signed(key, "POST", `${fn(name)}/invocations`, {});
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ Reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    expect(await reserved()).toBe(before + 1);
   });
 });
