@@ -52,6 +52,16 @@ export class FunctionStore {
     return rows as VersionRow[];
   }
 
+  /** Names of the tenant's functions with reserved concurrency (their leases are not the tenant pool's slots). */
+  async listReservedNames(): Promise<string[]> {
+    const rows = await this.db
+      .select({ name: functions.name })
+      .from(functions)
+      .where(and(eq(functions.tenantId, this.tenantId), gt(functions.reservedConcurrency, 0)))
+      .orderBy(asc(functions.name));
+    return rows.map((r) => r.name);
+  }
+
   /** Every version of every function, ordered by (name, version number), after `after`. */
   async listAllVersions(after: { name: string; number: number } | undefined, limit: number): Promise<VersionRow[]> {
     const rows = await this.db.query.functionVersions.findMany({

@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { QueueManager } from "../async/queue-manager";
 import { TenantStore } from "../data/tenant-store";
+import { FunctionStore } from "../data/function-store";
 import { database } from "../db/client";
 import { EventSourceDirectory } from "../event-sources/directory-object";
+import { AssignmentPartition } from "../invoke/assignment-partition";
 import { doorStats } from "../invoke/door";
 import { TenantQuota } from "../invoke/tenant-quota";
 import { EXPOSITION_CONTENT_TYPE, type MetricFamily, renderExposition } from "../metrics/openmetrics";
@@ -26,9 +28,18 @@ export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) =
     Promise.all(Array.from({ length: cellCount }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) }))),
     new TenantStore(database(c.env.DB)).listTenants(),
   ]);
-  const [inFlight, mappings] = await Promise.all([
+  const db = database(c.env.DB);
+  const [inFlight, mappings, reserved] = await Promise.all([
     Promise.all(tenants.map((t) => TenantQuota.of(c.env, t.id).inFlight())),
     Promise.all(tenants.map((t) => EventSourceDirectory.of(c.env, t.id).counts())),
+    // Leases of functions with reserved concurrency live in their partitions only (one call per such function).
+    Promise.all(
+      tenants.map(async (t) => {
+        const names = await new FunctionStore(db, t.id).listReservedNames();
+        const snapshots = await Promise.all(names.map((name) => AssignmentPartition.of(c.env, t.id, name).snapshot()));
+        return names.map((name, i) => ({ name, inFlight: snapshots[i]?.inFlight ?? 0 }));
+      }),
+    ),
   ]);
   const door = doorStats();
   const families: MetricFamily[] = [
@@ -63,6 +74,12 @@ export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) =
       help: "Invocations holding a slot of the tenant's unreserved concurrency now.",
       type: "gauge",
       samples: tenants.map((t, i) => ({ labels: { tenant_id: t.id, tenant: t.name }, value: inFlight[i] ?? 0 })),
+    },
+    {
+      name: "cellfn_function_reserved_in_flight",
+      help: "Leases held now by a function with reserved concurrency (counted by its assignment partition; other functions' leases are the tenant's unreserved slots).",
+      type: "gauge",
+      samples: tenants.flatMap((t, i) => (reserved[i] ?? []).map((f) => ({ labels: { tenant_id: t.id, function: f.name }, value: f.inFlight }))),
     },
     {
       name: "cellfn_tenant_event_source_mappings",

@@ -88,6 +88,9 @@ describe("GET /admin/metrics (operator metrics, Prometheus text format)", () => 
     const name = `metrics-throttled-${Date.now()}`;
     expect((await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": "exports.handler = async () => 1;" }))).status).toBe(201);
     await waitUntilSettled(key, name);
+    expect((await signed(key, "PUT", `/2017-10-31/functions/${name}/concurrency`, { ReservedConcurrentExecutions: 2 })).status).toBe(200);
+    const leases = (await scrape()).by.get("cellfn_function_reserved_in_flight")?.filter((s) => s.labels.includes(`tenant_id="${key.tenantId}"`));
+    expect(leases).toEqual([{ labels: `{tenant_id="${key.tenantId}",function="${name}"}`, value: 0 }]);
     expect((await signed(key, "PUT", `/2017-10-31/functions/${name}/concurrency`, { ReservedConcurrentExecutions: 0 })).status).toBe(200);
     const reserved = async () =>
       (await scrape()).by.get("cellfn_lambda_throttles_total")?.find((s) => s.labels === '{reason="ReservedFunctionConcurrentInvocationLimitExceeded"}')?.value ?? 0;
