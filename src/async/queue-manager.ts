@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SidelineMode, SlidingCount } from "../placement/sideline";
-import { QueueAges } from "./queue-ages";
 import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../placement/sideline";
 import { freeSlot, releaseSlot } from "./backlog";
+import { QueueAges } from "./queue-ages";
 
 export interface RouteRequest {
   tenantId: string;

@@ -79,9 +79,10 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
     const acquireStarted = performance.now();
     const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
       if (err instanceof LambdaError && err.status === 429) {
+        const reason = err.extra.reason ?? "TooManyRequestsException";
         recordThrottle(scope.env, metrics, opts.waitUntil);
-        countThrottle(err.extra.reason ?? "TooManyRequestsException");
-        shipThrottleLine(scope, target, opts, err.extra.reason ?? "TooManyRequestsException");
+        countThrottle(reason);
+        shipThrottleLine(scope, target, opts, reason);
       }
       throw err;
     });
