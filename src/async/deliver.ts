@@ -23,7 +23,7 @@ import { AsyncEventStore } from "../data/async-event-store";
 import { FailedEventStore } from "../data/failed-event-store";
 import { LambdaError } from "../errors";
 import { parseDestination } from "../lambda/destination-config";
-import { recordDeliveryFailureMetric } from "../metrics/record-events";
+import { type DeliveryFailureMetric, recordDeliveryFailureMetric } from "../metrics/record-events";
 import type { FunctionRef } from "../lambda/function-name";
 import { isHttpUrl, isPrivateDestination } from "../runtime/address-policy";
 import { MESSAGE_SIZE_MAX_BYTES } from "../sqs/attributes";
@@ -156,16 +156,23 @@ export async function sendToDeadLetterQueue(
   event: Omit<DeadLetterInput, "payload"> & { payload: string | null },
   record: InvocationRecord,
 ): Promise<DispatchResult> {
-  if (event.payload === null) return recordedFailure(env, source, record, `dead-letter queue ${queueArn}: the event's payload is missing`);
-  return sendToOwnQueue(env, source, queueArn, deadLetterMessage({ ...event, payload: event.payload }), record);
+  if (event.payload === null) return recordedFailure(env, source, record, `dead-letter queue ${queueArn}: the event's payload is missing`, "DeadLetterErrors");
+  return sendToOwnQueue(env, source, queueArn, deadLetterMessage({ ...event, payload: event.payload }), record, "DeadLetterErrors");
 }
 
-async function sendToOwnQueue(env: Env, source: DeliverySource, queueArn: string, message: DeadLetterMessage, record: InvocationRecord): Promise<DispatchResult> {
+async function sendToOwnQueue(
+  env: Env,
+  source: DeliverySource,
+  queueArn: string,
+  message: DeadLetterMessage,
+  record: InvocationRecord,
+  metric: DeliveryFailureMetric = "DestinationDeliveryFailures",
+): Promise<DispatchResult> {
   try {
     const sent = await sendToQueueArn(env, source.tenantId, queueArn, message.body, message.attributes);
     return { kind: "queued", queueArn, messageId: sent.messageId };
   } catch (err) {
-    if (err instanceof QueueSendRefused) return recordedFailure(env, source, record, `queue ${queueArn}: ${err.message}`);
+    if (err instanceof QueueSendRefused) return recordedFailure(env, source, record, `queue ${queueArn}: ${err.message}`, metric);
     throw err;
   }
 }
@@ -255,9 +262,15 @@ export async function signatureHeader(key: string, t: number, body: string): Pro
 }
 
 /** Keeps a record that could not be delivered, so that it is listed (and redrivable) as a failed event. */
-export async function recordDeliveryFailure(env: Env, source: Pick<DeliverySource, "tenantId" | "functionName" | "requestId">, record: unknown, reason: string): Promise<void> {
+export async function recordDeliveryFailure(
+  env: Env,
+  source: Pick<DeliverySource, "tenantId" | "functionName" | "requestId">,
+  record: unknown,
+  reason: string,
+  metric: DeliveryFailureMetric = "DestinationDeliveryFailures",
+): Promise<void> {
   console.warn(`destination delivery for ${source.tenantId}/${source.functionName} request ${source.requestId} failed: ${reason}`);
-  await recordDeliveryFailureMetric(env, source);
+  await recordDeliveryFailureMetric(env, source, metric);
   const stored = isRecordLike(record) ? fitRecord(record, STORED_RECORD_MAX_BYTES) : record;
   await new FailedEventStore(database(env.DB), source.tenantId).insert({
     id: crypto.randomUUID(),
@@ -269,8 +282,8 @@ export async function recordDeliveryFailure(env: Env, source: Pick<DeliverySourc
   });
 }
 
-async function recordedFailure(env: Env, source: DeliverySource, record: InvocationRecord, reason: string): Promise<DispatchResult> {
-  await recordDeliveryFailure(env, source, record, reason);
+async function recordedFailure(env: Env, source: DeliverySource, record: InvocationRecord, reason: string, metric?: DeliveryFailureMetric): Promise<DispatchResult> {
+  await recordDeliveryFailure(env, source, record, reason, metric);
   return { kind: "failed", reason };
 }
 

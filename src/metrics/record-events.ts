@@ -84,11 +84,14 @@ export function recordIteratorAge(env: Env, m: InvocationMetrics, ageMs: number,
   record(env, m, () => iteratorAgeSamples(eventOf(m), ageMs), waitUntil);
 }
 
-/** A destination (or dead-letter target, delivered the same way) did not take an event's record. */
-export function recordDeliveryFailureMetric(env: Env, m: Pick<InvocationMetrics, "tenantId" | "functionName">): Promise<void> {
+/** Which metric counts a record that could not be delivered: a destination's, or the dead-letter queue's (Lambda's DeadLetterErrors). */
+export type DeliveryFailureMetric = Extract<AsyncMetric, "DestinationDeliveryFailures" | "DeadLetterErrors">;
+
+/** A destination or the dead-letter queue did not take an event's record. */
+export function recordDeliveryFailureMetric(env: Env, m: Pick<InvocationMetrics, "tenantId" | "functionName">, metric: DeliveryFailureMetric = "DestinationDeliveryFailures"): Promise<void> {
   if (!metricsRecordedFor(env, m.functionName)) return Promise.resolve();
   const event = { functionName: m.functionName, executedVersion: "$LATEST", atMs: Date.now() };
-  return recordSamplesNow(env, m.tenantId, asyncCountSamples(event, "DestinationDeliveryFailures"));
+  return recordSamplesNow(env, m.tenantId, asyncCountSamples(event, metric));
 }
 
 /** A durable execution was started (DurableExecutionStarted). */

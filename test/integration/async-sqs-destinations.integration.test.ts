@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { md5Hex, md5OfMessageAttributes } from "../../src/sqs/md5";
 import type { TenantKey } from "../helpers/platform";
-import { createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
+import { awsJson, createFunctionBody, errorOf, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 import type { ReceivedMessage } from "../helpers/sqs";
 import { arnOf, attributes, createQueue, receive, sqsOk } from "../helpers/sqs";
 
@@ -37,6 +37,17 @@ async function createFn(name: string, code: string, extra: Record<string, unknow
   const res = await signed(key, "POST", "/2015-03-31/functions", createFunctionBody(name, { "index.js": code }, extra));
   if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
   await waitUntilSettled(key, name);
+}
+
+/** The Sum of one of the function's Lambda metrics over the last 10 minutes (CloudWatch API; failure metrics are written before the failed event is kept). */
+async function sumOf(metric: string, functionName: string): Promise<number> {
+  const nowS = Math.floor(Date.now() / 1000);
+  const res = await awsJson(key, "monitoring", "GraniteServiceVersion20100801.GetMetricStatistics", {
+    Namespace: "AWS/Lambda", MetricName: metric, Dimensions: [{ Name: "FunctionName", Value: functionName }],
+    StartTime: nowS - 600, EndTime: nowS + 60, Period: 60, Statistics: ["Sum"],
+  });
+  expect(res.status).toBe(200);
+  return (res.body.Datapoints as Array<{ Sum: number }>).reduce((n, p) => n + p.Sum, 0);
 }
 
 const eic = (name: string) => `/2019-09-25/functions/${encodeURIComponent(name)}/event-invoke-config`;
@@ -153,6 +164,9 @@ describe("SQS queues as async destinations", () => {
     const [failed] = await waitForFailed(requestId, 1);
     expect(failed?.condition).toBe("DestinationDeliveryFailed");
     expect(JSON.parse(failed?.record ?? "")).toMatchObject({ requestContext: { requestId, condition: "Success" }, requestPayload: { n: 3 } });
+    // A destination's failure, not a dead-letter one.
+    expect(await sumOf("DestinationDeliveryFailures", "dest-gone")).toBe(1);
+    expect(await sumOf("DeadLetterErrors", "dest-gone")).toBe(0);
   });
 
   it("a dead-letter queue deleted before delivery, and a FIFO one: the event is kept as a failed event besides RetriesExhausted", async () => {
@@ -173,6 +187,12 @@ describe("SQS queues as async destinations", () => {
     const rows = await waitForFailed(second, 2);
     expect(rows.map((r) => r.condition).sort()).toEqual(["DestinationDeliveryFailed", "RetriesExhausted"]);
     expect((await attributes(key, fifoUrl, ["ApproximateNumberOfMessages"])).ApproximateNumberOfMessages).toBe("0");
+
+    // Counted as Lambda counts a dead-letter queue that refused: DeadLetterErrors, not DestinationDeliveryFailures.
+    for (const fnName of ["dlq-gone", "dlq-fifo"]) {
+      expect(await sumOf("DeadLetterErrors", fnName), fnName).toBe(1);
+      expect(await sumOf("DestinationDeliveryFailures", fnName), fnName).toBe(0);
+    }
   });
 });
 
