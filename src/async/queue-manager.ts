@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { SidelineMode, SlidingCount } from "../placement/sideline";
 import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../placement/sideline";
 import { freeSlot, releaseSlot } from "./backlog";
-import { QueueAges } from "./queue-ages";
+import { QueueCounts } from "./queue-counts";
 
 export interface RouteRequest {
   tenantId: string;
@@ -14,7 +14,7 @@ export interface RouteRequest {
 
 export interface CellStatus {
   depths: Record<string, number>;
-  /** Seconds since the oldest event still counted on each queue arrived (./queue-ages.ts; queues with none left out). */
+  /** Seconds since the oldest event still counted on each queue arrived (./queue-counts.ts; queues with none left out). */
   oldestAgeSeconds: Record<string, number>;
   tenants: Array<{ tenantId: string; mode: SidelineMode; sidelined: boolean; eventsInWindow: number }>;
   lowPriorityAfterSeconds: number | null;
@@ -42,8 +42,13 @@ export class QueueManager extends DurableObject<Env> {
     return env.QUEUE_MANAGER.getByName(`cell-${cell}`);
   }
 
-  #depths = new Map<string, number>();
-  #ages = new QueueAges();
+  /** Every cell's status with its number, for the operator's views (admin API, metrics, console). */
+  static allCells(env: Env): Promise<Array<{ cell: number } & CellStatus>> {
+    return Promise.all(Array.from({ length: Number(env.CELL_COUNT) }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(env, cell).status()) })));
+  }
+
+  /** Events on each queue and their ages (./queue-counts.ts). */
+  #queues = new QueueCounts();
   #tenants = new Map<string, TenantRate>();
   #modes = new Map<string, SidelineMode>();
   #cellCount = emptyCount(Date.now());
@@ -81,27 +86,20 @@ export class QueueManager extends DurableObject<Env> {
       console.log(`queue-manager: tenant ${req.tenantId} ${sidelined ? "sidelined" : "back on its shard"} (${Math.round(events)} recent events)`);
       tenant.sidelined = sidelined;
     }
-    const queue = sidelined ? req.sidelineQueue : bestOfTwo(req.candidates, (q) => this.#depths.get(q) ?? 0, Math.random);
-    this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + 1);
-    this.#ages.add(queue, 1, now);
+    const queue = sidelined ? req.sidelineQueue : bestOfTwo(req.candidates, (q) => this.#queues.depth(q), Math.random);
+    this.#queues.add(queue, 1, now);
     return { queue, sidelined };
   }
 
   /** The poller reports messages it took off queues (acknowledged or moved elsewhere). */
   async settled(counts: Record<string, number>): Promise<void> {
-    for (const [queue, n] of Object.entries(counts)) {
-      this.#depths.set(queue, Math.max(0, (this.#depths.get(queue) ?? 0) - n));
-      this.#ages.take(queue, n);
-    }
+    for (const [queue, n] of Object.entries(counts)) this.#queues.take(queue, n);
   }
 
   /** The poller moved messages onto `queue` (low priority, retries): count them there. */
   async added(counts: Record<string, number>): Promise<void> {
     const now = Date.now();
-    for (const [queue, n] of Object.entries(counts)) {
-      this.#depths.set(queue, (this.#depths.get(queue) ?? 0) + n);
-      this.#ages.add(queue, n, now);
-    }
+    for (const [queue, n] of Object.entries(counts)) this.#queues.add(queue, n, now);
   }
 
   /** An old event of `fn` asks to run (backlog mode): granted while fewer than `limit` hold a slot. */
@@ -143,8 +141,8 @@ export class QueueManager extends DurableObject<Env> {
     const now = Date.now();
     const ids = new Set([...this.#tenants.keys(), ...this.#modes.keys()]);
     return {
-      depths: Object.fromEntries(this.#depths),
-      oldestAgeSeconds: this.#ages.oldestAgeSeconds(now),
+      depths: this.#queues.depths(),
+      oldestAgeSeconds: this.#queues.oldestAgeSeconds(now),
       tenants: [...ids].map((tenantId) => {
         const rate = this.#rateOf(tenantId, now);
         const eventsInWindow = Math.round(recentEvents(rate.count, now));

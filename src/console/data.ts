@@ -183,7 +183,7 @@ export async function operatorOverview(env: Env): Promise<OperatorOverview> {
   const window = { namespace: LAMBDA_NAMESPACE, dimensions: [], resolution: 60, fromS: toS - 3600, toS };
   const [usage, cells] = await Promise.all([
     Promise.all(tenants.map((t) => MetricStore.of(env, t.id).readMany([{ ...window, metric: "Throttles" }, { ...window, metric: "Invocations" }]))),
-    Promise.all(Array.from({ length: cellCount }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(env, cell).status()) }))),
+    QueueManager.allCells(env),
   ]);
   const total = (read: { buckets: Array<{ agg: { sum: number } }> } | null | undefined) => (read?.buckets ?? []).reduce((n, b) => n + b.agg.sum, 0);
   return {

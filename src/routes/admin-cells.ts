@@ -28,13 +28,7 @@ function cellParam(env: Env, raw: string): number {
  * (src/routes/admin.ts), behind its operator token check.
  */
 export const adminCellRoutes = new Hono<AppEnv>()
-  .get("/cells", async (c) => {
-    const count = Number(c.env.CELL_COUNT);
-    const cells = await Promise.all(
-      Array.from({ length: count }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) })),
-    );
-    return c.json({ cells });
-  })
+  .get("/cells", async (c) => c.json({ cells: await QueueManager.allCells(c.env) }))
   .get("/cells/:cell", async (c) => {
     const cell = cellParam(c.env, c.req.param("cell"));
     return c.json({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) });

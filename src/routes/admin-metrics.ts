@@ -14,21 +14,18 @@ import { throttlesByReason } from "../metrics/throttle-reasons";
 /**
  * `GET /admin/metrics`: the platform's operator metrics in the Prometheus
  * text format, for a scraper (Prometheus, Grafana Agent, an OpenMetrics
- * collector) holding the admin token: per cell its async queues' depths,
- * sidelined tenants and low-priority age; per tenant the unreserved
- * concurrency held right now and its event source mappings (each one a
- * poller: an SQS mapping's lanes, a stream mapping's shard pollers); and the admission gate of the isolate that
- * answered (requests in flight, its bound, admissions, refusals by rule).
+ * collector) holding the admin token: per cell its async queues' depths and
+ * oldest events' ages, sidelined tenants and low-priority age; per tenant the
+ * unreserved concurrency held right now and its event source mappings (each
+ * one a poller); leases held by functions with reserved concurrency; the
+ * admission gate of the isolate that answered (requests in flight, its bound,
+ * admissions, refusals by rule); and Lambda throttles by Reason.
  * Tenants' Lambda metrics stay behind the tenant-scoped CloudWatch API.
  * Mounted inside the admin API, behind its operator token check.
  */
 export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
-  const cellCount = Number(c.env.CELL_COUNT);
-  const [cells, tenants] = await Promise.all([
-    Promise.all(Array.from({ length: cellCount }, async (_, cell) => ({ cell, ...(await QueueManager.ofCell(c.env, cell).status()) }))),
-    new TenantStore(database(c.env.DB)).listTenants(),
-  ]);
   const db = database(c.env.DB);
+  const [cells, tenants] = await Promise.all([QueueManager.allCells(c.env), new TenantStore(db).listTenants()]);
   const [inFlight, mappings, reserved] = await Promise.all([
     Promise.all(tenants.map((t) => TenantQuota.of(c.env, t.id).inFlight())),
     Promise.all(tenants.map((t) => EventSourceDirectory.of(c.env, t.id).counts())),
@@ -43,7 +40,7 @@ export const adminMetricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) =
   ]);
   const door = doorStats();
   const families: MetricFamily[] = [
-    { name: "cellfn_cells", help: "Cells the platform runs (CELL_COUNT).", type: "gauge", samples: [{ value: cellCount }] },
+    { name: "cellfn_cells", help: "Cells the platform runs (CELL_COUNT).", type: "gauge", samples: [{ value: cells.length }] },
     { name: "cellfn_tenants", help: "Tenants.", type: "gauge", samples: [{ value: tenants.length }] },
     {
       name: "cellfn_cell_queue_depth",
