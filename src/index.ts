@@ -11,6 +11,7 @@ export { EventSourceDirectory } from "./event-sources/directory-object";
 export { SqsPoller } from "./event-sources/poller-object";
 export { StreamPoller } from "./event-sources/stream-poller-object";
 export { QueueManager } from "./async/queue-manager";
+export { UrlOutbox } from "./async/url-outbox";
 export { AssignmentPartition } from "./invoke/assignment-partition";
 export { TenantQuota } from "./invoke/tenant-quota";
 export { StreamDirectory } from "./kinesis/directory-object";

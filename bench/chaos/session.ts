@@ -19,6 +19,8 @@ export interface SessionOptions {
   faults?: string;
   verbose?: boolean;
   log?: (line: string) => void;
+  /** More platform variables (e.g. ASYNC_BACKLOG_MODE=off), over the session's own. */
+  vars?: Record<string, string>;
 }
 
 export interface Restart {
@@ -68,6 +70,7 @@ export class Session {
     // Async retries a second apart instead of Lambda's minutes, so a run settles quickly.
     this.#vars = { ASYNC_RETRY_UNIT_SECONDS: "1" };
     if (this.options.faults) Object.assign(this.#vars, { CHAOS_FAULTS: this.options.faults, CHAOS_FAULTS_UNLOCK: "local-dev-only" });
+    Object.assign(this.#vars, this.options.vars);
     const platform = await startPlatform({ stateDir: this.stateDir, vars: this.#vars, verbose: this.options.verbose });
     this.target = await setUpWorkload(platform, this.collector.url);
   }

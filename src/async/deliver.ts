@@ -9,10 +9,11 @@
  *   queue that is gone, FIFO or refuses the record is recorded as a failed
  *   event (condition DestinationDeliveryFailed). The function's SQS
  *   dead-letter queue gets the event itself (`sendToDeadLetterQueue`).
- * - An http(s) URL: a `destination` message goes on the cell's queue and the
- *   poller POSTs the record from there (`deliverToUrl`), signed with the
- *   tenant's destination signing key, retried with backoff, and recorded as a
- *   failed event (condition DestinationDeliveryFailed) when it never gets a 2xx.
+ * - An http(s) URL: the delivery goes to the tenant's outbox
+ *   (src/async/url-outbox.ts), which POSTs the record (`deliverToUrl`), signed
+ *   with the tenant's destination signing key, retries with backoff, and
+ *   records a failed event (condition DestinationDeliveryFailed) when it never
+ *   gets a 2xx.
  *
  * Signature: `X-Cellfn-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<body>")>`,
  * where key is the UTF-8 of the tenant's signing key string as
@@ -36,8 +37,7 @@ import type { TenantScope } from "../services/scope";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "./enqueue";
 import type { DestinationDelivery } from "./messages";
 import { INLINE_PAYLOAD_BYTES } from "./messages";
-import { queueBinding } from "./queues";
-import { keepDelivery } from "./volatile-queues";
+import { UrlOutbox } from "./url-outbox";
 import type { InvocationRecord } from "./record";
 import { fitRecord } from "./record";
 import { hmacSha256, sha256, toHex } from "../util/bytes";
@@ -65,14 +65,12 @@ export interface DeliverySource {
   isolationTenantId?: string | undefined;
   /** The chain that caused the source event; a destination event is one invocation further along. */
   lineage: LineageCounts;
-  /** The queue a destination message goes on (the queue the event came from). */
-  queue: string;
 }
 
-/** What dispatching did; `sentTo` names the queue a destination message went on (for depth reports). */
+/** What dispatching did (`handedOver`: an http(s) delivery is in its tenant's outbox). */
 export type DispatchResult =
   | { kind: "enqueued"; requestId: string }
-  | { kind: "sent"; sentTo: string }
+  | { kind: "handedOver" }
   | { kind: "queued"; queueArn: string; messageId: string }
   | { kind: "failed"; reason: string };
 
@@ -102,6 +100,7 @@ export async function dispatchDestination(
   }
 
   if (destination.kind === "url") {
+    const deliveryId = await destinationRequestId(source.requestId, `${record.requestContext.condition}:url`);
     const message: DestinationDelivery = {
       kind: "destination",
       tenantId: source.tenantId,
@@ -110,13 +109,11 @@ export async function dispatchDestination(
       url: destination.url.toString(),
       record: fitRecord(record, URL_RECORD_MAX_BYTES) as unknown as Record<string, unknown>,
       attempt: 0,
-      queue: source.queue,
+      deliveryId,
     };
-    // Local development: kept on a row of its own first, so a restart of the in-memory queue broker cannot lose it.
-    const deliveryId = await destinationRequestId(source.requestId, `${record.requestContext.condition}:url`);
-    const sent = await keepDelivery(scope.env, message, deliveryId);
-    await queueBinding(scope.env, source.queue).send(sent, { contentType: "json" });
-    return { kind: "sent", sentTo: source.queue };
+    // The tenant's outbox POSTs it (src/async/url-outbox.ts); one delivery per event and outcome however often the settle runs.
+    await UrlOutbox.of(scope.env, source.tenantId).take(deliveryId, message);
+    return { kind: "handedOver" };
   }
 
   const ref: FunctionRef = destination.qualifier === undefined ? { name: destination.name } : { name: destination.name, qualifier: destination.qualifier };

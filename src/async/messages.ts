@@ -50,11 +50,12 @@ export const destinationDeliverySchema = z.object({
   url: z.string(),
   record: z.record(z.string(), z.unknown()),
   attempt: z.number().int().min(0),
-  queue: z.string(),
+  /** Messages from before the outbox only: the queue it was sent to. */
+  queue: z.string().optional(),
   /**
-   * Local development only (ASYNC_QUEUES_VOLATILE): the async_events row that
-   * keeps this delivery's newest message, so that a restart of the in-memory
-   * queue broker cannot lose it (src/async/volatile-queues.ts).
+   * The delivery's id, one per source event and outcome: its key in the
+   * tenant's outbox (src/async/url-outbox.ts). On a message from before the
+   * outbox, local development's async_events row that kept it.
    */
   deliveryId: z.string().optional(),
 });

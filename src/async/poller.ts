@@ -22,11 +22,12 @@ import { AsyncEventStore } from "../data/async-event-store";
 import { tenantScopeById } from "../services/scope";
 import type { BatchContext } from "./batch-context";
 import { DepthReport } from "./batch-context";
-import { deliverToUrl, recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./deliver";
+import { recordDeliveryFailure, STORED_RECORD_MAX_BYTES } from "./deliver";
 import type { DestinationDelivery } from "./messages";
 import { queueMessageSchema } from "./messages";
-import { parseQueueName, queueBinding } from "./queues";
-import { advanceDelivery, isStaleDelivery, settleDelivery } from "./volatile-queues";
+import { parseQueueName } from "./queues";
+import { UrlOutbox } from "./url-outbox";
+import { isStaleDelivery, settleDelivery } from "./volatile-queues";
 import type { InvocationRecord } from "./record";
 import { fitRecord, parsePayload, recordFunctionArn } from "./record";
 
@@ -105,7 +106,7 @@ async function processMessage(message: Message<unknown>, bc: BatchContext): Prom
   }
   const body = parsed.data;
   // On the dead-letter queue a message still counts against the queue it was last sent to.
-  const countedOn = bc.source.role === "dlq" ? body.queue : bc.source.name;
+  const countedOn = bc.source.role === "dlq" ? (body.queue ?? bc.source.name) : bc.source.name;
   if (body.kind === "destination") {
     if (bc.source.role === "dlq") {
       await recordDeliveryFailure(bc.env, body, body.record, "the queue gave up on the destination message");
@@ -123,27 +124,16 @@ async function processMessage(message: Message<unknown>, bc: BatchContext): Prom
 
 // ---------------------------------------------------------------- destinations
 
+/**
+ * A destination message from before http(s) deliveries had their outbox
+ * (src/async/url-outbox.ts), still on a queue after an upgrade: handed to
+ * its tenant's outbox like a new delivery.
+ */
 async function processDestination(message: DestinationDelivery, bc: BatchContext): Promise<void> {
   // Local development (src/async/volatile-queues.ts): a copy of a delivery that already ended or moved on.
   if (await isStaleDelivery(bc.env, message)) return;
-  const outcome = await deliverToUrl(bc.env, message);
-  switch (outcome.kind) {
-    case "delivered":
-      await settleDelivery(bc.env, message, "succeeded");
-      return;
-    case "failed":
-      await recordDeliveryFailure(bc.env, message, message.record, `${message.url}: ${outcome.reason}`);
-      await settleDelivery(bc.env, message, "failed");
-      return;
-    case "retry": {
-      const queue = bc.source.role === undefined ? message.queue : bc.source.name;
-      const next: DestinationDelivery = { ...message, attempt: message.attempt + 1, queue };
-      await queueBinding(bc.env, queue).send(next, { contentType: "json", delaySeconds: outcome.delaySeconds });
-      bc.report.add(queue);
-      await advanceDelivery(bc.env, next);
-      return;
-    }
-  }
+  await UrlOutbox.of(bc.env, message.tenantId).take(message.deliveryId ?? message.requestId, message);
+  await settleDelivery(bc.env, message, "succeeded");
 }
 
 // ---------------------------------------------------------------- unreadable messages

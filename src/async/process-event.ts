@@ -250,21 +250,18 @@ function recordOf(run: EventRun, condition: string, payload: string | null, invo
 }
 
 function deliverySource(run: EventRun): DeliverySource {
-  const { message, bc } = run;
+  const { message } = run;
   return {
     tenantId: message.tenantId,
     functionName: message.functionName,
     requestId: message.requestId,
     isolationTenantId: message.isolationTenantId,
     lineage: message.lineage,
-    // Destination messages go on a queue this poller reads; never onto the dead-letter queue.
-    queue: bc.source.role === "dlq" || bc.source.role === undefined ? message.queue : bc.source.name,
   };
 }
 
 async function dispatch(run: EventRun, raw: string, record: InvocationRecord): Promise<void> {
-  const result = await dispatchDestination(run.scope, raw, record, deliverySource(run));
-  if (result.kind === "sent") run.bc.report.add(result.sentTo);
+  await dispatchDestination(run.scope, raw, record, deliverySource(run));
 }
 
 /**

@@ -14,12 +14,11 @@
  * poller runs an event only while its row is queued (at least once, as
  * Lambda's async invokes are).
  *
- * http(s) destination deliveries (src/async/deliver.ts) get the same
- * guarantee through the same rows: each delivery has an async_events row of
- * its own (id `deliveryId`, derived from its source event and condition)
- * holding its newest message, settled when the POST succeeds or the record
- * is kept as a failed event. The poller skips a copy whose row has already
- * settled or moved on to a newer attempt.
+ * http(s) destination deliveries no longer travel on the queues (their
+ * tenant's outbox keeps them in its own storage, src/async/url-outbox.ts).
+ * A delivery message kept on a row before that change is still sent again
+ * once, and the poller hands it to the outbox and settles its row; it skips
+ * a copy whose row has already settled or moved on to a newer attempt.
  */
 import { AsyncEventStore } from "../data/async-event-store";
 import { database } from "../db/client";
@@ -60,6 +59,10 @@ export async function resendQueuedBefore(env: Env, before: number): Promise<numb
         console.error(`volatile queues: kept message of ${row.requestId} does not parse; not sent again`, err);
         continue;
       }
+      if (message.queue === undefined) {
+        console.error(`volatile queues: kept message of ${row.requestId} names no queue; not sent again`);
+        continue;
+      }
       await queueBinding(env, message.queue).send(message, { contentType: "json" });
       sent += 1;
     }
@@ -69,14 +72,6 @@ export async function resendQueuedBefore(env: Env, before: number): Promise<numb
   }
   if (sent > 0) console.warn(`volatile queues: sent ${sent} queued async event(s) or destination deliveries again that a restart of the local queue broker lost`);
   return sent;
-}
-
-/** Keeps an http(s) destination delivery's first message on its own row before it is sent; answers the message to send. */
-export async function keepDelivery(env: Env, message: DestinationDelivery, deliveryId: string): Promise<DestinationDelivery> {
-  if (!queuesAreVolatile(env)) return message;
-  const kept: DestinationDelivery = { ...message, deliveryId };
-  await new AsyncEventStore(database(env.DB), message.tenantId).keepDelivery({ requestId: deliveryId, functionName: message.functionName, message: JSON.stringify(kept), now: Date.now() });
-  return kept;
 }
 
 /** Whether a kept delivery's message is a stale copy: its row has settled, or a newer attempt was sent. */
@@ -92,10 +87,4 @@ export async function settleDelivery(env: Env, message: DestinationDelivery, out
   const store = new AsyncEventStore(database(env.DB), message.tenantId);
   if (outcome === "succeeded") await store.succeed(message.deliveryId, Date.now());
   else await store.failStatement(message.deliveryId, Date.now());
-}
-
-/** A kept delivery's next attempt was sent: it becomes the message kept (older copies are stale). */
-export async function advanceDelivery(env: Env, next: DestinationDelivery): Promise<void> {
-  if (next.deliveryId === undefined) return;
-  await new AsyncEventStore(database(env.DB), next.tenantId).advance(next.deliveryId, next.attempt, false, Date.now(), JSON.stringify(next));
 }
