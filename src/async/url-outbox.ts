@@ -26,8 +26,12 @@ import { deliverToUrl, recordDeliveryFailure, URL_DELIVERY_TIMEOUT_MS } from "./
 import type { DestinationDelivery } from "./messages";
 import { destinationDeliverySchema } from "./messages";
 
-/** POSTs of one tenant in flight at once. */
-export const MAX_IN_FLIGHT = 16;
+/**
+ * POSTs of one tenant in flight at once. With receivers that hang on a
+ * quarter of their POSTs (10 s each), 16 carried about 5 POSTs/s, below the
+ * soak's 9 deliveries/s with their retries (npm run soak:path, SOAK_PATH=async).
+ */
+export const MAX_IN_FLIGHT = 64;
 /** A delivery being POSTed is not taken again for this long (its deadline + grace; a function: deliver.ts imports this module). */
 const leaseMs = () => URL_DELIVERY_TIMEOUT_MS + 5_000;
 /** Ids taken are remembered this long, so a settle that runs again later takes nothing twice (an event lives at most 6 h). */
