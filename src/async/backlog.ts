@@ -10,9 +10,10 @@
  * the old events — already late — drain with the capacity new work leaves.
  *
  * How, on the queues that exist (no new queue or binding):
- * - an event found on a shard or sideline queue older than BACKLOG_AGE_MS (a
- *   new event is delivered in well under that: a batch, an invoke) is part
- *   of a backlog: it moves to the cell's low-priority queue, so the shard
+ * - an event found on a shard or sideline queue more than BACKLOG_AGE_MS after
+ *   it was due (accepted, or its retry's or backoff's delay over; a new event
+ *   is delivered in well under that: a batch, an invoke) waited behind a
+ *   backlog and is part of it: it moves to the cell's low-priority queue, so the shard
  *   queues stay short and new events reach the function without waiting
  *   behind it;
  * - on the low-priority queue an old event runs only with one of the
@@ -61,7 +62,15 @@ export interface Delivery {
   mode: BacklogMode;
   /** Role of the queue it came from. */
   role: "shard" | "sideline" | "lowpri" | "dlq" | undefined;
-  acceptedAt: number;
+  /**
+   * Epoch ms from which the message was due: its acceptance, or when its
+   * retry's or throttle backoff's delay ended. Not the acceptance alone: an
+   * event throttled once and delayed by its own backoff did not wait behind a
+   * backlog, and sending it to the back of the old events' lane held new
+   * events for minutes (bench:backlog of 2026-12-05: p99 of the events after
+   * the surge 586 s).
+   */
+  dueAt: number;
   now: number;
 }
 
@@ -69,7 +78,7 @@ export interface Delivery {
 export function backlogStep(d: Delivery): BacklogStep {
   if (d.mode === "off") return { action: "run" };
   if (d.role === "lowpri") return { action: "runWithSlot" };
-  if ((d.role === "shard" || d.role === "sideline") && d.now - d.acceptedAt > BACKLOG_AGE_MS) return { action: "demote" };
+  if ((d.role === "shard" || d.role === "sideline") && d.now - d.dueAt > BACKLOG_AGE_MS) return { action: "demote" };
   return { action: "run" };
 }
 

@@ -28,6 +28,12 @@ export const asyncEventSchema = z.object({
   isolationTenantId: z.string().optional(),
   /** Epoch ms when the event was accepted (MaximumEventAgeInSeconds counts from here). */
   acceptedAt: z.number(),
+  /**
+   * Epoch ms from which this message was due to run: its send time plus its
+   * delay (a retry's or a throttle backoff's); absent on a first message (due
+   * at `acceptedAt`). Backlog mode judges the wait on a queue from it.
+   */
+  dueAt: z.number().optional(),
   /** Function-error retries spent so far (Lambda's retry budget: 0..MaximumRetryAttempts). */
   retriesSpent: z.number().int().min(0),
   /** Throttle / platform-error redeliveries so far (backoff grows with it; does not spend the budget). */

@@ -25,7 +25,7 @@ import type { AsyncEventMessage } from "./messages";
 import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } from "./outcome";
 import { decide, isExpired } from "./outcome";
 import { roleQueueName } from "./queues";
-import { BACKLOG_AGE_MS, backlogMode, backlogStep, recheckDelaySeconds } from "./backlog";
+import { backlogMode, backlogStep, recheckDelaySeconds } from "./backlog";
 import type { BacklogGate } from "./backlog-gate";
 import { backlogGate } from "./backlog-gate";
 import type { InvocationRecord, RecordResponse } from "./record";
@@ -119,7 +119,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
   // Backlog mode (src/async/backlog.ts): old events on a shard or sideline
   // queue move to the low-priority queue, where they run only with a backlog slot.
   const mode = backlogMode(env.ASYNC_BACKLOG_MODE);
-  const step = backlogStep({ mode, role: bc.source.role, acceptedAt: message.acceptedAt, now: Date.now() });
+  const step = backlogStep({ mode, role: bc.source.role, dueAt: message.dueAt ?? message.acceptedAt, now: Date.now() });
   if (step.action === "demote" && bc.source.cell !== undefined) {
     await advance(run, message, roleQueueName(bc.source.cell, "lowpri"), 0, false);
     return;
@@ -339,26 +339,23 @@ async function settleFailed(
  */
 async function advance(run: EventRun, next: AsyncEventMessage, queue: string, delaySeconds: number, ran: boolean): Promise<void> {
   const { bc, message } = run;
-  const attempt = message.attempt + 1;
-  await resend(bc.env, { ...next, attempt }, queue, delaySeconds);
+  const sent: AsyncEventMessage = { ...next, attempt: message.attempt + 1, dueAt: Date.now() + delaySeconds * 1000 };
+  await resend(bc.env, sent, queue, delaySeconds);
   bc.report.add(queue);
-  const kept = queuesAreVolatile(bc.env) ? JSON.stringify({ ...next, attempt, queue }) : undefined;
-  await new AsyncEventStore(bc.db, message.tenantId).advance(message.requestId, attempt, ran, Date.now(), kept);
+  const kept = queuesAreVolatile(bc.env) ? JSON.stringify({ ...sent, queue }) : undefined;
+  await new AsyncEventStore(bc.db, message.tenantId).advance(message.requestId, sent.attempt, ran, Date.now(), kept);
 }
 
 /**
- * Where a retry goes: back to the queue it came from, except that a retry
- * that will be backlog when it runs (backlog mode: older than BACKLOG_AGE_MS;
- * mode off: a shard queue's event older than the low-priority age) goes
- * straight to the low-priority queue (it would be moved there on arrival anyway).
+ * Where a retry goes: back to the queue it came from (backlog mode judges it
+ * by its wait past its delay when it comes back, src/async/backlog.ts), except
+ * that with the mode off a shard queue's event older than the low-priority age
+ * goes straight to the low-priority queue (it would be moved there on arrival anyway).
  */
 async function resendQueue(run: EventRun, delaySeconds: number): Promise<string> {
   const { source, env } = run.bc;
   if (source.role === undefined || source.cell === undefined || source.role === "dlq") return run.message.queue;
-  if (backlogMode(env.ASYNC_BACKLOG_MODE) === "on" && (source.role === "shard" || source.role === "sideline")) {
-    // It would be backlog when it runs: it waits on the low-priority queue, not in front of new events.
-    if (Date.now() + delaySeconds * 1000 - run.message.acceptedAt > BACKLOG_AGE_MS) return roleQueueName(source.cell, "lowpri");
-  } else if (source.role === "shard") {
+  if (backlogMode(env.ASYNC_BACKLOG_MODE) === "off" && source.role === "shard") {
     const after = await lowPriorityAfterSeconds(env, source.cell);
     if (after !== null && Date.now() + delaySeconds * 1000 - run.message.acceptedAt > after * 1000) {
       return roleQueueName(source.cell, "lowpri");

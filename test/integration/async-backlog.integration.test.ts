@@ -140,6 +140,9 @@ describe("async backlog mode", () => {
       DestinationConfig: { OnFailure: { Destination: `${RECEIVER}/expiring-failed` } },
     });
     await createFn(key, "fifo", slowHandler("fifo", 10), 2);
+    await createFn(key, "failing", `exports.handler = async (event) => { await fetch("${RECEIVER}/failing-start", { method: "POST", body: String(event.n) }); throw new Error("no"); };`, 2, {
+      MaximumRetryAttempts: 1,
+    });
   });
 
   it("runs new events before an older backlog, and still runs every old event once", async () => {
@@ -223,6 +226,22 @@ describe("async backlog mode", () => {
     // Moved (its next message is on the low-priority queue), not run here; the real consumer runs it there.
     expect((await row(second.requestId))?.attempt).toBe(1);
     expect(await settled(second.requestId)).toMatchObject({ status: "succeeded", invoke_count: 1 });
+  });
+
+  it("runs an event whose retry delay just ended where it finds it, however long ago it was accepted, and retries it there", async () => {
+    // Accepted a minute ago, due now (its delay just ended): it waited behind no backlog. Before, the
+    // age since acceptance sent every retried or throttled event behind the old ones (bench:backlog:
+    // new events after a surge waited up to 586 s).
+    const message: AsyncEventMessage = { ...(await oldEvent(key, "failing", { n: 4 }, 60_000, "cellfn-async-0-1")), dueAt: Date.now() };
+    const report = new DepthReport();
+    const source = { name: "cellfn-async-0-1", cell: 0, role: "shard" as const };
+    await processEvent(message, { env, ctx: createExecutionContext(), source, report, db: database(env.DB) });
+    expect(await row(message.requestId)).toMatchObject({ status: "queued", attempt: 1, invoke_count: 1 });
+    // Its retry (1 s here) went back to its shard queue, not to the low-priority queue.
+    expect([...report.added.keys()]).toEqual(["cellfn-async-0-1"]);
+    // The real consumer runs the retry where it finds it: two runs, then RetriesExhausted.
+    expect(await settled(message.requestId)).toMatchObject({ status: "failed", invoke_count: 2 });
+    expect(startsOf("failing").map((d) => d.body)).toEqual(["4", "4"]);
   });
 
   it("keeps one tenant's backlog slots apart from another's", async () => {

@@ -25,7 +25,7 @@ describe("backlogMode", () => {
 
 describe("backlogStep", () => {
   const at = (role: "shard" | "sideline" | "lowpri" | "dlq" | undefined, ageMs: number, mode: "on" | "off" = "on") =>
-    backlogStep({ mode, role, acceptedAt: T0, now: T0 + ageMs }).action;
+    backlogStep({ mode, role, dueAt: T0, now: T0 + ageMs }).action;
 
   it("runs a new event from a shard or sideline queue at once", () => {
     expect(at("shard", 0)).toBe("run");
@@ -36,6 +36,15 @@ describe("backlogStep", () => {
   it("moves an old event from a shard or sideline queue to the low-priority queue", () => {
     expect(at("shard", BACKLOG_AGE_MS + 1)).toBe("demote");
     expect(at("sideline", 60_000)).toBe("demote");
+  });
+
+  it("judges the wait on the queue from when the message was due, not from the event's acceptance", () => {
+    // An event accepted a minute ago whose throttle backoff ended just now did not wait behind a backlog.
+    const acceptedAt = T0 - 60_000;
+    const step = (dueAt: number, now: number) => backlogStep({ mode: "on", role: "shard", dueAt, now }).action;
+    expect(step(T0, T0 + 500)).toBe("run");
+    expect(step(T0, T0 + BACKLOG_AGE_MS + 1)).toBe("demote");
+    expect(step(acceptedAt, T0 + 500)).toBe("demote");
   });
 
   it("runs what the low-priority queue holds only with a backlog slot, whatever its age", () => {
