@@ -8,8 +8,9 @@
 //
 // Each line is prefixed with its suite's name; the exit code is non-zero when
 // either suite fails, and the summary says which and repeats the failed suite's
-// last lines (vitest's list of failed tests), since CI's log keeps only its tail. A concurrent-run helper package
-// would do the same, but this is 40 lines and npm's own runner has no such mode.
+// last lines (vitest's list of failed tests), since CI's log keeps only its
+// tail. A concurrent-run helper package would do the same, but this is 60
+// lines and npm's own runner has no such mode.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { stripVTControlCharacters } from "node:util";

@@ -13,9 +13,9 @@
  * - an event found on a shard or sideline queue more than BACKLOG_AGE_MS after
  *   it was due (accepted, or its retry's or backoff's delay over; a new event
  *   is delivered in well under that: a batch, an invoke) waited behind a
- *   backlog and is part of it: it moves to the cell's low-priority queue, so the shard
- *   queues stay short and new events reach the function without waiting
- *   behind it;
+ *   backlog and is part of it: it moves to the cell's low-priority queue, so
+ *   the shard queues stay short and new events reach the function without
+ *   waiting behind it;
  * - on the low-priority queue an old event runs only with one of the
  *   function's backlog slots (counted by the cell's QueueManager), at most
  *   `backlogSlots(reserved)` at once — about half the function's

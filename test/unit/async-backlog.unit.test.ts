@@ -38,15 +38,6 @@ describe("backlogStep", () => {
     expect(at("sideline", 60_000)).toBe("demote");
   });
 
-  it("judges the wait on the queue from when the message was due, not from the event's acceptance", () => {
-    // An event accepted a minute ago whose throttle backoff ended just now did not wait behind a backlog.
-    const acceptedAt = T0 - 60_000;
-    const step = (dueAt: number, now: number) => backlogStep({ mode: "on", role: "shard", dueAt, now }).action;
-    expect(step(T0, T0 + 500)).toBe("run");
-    expect(step(T0, T0 + BACKLOG_AGE_MS + 1)).toBe("demote");
-    expect(step(acceptedAt, T0 + 500)).toBe("demote");
-  });
-
   it("runs what the low-priority queue holds only with a backlog slot, whatever its age", () => {
     expect(at("lowpri", 0)).toBe("runWithSlot");
     expect(at("lowpri", 600_000)).toBe("runWithSlot");
