@@ -10,6 +10,7 @@ import { LambdaError } from "../errors";
 import { isQueueArn } from "../lambda/destination-config";
 import { effectiveEventConfig } from "../services/event-invoke-config";
 import type { InvokeOutcome } from "../invoke/run";
+import { BacklogDeferred } from "../invoke/lease";
 import { invokeSync } from "../invoke/run";
 import { prepareInvoke } from "../invoke/target";
 import { resolveVersion } from "../services/resolve";
@@ -26,8 +27,6 @@ import type { AttemptResult, EventState, FailedEventCondition, RetryPolicy } fro
 import { decide, isExpired } from "./outcome";
 import { roleQueueName } from "./queues";
 import { backlogMode, backlogStep, recheckDelaySeconds } from "./backlog";
-import type { BacklogGate } from "./backlog-gate";
-import { backlogGate } from "./backlog-gate";
 import type { InvocationRecord, RecordResponse } from "./record";
 import { fitRecord, invocationRecord } from "./record";
 import { recordAsyncEvent, recordAsyncEventAge } from "../metrics/record-events";
@@ -141,10 +140,10 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
   }
 
   recordAsyncEventAge(env, metricsOf(message), Date.now() - message.acceptedAt, (p) => bc.ctx.waitUntil(p));
-  const backlogLane = step.action === "runWithSlot" && bc.source.cell !== undefined;
-  const attempt = await attemptInvoke(run, payload, backlogLane ? backlogGate(env, bc.source.cell ?? 0, message) : undefined);
+  const backlogLane = step.action === "runOnIdle" && bc.source.cell !== undefined;
+  const attempt = await attemptInvoke(run, payload, backlogLane);
   if (attempt.result.kind === "noSlot") {
-    // Every backlog slot is taken: wait on the low-priority queue and try again (until its age runs out).
+    // New events may need the function's idle slots: wait on the low-priority queue and try again (until its age runs out).
     const delaySeconds = recheckDelaySeconds(message.backoffs);
     if (isExpired(state, run.policy, Date.now() + delaySeconds * 1000)) {
       await settleFailed(run, "EventAgeExceeded", payload, undefined);
@@ -178,24 +177,19 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
 }
 
 interface Attempt {
-  /** `noSlot`: an old event found every backlog slot of its function taken (nothing ran). */
+  /** `noSlot`: an old event found no concurrency new events leave idle (nothing ran). */
   result: AttemptResult | { kind: "noSlot" };
   /** Present when the handler ran (success or function error). */
   outcome?: InvokeOutcome;
 }
 
-/** Runs the event through the synchronous invoke path (old events with a backlog slot only) and classifies how it went. */
-async function attemptInvoke(run: EventRun, payload: string, gate?: BacklogGate): Promise<Attempt> {
+/** Runs the event through the synchronous invoke path (`backlog`: an old event, on idle concurrency only) and classifies how it went. */
+async function attemptInvoke(run: EventRun, payload: string, backlog: boolean): Promise<Attempt> {
   const { message, scope, bc } = run;
   const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
-  let holdsSlot = false;
   try {
     const target = await prepareInvoke(scope, ref, message.isolationTenantId);
     if (target.fn.reservedConcurrency === 0) return { result: { kind: "zeroConcurrency" } };
-    if (gate) {
-      holdsSlot = await gate.claim(target.fn.reservedConcurrency);
-      if (!holdsSlot) return { result: { kind: "noSlot" } };
-    }
     const outcome = await invokeSync(scope, target, {
       requestId: message.requestId,
       payload,
@@ -203,9 +197,11 @@ async function attemptInvoke(run: EventRun, payload: string, gate?: BacklogGate)
       clientContext: undefined,
       waitUntil: (p) => bc.ctx.waitUntil(p),
       lineage: message.lineage,
+      backlog,
     });
     return { result: outcome.functionError ? { kind: "functionError" } : { kind: "success" }, outcome };
   } catch (err) {
+    if (err instanceof BacklogDeferred) return { result: { kind: "noSlot" } };
     if (err instanceof LambdaError) {
       if (err.status === 429) return { result: { kind: "throttled" } };
       if (err.status === 404) return { result: { kind: "rejected", condition: "FunctionNotFound" } };
@@ -219,8 +215,6 @@ async function attemptInvoke(run: EventRun, payload: string, gate?: BacklogGate)
     }
     console.error(`poller: ${message.requestId} platform error`, err);
     return { result: { kind: "platformError" } };
-  } finally {
-    if (holdsSlot) await gate?.release();
   }
 }
 

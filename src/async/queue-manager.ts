@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SidelineMode, SlidingCount } from "../placement/sideline";
 import { advance, bestOfTwo, emptyCount, recentEvents, shouldSideline } from "../placement/sideline";
-import { freeSlot, releaseSlot } from "./backlog";
 import { QueueCounts } from "./queue-counts";
 
 export interface RouteRequest {
@@ -53,8 +52,6 @@ export class QueueManager extends DurableObject<Env> {
   #modes = new Map<string, SidelineMode>();
   #cellCount = emptyCount(Date.now());
   #lowPriorityAfterSeconds: number | null = DEFAULT_LOW_PRIORITY_AFTER_SECONDS;
-  /** Backlog slots in use per function (`tenantId/functionName` → lease expiries), src/async/backlog.ts. */
-  #backlogLeases = new Map<string, number[]>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,21 +97,6 @@ export class QueueManager extends DurableObject<Env> {
   async added(counts: Record<string, number>): Promise<void> {
     const now = Date.now();
     for (const [queue, n] of Object.entries(counts)) this.#queues.add(queue, n, now);
-  }
-
-  /** An old event of `fn` asks to run (backlog mode): granted while fewer than `limit` hold a slot. */
-  async claimBacklogSlot(fn: string, limit: number): Promise<boolean> {
-    const { granted, leases } = freeSlot(this.#backlogLeases.get(fn) ?? [], limit, Date.now());
-    if (leases.length === 0) this.#backlogLeases.delete(fn);
-    else this.#backlogLeases.set(fn, leases);
-    return granted;
-  }
-
-  /** The old event's run is over: its slot is free again. */
-  async releaseBacklogSlot(fn: string): Promise<void> {
-    const leases = releaseSlot(this.#backlogLeases.get(fn) ?? [], Date.now());
-    if (leases.length === 0) this.#backlogLeases.delete(fn);
-    else this.#backlogLeases.set(fn, leases);
   }
 
   async setSidelineMode(tenantId: string, mode: SidelineMode): Promise<void> {

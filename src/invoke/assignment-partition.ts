@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { maybeResetObject } from "../chaos/faults";
-import type { Environment, ThrottleReason } from "./partition-rules";
+import type { Environment, PeakHold, ThrottleReason } from "./partition-rules";
 import { unloadEnvironment } from "../runtime/unload";
-import { admitReserved, environmentId, expiredIdle, functionKey, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
+import { admitBacklog, admitReserved, environmentId, expiredIdle, functionKey, holdPeak, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
 import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
 import { ProvisionedPool } from "./provisioned-pool";
 import { pickProvisioned } from "./provisioned-rules";
@@ -21,6 +21,8 @@ export interface LeaseRequest {
   /** The tenant's concurrency limit minus every reservation. */
   unreservedLimit: number;
   timeoutMs: number;
+  /** An old event of the async backlog: granted only from concurrency new events leave idle (admitBacklog). */
+  backlog?: boolean;
 }
 
 export type LeaseGrant =
@@ -34,7 +36,8 @@ export type LeaseGrant =
       /** The version has a provisioned concurrency config (ProvisionedPool.configOf). */
       provisionedConfig?: { qualifier: string; allocated: number };
     }
-  | { granted: false; reason: ThrottleReason };
+  /** BacklogDeferred: a backlog lease refused, new events may need the idle slots (not a throttle). */
+  | { granted: false; reason: ThrottleReason | "BacklogDeferred" };
 
 interface Lease {
   environmentId: string;
@@ -47,6 +50,8 @@ interface Lease {
    * the tenant's pool backs it.
    */
   provisioned?: boolean;
+  /** An old event of the async backlog holds it (LeaseRequest.backlog). */
+  backlog?: boolean;
 }
 
 /** Journal keys: leases in flight, environments, and the environment sequence. */
@@ -71,6 +76,9 @@ export class AssignmentPartition extends DurableObject<Env> {
   #envs = new Map<string, Environment>();
   #leases = new Map<string, Lease>();
   #sequence = 0;
+  /** Backlog leases in flight (the rest of #leases are new events'), and the new ones' recent peak. */
+  #backlogInFlight = 0;
+  #newPeak: PeakHold = { value: 0, at: 0 };
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
   #pool = new ProvisionedPool({
@@ -100,6 +108,12 @@ export class AssignmentPartition extends DurableObject<Env> {
       const reason = admitReserved(this.#leases.size, req.reservedConcurrency);
       if (reason) return { granted: false, reason };
     }
+    const newInFlight = this.#leases.size - this.#backlogInFlight;
+    this.#newPeak = holdPeak(this.#newPeak, newInFlight, now);
+    if (req.backlog) {
+      const admitted = admitBacklog({ reserved: req.reservedConcurrency, newInFlight, backlogInFlight: this.#backlogInFlight, newPeak: this.#newPeak.value });
+      if (!admitted) return { granted: false, reason: "BacklogDeferred" };
+    }
     // Claim everything synchronously before the first await, so concurrent
     // acquires interleaving at the quota call still see this lease counted.
     const leaseId = crypto.randomUUID();
@@ -117,15 +131,16 @@ export class AssignmentPartition extends DurableObject<Env> {
     env.busy = true;
     const lease: Lease = { environmentId: env.id, expiresAt, pooled: req.reservedConcurrency === null && !provisioned };
     if (provisioned) lease.provisioned = true;
+    if (req.backlog) lease.backlog = true;
     this.#envs.set(env.id, env);
-    this.#leases.set(leaseId, lease);
+    this.#add(leaseId, lease, now);
 
     // Leases started under a reservation that has since been removed still
     // run outside the tenant's pool: until they end they count against it.
     let unpooled = 0;
     for (const other of this.#leases.values()) if (!other.pooled && !other.provisioned) unpooled += 1;
     if (lease.pooled && !(await TenantQuota.of(this.env, req.tenantId).take(leaseId, req.unreservedLimit - unpooled, expiresAt))) {
-      this.#leases.delete(leaseId);
+      this.#remove(leaseId, lease, Date.now());
       if (warm) env.busy = false;
       else this.#envs.delete(env.id);
       return { granted: false, reason: "ConcurrentInvocationLimitExceeded" };
@@ -143,7 +158,7 @@ export class AssignmentPartition extends DurableObject<Env> {
     maybeResetObject(this.ctx, this.env, "lease-release");
     const lease = this.#leases.get(leaseId);
     if (!lease) return;
-    this.#leases.delete(leaseId);
+    this.#remove(leaseId, lease, Date.now());
     void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
     const env = this.#envs.get(lease.environmentId);
     if (env && reusable && !env.retiring) {
@@ -202,7 +217,7 @@ export class AssignmentPartition extends DurableObject<Env> {
     for (const [leaseId, lease] of this.#leases) {
       if (lease.expiresAt > now) continue;
       console.warn(`assignment-partition: reclaimed abandoned lease ${leaseId} of ${lease.environmentId}`);
-      this.#leases.delete(leaseId);
+      this.#remove(leaseId, lease, now);
       void this.ctx.storage.delete(LEASE + leaseId, UNCONFIRMED);
       const env = this.#envs.get(lease.environmentId);
       if (env?.provisioned !== undefined) this.#pool.replace(env);
@@ -210,6 +225,19 @@ export class AssignmentPartition extends DurableObject<Env> {
       // The quota expires the matching slot on its own clock (same expiresAt).
     }
     for (const env of expiredIdle(this.#envs.values(), now)) this.#retire(env.id);
+  }
+
+  /** Every lease enters and leaves #leases here, so the backlog count and the new leases' peak stay true. */
+  #add(leaseId: string, lease: Lease, now: number): void {
+    this.#leases.set(leaseId, lease);
+    if (lease.backlog) this.#backlogInFlight += 1;
+    else this.#newPeak = holdPeak(this.#newPeak, this.#leases.size - this.#backlogInFlight, now);
+  }
+
+  #remove(leaseId: string, lease: Lease, now: number): void {
+    if (!this.#leases.delete(leaseId)) return;
+    if (lease.backlog) this.#backlogInFlight -= 1;
+    else this.#newPeak = holdPeak(this.#newPeak, this.#leases.size - this.#backlogInFlight, now);
   }
 
   #retire(envId: string): void {
@@ -228,7 +256,7 @@ export class AssignmentPartition extends DurableObject<Env> {
 
   async #load(): Promise<void> {
     const storage = this.ctx.storage;
-    for (const [key, lease] of await storage.list<Lease>({ prefix: LEASE })) this.#leases.set(key.slice(LEASE.length), lease);
+    for (const [key, lease] of await storage.list<Lease>({ prefix: LEASE })) this.#add(key.slice(LEASE.length), lease, Date.now());
     const busy = new Set([...this.#leases.values()].map((l) => l.environmentId));
     const now = Date.now();
     // Idle times are not journaled (a warm acquire writes no environment): a

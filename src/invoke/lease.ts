@@ -6,6 +6,11 @@
  * code runs when a limit is reached. `release` holds a reusable lease here
  * for the next invocation a moment longer, or gives it back. Callers never
  * see the cache or the Durable Object stubs.
+ *
+ * A backlog lease (an old async event, src/async/backlog.ts) always asks the
+ * partition, which grants it only from concurrency new events leave idle, and
+ * is given back at once: a held lease would carry the backlog's mark to the
+ * next (new) invocation, or a new event's slot to the backlog.
  */
 import { tooManyRequests } from "../errors";
 import type { TenantScope } from "../services/scope";
@@ -24,11 +29,21 @@ export interface Lease extends HeldLease {
   functionName: string;
   /** Where it came from: this isolate's held leases (no round trip) or a trip to the partition. */
   source: LeaseSource;
+  /** Granted to an old event of the async backlog. */
+  backlog?: boolean;
+}
+
+/** A backlog lease the partition did not grant: new events may need the function's idle slots (not a throttle). */
+export class BacklogDeferred extends Error {
+  constructor() {
+    super("backlog lease deferred: new events may need the idle concurrency");
+    this.name = "BacklogDeferred";
+  }
 }
 
 export type LeaseSource = "held" | "partition";
 
-export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string): Promise<Lease> {
+export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string, backlog = false): Promise<Lease> {
   const { fn, version } = target;
   if (fn.reservedConcurrency === 0) throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
   const tenantId = scope.principal.tenantId;
@@ -36,8 +51,8 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
   const versionKey = `${version.version}@${version.revisionId}`;
   const timeoutMs = version.config.Timeout * 1000;
   const pool = poolKey({ functionKey: key, versionKey, isolationKey, reserved: fn.reservedConcurrency, unreservedLimit: target.unreservedLimit });
-  const owner = { pool, tenantId, functionName: fn.name };
-  const held = takeHeld(pool, timeoutMs);
+  const owner = { pool, tenantId, functionName: fn.name, ...(backlog ? { backlog } : {}) };
+  const held = backlog ? undefined : takeHeld(pool, timeoutMs);
   if (held) return { ...held, ...owner, warm: true, source: "held" };
 
   const grant = await AssignmentPartition.of(scope.env, tenantId, fn.name).acquire({
@@ -48,8 +63,9 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
     reservedConcurrency: fn.reservedConcurrency,
     unreservedLimit: target.unreservedLimit,
     timeoutMs,
+    ...(backlog ? { backlog } : {}),
   });
-  if (!grant.granted) throw tooManyRequests(grant.reason);
+  if (!grant.granted) throw grant.reason === "BacklogDeferred" ? new BacklogDeferred() : tooManyRequests(grant.reason);
   return {
     leaseId: grant.leaseId,
     environmentId: grant.environmentId,
@@ -66,5 +82,5 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
 export function release(env: Env, lease: Lease, reusable: boolean): Promise<void> {
   const giveBack = (held: HeldLease, keep: boolean) =>
     AssignmentPartition.of(env, lease.tenantId, lease.functionName).release(held.leaseId, lease.tenantId, keep);
-  return reusable ? hold(lease.pool, lease, (held) => giveBack(held, true)) : giveBack(lease, false);
+  return reusable && !lease.backlog ? hold(lease.pool, lease, (held) => giveBack(held, true)) : giveBack(lease, reusable);
 }

@@ -66,3 +66,40 @@ export type ThrottleReason = "ReservedFunctionConcurrentInvocationLimitExceeded"
 export function admitReserved(inFlight: number, reserved: number): ThrottleReason | null {
   return inFlight >= reserved ? "ReservedFunctionConcurrentInvocationLimitExceeded" : null;
 }
+
+/**
+ * Backlog leases (async backlog mode, src/async/backlog.ts): an old event runs
+ * only on concurrency that new events leave idle. The partition keeps, for the
+ * new (non-backlog) leases, their recent peak in flight (PeakHold), and grants
+ * a backlog lease only while, after it, the new ones still have one slot more
+ * than that peak free. A fixed share of the reserved concurrency did not work:
+ * at half of it, new events at half of the function's capacity were throttled
+ * (and backed off ≥ 1 s) on their half while old events kept the other
+ * (bench:backlog, 2026-12-05).
+ */
+
+/** How long a peak of new leases in flight is remembered: long enough to cover their bursts (a queue batch). */
+export const NEW_PEAK_HOLD_MS = 5_000;
+/** Backlog leases of a function without reserved concurrency at once (its limit is the tenant's pool, shared). */
+export const UNRESERVED_BACKLOG_LEASES = 10;
+
+/** The highest count seen since `at`; a peak older than NEW_PEAK_HOLD_MS gives way to the current count. */
+export interface PeakHold {
+  value: number;
+  at: number;
+}
+
+/** The peak after the count changed to `current` at `now`. */
+export function holdPeak(peak: PeakHold, current: number, now: number): PeakHold {
+  if (current >= peak.value || now - peak.at > NEW_PEAK_HOLD_MS) return { value: current, at: now };
+  return peak;
+}
+
+/** Whether one more backlog lease may start, given the leases in flight and the new ones' recent peak. */
+export function admitBacklog(f: { reserved: number | null; newInFlight: number; backlogInFlight: number; newPeak: number }): boolean {
+  if (f.reserved === null) return f.backlogInFlight < UNRESERVED_BACKLOG_LEASES;
+  // Slots kept for new events: their peak and one more, but never all: the
+  // backlog always gets one slot when every other is idle, so it drains.
+  const keep = Math.min(f.reserved - 1, Math.max(f.newInFlight, f.newPeak) + 1);
+  return f.newInFlight + f.backlogInFlight < f.reserved && f.backlogInFlight < f.reserved - keep;
+}

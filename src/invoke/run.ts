@@ -49,6 +49,8 @@ export interface RunControl {
   /** The client's request: once it aborts, no user code is started for it. */
   signal?: AbortSignal;
   admission?: Admission;
+  /** An old event of the async backlog: it runs only on idle concurrency, or throws BacklogDeferred (src/invoke/lease.ts). */
+  backlog?: boolean;
 }
 
 export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
@@ -77,7 +79,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
   }
   for (let attempt = 1; ; attempt++) {
     const acquireStarted = performance.now();
-    const lease = await acquire(scope, target, opts.tenantId ?? "").catch((err: unknown) => {
+    const lease = await acquire(scope, target, opts.tenantId ?? "", opts.backlog).catch((err: unknown) => {
       if (err instanceof LambdaError && err.status === 429) {
         const reason = err.extra.reason ?? "TooManyRequestsException";
         recordThrottle(scope.env, metrics, opts.waitUntil);

@@ -41,6 +41,29 @@ describe("AssignmentPartition", () => {
     expect((await partition.snapshot()).inFlight).toBe(5);
   });
 
+  it("grants a backlog lease only from concurrency new events leave idle (their recent peak and one slot more)", async () => {
+    const { tenantId, partition } = fresh();
+    const newLease = () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 4 }));
+    const backlogLease = () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 4, backlog: true }));
+    const leaseId = (g: Awaited<ReturnType<typeof newLease>>) => (g.granted ? g.leaseId : "");
+    // New events peaked at 2 in flight, then finished: 3 of the 4 slots stay theirs for a while.
+    const peak = [await newLease(), await newLease()];
+    for (const g of peak) await partition.release(leaseId(g), tenantId, true);
+    const first = await backlogLease();
+    expect(first.granted).toBe(true);
+    expect(await backlogLease()).toEqual({ granted: false, reason: "BacklogDeferred" });
+    // The deferral is the backlog's alone: new events still get the idle slots, up to the reservation.
+    const newOnes = await Promise.all([newLease(), newLease(), newLease(), newLease()]);
+    expect(newOnes.filter((g) => g.granted)).toHaveLength(3);
+    expect(newOnes.find((g) => !g.granted)).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    // The backlog keeps one slot as its floor, so it drains: once the old event is done, the next one takes it.
+    await partition.release(leaseId(first), tenantId, true);
+    expect((await partition.snapshot()).inFlight).toBe(3);
+    expect((await backlogLease()).granted).toBe(true);
+    // Every slot busy: nothing more, backlog or new.
+    expect(await backlogLease()).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+  });
+
   it("counts leases started under a reservation that was then removed against the tenant's pool", async () => {
     const { tenantId, partition } = fresh();
     const reserved = await Promise.all([1, 2].map(() => partition.acquire(request(tenantId, "f", { reservedConcurrency: 2 }))));

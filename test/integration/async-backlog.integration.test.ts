@@ -2,20 +2,20 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { backlogSlots } from "../../src/async/backlog";
 import type { AsyncEventMessage } from "../../src/async/messages";
 import { DepthReport } from "../../src/async/batch-context";
 import { handleQueueBatch } from "../../src/async/poller";
 import { processEvent } from "../../src/async/process-event";
 import { database } from "../../src/db/client";
-import { QueueManager } from "../../src/async/queue-manager";
+import { AssignmentPartition } from "../../src/invoke/assignment-partition";
 import type { TenantKey } from "../helpers/platform";
 import { createFunctionBody, fn, newTenant, signed, waitUntilSettled } from "../helpers/platform";
 
 /**
  * Backlog mode of async events (src/async/backlog.ts), in workerd with the
  * real queues and their consumer (the poller): old events move to the
- * low-priority queue and run only with a backlog slot, so new events sent
+ * low-priority queue and run only on concurrency new events leave idle (a
+ * backlog lease of the function's AssignmentPartition), so new events sent
  * after them overtake them; every old event still completes, and one whose
  * age runs out while it waits goes to its failure destination with
  * EventAgeExceeded. The backlog is made of events accepted "long ago"
@@ -127,6 +127,29 @@ async function runBatch(queue: string, bodies: unknown[], batchEnv: Env) {
   return { ids: messages.map((m) => m.id), acked: result.explicitAcks };
 }
 
+/**
+ * Takes all `reserved` slots of a function as new events' leases would (its
+ * partition then defers every backlog lease); the returned function gives them back.
+ */
+async function occupy(key: TenantKey, name: string, reserved: number): Promise<() => Promise<void>> {
+  const partition = AssignmentPartition.of(env, key.tenantId, name);
+  const request = {
+    tenantId: key.tenantId,
+    functionKey: `${key.tenantId}/${name}`,
+    versionKey: "occupied@test",
+    isolationKey: "",
+    reservedConcurrency: reserved,
+    unreservedLimit: 1000,
+    timeoutMs: 60_000,
+  };
+  const grants = await Promise.all(Array.from({ length: reserved }, () => partition.acquire(request)));
+  const ids = grants.map((g) => (g.granted ? g.leaseId : ""));
+  expect(ids.every((id) => id !== "")).toBe(true);
+  return async () => {
+    for (const id of ids) await partition.release(id, key.tenantId, true);
+  };
+}
+
 const startsOf = (name: string) => deliveries.filter((d) => d.path === `/${name}-start`);
 
 describe("async backlog mode", () => {
@@ -163,7 +186,6 @@ describe("async backlog mode", () => {
     // New events run at once: within a couple of seconds, while most of the backlog still waits.
     expect(lastFreshStart - sentAt).toBeLessThan(3_000);
     const oldStartedBefore = startsOf("busy").filter((d) => Number(d.body) >= 100 && d.at <= lastFreshStart).length;
-    expect(oldStartedBefore).toBeLessThanOrEqual(backlogSlots(4) * 3);
     expect(oldStartedBefore).toBeLessThan(old.length);
 
     // Every event, old and new, succeeds exactly once.
@@ -174,11 +196,9 @@ describe("async backlog mode", () => {
     expect(oldNs).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
   }, 120_000);
 
-  it("sends an old event whose age runs out while it waits for a slot to its failure destination (EventAgeExceeded)", async () => {
-    const manager = QueueManager.ofCell(env, 0);
-    const fnKey = `${key.tenantId}/expiring`;
-    // Every backlog slot of the function is taken.
-    for (let i = 0; i < backlogSlots(2); i++) expect(await manager.claimBacklogSlot(fnKey, backlogSlots(2))).toBe(true);
+  it("sends an old event whose age runs out while it waits for idle concurrency to its failure destination (EventAgeExceeded)", async () => {
+    // Every slot of the function is busy with new events.
+    const giveBack = await occupy(key, "expiring", 2);
     try {
       // 59.5 s old with MaximumEventAgeInSeconds 60: the next try for a slot would come too late.
       const message = await oldEvent(key, "expiring", { n: 7 }, 59_500, "cellfn-async-0-lowpri");
@@ -193,20 +213,18 @@ describe("async backlog mode", () => {
       expect(JSON.parse(record.body)).toMatchObject({ requestContext: { condition: "EventAgeExceeded", approximateInvokeCount: 0 }, requestPayload: { n: 7 } });
       expect(startsOf("expiring")).toHaveLength(0);
     } finally {
-      for (let i = 0; i < backlogSlots(2); i++) await manager.releaseBacklogSlot(fnKey);
+      await giveBack();
     }
   });
 
-  it("waits on the low-priority queue without a slot, and runs it once a slot is free", async () => {
-    const manager = QueueManager.ofCell(env, 0);
-    const fnKey = `${key.tenantId}/expiring`;
-    expect(await manager.claimBacklogSlot(fnKey, backlogSlots(2))).toBe(true);
+  it("waits on the low-priority queue while new events hold the function's concurrency, and runs once a slot is idle", async () => {
+    const giveBack = await occupy(key, "expiring", 2);
     const message = await oldEvent(key, "expiring", { n: 8 }, 5_000, "cellfn-async-0-lowpri");
     const batch = await runBatch("cellfn-async-0-lowpri", [message], env);
     expect(batch.acked).toEqual(batch.ids);
     // Not run: handed to its next message on the low-priority queue.
     expect(await row(message.requestId)).toMatchObject({ status: "queued", attempt: 1, invoke_count: 0 });
-    await manager.releaseBacklogSlot(fnKey);
+    await giveBack();
     expect(await settled(message.requestId)).toMatchObject({ status: "succeeded", invoke_count: 1 });
     expect(startsOf("expiring").map((d) => d.body)).toEqual(["8"]);
   });
@@ -242,15 +260,5 @@ describe("async backlog mode", () => {
     // The real consumer runs the retry where it finds it: two runs, then RetriesExhausted.
     expect(await settled(message.requestId)).toMatchObject({ status: "failed", invoke_count: 2 });
     expect(startsOf("failing").map((d) => d.body)).toEqual(["4", "4"]);
-  });
-
-  it("keeps one tenant's backlog slots apart from another's", async () => {
-    const other = await newTenant();
-    const manager = QueueManager.ofCell(env, 0);
-    expect(await manager.claimBacklogSlot(`${key.tenantId}/shared-name`, 1)).toBe(true);
-    expect(await manager.claimBacklogSlot(`${key.tenantId}/shared-name`, 1)).toBe(false);
-    expect(await manager.claimBacklogSlot(`${other.tenantId}/shared-name`, 1)).toBe(true);
-    await manager.releaseBacklogSlot(`${key.tenantId}/shared-name`);
-    await manager.releaseBacklogSlot(`${other.tenantId}/shared-name`);
   });
 });
