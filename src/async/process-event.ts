@@ -11,6 +11,7 @@ import { isQueueArn } from "../lambda/destination-config";
 import { effectiveEventConfig } from "../services/event-invoke-config";
 import type { InvokeOutcome } from "../invoke/run";
 import { BacklogDeferred } from "../invoke/lease";
+import type { AsyncLane } from "../invoke/partition-rules";
 import { invokeSync } from "../invoke/run";
 import { prepareInvoke } from "../invoke/target";
 import { resolveVersion } from "../services/resolve";
@@ -141,7 +142,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
 
   recordAsyncEventAge(env, metricsOf(message), Date.now() - message.acceptedAt, (p) => bc.ctx.waitUntil(p));
   const backlogLane = step.action === "runOnIdle" && bc.source.cell !== undefined;
-  const attempt = await attemptInvoke(run, payload, backlogLane);
+  const attempt = await attemptInvoke(run, payload, mode === "off" ? undefined : backlogLane ? "old" : "new");
   if (attempt.result.kind === "noSlot") {
     // New events may need the function's idle slots: wait on the low-priority queue and try again (until its age runs out).
     const delaySeconds = recheckDelaySeconds(message.backoffs);
@@ -183,8 +184,8 @@ interface Attempt {
   outcome?: InvokeOutcome;
 }
 
-/** Runs the event through the synchronous invoke path (`backlog`: an old event, on idle concurrency only) and classifies how it went. */
-async function attemptInvoke(run: EventRun, payload: string, backlog: boolean): Promise<Attempt> {
+/** Runs the event through the synchronous invoke path (in its backlog-mode lane, if any) and classifies how it went. */
+async function attemptInvoke(run: EventRun, payload: string, asyncLane: AsyncLane | undefined): Promise<Attempt> {
   const { message, scope, bc } = run;
   const ref = message.qualifier === undefined ? { name: message.functionName } : { name: message.functionName, qualifier: message.qualifier };
   try {
@@ -197,7 +198,7 @@ async function attemptInvoke(run: EventRun, payload: string, backlog: boolean): 
       clientContext: undefined,
       waitUntil: (p) => bc.ctx.waitUntil(p),
       lineage: message.lineage,
-      backlog,
+      ...(asyncLane ? { asyncLane } : {}),
     });
     return { result: outcome.functionError ? { kind: "functionError" } : { kind: "success" }, outcome };
   } catch (err) {

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { maybeResetObject } from "../chaos/faults";
-import type { Environment, PeakHold, ThrottleReason } from "./partition-rules";
+import type { AsyncLane, Environment, PeakHold, ThrottleReason } from "./partition-rules";
 import { unloadEnvironment } from "../runtime/unload";
-import { admitBacklog, admitReserved, environmentId, expiredIdle, functionKey, holdPeak, LEASE_GRACE_MS, pickIdle } from "./partition-rules";
+import { admitBacklog, admitReserved, environmentId, expiredIdle, functionKey, holdPeak, LEASE_GRACE_MS, NEW_EVENT_WAIT_MS, pickIdle } from "./partition-rules";
 import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
 import { ProvisionedPool } from "./provisioned-pool";
 import { pickProvisioned } from "./provisioned-rules";
@@ -21,8 +21,8 @@ export interface LeaseRequest {
   /** The tenant's concurrency limit minus every reservation. */
   unreservedLimit: number;
   timeoutMs: number;
-  /** An old event of the async backlog: granted only from concurrency new events leave idle (admitBacklog). */
-  backlog?: boolean;
+  /** Async backlog mode (AsyncLane): "old" is granted only from idle concurrency, "new" may wait for a backlog lease to end. */
+  asyncLane?: AsyncLane;
 }
 
 export type LeaseGrant =
@@ -79,6 +79,8 @@ export class AssignmentPartition extends DurableObject<Env> {
   /** Backlog leases in flight (the rest of #leases are new events'), and the new ones' recent peak. */
   #backlogInFlight = 0;
   #newPeak: PeakHold = { value: 0, at: 0 };
+  /** New async events waiting for a slot a backlog lease holds (first come, first served). */
+  #newWaiters: Array<() => void> = [];
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
   #pool = new ProvisionedPool({
@@ -102,16 +104,27 @@ export class AssignmentPartition extends DurableObject<Env> {
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseGrant> {
+    return this.#acquire(req, Date.now() + NEW_EVENT_WAIT_MS);
+  }
+
+  /** `waitUntil`: how long a new async event may wait for a slot a backlog lease holds. */
+  async #acquire(req: LeaseRequest, waitUntil: number): Promise<LeaseGrant> {
     const now = Date.now();
     this.#expire(now);
     if (req.reservedConcurrency !== null) {
       const reason = admitReserved(this.#leases.size, req.reservedConcurrency);
+      // A new event kept out by the backlog waits for the next lease to end (its slot is handed over: see #remove).
+      if (reason && req.asyncLane === "new" && this.#backlogInFlight > 0 && now < waitUntil && (await this.#waitForSlot(waitUntil - now))) {
+        return this.#acquire(req, waitUntil);
+      }
       if (reason) return { granted: false, reason };
     }
     const newInFlight = this.#leases.size - this.#backlogInFlight;
     this.#newPeak = holdPeak(this.#newPeak, newInFlight, now);
-    if (req.backlog) {
-      const admitted = admitBacklog({ reserved: req.reservedConcurrency, newInFlight, backlogInFlight: this.#backlogInFlight, newPeak: this.#newPeak.value });
+    if (req.asyncLane === "old") {
+      const admitted =
+        this.#newWaiters.length === 0 &&
+        admitBacklog({ reserved: req.reservedConcurrency, newInFlight, backlogInFlight: this.#backlogInFlight, newPeak: this.#newPeak.value });
       if (!admitted) return { granted: false, reason: "BacklogDeferred" };
     }
     // Claim everything synchronously before the first await, so concurrent
@@ -131,7 +144,7 @@ export class AssignmentPartition extends DurableObject<Env> {
     env.busy = true;
     const lease: Lease = { environmentId: env.id, expiresAt, pooled: req.reservedConcurrency === null && !provisioned };
     if (provisioned) lease.provisioned = true;
-    if (req.backlog) lease.backlog = true;
+    if (req.asyncLane === "old") lease.backlog = true;
     this.#envs.set(env.id, env);
     this.#add(leaseId, lease, now);
 
@@ -238,6 +251,25 @@ export class AssignmentPartition extends DurableObject<Env> {
     if (!this.#leases.delete(leaseId)) return;
     if (lease.backlog) this.#backlogInFlight -= 1;
     else this.#newPeak = holdPeak(this.#newPeak, this.#leases.size - this.#backlogInFlight, now);
+    // The freed slot goes to the first waiting new event: it resumes in a
+    // microtask, before any other request reaches this object.
+    this.#newWaiters.shift()?.();
+  }
+
+  /** Waits up to `ms` for a lease to end; true when one did (the waiter is first in line for its slot). */
+  #waitForSlot(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const index = this.#newWaiters.indexOf(wake);
+        if (index >= 0) this.#newWaiters.splice(index, 1);
+        resolve(false);
+      }, ms);
+      this.#newWaiters.push(wake);
+    });
   }
 
   #retire(envId: string): void {

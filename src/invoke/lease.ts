@@ -17,6 +17,7 @@ import type { TenantScope } from "../services/scope";
 import { AssignmentPartition } from "./assignment-partition";
 import type { HeldLease } from "./held-leases";
 import { hold, poolKey, takeHeld } from "./held-leases";
+import type { AsyncLane } from "./partition-rules";
 import { functionKey } from "./partition-rules";
 import type { InvokeTarget } from "./target";
 
@@ -43,7 +44,8 @@ export class BacklogDeferred extends Error {
 
 export type LeaseSource = "held" | "partition";
 
-export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string, backlog = false): Promise<Lease> {
+export async function acquire(scope: TenantScope, target: InvokeTarget, isolationKey: string, asyncLane?: AsyncLane): Promise<Lease> {
+  const backlog = asyncLane === "old";
   const { fn, version } = target;
   if (fn.reservedConcurrency === 0) throw tooManyRequests("ReservedFunctionConcurrentInvocationLimitExceeded");
   const tenantId = scope.principal.tenantId;
@@ -63,7 +65,7 @@ export async function acquire(scope: TenantScope, target: InvokeTarget, isolatio
     reservedConcurrency: fn.reservedConcurrency,
     unreservedLimit: target.unreservedLimit,
     timeoutMs,
-    ...(backlog ? { backlog } : {}),
+    ...(asyncLane ? { asyncLane } : {}),
   });
   if (!grant.granted) throw grant.reason === "BacklogDeferred" ? new BacklogDeferred() : tooManyRequests(grant.reason);
   return {

@@ -78,6 +78,19 @@ export function admitReserved(inFlight: number, reserved: number): ThrottleReaso
  * (bench:backlog, 2026-12-05).
  */
 
+/**
+ * The async lane of a lease request in backlog mode: "old", an event of the
+ * backlog (granted only from idle concurrency, admitBacklog); "new", a new
+ * event, which, when the reservation is full while backlog leases run, waits
+ * up to NEW_EVENT_WAIT_MS for the next lease to end instead of being
+ * throttled (and backing off ≥ 1 s): the one slot the backlog keeps as its
+ * floor must never cost a new event its latency.
+ */
+export type AsyncLane = "old" | "new";
+
+/** Longest wait of a new event for a slot a backlog lease holds (an old event's run ends well within it, or the event is throttled as before). */
+export const NEW_EVENT_WAIT_MS = 2_000;
+
 /** How long a peak of new leases in flight is remembered: long enough to cover their bursts (a queue batch). */
 export const NEW_PEAK_HOLD_MS = 5_000;
 /** Backlog leases of a function without reserved concurrency at once (its limit is the tenant's pool, shared). */

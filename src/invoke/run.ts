@@ -18,6 +18,7 @@ import type { InvokeOptions } from "./invocation";
 import { invocationFor } from "./invocation";
 import type { Lease, LeaseSource } from "./lease";
 import { acquire, release } from "./lease";
+import type { AsyncLane } from "./partition-rules";
 import { lineageOfInvocation, stopsRecursion } from "./recursion";
 import type { InvokeTarget } from "./target";
 
@@ -49,8 +50,8 @@ export interface RunControl {
   /** The client's request: once it aborts, no user code is started for it. */
   signal?: AbortSignal;
   admission?: Admission;
-  /** An old event of the async backlog: it runs only on idle concurrency, or throws BacklogDeferred (src/invoke/lease.ts). */
-  backlog?: boolean;
+  /** Async backlog mode (AsyncLane in src/invoke/partition-rules.ts): "old" runs only on idle concurrency, or throws BacklogDeferred. */
+  asyncLane?: AsyncLane;
 }
 
 export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
@@ -79,7 +80,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
   }
   for (let attempt = 1; ; attempt++) {
     const acquireStarted = performance.now();
-    const lease = await acquire(scope, target, opts.tenantId ?? "", opts.backlog).catch((err: unknown) => {
+    const lease = await acquire(scope, target, opts.tenantId ?? "", opts.asyncLane).catch((err: unknown) => {
       if (err instanceof LambdaError && err.status === 429) {
         const reason = err.extra.reason ?? "TooManyRequestsException";
         recordThrottle(scope.env, metrics, opts.waitUntil);

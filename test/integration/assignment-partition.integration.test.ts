@@ -44,7 +44,7 @@ describe("AssignmentPartition", () => {
   it("grants a backlog lease only from concurrency new events leave idle (their recent peak and one slot more)", async () => {
     const { tenantId, partition } = fresh();
     const newLease = () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 4 }));
-    const backlogLease = () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 4, backlog: true }));
+    const backlogLease = () => partition.acquire(request(tenantId, "f", { reservedConcurrency: 4, asyncLane: "old" }));
     const leaseId = (g: Awaited<ReturnType<typeof newLease>>) => (g.granted ? g.leaseId : "");
     // New events peaked at 2 in flight, then finished: 3 of the 4 slots stay theirs for a while.
     const peak = [await newLease(), await newLease()];
@@ -62,6 +62,27 @@ describe("AssignmentPartition", () => {
     expect((await backlogLease()).granted).toBe(true);
     // Every slot busy: nothing more, backlog or new.
     expect(await backlogLease()).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+  });
+
+  it("hands the slot a backlog lease frees to a new async event waiting for it, instead of throttling that event", async () => {
+    const { tenantId, partition } = fresh();
+    const req = (extra: Partial<LeaseRequest> = {}) => request(tenantId, "f", { reservedConcurrency: 2, ...extra });
+    const leaseId = (g: Awaited<ReturnType<typeof partition.acquire>>) => (g.granted ? g.leaseId : "");
+    expect((await partition.acquire(req())).granted).toBe(true);
+    const old = await partition.acquire(req({ asyncLane: "old" }));
+    expect(old.granted).toBe(true);
+    // Anything but a new async event is throttled at once, as on AWS.
+    expect(await partition.acquire(req())).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    // A new async event waits for the old event's run to end, and gets its slot.
+    const waiting = partition.acquire(req({ asyncLane: "new" }));
+    await partition.release(leaseId(old), tenantId, true);
+    const handed = await waiting;
+    expect(handed.granted).toBe(true);
+    expect(handed.granted && handed.cold).toBe(false);
+    // With no backlog lease in flight, a full reservation is new events' own: throttled at once.
+    const started = Date.now();
+    expect(await partition.acquire(req({ asyncLane: "new" }))).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it("counts leases started under a reservation that was then removed against the tenant's pool", async () => {
