@@ -116,8 +116,8 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
     return;
   }
 
-  // Backlog mode (src/async/backlog.ts): old events on a shard or sideline
-  // queue move to the low-priority queue, where they run only with a backlog slot.
+  // Backlog mode (src/async/backlog.ts): old events on a shard or sideline queue
+  // move to the low-priority queue, where they run only on idle concurrency (a backlog lease).
   const mode = backlogMode(env.ASYNC_BACKLOG_MODE);
   const step = backlogStep({ mode, role: bc.source.role, dueAt: message.dueAt ?? message.acceptedAt, now: Date.now() });
   if (step.action === "demote" && bc.source.cell !== undefined) {
@@ -155,7 +155,7 @@ export async function processEvent(message: AsyncEventMessage, bc: BatchContext)
   }
   const ran = attempt.outcome !== undefined;
   const decided = decide(attempt.result, state, run.policy, Date.now());
-  // In the backlog lane a throttle waits at most BACKLOG_RECHECK_MAX_S: the slots already pace the old events.
+  // In the backlog lane a throttle waits at most BACKLOG_RECHECK_MAX_S: the partition already paces the old events.
   const decision =
     backlogLane && decided.action === "backoff" ? { ...decided, delaySeconds: Math.min(decided.delaySeconds, recheckDelaySeconds(decided.backoffs)) } : decided;
   const response = attempt.outcome && responseOf(attempt.outcome);
