@@ -79,7 +79,7 @@ export class AssignmentPartition extends DurableObject<Env> {
   /** Backlog leases in flight (the rest of #leases are new events'), and the new ones' recent peak. */
   #backlogInFlight = 0;
   #newPeak: PeakHold = { value: 0, at: 0 };
-  /** New async events waiting for the next free slot (first come, first served). */
+  /** New async events waiting for a slot a backlog lease holds (first come, first served). */
   #newWaiters: Array<() => void> = [];
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
@@ -113,8 +113,8 @@ export class AssignmentPartition extends DurableObject<Env> {
     this.#expire(now);
     if (req.reservedConcurrency !== null) {
       const reason = admitReserved(this.#leases.size, req.reservedConcurrency);
-      // A new async event waits for the next lease to end (its slot is handed over: see #remove).
-      if (reason && req.asyncLane === "new" && now < waitUntil && (await this.#waitForSlot(waitUntil - now))) {
+      // A new event kept out by the backlog waits for the next lease to end (its slot is handed over: see #remove).
+      if (reason && req.asyncLane === "new" && this.#backlogInFlight > 0 && now < waitUntil && (await this.#waitForSlot(waitUntil - now))) {
         return this.#acquire(req, waitUntil);
       }
       if (reason) return { granted: false, reason };
