@@ -22,7 +22,9 @@
  *   flight, and one slot more, stays free (admitBacklog in
  *   src/invoke/partition-rules.ts); so the old events drain as fast as the
  *   new ones allow (all but one slot when none come, at least one slot
- *   always) and new events are not throttled behind them;
+ *   always) and new events are not throttled behind them; a new event that
+ *   finds the reservation full while backlog leases run is handed the next
+ *   freed slot rather than throttled (AsyncLane "new", same file);
  * - refused (or throttled) it waits on the low-priority queue
  *   (recheckDelaySeconds) and tries again, until MaximumEventAgeInSeconds:
  *   then it fails with EventAgeExceeded to its failure destination, as
