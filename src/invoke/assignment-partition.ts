@@ -50,7 +50,7 @@ interface Lease {
    * the tenant's pool backs it.
    */
   provisioned?: boolean;
-  /** An old event of the async backlog holds it (LeaseRequest.backlog). */
+  /** An old event of the async backlog holds it (LeaseRequest.asyncLane "old"). */
   backlog?: boolean;
 }
 
