@@ -327,7 +327,8 @@ describe("function control plane", () => {
     expect(await invoke()).toBe("from index");
     expect((await signed(key, "PUT", `${fn("rehandled")}/code`, { ZipFile: makeZipBase64(v2) })).status).toBe(200);
     await waitUntilSettled(key, "rehandled");
-    expect(await env.CODE.head(zipKey)).toBeNull();
+    // The old package is released after the update settles (deferred work), so wait for it to go.
+    await expect.poll(() => env.CODE.head(zipKey), { timeout: 5_000, interval: 50 }).toBeNull();
     expect(await invoke()).toBe("v2");
     const v2Sha = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", v2Zip)), (b) => b.toString(16).padStart(2, "0")).join("");
     expect(await env.CODE.head(`zips/${v2Sha}.zip`)).not.toBeNull();
