@@ -15,8 +15,14 @@
  *
  * Latency of an event = receiver arrival of its handler's POST − send time.
  * Normal latency bound = max(2 × baseline p99, 250 ms). Recovery = from the
- * surge's end to the first 1-second send window of the after phase from which
- * every window has ≥ 95 % of its events started within the bound. Old events
+ * surge's end to the first BENCH_BACKLOG_WINDOW_S (10) send window of the after
+ * phase from which every window has ≥ 95 % of its events started within the
+ * bound. Windows of 1 s held 10 events at the normal rate, so "95 %" meant
+ * all of them, and recovery became the time of the last rare straggler of the
+ * steady state (one event in several hundred), which lands near the end of
+ * whatever the after phase lasts (276-289 s of 300 s, 289-536 s of 540 s in
+ * the 2026-12-05 runs). The strict figure (1 s windows, every event) and the
+ * last late event are printed beside it. Old events
  * (the surge's): their latency distribution (how old they were when they ran),
  * and the failed events (every one went to the failure path: the failed-events
  * API lists them with their condition, e.g. EventAgeExceeded).
@@ -25,7 +31,7 @@
  * BENCH_BACKLOG_SURGE_FACTOR (5), BENCH_BACKLOG_NORMAL_FACTOR (0.5),
  * BENCH_BACKLOG_BASELINE_S (10), BENCH_BACKLOG_SURGE_S (60), BENCH_BACKLOG_AFTER_S (180),
  * BENCH_BACKLOG_DRAIN_S (600), BENCH_BACKLOG_MAX_AGE_S (21600: MaximumEventAgeInSeconds),
- * BENCH_BACKLOG_MODES ("off,on"), BENCH_VERBOSE=1. Writes bench/results/backlog-latest.json.
+ * BENCH_BACKLOG_MODES ("off,on"), BENCH_BACKLOG_WINDOW_S (10), BENCH_VERBOSE=1. Writes bench/results/backlog-latest.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -55,7 +61,7 @@ const NORMAL_RATE = CAPACITY * NORMAL_FACTOR;
 const SURGE_RATE = CAPACITY * SURGE_FACTOR;
 /** A send window is recovered when this share of its events started within the normal bound. */
 const RECOVERED_SHARE = 0.95;
-const WINDOW_MS = 1000;
+const WINDOW_MS = envNumber("BENCH_BACKLOG_WINDOW_S", 10) * 1000;
 const FUNCTION_NAME = "bench-backlog";
 const RESULTS = path.join(ROOT, "bench", "results", "backlog-latest.json");
 
@@ -162,6 +168,12 @@ interface ModeResult {
   normalBoundMs: number;
   baselineP99Ms: number;
   recoveryS: number | null;
+  /** 1 s windows: every event within the bound (see the header). */
+  strictRecoveryS: number | null;
+  /** New events over the bound after recovery (the steady state's stragglers). */
+  lateAfterRecovery: number | null;
+  /** Send time (s after the surge) of the last new event over the bound. */
+  lastLateS: number | null;
   afterP50Ms: number;
   afterP99Ms: number;
   surge: { sent: number; started: number; p50S: number; p90S: number; p99S: number; maxS: number };
@@ -208,25 +220,29 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
     const baselineP99Ms = pct(baseline.filter(Number.isFinite), 99);
     const normalBoundMs = Number.isFinite(baselineP99Ms) ? Math.max(2 * baselineP99Ms, 250) : 250;
     const after = accepted.filter((s) => s.phase === "after");
-    const windows = new Map<number, Sent[]>();
-    for (const s of after) {
-      const w = Math.floor((s.sentAt - surgeEnd) / WINDOW_MS);
-      windows.set(w, [...(windows.get(w) ?? []), s]);
-    }
-    const ordered = [...windows.keys()].sort((a, b) => a - b);
-    const ok = (w: number) => {
-      const events = windows.get(w) ?? [];
-      if (events.length === 0) return false;
-      return events.filter((s) => latency(s) <= normalBoundMs).length >= RECOVERED_SHARE * events.length;
+    const recovery = (windowMs: number): number | null => {
+      const windows = new Map<number, Sent[]>();
+      for (const s of after) {
+        const w = Math.floor((s.sentAt - surgeEnd) / windowMs);
+        windows.set(w, [...(windows.get(w) ?? []), s]);
+      }
+      const ordered = [...windows.keys()].sort((a, b) => a - b);
+      const ok = (w: number) => {
+        const events = windows.get(w) ?? [];
+        if (events.length === 0) return false;
+        return events.filter((s) => latency(s) <= normalBoundMs).length >= RECOVERED_SHARE * events.length;
+      };
+      let recoveredS: number | null = null;
+      for (let i = ordered.length - 1; i >= 0; i--) {
+        const w = ordered[i] ?? 0;
+        if (!ok(w)) break;
+        recoveredS = (w * windowMs) / 1000;
+      }
+      // The last window may be partial or half-measured: a run that never recovered says so.
+      return recoveredS !== null && recoveredS >= AFTER_S - 2 * (windowMs / 1000) ? null : recoveredS;
     };
-    let recoveryS: number | null = null;
-    for (let i = ordered.length - 1; i >= 0; i--) {
-      const w = ordered[i] ?? 0;
-      if (!ok(w)) break;
-      recoveryS = (w * WINDOW_MS) / 1000;
-    }
-    // The last window may be partial or half-measured: a run that never recovered says so.
-    if (recoveryS !== null && recoveryS >= AFTER_S - 2) recoveryS = null;
+    const recoveryS = recovery(WINDOW_MS);
+    const lateAt = after.filter((s) => latency(s) > normalBoundMs).map((s) => (s.sentAt - surgeEnd) / 1000);
     const afterLat = after.map(latency).sort((a, b) => a - b);
     const surgeLat = accepted.filter((s) => s.phase === "surge").map(latency).filter(Number.isFinite).sort((a, b) => a - b);
     const failedCount = [...failed.values()].reduce((a, b) => a + b, 0);
@@ -236,6 +252,9 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       normalBoundMs,
       baselineP99Ms,
       recoveryS,
+      strictRecoveryS: recovery(1000),
+      lateAfterRecovery: recoveryS === null ? null : lateAt.filter((t) => t >= recoveryS).length,
+      lastLateS: lateAt.length ? Math.max(...lateAt) : null,
       afterP50Ms: pct(afterLat, 50),
       afterP99Ms: pct(afterLat, 99),
       surge: {
@@ -262,11 +281,14 @@ async function main(): Promise<void> {
   for (const mode of MODES) results.push(await runMode(mode));
   const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
   const rows = [
-    ["mode", "normal bound ms", "recovery s", "after p50 ms", "after p99 ms", "old events run", "old age p50 s", "p90 s", "p99 s", "max s", "failed (destination)", "unaccounted"],
+    ["mode", "normal bound ms", `recovery s (${WINDOW_MS / 1000} s windows)`, "strict s (1 s, all)", "late after", "last late s", "after p50 ms", "after p99 ms", "old events run", "old age p50 s", "p90 s", "p99 s", "max s", "failed (destination)", "unaccounted"],
     ...results.map((r) => [
       r.mode === "off" ? "off (FIFO)" : "on (backlog)",
       f1(r.normalBoundMs),
       r.recoveryS === null ? `> ${AFTER_S}` : f1(r.recoveryS),
+      r.strictRecoveryS === null ? `> ${AFTER_S}` : f1(r.strictRecoveryS),
+      r.lateAfterRecovery === null ? "-" : String(r.lateAfterRecovery),
+      r.lastLateS === null ? "-" : f1(r.lastLateS),
       f1(r.afterP50Ms),
       f1(r.afterP99Ms),
       `${r.surge.started}/${r.surge.sent}`,
@@ -284,11 +306,14 @@ async function main(): Promise<void> {
   const off = results.find((r) => r.mode === "off");
   const on = results.find((r) => r.mode === "on");
   if (off && on) {
-    const offS = off.recoveryS ?? AFTER_S;
-    const onS = Math.max(on.recoveryS ?? AFTER_S, WINDOW_MS / 1000);
+    const ratio = (offR: number | null, onR: number | null, windowS: number) => {
+      const offS = offR ?? AFTER_S;
+      const onS = Math.max(onR ?? AFTER_S, windowS);
+      return `${offR === null ? ">= " : ""}${(offS / onS).toFixed(1)}x (target >= 5x: ${offS / onS >= 5 ? "PASS" : "MISS"})`;
+    };
     lines.push(
-      `recovery ratio FIFO / backlog mode: ${off.recoveryS === null ? ">= " : ""}${(offS / onS).toFixed(1)}x` +
-        ` (target >= 5x: ${offS / onS >= 5 ? "PASS" : "MISS"}; backlog recovery under one ${WINDOW_MS / 1000} s window counts as one window)`,
+      `recovery ratio FIFO / backlog mode: ${ratio(off.recoveryS, on.recoveryS, WINDOW_MS / 1000)}; strict (1 s windows, every event): ${ratio(off.strictRecoveryS, on.strictRecoveryS, 1)}` +
+        ` (a recovery under one window counts as one window)`,
     );
   }
   lines.push(
@@ -298,7 +323,7 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(RESULTS), { recursive: true });
   writeFileSync(
     RESULTS,
-    `${JSON.stringify({ date: new Date().toISOString(), settings: { CONCURRENCY, HANDLER_MS, SURGE_FACTOR, NORMAL_FACTOR, BASELINE_S, SURGE_S, AFTER_S, MAX_AGE_S }, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), settings: { CONCURRENCY, HANDLER_MS, SURGE_FACTOR, NORMAL_FACTOR, BASELINE_S, SURGE_S, AFTER_S, MAX_AGE_S, WINDOW_S: WINDOW_MS / 1000 }, results }, null, 2)}\n`,
   );
   if (results.some((r) => r.lostOrUnaccounted > 0)) process.exitCode = 1;
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { maybeResetObject } from "../chaos/faults";
 import type { AsyncLane, Environment, PeakHold, ThrottleReason } from "./partition-rules";
 import { unloadEnvironment } from "../runtime/unload";
-import { admitBacklog, admitReserved, environmentId, expiredIdle, functionKey, holdPeak, LEASE_GRACE_MS, NEW_EVENT_WAIT_MS, pickIdle } from "./partition-rules";
+import { admitBacklog, admitReserved, environmentId, expiredIdle, functionKey, holdPeak, LEASE_GRACE_MS, NEW_EVENT_WAIT_MS, BACKLOG_WAIT_MS, pickIdle } from "./partition-rules";
 import type { ProvisionedReport, ProvisionSpec } from "./provisioned-pool";
 import { ProvisionedPool } from "./provisioned-pool";
 import { pickProvisioned } from "./provisioned-rules";
@@ -79,8 +79,9 @@ export class AssignmentPartition extends DurableObject<Env> {
   /** Backlog leases in flight (the rest of #leases are new events'), and the new ones' recent peak. */
   #backlogInFlight = 0;
   #newPeak: PeakHold = { value: 0, at: 0 };
-  /** New async events waiting for a slot a backlog lease holds (first come, first served). */
+  /** Async events waiting for a lease to end (AsyncLane): new ones first, then old ones; first come, first served. */
   #newWaiters: Array<() => void> = [];
+  #oldWaiters: Array<() => void> = [];
   /** When the scheduled alarm fires (kept here so no call has to ask storage). */
   #alarmAt: number | null = null;
   #pool = new ProvisionedPool({
@@ -104,20 +105,21 @@ export class AssignmentPartition extends DurableObject<Env> {
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseGrant> {
-    return this.#acquire(req, Date.now() + NEW_EVENT_WAIT_MS);
+    return this.#acquire(req, Date.now() + (req.asyncLane === "old" ? BACKLOG_WAIT_MS : NEW_EVENT_WAIT_MS));
   }
 
-  /** `waitUntil`: how long a new async event may wait for a slot a backlog lease holds. */
+  /** `waitUntil`: until when an async event may wait for a lease to end (AsyncLane). */
   async #acquire(req: LeaseRequest, waitUntil: number): Promise<LeaseGrant> {
     const now = Date.now();
     this.#expire(now);
     if (req.reservedConcurrency !== null) {
       const reason = admitReserved(this.#leases.size, req.reservedConcurrency);
-      // A new event kept out by the backlog waits for the next lease to end (its slot is handed over: see #remove).
-      if (reason && req.asyncLane === "new" && this.#backlogInFlight > 0 && now < waitUntil && (await this.#waitForSlot(waitUntil - now))) {
+      // A new async event waits for the next lease to end (its slot is handed over: see #remove).
+      if (reason && req.asyncLane === "new" && now < waitUntil && (await this.#waitForSlot(this.#newWaiters, waitUntil - now))) {
         return this.#acquire(req, waitUntil);
       }
-      if (reason) return { granted: false, reason };
+      // An old one is refused by admitBacklog below, which also counts the reservation.
+      if (reason && req.asyncLane !== "old") return { granted: false, reason };
     }
     const newInFlight = this.#leases.size - this.#backlogInFlight;
     this.#newPeak = holdPeak(this.#newPeak, newInFlight, now);
@@ -125,7 +127,10 @@ export class AssignmentPartition extends DurableObject<Env> {
       const admitted =
         this.#newWaiters.length === 0 &&
         admitBacklog({ reserved: req.reservedConcurrency, newInFlight, backlogInFlight: this.#backlogInFlight, newPeak: this.#newPeak.value });
-      if (!admitted) return { granted: false, reason: "BacklogDeferred" };
+      if (!admitted) {
+        if (now < waitUntil && (await this.#waitForSlot(this.#oldWaiters, waitUntil - now))) return this.#acquire(req, waitUntil);
+        return { granted: false, reason: "BacklogDeferred" };
+      }
     }
     // Claim everything synchronously before the first await, so concurrent
     // acquires interleaving at the quota call still see this lease counted.
@@ -251,24 +256,25 @@ export class AssignmentPartition extends DurableObject<Env> {
     if (!this.#leases.delete(leaseId)) return;
     if (lease.backlog) this.#backlogInFlight -= 1;
     else this.#newPeak = holdPeak(this.#newPeak, this.#leases.size - this.#backlogInFlight, now);
-    // The freed slot goes to the first waiting new event: it resumes in a
-    // microtask, before any other request reaches this object.
-    this.#newWaiters.shift()?.();
+    // The freed slot goes to the first waiting new event, else the first old
+    // one (which asks admitBacklog again): it resumes in a microtask, before
+    // any other request reaches this object.
+    (this.#newWaiters.shift() ?? this.#oldWaiters.shift())?.();
   }
 
-  /** Waits up to `ms` for a lease to end; true when one did (the waiter is first in line for its slot). */
-  #waitForSlot(ms: number): Promise<boolean> {
+  /** Waits in `line` up to `ms` for a lease to end; true when one did (the waiter is first in line for its slot). */
+  #waitForSlot(line: Array<() => void>, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
         resolve(true);
       };
       const timer = setTimeout(() => {
-        const index = this.#newWaiters.indexOf(wake);
-        if (index >= 0) this.#newWaiters.splice(index, 1);
+        const index = line.indexOf(wake);
+        if (index >= 0) line.splice(index, 1);
         resolve(false);
       }, ms);
-      this.#newWaiters.push(wake);
+      line.push(wake);
     });
   }
 

@@ -79,19 +79,30 @@ export function admitReserved(inFlight: number, reserved: number): ThrottleReaso
  */
 
 /**
- * The async lane of a lease request in backlog mode: "old", an event of the
- * backlog (granted only from idle concurrency, admitBacklog); "new", a new
- * event, which, when the reservation is full while backlog leases run, waits
- * up to NEW_EVENT_WAIT_MS for the next lease to end instead of being
- * throttled (and backing off ≥ 1 s): the one slot the backlog keeps as its
- * floor must never cost a new event its latency. (Waiting for any freed slot,
- * also when only new events fill the reservation, was tried and measured no
- * better: bench:backlog recovery 317 s against 289 s, 1 run each.)
+ * The async lane of a lease request in backlog mode, and how each waits in
+ * the partition instead of being refused at once (an async event has no
+ * client waiting on a 429: a refusal only sends it back to its queue):
+ * - "new", a new event: when the reservation is full it waits up to
+ *   NEW_EVENT_WAIT_MS for the next lease to end, first in line, instead of a
+ *   throttle and a queue backoff of ≥ 1 s. Waiting only for the slots backlog
+ *   leases held left new events' own bursts (queue batches arriving together)
+ *   to that backoff: recovery 276–289 s in bench:backlog (2026-12-05).
+ * - "old", an event of the backlog: granted only from idle concurrency
+ *   (admitBacklog); when there is none it waits up to BACKLOG_WAIT_MS for a
+ *   lease to end while no new event waits, then is deferred (BacklogDeferred)
+ *   and rechecks from its queue. Refused at once, the backlog's thousands of
+ *   events came back every few seconds each (≈ 200 rechecks a second on the
+ *   low-priority queue, 2026-12-05), and that churn cost the new events the
+ *   CPU they needed.
+ * Sync invokes and mode off: refused at once, as on AWS.
  */
 export type AsyncLane = "old" | "new";
 
-/** Longest wait of a new event for a slot a backlog lease holds (an old event's run ends well within it, or the event is throttled as before). */
+/** Longest wait of a new async event for a slot (then it is throttled and backs off as before). */
 export const NEW_EVENT_WAIT_MS = 2_000;
+
+/** Longest wait of an old event for idle concurrency (then it is deferred and rechecks from its queue). */
+export const BACKLOG_WAIT_MS = 5_000;
 
 /** How long a peak of new leases in flight is remembered: long enough to cover their bursts (a queue batch). */
 export const NEW_PEAK_HOLD_MS = 5_000;

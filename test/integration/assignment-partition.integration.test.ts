@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LeaseRequest } from "../../src/invoke/assignment-partition";
-import { LEASE_GRACE_MS } from "../../src/invoke/partition-rules";
+import { BACKLOG_WAIT_MS, LEASE_GRACE_MS } from "../../src/invoke/partition-rules";
 
 let counter = 0;
 function partitionFor(fn: string) {
@@ -60,11 +60,14 @@ describe("AssignmentPartition", () => {
     await partition.release(leaseId(first), tenantId, true);
     expect((await partition.snapshot()).inFlight).toBe(3);
     expect((await backlogLease()).granted).toBe(true);
-    // Every slot busy: nothing more, backlog or new.
-    expect(await backlogLease()).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
+    // Every slot busy: nothing more, backlog (deferred after waiting BACKLOG_WAIT_MS for a lease to end) or new.
+    const asked = Date.now();
+    expect(await backlogLease()).toEqual({ granted: false, reason: "BacklogDeferred" });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(BACKLOG_WAIT_MS - 50);
+    expect(await newLease()).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
   });
 
-  it("hands the slot a backlog lease frees to a new async event waiting for it, instead of throttling that event", async () => {
+  it("hands the next freed slot to a waiting new async event first, then to a waiting old one, instead of refusing them", async () => {
     const { tenantId, partition } = fresh();
     const req = (extra: Partial<LeaseRequest> = {}) => request(tenantId, "f", { reservedConcurrency: 2, ...extra });
     const leaseId = (g: Awaited<ReturnType<typeof partition.acquire>>) => (g.granted ? g.leaseId : "");
@@ -79,10 +82,16 @@ describe("AssignmentPartition", () => {
     const handed = await waiting;
     expect(handed.granted).toBe(true);
     expect(handed.granted && handed.cold).toBe(false);
-    // With no backlog lease in flight, a full reservation is new events' own: throttled at once.
-    const started = Date.now();
-    expect(await partition.acquire(req({ asyncLane: "new" }))).toEqual({ granted: false, reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // A slot a new event's run frees is handed over the same way: the old event asking meanwhile waits behind the new one.
+    const next = partition.acquire(req({ asyncLane: "new" }));
+    const oldMeanwhile = partition.acquire(req({ asyncLane: "old" }));
+    await partition.release(leaseId(handed), tenantId, true);
+    const nextGrant = await next;
+    expect(nextGrant.granted).toBe(true);
+    // Both slots are new events' now; when one ends (the new events' peak leaves the backlog its one-slot floor), the old event gets it.
+    await partition.release(leaseId(nextGrant), tenantId, true);
+    expect((await oldMeanwhile).granted).toBe(true);
+    expect((await partition.snapshot()).inFlight).toBe(2);
   });
 
   it("counts leases started under a reservation that was then removed against the tenant's pool", async () => {
