@@ -86,7 +86,7 @@ export function admitReserved(inFlight: number, reserved: number): ThrottleReaso
  *   NEW_EVENT_WAIT_MS for the next lease to end, first in line, instead of a
  *   throttle and a queue backoff of ≥ 1 s. Waiting only for the slots backlog
  *   leases held left new events' own bursts (queue batches arriving together)
- *   to that backoff: recovery 276–289 s in bench:backlog (2026-12-05).
+ *   to that backoff (traced in bench:backlog, 2026-12-05).
  * - "old", an event of the backlog: granted only from idle concurrency
  *   (admitBacklog); when there is none it waits up to BACKLOG_WAIT_MS for a
  *   lease to end while no new event waits, then is deferred (BacklogDeferred)
