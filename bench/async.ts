@@ -65,6 +65,7 @@ import { asyncHandlerSource } from "./async/handler";
 import { cpuSampler, type CpuSummary } from "./async/cpu";
 import { startReceiver, type Receiver } from "./async/receiver";
 import { postLocal } from "./lib/http";
+import { waitUntilActive } from "./lib/lambda";
 import { envNumber } from "./lib/settings";
 
 // ---------------------------------------------------------------------------
@@ -380,13 +381,7 @@ async function createTenant(platform: Platform, label: string, zip: string): Pro
     Code: { ZipFile: zip },
   });
   if (res.status !== 201) throw new Error(`CreateFunction for ${label}: HTTP ${res.status}: ${res.text}`);
-  // Invoking a Pending function is refused (409), as on AWS: wait until it is Active.
-  for (let i = 0; ; i++) {
-    const config = await lambdaCall(platform, creds, "GET", `/2015-03-31/functions/${FUNCTION_NAME}/configuration`);
-    if (config.status === 200 && (JSON.parse(config.text) as { State?: string }).State === "Active") break;
-    if (i >= 120) throw new Error(`${label}'s function never became Active: HTTP ${config.status}: ${config.text}`);
-    await sleep(500);
-  }
+  await waitUntilActive(platform, creds, FUNCTION_NAME);
   const view = await adminFetch(platform, "GET", `/admin/tenants/${encodeURIComponent(creds.tenantId)}`);
   if (view.status !== 200) throw new Error(`GET /admin/tenants/${creds.tenantId}: HTTP ${view.status}: ${view.text}`);
   const cell = Number((view.body as { cell: number }).cell) % CELL_COUNT;

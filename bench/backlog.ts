@@ -42,6 +42,7 @@ import { makeZipBase64 } from "../test/fixtures/zips";
 import { asyncHandlerSource } from "./async/handler";
 import { startReceiver, type Receiver } from "./async/receiver";
 import { postLocal } from "./lib/http";
+import { waitUntilActive } from "./lib/lambda";
 import { envNumber } from "./lib/settings";
 
 const CONCURRENCY = Math.floor(envNumber("BENCH_BACKLOG_CONCURRENCY", 5));
@@ -97,12 +98,7 @@ async function setUp(platform: Platform, receiver: Receiver): Promise<TenantCred
     Code: { ZipFile: makeZipBase64({ "index.mjs": asyncHandlerSource(receiver.port) }) },
   });
   if (created.status !== 201) throw new Error(`CreateFunction: ${created.status} ${created.text}`);
-  for (let i = 0; ; i++) {
-    const got = await call(platform, creds, "GET", `/2015-03-31/functions/${FUNCTION_NAME}`);
-    if (got.status === 200 && (JSON.parse(got.text) as { Configuration: { State: string } }).Configuration.State === "Active") break;
-    if (i > 120) throw new Error(`function not Active: ${got.text}`);
-    await sleep(500);
-  }
+  await waitUntilActive(platform, creds, FUNCTION_NAME);
   const reserved = await call(platform, creds, "PUT", `/2017-10-31/functions/${FUNCTION_NAME}/concurrency`, { ReservedConcurrentExecutions: CONCURRENCY });
   if (reserved.status !== 200) throw new Error(`PutFunctionConcurrency: ${reserved.status} ${reserved.text}`);
   const config = await call(platform, creds, "PUT", `/2019-09-25/functions/${FUNCTION_NAME}/event-invoke-config`, { MaximumEventAgeInSeconds: MAX_AGE_S });

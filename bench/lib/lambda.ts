@@ -18,12 +18,19 @@ export async function deployFunction(platform: Platform, creds: TenantCredential
     }),
   });
   if (res.status !== 201) throw new Error(`CreateFunction: ${res.status} ${await res.text()}`);
-  for (let i = 0; i < 120; i++) {
-    const cfg = await fetch(`${platform.url}/2015-03-31/functions/${name}/configuration`, { headers: { authorization: `Bearer ${creds.token}` } });
-    if (((await cfg.json()) as { State?: string }).State === "Active") return;
+  await waitUntilActive(platform, creds, name);
+}
+
+/** Polls GetFunctionConfiguration (bearer auth) until `name` is Active: a function is Pending until its code is bundled, and invoking it then is refused (409). */
+export async function waitUntilActive(platform: Platform, creds: TenantCredentials, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${platform.url}/2015-03-31/functions/${name}/configuration`, { headers: { authorization: `Bearer ${creds.token}` } });
+    const text = await res.text();
+    if (res.status === 200 && (JSON.parse(text) as { State?: string }).State === "Active") return;
+    if (Date.now() > deadline) throw new Error(`function ${name} not Active after ${timeoutMs / 1000} s: HTTP ${res.status}: ${text}`);
     await sleep(500);
   }
-  throw new Error(`function ${name} never became Active`);
 }
 
 /** Nearest-rank percentile (NaN for no values). */
