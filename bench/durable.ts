@@ -17,10 +17,13 @@
  *                limit is lowered to BENCH_TENANT_LIMIT first, so holding more
  *                suspended executions than that limit shows they hold no
  *                concurrency; while all are suspended a sync invoke of a plain
- *                function of the same tenant must still run. Resume lateness:
- *                the first step after the wait against the wait's planned end
- *                (taken in a step just before the wait, so it errs late by one
- *                checkpoint), p50 / p99.
+ *                function of the same tenant must still run. Resume lateness
+ *                (alarm → handler), from every execution's history: the wait's
+ *                ScheduledEndTimestamp (fixed when its checkpoint landed) →
+ *                the first step after the wait, p50 / p99, split into stages;
+ *                beside it the older figure counted from an end the function
+ *                planned in a step before the wait, which also counts the
+ *                wait's own checkpoint (slow while the executions start).
  *
  * Prints a table and writes bench/results/durable-latest.json (durable-<parts>-latest.json for a subset).
  * Knobs: BENCH_STEPS (200), BENCH_RUNS (20), BENCH_SUSPENDED (100),
@@ -187,6 +190,46 @@ async function profileStarts(lambda: LambdaClient, arns: string[]) {
   };
 }
 
+/** A resume counts as late here (its stages are printed apart). */
+const LATE_MS = 1_000;
+
+interface ResumeStages { fromPlanMs: number; latenessMs: number; waitCheckpointMs: number; alarmMs: number; dispatchMs: number; throttledAttempts: number; runMs: number }
+
+/**
+ * Each resume from its history (event timestamps are the execution object's clock, the function's
+ * `Date.now()` the same machine's): lateness is the wait's ScheduledEndTimestamp (the end the service
+ * committed to when the wait's checkpoint landed) → the "after" step, split into the alarm (scheduled end →
+ * WaitSucceeded: the alarm firing, the object and its SQLite reopened), dispatch (WaitSucceeded → the next
+ * invocation's start), invocations refused for concurrency before the one that ran, and run (that
+ * invocation's start → the "after" step: lease, environment, the SDK's replay). Apart: the wait's checkpoint
+ * after the plan step (the first invocation's own speed while starting, which the plan-based figure counts).
+ */
+async function profileResumes(lambda: LambdaClient, arns: string[], fromPlan: Map<number, number>) {
+  const picked = [...fromPlan.keys()];
+  const rows: ResumeStages[] = [];
+  await paced(picked.length, Infinity, async (k) => {
+    const i = picked[k] ?? 0;
+    const events = (await lambda.send(new GetDurableExecutionHistoryCommand({ DurableExecutionArn: arns[i], IncludeExecutionData: true, MaxItems: 1000 }))).Events ?? [];
+    const planPayload = events.find((e) => e.EventType === "StepSucceeded" && e.Name === "plan")?.StepSucceededDetails?.Result?.Payload;
+    const planEnd = planPayload ? Number((JSON.parse(planPayload) as { end?: number }).end) : NaN;
+    const scheduledEnd = events.find((e) => e.EventType === "WaitStarted")?.WaitStartedDetails?.ScheduledEndTimestamp?.getTime();
+    const waitDone = events.find((e) => e.EventType === "WaitSucceeded")?.EventTimestamp?.getTime();
+    const fromPlanMs = fromPlan.get(i) ?? NaN;
+    if (!Number.isFinite(planEnd) || scheduledEnd === undefined || waitDone === undefined) return;
+    const after = events.filter((e) => e.EventType === "InvocationCompleted").map((e) => e.InvocationCompletedDetails?.StartTimestamp?.getTime() ?? NaN).filter((t) => t >= waitDone);
+    const first = after[0];
+    const last = after.at(-1);
+    if (first === undefined || last === undefined) return;
+    const afterStep = planEnd + fromPlanMs;
+    rows.push({ fromPlanMs, latenessMs: afterStep - scheduledEnd, waitCheckpointMs: scheduledEnd - planEnd, alarmMs: waitDone - scheduledEnd, dispatchMs: first - waitDone, throttledAttempts: after.length - 1, runMs: afterStep - last });
+  }, READ_CONCURRENCY);
+  const summary = (of: ResumeStages[]) => {
+    const stage = (key: keyof ResumeStages) => ({ p50: pct(of.map((r) => r[key]), 50), p99: pct(of.map((r) => r[key]), 99), max: Math.max(...of.map((r) => r[key])) });
+    return { count: of.length, lateness: stage("latenessMs"), fromPlan: stage("fromPlanMs"), waitCheckpoint: stage("waitCheckpointMs"), alarm: stage("alarmMs"), dispatch: stage("dispatchMs"), throttledAttempts: stage("throttledAttempts"), run: stage("runMs") };
+  };
+  return { all: summary(rows), late: summary(rows.filter((r) => r.latenessMs > LATE_MS)), worst: [...rows].sort((a, b) => b.latenessMs - a.latenessMs).slice(0, 10) };
+}
+
 /**
  * Execution environments a function ran in (its log streams, one per environment as on Lambda) and the
  * invocations refused for concurrency (the "Throttled" lines of its platform stream).
@@ -270,6 +313,7 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
   const arns: string[] = [];
   const startCallMs: number[] = [];
   let startedSoFar = 0;
+  let startsRefused = 0;
   const usage = sampleUsage(platform.pgid, () => startedSoFar);
   // In WAVES waves; after each, wait for the objects to go idle and be evicted, then sample (memory left per held execution).
   const waves: WaveSample[] = [];
@@ -282,7 +326,17 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
     await paced(count, START_RATE, async (j) => {
       const i = first + j;
       const c0 = performance.now();
-      arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
+      // The admission door may answer a burst of starts 429 (Retry-After: 1): tried again after it, counted.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          arns[i] = (await invokeJson(lambda, "sleeper", { resumeAt: firstResume + (i * 1000) / RESUME_RATE }, "Event")).arn;
+          break;
+        } catch (err) {
+          if ((err as { name?: string }).name !== "TooManyRequestsException" || attempt >= 60) throw err;
+          startsRefused += 1;
+          await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 500));
+        }
+      }
       startCallMs.push(performance.now() - c0);
       startedSoFar += 1;
       if (startedSoFar % 500 === 0) console.log(`  ${startedSoFar} started at +${((Date.now() - t0) / 1000).toFixed(0)} s; workerd ${usage.last()}`);
@@ -291,7 +345,7 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
     if (WAVES > 1) waves.push(await afterIdle(platform, startedSoFar));
   }
   const startSeconds = startMs / 1000;
-  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s (Event invoke call p50 ${ms(pct(startCallMs, 50))} p99 ${ms(pct(startCallMs, 99))}); first resume at +${HOLD_S} s`);
+  console.log(`  started ${SUSPENDED} in ${startSeconds.toFixed(0)} s (Event invoke call p50 ${ms(pct(startCallMs, 50))} p99 ${ms(pct(startCallMs, 99))}, ${startsRefused} answered 429 and sent again); first resume at +${HOLD_S} s`);
   if (Date.now() > firstResume) console.warn(`starting took ${startSeconds.toFixed(0)} s, past BENCH_HOLD_S (${HOLD_S} s): raise it`);
   // All started, none due yet: at most TENANT_LIMIT of them can be in an invocation, the rest are suspended,
   // and a plain function of the same tenant still gets concurrency.
@@ -311,7 +365,7 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }
-  const lateness: number[] = [];
+  const latenessByIndex = new Map<number, number>();
   const failed: string[] = [];
   await new Promise((r) => setTimeout(r, Math.max(0, firstResume + (SUSPENDED * 1000) / RESUME_RATE - Date.now())));
   console.log(`  held ${running} RUNNING; reading results`);
@@ -321,28 +375,36 @@ async function held(platform: Platform, key: TenantCredentials, lambda: LambdaCl
     const arn = arns[i] ?? "";
     for (;;) {
       const described = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
-      if (described.Status === "SUCCEEDED") return void lateness.push(Number(JSON.parse(described.Result ?? "NaN")));
+      if (described.Status === "SUCCEEDED") return void latenessByIndex.set(i, Number(JSON.parse(described.Result ?? "NaN")));
       if (described.Status !== "RUNNING" || Date.now() > readDeadline) return void failed.push(`${arn} ${described.Status}`);
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }, READ_CONCURRENCY);
   usage.stop();
   if (failed.length > 0) console.warn(`${failed.length} held executions did not succeed, e.g. ${failed[0]}`);
+  const lateness = [...latenessByIndex.values()];
   const starts = await profileStarts(lambda, arns);
+  const resumes = await profileResumes(lambda, arns, latenessByIndex);
   // Refusals from the first planned resume on: resumes throttled (each one a backoff sleep before the next attempt).
   const environments = await environmentsUsed(platform, key, "sleeper", firstResume);
   const r = {
     suspended: SUSPENDED, startSeconds, startRatePerS: START_RATE, achievedStartRatePerS: SUSPENDED / startSeconds, holdS: HOLD_S, resumeRatePerS: RESUME_RATE, tenantConcurrencyLimit: TENANT_LIMIT,
-    startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), starts, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled, resumesThrottled: environments.throttledSince,
+    startCallP50Ms: pct(startCallMs, 50), startCallP99Ms: pct(startCallMs, 99), startsRefused, starts, resumes, environmentsUsed: environments.environments, invocationsThrottled: environments.throttled, resumesThrottled: environments.throttledSince,
     runningAtOnce: running, plainInvokeWhileHeld: probe, probeAttempts,
     workerd: { before: usage.samples[0], atHold, peakRssMb: Math.max(...usage.samples.map((u) => u.rssMb)), peakFds: Math.max(...usage.samples.map((u) => u.fds)), samples: usage.samples },
-    waves, resumed: lateness.length, failed: failed.length, p50Ms: pct(lateness, 50), p99Ms: pct(lateness, 99), maxMs: Math.max(...lateness),
+    waves, resumed: lateness.length, profiled: resumes.all.count, failed: failed.length,
+    p50Ms: resumes.all.lateness.p50, p99Ms: resumes.all.lateness.p99, maxMs: resumes.all.lateness.max,
+    fromPlanP50Ms: pct(lateness, 50), fromPlanP99Ms: pct(lateness, 99), fromPlanMaxMs: Math.max(...lateness),
   };
   console.log(`one start (history of ${starts.sampled})                     ExecutionStarted → first invocation p50 ${ms(starts.dispatchP50Ms)} p99 ${ms(starts.dispatchP99Ms)}; first invocation (plan step, wait, PENDING) p50 ${ms(starts.firstInvocationP50Ms)} p99 ${ms(starts.firstInvocationP99Ms)}; ${starts.invocationsPerExecution} invocations per execution`);
   console.log(`environments used (log streams of the function)     ${environments.environments} for about ${SUSPENDED * 2} invocations; ${environments.throttled} invocations refused for concurrency, ${environments.throttledSince} of them from the first planned resume on`);
   console.log(`workerd while held                                  RSS ${atHold.rssMb} MB, ${atHold.fds} fds with ${running} RUNNING (before starting: ${usage.samples[0]?.rssMb} MB, ${usage.samples[0]?.fds} fds); peak ${r.workerd.peakRssMb} MB, ${r.workerd.peakFds} fds`);
   console.log(`held suspended                                      ${r.runningAtOnce} RUNNING at once (started in ${startSeconds.toFixed(0)} s), the tenant's concurrency limit ${TENANT_LIMIT}; a plain invoke meanwhile: ${probe} (attempt ${probeAttempts})`);
-  console.log(`resume after wait (planned end → first step)        p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${r.resumed} resumed at ${RESUME_RATE}/s, ${r.failed} failed)`);
+  const stages = (s: typeof resumes.late) => `alarm ${ms(s.alarm.p50)}/${ms(s.alarm.max)}, dispatch ${ms(s.dispatch.p50)}/${ms(s.dispatch.max)}, refused ${s.throttledAttempts.p50}/${s.throttledAttempts.max}, run ${ms(s.run.p50)}/${ms(s.run.max)}; the wait's checkpoint after the plan step ${ms(s.waitCheckpoint.p50)}/${ms(s.waitCheckpoint.max)}`;
+  console.log(`resume stages, p50/max, all ${resumes.all.count}                 ${stages(resumes.all)}`);
+  if (resumes.late.count > 0) console.log(`resume stages, p50/max, ${resumes.late.count} late > ${LATE_MS} ms           ${stages(resumes.late)}`);
+  console.log(`resume after wait (scheduled end → first step)      p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  max ${ms(r.maxMs)}  (${r.resumed} resumed at ${RESUME_RATE}/s, ${r.profiled} histories read, ${r.failed} failed)`);
+  console.log(`  counted from the plan step before the wait         p50 ${ms(r.fromPlanP50Ms)}  p99 ${ms(r.fromPlanP99Ms)}  max ${ms(r.fromPlanMaxMs)}  (adds the wait's own checkpoint, slow while the executions start)`);
   return r;
 }
 

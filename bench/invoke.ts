@@ -76,6 +76,7 @@ import { HANDLER_SOURCE } from "./handler";
 import { coldOnly } from "./cold";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
 import { postLocal, type Reply, type Target } from "./lib/http";
+import { waitUntilActive } from "./lib/lambda";
 import { procTable } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 import { costLines, loggingCost, metricsCost, pairedLines, pairedLoggingCost, pairedMetricsCost, pairedMetricsLines, type CostCheck, type PairedCheck, type PairedMetricsCheck } from "./obs-costs";
@@ -530,13 +531,7 @@ async function createFunction(platform: Platform, creds: TenantCredentials, name
     Code: { ZipFile: makeZipBase64(typeof source === "string" ? { "index.mjs": source } : source) },
   });
   if (res.status !== 201) throw new Error(`CreateFunction ${name}: HTTP ${res.status}: ${res.text}`);
-  // Functions are Pending until their code is bundled (after CreateFunction answers).
-  for (let i = 0; i < 300; i++) {
-    const config = await lambdaCall(platform, creds, "GET", `/2015-03-31/functions/${name}/configuration`);
-    if (config.status === 200 && (JSON.parse(config.text) as { State?: string }).State === "Active") return;
-    await sleep(100);
-  }
-  throw new Error(`CreateFunction ${name}: not Active after 30 s`);
+  await waitUntilActive(platform, creds, name, 30_000);
 }
 
 /** Gives `name` a NONE function URL and the public statement it needs; returns the URL's Host. */
