@@ -31,7 +31,8 @@
  * BENCH_BACKLOG_SURGE_FACTOR (5), BENCH_BACKLOG_NORMAL_FACTOR (0.5),
  * BENCH_BACKLOG_BASELINE_S (10), BENCH_BACKLOG_SURGE_S (60), BENCH_BACKLOG_AFTER_S (180),
  * BENCH_BACKLOG_DRAIN_S (600), BENCH_BACKLOG_MAX_AGE_S (21600: MaximumEventAgeInSeconds),
- * BENCH_BACKLOG_MODES ("off,on"), BENCH_BACKLOG_WINDOW_S (10), BENCH_VERBOSE=1. Writes bench/results/backlog-latest.json.
+ * BENCH_BACKLOG_MODES ("off,on"), BENCH_BACKLOG_WINDOW_S (10), BENCH_VERBOSE=1. Writes bench/results/backlog-latest.json
+ * and the curve (share of new events within the bound per window after the surge, by mode) as bench/results/backlog.png.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -41,6 +42,7 @@ import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCre
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { asyncHandlerSource } from "./async/handler";
 import { startReceiver, type Receiver } from "./async/receiver";
+import { writeChart } from "./lib/chart";
 import { postLocal } from "./lib/http";
 import { waitUntilActive } from "./lib/lambda";
 import { envNumber } from "./lib/settings";
@@ -65,6 +67,7 @@ const RECOVERED_SHARE = 0.95;
 const WINDOW_MS = envNumber("BENCH_BACKLOG_WINDOW_S", 10) * 1000;
 const FUNCTION_NAME = "bench-backlog";
 const RESULTS = path.join(ROOT, "bench", "results", "backlog-latest.json");
+const CHART = path.join(ROOT, "bench", "results", "backlog.png");
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => process.stderr.write(`[bench:backlog] ${message}\n`);
@@ -177,6 +180,8 @@ interface ModeResult {
   notStarted: number;
   lostOrUnaccounted: number;
   drainS: number;
+  /** Per send window of the after phase (BENCH_BACKLOG_WINDOW_S): its start (s after the surge), the share of its events started within the bound, their p50. */
+  windows: { atS: number; withinPct: number; p50Ms: number }[];
 }
 
 async function runMode(mode: "off" | "on"): Promise<ModeResult> {
@@ -238,6 +243,16 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       return recoveredS !== null && recoveredS >= AFTER_S - 2 * (windowMs / 1000) ? null : recoveredS;
     };
     const recoveryS = recovery(WINDOW_MS);
+    const byWindow = new Map<number, number[]>();
+    for (const s of after) {
+      const w = Math.floor((s.sentAt - surgeEnd) / WINDOW_MS);
+      byWindow.set(w, [...(byWindow.get(w) ?? []), latency(s)]);
+    }
+    const windows = [...byWindow.entries()].sort(([a], [b]) => a - b).map(([w, lat]) => ({
+      atS: (w * WINDOW_MS) / 1000,
+      withinPct: (100 * lat.filter((l) => l <= normalBoundMs).length) / lat.length,
+      p50Ms: pct([...lat].sort((a, b) => a - b), 50),
+    }));
     const lateAt = after.filter((s) => latency(s) > normalBoundMs).map((s) => (s.sentAt - surgeEnd) / 1000);
     const afterLat = after.map(latency).sort((a, b) => a - b);
     const surgeLat = accepted.filter((s) => s.phase === "surge").map(latency).filter(Number.isFinite).sort((a, b) => a - b);
@@ -265,6 +280,7 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       notStarted,
       lostOrUnaccounted: Math.max(0, notStarted - failedCount),
       drainS,
+      windows,
     };
   } finally {
     await Promise.allSettled([platform?.stop(), receiver.close()]);
@@ -321,6 +337,20 @@ async function main(): Promise<void> {
     RESULTS,
     `${JSON.stringify({ date: new Date().toISOString(), settings: { CONCURRENCY, HANDLER_MS, SURGE_FACTOR, NORMAL_FACTOR, BASELINE_S, SURGE_S, AFTER_S, MAX_AGE_S, WINDOW_S: WINDOW_MS / 1000 }, results }, null, 2)}\n`,
   );
+  // The curve: per send window after the surge, the share of new events started within the normal bound, by mode.
+  const atS = [...new Set(results.flatMap((r) => r.windows.map((w) => w.atS)))].sort((a, b) => a - b);
+  await writeChart({
+    title: `New events within the normal bound after a ${SURGE_S} s surge at ${SURGE_FACTOR}× (${WINDOW_MS / 1000} s windows)`,
+    xLabel: "seconds after the surge",
+    yLabel: "% within the bound",
+    x: atS,
+    series: results.map((r) => ({
+      label: r.mode === "off" ? "FIFO (ASYNC_BACKLOG_MODE=off)" : "backlog mode (on)",
+      color: r.mode === "off" ? "#c0392b" : "#2471a3",
+      values: atS.map((t) => r.windows.find((w) => w.atS === t)?.withinPct ?? null),
+    })),
+  }, CHART);
+  log(`chart: ${path.relative(ROOT, CHART)}`);
   if (results.some((r) => r.lostOrUnaccounted > 0)) process.exitCode = 1;
 }
 
