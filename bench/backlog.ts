@@ -221,12 +221,17 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
     const baselineP99Ms = pct(baseline.filter(Number.isFinite), 99);
     const normalBoundMs = Number.isFinite(baselineP99Ms) ? Math.max(2 * baselineP99Ms, 250) : 250;
     const after = accepted.filter((s) => s.phase === "after");
-    const recovery = (windowMs: number): number | null => {
+    /** The after phase's events by send window (index = seconds after the surge ÷ window). */
+    const byWindow = (windowMs: number): Map<number, Sent[]> => {
       const windows = new Map<number, Sent[]>();
       for (const s of after) {
         const w = Math.floor((s.sentAt - surgeEnd) / windowMs);
         windows.set(w, [...(windows.get(w) ?? []), s]);
       }
+      return windows;
+    };
+    const recovery = (windowMs: number): number | null => {
+      const windows = byWindow(windowMs);
       const ordered = [...windows.keys()].sort((a, b) => a - b);
       const ok = (w: number) => {
         const events = windows.get(w) ?? [];
@@ -243,16 +248,10 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       return recoveredS !== null && recoveredS >= AFTER_S - 2 * (windowMs / 1000) ? null : recoveredS;
     };
     const recoveryS = recovery(WINDOW_MS);
-    const byWindow = new Map<number, number[]>();
-    for (const s of after) {
-      const w = Math.floor((s.sentAt - surgeEnd) / WINDOW_MS);
-      byWindow.set(w, [...(byWindow.get(w) ?? []), latency(s)]);
-    }
-    const windows = [...byWindow.entries()].sort(([a], [b]) => a - b).map(([w, lat]) => ({
-      atS: (w * WINDOW_MS) / 1000,
-      withinPct: (100 * lat.filter((l) => l <= normalBoundMs).length) / lat.length,
-      p50Ms: pct([...lat].sort((a, b) => a - b), 50),
-    }));
+    const windows = [...byWindow(WINDOW_MS).entries()].sort(([a], [b]) => a - b).map(([w, events]) => {
+      const lat = events.map(latency).sort((a, b) => a - b);
+      return { atS: (w * WINDOW_MS) / 1000, withinPct: (100 * lat.filter((l) => l <= normalBoundMs).length) / lat.length, p50Ms: pct(lat, 50) };
+    });
     const lateAt = after.filter((s) => latency(s) > normalBoundMs).map((s) => (s.sentAt - surgeEnd) / 1000);
     const afterLat = after.map(latency).sort((a, b) => a - b);
     const surgeLat = accepted.filter((s) => s.phase === "surge").map(latency).filter(Number.isFinite).sort((a, b) => a - b);
