@@ -221,37 +221,30 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
     const baselineP99Ms = pct(baseline.filter(Number.isFinite), 99);
     const normalBoundMs = Number.isFinite(baselineP99Ms) ? Math.max(2 * baselineP99Ms, 250) : 250;
     const after = accepted.filter((s) => s.phase === "after");
-    /** The after phase's events by send window (index = seconds after the surge ÷ window). */
-    const byWindow = (windowMs: number): Map<number, Sent[]> => {
-      const windows = new Map<number, Sent[]>();
+    /** The after phase by send window of `windowMs`, in order: its start (s after the surge), its events, how many started within the bound, their p50. */
+    const windowsOf = (windowMs: number) => {
+      const groups = new Map<number, number[]>();
       for (const s of after) {
         const w = Math.floor((s.sentAt - surgeEnd) / windowMs);
-        windows.set(w, [...(windows.get(w) ?? []), s]);
+        groups.set(w, [...(groups.get(w) ?? []), latency(s)]);
       }
-      return windows;
+      return [...groups.entries()].sort(([a], [b]) => a - b).map(([w, lat]) => {
+        lat.sort((a, b) => a - b);
+        return { atS: (w * windowMs) / 1000, events: lat.length, within: lat.filter((l) => l <= normalBoundMs).length, p50Ms: pct(lat, 50) };
+      });
     };
-    const recovery = (windowMs: number): number | null => {
-      const windows = byWindow(windowMs);
-      const ordered = [...windows.keys()].sort((a, b) => a - b);
-      const ok = (w: number) => {
-        const events = windows.get(w) ?? [];
-        if (events.length === 0) return false;
-        return events.filter((s) => latency(s) <= normalBoundMs).length >= RECOVERED_SHARE * events.length;
-      };
+    const recovery = (windows: ReturnType<typeof windowsOf>, windowMs: number): number | null => {
       let recoveredS: number | null = null;
-      for (let i = ordered.length - 1; i >= 0; i--) {
-        const w = ordered[i] ?? 0;
-        if (!ok(w)) break;
-        recoveredS = (w * windowMs) / 1000;
+      for (let i = windows.length - 1; i >= 0; i--) {
+        const w = windows[i];
+        if (!w || w.within < RECOVERED_SHARE * w.events) break;
+        recoveredS = w.atS;
       }
       // The last window may be partial or half-measured: a run that never recovered says so.
       return recoveredS !== null && recoveredS >= AFTER_S - 2 * (windowMs / 1000) ? null : recoveredS;
     };
-    const recoveryS = recovery(WINDOW_MS);
-    const windows = [...byWindow(WINDOW_MS).entries()].sort(([a], [b]) => a - b).map(([w, events]) => {
-      const lat = events.map(latency).sort((a, b) => a - b);
-      return { atS: (w * WINDOW_MS) / 1000, withinPct: (100 * lat.filter((l) => l <= normalBoundMs).length) / lat.length, p50Ms: pct(lat, 50) };
-    });
+    const windows = windowsOf(WINDOW_MS);
+    const recoveryS = recovery(windows, WINDOW_MS);
     const lateAt = after.filter((s) => latency(s) > normalBoundMs).map((s) => (s.sentAt - surgeEnd) / 1000);
     const afterLat = after.map(latency).sort((a, b) => a - b);
     const surgeLat = accepted.filter((s) => s.phase === "surge").map(latency).filter(Number.isFinite).sort((a, b) => a - b);
@@ -262,7 +255,7 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       normalBoundMs,
       baselineP99Ms,
       recoveryS,
-      strictRecoveryS: recovery(1000),
+      strictRecoveryS: recovery(windowsOf(1000), 1000),
       lateAfterRecovery: recoveryS === null ? null : lateAt.filter((t) => t >= recoveryS).length,
       lastLateS: lateAt.length ? Math.max(...lateAt) : null,
       afterP50Ms: pct(afterLat, 50),
@@ -279,7 +272,7 @@ async function runMode(mode: "off" | "on"): Promise<ModeResult> {
       notStarted,
       lostOrUnaccounted: Math.max(0, notStarted - failedCount),
       drainS,
-      windows,
+      windows: windows.map((w) => ({ atS: w.atS, withinPct: (100 * w.within) / w.events, p50Ms: w.p50Ms })),
     };
   } finally {
     await Promise.allSettled([platform?.stop(), receiver.close()]);
