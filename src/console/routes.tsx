@@ -13,6 +13,7 @@ import { NO_LINEAGE } from "../invoke/recursion";
 import { handOver } from "../invoke/door";
 import { invokeSync } from "../invoke/run";
 import { prepareInvoke } from "../invoke/target";
+import { takeInvokeRequest } from "../invoke/rate-quota";
 import { LambdaError } from "../errors";
 import clientScript from "./assets/console-client.js";
 import consoleStyles from "./assets/console.css";
@@ -189,9 +190,11 @@ async function testInvoke(c: Context<ConsoleEnv>, session: TenantSession, name: 
   }
   try {
     const target = await prepareInvoke(session.scope, { name }, undefined);
+    const requestId = crypto.randomUUID();
+    takeInvokeRequest(session.scope, target, requestId, (p) => c.executionCtx.waitUntil(p));
     const admission = handOver(c.req.raw, `${session.scope.principal.tenantId}\u0000${name}`);
     const outcome = await invokeSync(session.scope, target, {
-      requestId: crypto.randomUUID(),
+      requestId,
       payload: payload === "" ? "{}" : payload,
       tenantId: undefined,
       clientContext: undefined,

@@ -15,6 +15,7 @@ import { LambdaError, requestEntityTooLarge, serviceException, urlBadGateway, ur
 import { handOver } from "../invoke/door";
 import { SYNC_PAYLOAD_LIMIT_BYTES } from "../invoke/routes";
 import { prepareInvoke } from "../invoke/target";
+import { takeInvokeRequest } from "../invoke/rate-quota";
 import { tenantScope } from "../services/scope";
 import { allowsUrlInvoke } from "./access";
 import type { Cors } from "./config";
@@ -84,6 +85,7 @@ async function serve(c: Context<AppEnv>, served: ServedUrl, domainName: string, 
   const scope = tenantScope(c.env, served.owner);
   const ref = served.row.qualifier === "" ? { name: served.row.functionName } : { name: served.row.functionName, qualifier: served.row.qualifier };
   const target = await prepareInvoke(scope, ref, undefined);
+  takeInvokeRequest(scope, target, requestId, (p) => c.executionCtx.waitUntil(p));
   const admission = handOver(request, `${served.owner.tenantId}\u0000url:${served.row.urlId}`);
   const control = { waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p), signal: request.signal, ...(admission ? { admission } : {}) };
   const run = { scope, target, requestId, payload, control };

@@ -12,6 +12,7 @@ import { ASYNC_PAYLOAD_LIMIT_BYTES, enqueueEvent } from "../async/enqueue";
 import { recordAsyncEvent } from "../metrics/record-events";
 import { invokeSync } from "./run";
 import { invokeScope, prepareInvoke } from "./target";
+import { takeInvokeRequest } from "./rate-quota";
 import { qualifiedRef } from "../routes/context";
 import { executionNameOf, invokeDurable } from "../durable/invoke-durable";
 
@@ -44,6 +45,8 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
 
   const scope = await invokeScope(c.var.scope, ref);
   const target = await prepareInvoke(scope, ref, tenantId);
+  // Every invoke request a caller sends counts against the rate quota; a DryRun invokes nothing.
+  if (invocationType !== "DryRun") takeInvokeRequest(scope, target, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
   if (target.version.config.DurableConfig) {
     // A durable execution replays one version: Lambda refuses to start one on the moving unqualified function.
     if (ref.qualifier === undefined) throw durableUnqualifiedInvoke();

@@ -66,12 +66,7 @@ export async function invokeSync(scope: TenantScope, target: InvokeTarget, opts:
 }
 
 async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl & InvokeStreaming): Promise<InvokeOutcome> {
-  const metrics = {
-    tenantId: scope.principal.tenantId,
-    functionName: target.fn.name,
-    qualifier: target.qualifier,
-    executedVersion: target.version.version,
-  };
+  const metrics = metricsOf(scope, target);
   const unqualifiedArn = functionArn(scope.names, target.fn.name);
   const lineage = lineageOfInvocation(opts.lineage, unqualifiedArn);
   if (stopsRecursion(lineage, unqualifiedArn, target.fn.recursiveLoop)) {
@@ -81,12 +76,7 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
   for (let attempt = 1; ; attempt++) {
     const acquireStarted = performance.now();
     const lease = await acquire(scope, target, opts.tenantId ?? "", opts.asyncLane).catch((err: unknown) => {
-      if (err instanceof LambdaError && err.status === 429) {
-        const reason = err.extra.reason ?? "TooManyRequestsException";
-        recordThrottle(scope.env, metrics, opts.waitUntil);
-        countThrottle(reason);
-        shipThrottleLine(scope, target, opts, reason);
-      }
+      if (err instanceof LambdaError && err.status === 429) noteThrottle(scope, target, opts.requestId, opts.waitUntil, err.extra.reason ?? "TooManyRequestsException");
       throw err;
     });
     const leaseTiming: LeaseTiming = { source: lease.source, ms: performance.now() - acquireStarted };
@@ -120,6 +110,11 @@ async function run(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions
   }
 }
 
+/** The metric dimensions of an invocation of `target`. */
+function metricsOf(scope: TenantScope, target: InvokeTarget) {
+  return { tenantId: scope.principal.tenantId, functionName: target.fn.name, qualifier: target.qualifier, executedVersion: target.version.version };
+}
+
 /** What the concurrency metrics need to know, from what the invocation already holds (no lookup). */
 function concurrencyFacts(scope: TenantScope, target: InvokeTarget, lease: Lease): ConcurrencyFacts {
   const config = lease.provisionedConfig;
@@ -130,8 +125,14 @@ function concurrencyFacts(scope: TenantScope, target: InvokeTarget, lease: Lease
   };
 }
 
-/** A throttled request leaves a line in the function's log group (its platform stream), as a timeout does in the environment's. */
-function shipThrottleLine(scope: TenantScope, target: InvokeTarget, opts: InvokeOptions & RunControl, reason: string): void {
+/**
+ * A throttle (429 before any code ran): the tenant's `Throttles` metric, the
+ * isolate's count by reason, and a `Throttled` line in the function's log
+ * group (its platform stream), as a timeout leaves one in the environment's.
+ */
+export function noteThrottle(scope: TenantScope, target: InvokeTarget, requestId: string, waitUntil: (promise: Promise<unknown>) => void, reason: string): void {
+  recordThrottle(scope.env, metricsOf(scope, target), waitUntil);
+  countThrottle(reason);
   const now = new Date();
   shipInvocationLog(
     scope.env,
@@ -139,8 +140,8 @@ function shipThrottleLine(scope: TenantScope, target: InvokeTarget, opts: Invoke
       tenantId: scope.principal.tenantId,
       logGroup: target.version.config.LoggingConfig.LogGroup,
       logStream: platformStreamName(target.version.version, now),
-      lines: [throttleLine(now, opts.requestId, reason)],
+      lines: [throttleLine(now, requestId, reason)],
     },
-    opts.waitUntil,
+    waitUntil,
   );
 }

@@ -16,6 +16,7 @@ import type { InvokeOutcome } from "./run";
 import { invokeSync } from "./run";
 import { checkJson, clientContextOf, headerEnum, SYNC_PAYLOAD_LIMIT_BYTES, syncRunOptions, tenantIdOf } from "./routes";
 import { prepareInvoke } from "./target";
+import { takeInvokeRequest } from "./rate-quota";
 
 /**
  * How long, after the invocation has ended, the function's stream may still
@@ -42,6 +43,7 @@ export const streamInvokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Fu
   const scope = c.var.scope;
   const target = await prepareInvoke(scope, ref, tenantId);
   if (invocationType === "DryRun") return c.body(null, 204);
+  takeInvokeRequest(scope, target, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
 
   let bodyArrived: (body: { stream: ReadableStream<Uint8Array>; contentType: string }) => void = () => {};
   const body = new Promise<{ stream: ReadableStream<Uint8Array>; contentType: string }>((resolve) => {

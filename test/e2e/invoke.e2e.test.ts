@@ -411,6 +411,30 @@ describe("synchronous invoke through the AWS SDK", () => {
     for (const out of ok) expect(out.FunctionError, new TextDecoder().decode(out.Payload)).toBeUndefined();
   });
 
+  it("request rate quota: a tenant with concurrency limit 1 gets 10 invokes a second, then TooManyRequestsException FunctionInvocationRateLimitExceeded", async () => {
+    const tiny = await createTenantWithKey(platform, "tiny-rate");
+    // Before its first request, so no isolate has the default limit cached.
+    expect((await adminFetch(platform, "PATCH", `/admin/tenants/${tiny.tenantId}`, { concurrencyLimit: 1 })).status).toBe(200);
+    const tinyLambda = client(tiny);
+    await tinyLambda.send(new CreateFunctionCommand(createInput("quick", ZIPS.asyncStyle)));
+    await untilActive(tinyLambda, "quick");
+    await sleep(1100);
+    const started = Date.now();
+    const { ok, failed } = await burst(Array.from({ length: 30 }, () => () => invoke(tinyLambda, "quick", { n: 1 }, { InvocationType: "Event" })));
+    const seconds = (Date.now() - started) / 1000;
+    expect(ok.length, JSON.stringify(throttleSummary(failed))).toBeGreaterThanOrEqual(10);
+    expect(ok.length).toBeLessThanOrEqual(10 + Math.ceil(10 * seconds) + 1);
+    expect(failed.length).toBe(30 - ok.length);
+    for (const err of failed) {
+      expect({ name: err.name, status: err.$metadata?.httpStatusCode, reason: err.Reason, message: err.message }).toEqual({
+        name: "TooManyRequestsException",
+        status: 429,
+        reason: "FunctionInvocationRateLimitExceeded",
+        message: "Rate Exceeded.",
+      });
+    }
+  });
+
   describe("tenant isolation mode (PER_TENANT)", () => {
     it("refuses an invoke without TenantId with InvalidParameterValueException", async () => {
       const err = await sdkError(invoke(lambda, "isolated"));
