@@ -29,6 +29,13 @@ const FUNCTION_NAME = "profile-echo";
 const CPU_ONLY = process.env.PROFILE_CPU_ONLY === "1";
 /** PROFILE_TAIL=1: ask for the Tail log and count cold starts (as answers of status "0"). */
 const TAIL = process.env.PROFILE_TAIL === "1";
+/** PROFILE_VARS="ADMISSION_CONTROL=off,METRICS_RECORDING=off": platform vars for an A/B of one feature's cost. */
+const VARS = Object.fromEntries(
+  (process.env.PROFILE_VARS ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((pair) => pair.split("=", 2) as [string, string]),
+);
 /** Busy jiffies (1/100 s) of this process's descendants: wrangler dev and its workerd. */
 const serverJiffies = () => procTable().descendants.reduce((n, d) => n + d.used, 0);
 /** Busy jiffies of the descendant workerd processes alone. */
@@ -94,7 +101,7 @@ function selfTimes(profile: Profile): { byFunction: Array<[string, number]>; byF
 }
 
 async function main(): Promise<void> {
-  const platform = await startPlatform();
+  const platform = await startPlatform({ vars: VARS });
   try {
     const creds = await createTenantWithKey(platform, "profile");
     const headers: Record<string, string> = { authorization: `Bearer ${creds.token}`, "content-type": "application/json" };

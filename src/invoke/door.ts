@@ -95,14 +95,25 @@ function noop(): void {}
 
 /** When the running lag probe was set (undefined: none running). */
 let probeSince: number | undefined;
+/** When the last probe was set: the next one waits PROBE_GAP_MS after it. */
+let lastProbe = Number.NEGATIVE_INFINITY;
 /** A probe older than this is taken as lost (its request's context torn down) and replaced. */
 const PROBE_LOST_MS = 60_000;
+/**
+ * At most one probe per this many ms: about ten samples per limiter interval
+ * (INTERVAL_MS, 100 ms) are enough for its smallest lag, and a probe per
+ * request (a timer, a promise and a waitUntil) cost a warm invoke ~3 % of its
+ * CPU at concurrency 16 (bench/profile-invoke.ts).
+ */
+const PROBE_GAP_MS = 10;
 
-/** Starts a probe of the event loop's lag unless one is running: how late a zero-delay timer runs. */
+/** Starts a probe of the event loop's lag unless one is running or ran just now: how late a zero-delay timer runs. */
 function probeLoop(ctx: ExecutionContext): void {
   const since = Date.now();
   if (probeSince !== undefined && since - probeSince < PROBE_LOST_MS) return;
+  if (since - lastProbe < PROBE_GAP_MS) return;
   probeSince = since;
+  lastProbe = since;
   ctx.waitUntil(
     new Promise<void>((resolve) => {
       setTimeout(() => {
