@@ -1,26 +1,28 @@
 /**
  * Lambda's invocation request rate quota (issue 19's "request rate"): a
- * tenant may send at most 10 invoke requests per second per unit of its
- * concurrency limit (Lambda: "10 × concurrent executions quota", each
- * execution environment serving up to 10 requests a second), and a function
- * with reserved concurrency at most 10 per second per reserved unit. Past
- * it, Lambda answers 429 `TooManyRequestsException` with `Reason`
+ * function may be sent at most 10 synchronous invoke requests per second per
+ * unit of the concurrency it may use (Lambda: "each instance of your
+ * execution environment can serve up to 10 requests per second ... the total
+ * invocation limit is 10 times your concurrency limit"): 10 × its reserved
+ * concurrency, or 10 × the tenant's unreserved pool. Past it, Lambda answers
+ * 429 `TooManyRequestsException` with `Reason`
  * `FunctionInvocationRateLimitExceeded` (or
- * `ReservedFunctionInvocationRateLimitExceeded`) before any lease is asked
- * for, so a flood over the rate costs no Durable Object call.
+ * `ReservedFunctionInvocationRateLimitExceeded`), here before any lease is
+ * asked for, so a flood over the rate costs no Durable Object call.
  *
- * Counted: requests a caller sends (Invoke of every type but DryRun,
- * InvokeWithResponseStream, function URLs). Not counted, as on Lambda
- * ("asynchronous AWS service sources: unlimited requests accepted"): the
- * platform's own invocations of async events, event source mappings and
- * durable executions, which concurrency alone bounds. A function whose
- * reserved concurrency is 0 is left to the concurrency check, which refuses
- * it with its own reason, as Lambda does (so is a tenant whose limit is 0).
+ * Counted: synchronous requests a caller sends (Invoke RequestResponse,
+ * InvokeWithResponseStream, function URLs, the console's test invoke). Not
+ * counted, as on Lambda ("each instance ... can serve an unlimited number of
+ * [asynchronous] requests"): Event invokes, and the platform's own
+ * invocations of async events, event source mappings and durable
+ * executions, which concurrency alone bounds. A function whose concurrency
+ * is 0 is left to the concurrency check, which refuses it with its own
+ * reason, as Lambda does.
  *
  * Each isolate keeps its own buckets (no I/O on the invoke path): exact
- * locally, where one isolate serves everything; on Cloudflare a tenant
- * spread over N isolates gets up to N times the rate, as with the failed
- * authentication counts (src/auth/failure-limit.ts).
+ * locally, where one isolate serves everything; on Cloudflare a function
+ * whose requests land on N isolates gets up to N times the rate, as with the
+ * failed authentication counts (src/auth/failure-limit.ts).
  */
 import { tooManyRequests } from "../errors";
 import type { TenantScope } from "../services/scope";
@@ -32,25 +34,20 @@ export const REQUESTS_PER_CONCURRENCY = 10;
 
 /**
  * Token buckets by key: each refills at its rate per second up to one
- * second's worth (the burst), and a request takes one token from each bucket
- * it counts against, or from none. PURE but for its own state: the clock is
- * passed in.
+ * second's worth (the burst), and a request takes one token. PURE but for
+ * its own state: the clock is passed in.
  */
 export class RateBuckets {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(private readonly maxKeys = 10_000) {}
 
-  /**
-   * Takes one request from every `[key, rate]` bucket at `now`; returns the
-   * index of the first one that is empty (nothing taken from any), or -1.
-   */
-  take(buckets: ReadonlyArray<readonly [key: string, perSecond: number]>, now: number): number {
-    const states = buckets.map(([key, perSecond]) => this.#refilled(key, perSecond, now));
-    const empty = states.findIndex((state) => state.tokens < 1);
-    if (empty >= 0) return empty;
-    for (const state of states) state.tokens -= 1;
-    return -1;
+  /** Takes one request from `key`'s bucket of `perSecond` at `now`; false when it is empty. */
+  take(key: string, perSecond: number, now: number): boolean {
+    const state = this.#refilled(key, perSecond, now);
+    if (state.tokens < 1) return false;
+    state.tokens -= 1;
+    return true;
   }
 
   #refilled(key: string, perSecond: number, now: number): { tokens: number; at: number } {
@@ -72,19 +69,17 @@ export class RateBuckets {
 const buckets = new RateBuckets();
 
 /**
- * Counts one invoke request of `target` against its tenant's rate and, with
- * reserved concurrency, its function's; throws Lambda's 429 (counted as a
- * throttle, as the concurrency refusals are) when either is spent.
+ * Counts one synchronous invoke request of `target` against its function's
+ * rate; throws Lambda's 429 (counted as a throttle, as the concurrency
+ * refusals are) when it is spent.
  */
 export function takeInvokeRequest(scope: TenantScope, target: InvokeTarget, requestId: string, waitUntil: (promise: Promise<unknown>) => void, now = Date.now()): void {
   const reserved = target.fn.reservedConcurrency;
-  if (reserved === 0 || scope.principal.concurrencyLimit <= 0) return;
-  const tenantId = scope.principal.tenantId;
-  const counted: Array<readonly [string, number]> = [[tenantId, REQUESTS_PER_CONCURRENCY * scope.principal.concurrencyLimit]];
-  if (reserved !== null) counted.push([`${tenantId}\u0000${target.fn.name}`, REQUESTS_PER_CONCURRENCY * reserved]);
-  const empty = buckets.take(counted, now);
-  if (empty < 0) return;
-  const reason = empty === 0 ? "FunctionInvocationRateLimitExceeded" : "ReservedFunctionInvocationRateLimitExceeded";
+  const concurrency = reserved ?? target.unreservedLimit;
+  if (concurrency <= 0) return;
+  const key = `${scope.principal.tenantId}\u0000${target.fn.name}`;
+  if (buckets.take(key, REQUESTS_PER_CONCURRENCY * concurrency, now)) return;
+  const reason = reserved === null ? "FunctionInvocationRateLimitExceeded" : "ReservedFunctionInvocationRateLimitExceeded";
   noteThrottle(scope, target, requestId, waitUntil, reason);
   throw tooManyRequests(reason);
 }

@@ -45,8 +45,8 @@ export const invokeRoutes = new Hono<AppEnv>({ strict: false }).post("/:Function
 
   const scope = await invokeScope(c.var.scope, ref);
   const target = await prepareInvoke(scope, ref, tenantId);
-  // Every invoke request a caller sends counts against the rate quota; a DryRun invokes nothing.
-  if (invocationType !== "DryRun") takeInvokeRequest(scope, target, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
+  // A synchronous invoke counts against the function's request rate (an Event or a DryRun does not).
+  if (invocationType === "RequestResponse") takeInvokeRequest(scope, target, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
   if (target.version.config.DurableConfig) {
     // A durable execution replays one version: Lambda refuses to start one on the moving unqualified function.
     if (ref.qualifier === undefined) throw durableUnqualifiedInvoke();
