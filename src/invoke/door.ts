@@ -102,8 +102,9 @@ const PROBE_LOST_MS = 60_000;
 /**
  * At most one probe per this many ms: about ten samples per limiter interval
  * (INTERVAL_MS, 100 ms) are enough for its smallest lag, and a probe per
- * request (a timer, a promise and a waitUntil) cost a warm invoke ~3 % of its
- * CPU at concurrency 16 (bench/profile-invoke.ts).
+ * request (a timer, a promise and a waitUntil) took ~4 % of the isolate's
+ * profiled time per warm invoke at concurrency 16 (bench/profile-invoke.ts).
+ * Under load the lag itself spaces probes further apart than this.
  */
 const PROBE_GAP_MS = 10;
 
