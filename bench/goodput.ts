@@ -51,6 +51,8 @@ const MODES = (process.env.BENCH_GOODPUT_MODES ?? "off,on").split(",") as ("on" 
 const VIAS = (process.env.BENCH_GOODPUT_VIA ?? "proxy,direct").split(",") as ("proxy" | "direct")[];
 /** Gate on with its figures on every 429 (ADMISSION_CONTROL=diagnose): refusals by rule per step. */
 const DIAGNOSE = process.env.BENCH_GOODPUT_DIAGNOSE === "1";
+/** BENCH_GOODPUT_CAPACITY: take this capacity (invokes/s) instead of measuring it, so that two builds are offered the same loads. */
+const FIXED_CAPACITY = process.env.BENCH_GOODPUT_CAPACITY ? Number(process.env.BENCH_GOODPUT_CAPACITY) : undefined;
 
 const HANDLER = `export const handler = async (event) => {
   let x = 0;
@@ -312,8 +314,8 @@ function refusalsByRule(steps: ModeResult["steps"]): string[] {
 async function main(): Promise<void> {
   const results: ModeResult[] = [];
   for (const via of VIAS) {
-    const off = MODES.includes("off") ? await runMode("off", via, undefined) : undefined;
-    const on = MODES.includes("on") ? await runMode("on", via, off?.capacityRps) : undefined;
+    const off = MODES.includes("off") ? await runMode("off", via, FIXED_CAPACITY) : undefined;
+    const on = MODES.includes("on") ? await runMode("on", via, off?.capacityRps ?? FIXED_CAPACITY) : undefined;
     results.push(...[on?.result, off?.result].filter((r) => r !== undefined));
   }
   const text = report(results);
