@@ -52,7 +52,7 @@ const VIAS = (process.env.BENCH_GOODPUT_VIA ?? "proxy,direct").split(",") as ("p
 /** Gate on with its figures on every 429 (ADMISSION_CONTROL=diagnose): refusals by rule per step. */
 const DIAGNOSE = process.env.BENCH_GOODPUT_DIAGNOSE === "1";
 /** BENCH_GOODPUT_CAPACITY: take this capacity (invokes/s) instead of measuring it, so that two builds are offered the same loads. */
-const FIXED_CAPACITY = process.env.BENCH_GOODPUT_CAPACITY ? Number(process.env.BENCH_GOODPUT_CAPACITY) : undefined;
+const FIXED_CAPACITY = envNumber("BENCH_GOODPUT_CAPACITY", 0) || undefined;
 
 const HANDLER = `export const handler = async (event) => {
   let x = 0;
