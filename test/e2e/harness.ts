@@ -156,6 +156,24 @@ function groupAlive(pgid: number): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs `work`, printing a line every `everyMs` while it is still running, so
+ * a suite's setup that overruns its hook timeout says which step it was in
+ * (vitest abandons a timed-out hook without a trace of where it stood).
+ */
+export async function watched<T>(label: string, work: () => Promise<T>, everyMs = 30_000): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    console.log(`[e2e] still waiting on ${label} after ${Math.round((Date.now() - started) / 1000)} s`);
+  }, everyMs);
+  timer.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -249,9 +267,8 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
 
   const migrateStarted = Date.now();
   try {
-    const migrateOutput = await runWrangler(
-      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-      MIGRATE_TIMEOUT_MS,
+    const migrateOutput = await watched("wrangler d1 migrations apply", () =>
+      runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], MIGRATE_TIMEOUT_MS),
     );
     if (verbose) process.stderr.write(`${migrateOutput}[harness] migrations applied in ${Date.now() - migrateStarted} ms\n`);
   } catch (err) {
@@ -348,7 +365,12 @@ export async function startPlatform(options: StartOptions = {}): Promise<Platfor
 
   const started = Date.now();
   let lastProblem = "no answer yet";
+  let noted = started;
   while (true) {
+    if (Date.now() - noted >= 30_000) {
+      noted = Date.now();
+      console.log(`[e2e] wrangler dev on ${url} has not answered /healthz after ${Math.round((noted - started) / 1000)} s (last: ${lastProblem})`);
+    }
     if (exited) {
       await stop();
       throw new Error(
