@@ -10,6 +10,7 @@ import { CBOR_SERVICE_PATH, cloudWatchCborRoutes } from "./metrics/cbor-routes";
 import { eventSourceMappingRoutes } from "./event-sources/routes";
 import { LambdaError, serviceException, unknownOperation } from "./errors";
 import { adminRoutes } from "./routes/admin";
+import { apiRequestRate } from "./routes/api-rate";
 import { aliasRoutes } from "./routes/aliases";
 import { codeDownloadRoutes } from "./routes/code-download";
 import { concurrencyRoutes } from "./routes/concurrency";
@@ -44,7 +45,7 @@ export function buildApp(): Hono<AppEnv> {
 
   // The Lambda API: every path starts with an API date and authenticates a tenant first.
   const lambda = new Hono<AppEnv>({ strict: false });
-  lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant);
+  lambda.use("/:apiDate{[0-9]{4}-[0-9]{2}-[0-9]{2}}/*", authenticateTenant, apiRequestRate);
   lambda.route("/2015-03-31/functions", invokeRoutes);
   lambda.route("/2021-11-15/functions", streamInvokeRoutes);
   lambda.route("/2015-03-31/functions", aliasRoutes);

@@ -93,6 +93,9 @@ export const unknownOperation = (method: string, path: string) =>
 export const tooManyRequests = (reason: string) =>
   new LambdaError(429, "TooManyRequestsException", "Rate Exceeded.", { reason, retryAfterSeconds: 1 });
 
+/** Lambda's control-plane request rate (src/routes/api-rate.ts), worded as Lambda answers it (not the invoke throttle's "Rate Exceeded."). */
+export const apiRateExceeded = () =>
+  new LambdaError(429, "TooManyRequestsException", "Rate exceeded", { reason: "CallerRateLimitExceeded", retryAfterSeconds: 1 });
 /** Shed by admission control (src/invoke/admission.ts): Lambda's throttle, which the SDKs back off from. */
 export const overloaded = () => tooManyRequests("FunctionInvocationRateLimitExceeded");
 /** Shed by admission control because the caller holds its share of a nearly full isolate (a flood is refused first). */

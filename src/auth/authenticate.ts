@@ -99,6 +99,7 @@ async function verifyCredentials(env: Env, request: Request, readBody: () => Pro
     accessKeyId,
     scope: found.key.scope,
     concurrencyLimit: found.tenant.concurrencyLimit,
+    apiRequestRate: found.tenant.apiRequestRate,
     cell: found.tenant.cell,
   };
 }
@@ -142,6 +143,7 @@ async function authenticateSession(env: Env, request: Request, token: string, bo
     accessKeyId: claims.accessKeyId,
     scope: "invoke",
     concurrencyLimit: tenant.concurrencyLimit,
+    apiRequestRate: tenant.apiRequestRate,
     cell: tenant.cell,
   };
 }

@@ -5,5 +5,7 @@ export interface Principal {
   accessKeyId: string;
   scope: "full" | "invoke";
   concurrencyLimit: number;
+  /** Control-plane requests a second per API (src/lambda/quotas.ts apiRateRule). */
+  apiRequestRate: number;
   cell: number;
 }

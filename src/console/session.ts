@@ -78,6 +78,7 @@ async function readSession(c: Context<ConsoleEnv>): Promise<ConsoleSession | nul
     accessKeyId: body.a,
     scope: found.key.scope,
     concurrencyLimit: found.tenant.concurrencyLimit,
+    apiRequestRate: found.tenant.apiRequestRate,
     cell: found.tenant.cell,
   };
   return { kind: "tenant", accessKeyId: body.a, csrf: body.c, principal, scope: tenantScope(c.env, principal) };

@@ -43,7 +43,7 @@ export class TenantStore {
    */
   async updateTenant(
     id: string,
-    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit">>,
+    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">>,
     maxReserved?: number,
   ): Promise<TenantRow | undefined> {
     const reserved = reservedConcurrencySum(this.db, id);

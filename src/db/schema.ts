@@ -21,6 +21,8 @@ export const tenants = sqliteTable("tenants", {
   codeStorageLimit: integer("code_storage_limit").notNull().default(80_530_636_800),
   /** Open Kinesis shards over all the tenant's streams (AWS's 500 in the large regions). */
   shardLimit: integer("shard_limit").notNull().default(500),
+  /** Control-plane requests a second per API (Lambda's 15; GetFunction at least 100; src/lambda/quotas.ts). */
+  apiRequestRate: integer("api_request_rate").notNull().default(15),
 });
 
 export const apiKeys = sqliteTable(

@@ -46,6 +46,7 @@ async function readUrl(env: Env, urlId: string): Promise<ServedUrl | null> {
         accessKeyId: "cellfn-function-url",
         scope: "full",
         concurrencyLimit: tenant.concurrencyLimit,
+        apiRequestRate: tenant.apiRequestRate,
         cell: tenant.cell,
       };
       served = { row, owner, statements };

@@ -7,21 +7,28 @@ import { sameSecret } from "../auth/keys";
 import { TenantStore } from "../data/tenant-store";
 import { database } from "../db/client";
 import { adminUnauthorized, keyNotFound, tenantNotFound } from "../errors";
-import { MAX_CODE_STORAGE_BYTES, MAX_SHARD_LIMIT } from "../lambda/quotas";
+import { MAX_API_REQUEST_RATE, MAX_CODE_STORAGE_BYTES, MAX_SHARD_LIMIT } from "../lambda/quotas";
 import { parseJsonBody } from "../lambda/validation";
 import { adminCellRoutes } from "./admin-cells";
 import { adminLeaseRoutes } from "./admin-leases";
 import { adminMetricsRoutes } from "./admin-metrics";
 import { createKey, createTenant, keyView, revokeKey, tenantView, updateTenant } from "../services/tenants";
 
-const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/) });
-const patchTenantSchema = z.strictObject({
+/** Limits and quotas an operator sets on a tenant (src/lambda/quotas.ts), at creation or later. */
+const tenantLimits = {
   concurrencyLimit: z.int().min(0).max(1_000_000).optional(),
+  /** Bytes of code and layers. */
+  codeStorageLimit: z.int().min(0).max(MAX_CODE_STORAGE_BYTES).optional(),
+  /** Open Kinesis shards. */
+  shardLimit: z.int().min(0).max(MAX_SHARD_LIMIT).optional(),
+  /** Control-plane requests a second per API (Lambda's 15; GetFunction at least 100). */
+  apiRequestRate: z.int().min(1).max(MAX_API_REQUEST_RATE).optional(),
+};
+const createTenantSchema = z.strictObject({ name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9-_.]+$/), ...tenantLimits });
+const patchTenantSchema = z.strictObject({
+  ...tenantLimits,
   /** Move to a cell (pinned), or null to return to the hashed cell. */
   cell: z.int().min(0).nullable().optional(),
-  /** Quotas (src/lambda/quotas.ts): bytes of code and layers, open Kinesis shards. */
-  codeStorageLimit: z.int().min(0).max(MAX_CODE_STORAGE_BYTES).optional(),
-  shardLimit: z.int().min(0).max(MAX_SHARD_LIMIT).optional(),
 });
 const createKeySchema = z.strictObject({
   name: z.string().min(1).max(128),
@@ -52,7 +59,8 @@ export const adminRoutes = new Hono<AppEnv>()
   .route("/", adminMetricsRoutes)
   .post("/tenants", async (c) => {
     const input = parseJsonBody(createTenantSchema, await c.req.text());
-    const row = await createTenant(new TenantStore(database(c.env.DB)), input.name, Number(c.env.CELL_COUNT));
+    const { name, ...limits } = input;
+    const row = await createTenant(new TenantStore(database(c.env.DB)), name, Number(c.env.CELL_COUNT), limits);
     return c.json(tenantView(row), 201);
   })
   .get("/tenants", async (c) => {

@@ -59,6 +59,7 @@ function pollerScope(env: Env, tenant: TenantRow): TenantScope {
     accessKeyId: "cellfn-poller",
     scope: "full",
     concurrencyLimit: tenant.concurrencyLimit,
+    apiRequestRate: tenant.apiRequestRate,
     cell: tenant.cell,
   });
 }

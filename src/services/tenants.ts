@@ -2,7 +2,7 @@ import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
 import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, invalidParameter, serviceException } from "../errors";
-import { DEFAULT_CODE_STORAGE_BYTES, DEFAULT_SHARD_LIMIT } from "../lambda/quotas";
+import { DEFAULT_API_REQUEST_RATE, DEFAULT_CODE_STORAGE_BYTES, DEFAULT_SHARD_LIMIT } from "../lambda/quotas";
 import { cellFor } from "../placement/cells";
 import { minimumUnreserved } from "./function-concurrency";
 import { forgetTenant } from "../invoke/target";
@@ -21,7 +21,10 @@ export const keyView = (k: KeyRow) => ({
   createdAt: k.createdAt,
 });
 
-export async function createTenant(store: TenantStore, name: string, cellCount: number): Promise<TenantRow> {
+/** Limits a new tenant starts with instead of the defaults (AWS's). */
+export type TenantLimits = Partial<Pick<TenantRow, "concurrencyLimit" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">>;
+
+export async function createTenant(store: TenantStore, name: string, cellCount: number, limits: TenantLimits = {}): Promise<TenantRow> {
   if (await store.getTenantByName(name)) throw conflict(`Tenant already exists: ${name}`);
   const id = `t-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   // Account ids are random; a clash (one in 10^12 per pair) is retried.
@@ -36,6 +39,8 @@ export async function createTenant(store: TenantStore, name: string, cellCount: 
       cellPinned: false,
       codeStorageLimit: DEFAULT_CODE_STORAGE_BYTES,
       shardLimit: DEFAULT_SHARD_LIMIT,
+      apiRequestRate: DEFAULT_API_REQUEST_RATE,
+      ...limits,
     };
     try {
       await store.insertTenant(row);
@@ -74,6 +79,7 @@ export interface TenantPatch {
   cell?: number | null | undefined;
   codeStorageLimit?: number | undefined;
   shardLimit?: number | undefined;
+  apiRequestRate?: number | undefined;
 }
 
 export async function updateTenant(
@@ -82,11 +88,13 @@ export async function updateTenant(
   patch: TenantPatch,
   cellCount: number,
 ): Promise<TenantRow | undefined> {
-  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit">> = {};
+  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">> = {};
   if (patch.concurrencyLimit !== undefined) changes.concurrencyLimit = patch.concurrencyLimit;
   // Quotas take effect on the next create or publish (they are read there, never cached).
   if (patch.codeStorageLimit !== undefined) changes.codeStorageLimit = patch.codeStorageLimit;
   if (patch.shardLimit !== undefined) changes.shardLimit = patch.shardLimit;
+  // The API request rate rides on the principal: it applies once the key caches below are dropped.
+  if (patch.apiRequestRate !== undefined) changes.apiRequestRate = patch.apiRequestRate;
   if (patch.cell !== undefined) {
     if (patch.cell !== null && patch.cell >= cellCount) throw invalidParameter(`cell must be between 0 and ${cellCount - 1}`);
     Object.assign(changes, patch.cell === null ? { cell: cellFor(id, cellCount), cellPinned: false } : { cell: patch.cell, cellPinned: true });

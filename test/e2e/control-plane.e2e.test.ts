@@ -411,6 +411,28 @@ describe("control plane through the AWS SDK", () => {
     expect([401, 403]).toContain(refused.status);
   });
 
+  it("Lambda's control-plane rate: past 15 ListFunctions a second the SDK gets TooManyRequestsException, and its retries get through", async () => {
+    const limited = await createTenantWithKey(platform, "rate-limited", "full", { apiRequestRate: 15 });
+    const once = client(limited);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => once.send(new ListFunctionsCommand({}))));
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error & { Reason?: string; $metadata?: { httpStatusCode?: number } }] : []));
+    expect(results.length - refused.length).toBeGreaterThanOrEqual(15);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const err of refused) {
+      expect({ name: err.name, message: err.message, reason: err.Reason, status: err.$metadata?.httpStatusCode }).toEqual({
+        name: "TooManyRequestsException",
+        message: "Rate exceeded",
+        reason: "CallerRateLimitExceeded",
+        status: 429,
+      });
+    }
+    // The SDK's standard retry backs off from the throttle: one call after another, all answered.
+    await new Promise((r) => setTimeout(r, 1100));
+    const retrying = lambdaClient(platform, limited, { maxAttempts: 5 });
+    clients.push(retrying);
+    for (let i = 0; i < 25; i++) expect((await retrying.send(new ListFunctionsCommand({}))).Functions).toEqual([]);
+  });
+
   it("DeleteFunction removes it", async () => {
     await lambda.send(new CreateFunctionCommand(createInput("short-lived")));
     const del = await lambda.send(new DeleteFunctionCommand({ FunctionName: "short-lived" }));

@@ -27,11 +27,18 @@ export async function admin(method: string, path: string, body?: unknown): Promi
   });
 }
 
+/**
+ * The control-plane request rate test tenants get: the suites call the API
+ * far faster than Lambda's 15 a second per API, which only its own tests
+ * (test/integration/api-rate) keep.
+ */
+export const TEST_API_REQUEST_RATE = 1_000_000;
+
 let counter = 0;
 /** A fresh tenant with one key; names are unique per test run. */
-export async function newTenant(scope: "full" | "invoke" = "full", prefix = "tenant"): Promise<TenantKey> {
+export async function newTenant(scope: "full" | "invoke" = "full", prefix = "tenant", limits: Record<string, number> = {}): Promise<TenantKey> {
   const name = `${prefix}-${Date.now().toString(36)}-${counter++}`;
-  const tenantRes = await admin("POST", "/tenants", { name });
+  const tenantRes = await admin("POST", "/tenants", { name, apiRequestRate: TEST_API_REQUEST_RATE, ...limits });
   if (tenantRes.status !== 201) throw new Error(`create tenant: ${tenantRes.status} ${await tenantRes.text()}`);
   const tenant = await tenantRes.json<{ tenantId: string; accountId: string }>();
   const key = await addKey(tenant.tenantId, scope);

@@ -174,7 +174,7 @@ describe("event invoke config", () => {
       }),
     );
     await ok(await signed(key, "PUT", eic("worker", "1"), { MaximumEventAgeInSeconds: 120 }));
-    const scope = tenantScope(env, { tenantId: key.tenantId, accountId: key.accountId, accessKeyId: key.accessKeyId, scope: "full", concurrencyLimit: 1000, cell: 0 });
+    const scope = tenantScope(env, { tenantId: key.tenantId, accountId: key.accountId, accessKeyId: key.accessKeyId, scope: "full", concurrencyLimit: 1000, apiRequestRate: 15, cell: 0 });
 
     expect(await effectiveEventConfig(scope, "worker", undefined)).toEqual({
       maximumRetryAttempts: 1,

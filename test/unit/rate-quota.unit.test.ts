@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateBuckets } from "../../src/invoke/rate-quota";
+import { RateBuckets } from "../../src/util/rate-buckets";
 
 /** Sends `n` requests for `key` at `perSecond` at `now`; returns how many were let through. */
 function send(limiter: RateBuckets, n: number, key: string, perSecond: number, now: number): number {
