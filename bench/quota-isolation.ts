@@ -11,8 +11,8 @@
  * exhausted its quotas: concurrencyLimit BENCH_QUOTAS_ABUSER_CONCURRENCY (4), codeStorageLimit equal to what it
  * already stores. During the "flooded" phases it hammers at the same time:
  * sync invokes at BENCH_QUOTAS_FLOOD_INVOKERS in parallel (mostly 429),
- * CreateFunction in BENCH_QUOTAS_FLOOD_CREATORS loops (every one refused with
- * CodeStorageExceededException), and SendMessage to its SQS queue in
+ * CreateFunction in BENCH_QUOTAS_FLOOD_CREATORS loops (every one refused, with
+ * CodeStorageExceededException or past Lambda's 15 a second with a 429), and SendMessage to its SQS queue in
  * BENCH_QUOTAS_FLOOD_SENDERS loops (filling it). Solo and flooded phases of
  * BENCH_QUOTAS_PHASE_S seconds alternate for BENCH_QUOTAS_ROUNDS rounds (this
  * machine is shared; interleaving spreads its drift over both).
@@ -28,6 +28,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { adminFetch, createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { DEFAULT_API_REQUEST_RATE } from "../src/lambda/quotas";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { postLocal } from "./lib/http";
@@ -138,8 +139,9 @@ async function main(): Promise<void> {
 async function runVia(via: "proxy" | "direct"): Promise<unknown> {
   const platform = await startPlatform({ via, verbose: process.env.BENCH_VERBOSE === "1" });
   try {
-    const steady = await createTenantWithKey(platform, "steady");
-    const abuser = await createTenantWithKey(platform, "abuser");
+    // Both at Lambda's control-plane rate (the harness raises it for tests).
+    const steady = await createTenantWithKey(platform, "steady", "full", { apiRequestRate: DEFAULT_API_REQUEST_RATE });
+    const abuser = await createTenantWithKey(platform, "abuser", "full", { apiRequestRate: DEFAULT_API_REQUEST_RATE });
     await deployFunction(platform, steady, "steady", HANDLER_SOURCE);
     await deployFunction(platform, abuser, "hog", HANDLER_SOURCE);
     const queue = await postLocal(agent, platform.port, "/", { authorization: `Bearer ${abuser.token}`, "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.CreateQueue" }, '{"QueueName":"flood"}', TIMEOUT_MS);
