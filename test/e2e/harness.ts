@@ -23,6 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { CreateFunctionCommand, type CreateFunctionCommandInput, LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
+import { TEST_API_REQUEST_RATE } from "../fixtures/tenant-limits";
 import { makeZip } from "../fixtures/zips";
 import { findInnerPort } from "./inner-socket";
 
@@ -485,13 +486,6 @@ function expectStatus(res: AdminResponse, status: number, what: string): void {
     throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${res.text}`);
   }
 }
-
-/**
- * The control-plane request rate the suites' and benches' tenants get: they
- * call the API far faster than Lambda's 15 a second per API, which only the
- * tests and the bench of that quota keep (pass `{ apiRequestRate: 15 }`).
- */
-export const TEST_API_REQUEST_RATE = 1_000_000;
 
 /** Creates a tenant (with `limits` over the test defaults) and one key for it through the admin API. */
 export async function createTenantWithKey(

@@ -1,5 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import { env, exports } from "cloudflare:workers";
+import { TEST_API_REQUEST_RATE } from "../fixtures/tenant-limits";
 import { makeZipBase64 } from "../fixtures/zips";
 
 /**
@@ -26,13 +27,6 @@ export async function admin(method: string, path: string, body?: unknown): Promi
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
-
-/**
- * The control-plane request rate test tenants get: the suites call the API
- * far faster than Lambda's 15 a second per API, which only its own tests
- * (test/integration/api-rate) keep.
- */
-export const TEST_API_REQUEST_RATE = 1_000_000;
 
 let counter = 0;
 /** A fresh tenant with one key; names are unique per test run. */
