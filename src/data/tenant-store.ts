@@ -5,6 +5,10 @@ import type { TenantQuotas } from "../lambda/quotas";
 import { reservedConcurrencySum } from "./function-store";
 
 export type TenantRow = typeof tenants.$inferSelect;
+/** The limits and quotas an operator sets on a tenant (src/lambda/quotas.ts). */
+export type TenantLimits = Partial<Pick<TenantRow, "concurrencyLimit" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">>;
+/** What updateTenant may change: the limits, and the tenant's cell. */
+export type TenantChanges = TenantLimits & Partial<Pick<TenantRow, "cell" | "cellPinned">>;
 export type KeyRow = typeof apiKeys.$inferSelect;
 
 /**
@@ -43,7 +47,7 @@ export class TenantStore {
    */
   async updateTenant(
     id: string,
-    patch: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">>,
+    patch: TenantChanges,
     maxReserved?: number,
   ): Promise<TenantRow | undefined> {
     const reserved = reservedConcurrencySum(this.db, id);

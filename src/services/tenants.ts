@@ -1,6 +1,6 @@
 import { forgetAllKeys, forgetKey } from "../auth/key-cache";
 import { issueKey } from "../auth/keys";
-import type { KeyRow, TenantRow, TenantStore } from "../data/tenant-store";
+import type { KeyRow, TenantChanges, TenantLimits, TenantRow, TenantStore } from "../data/tenant-store";
 import { conflict, invalidParameter, serviceException } from "../errors";
 import { DEFAULT_API_REQUEST_RATE, DEFAULT_CODE_STORAGE_BYTES, DEFAULT_SHARD_LIMIT } from "../lambda/quotas";
 import { cellFor } from "../placement/cells";
@@ -21,9 +21,7 @@ export const keyView = (k: KeyRow) => ({
   createdAt: k.createdAt,
 });
 
-/** Limits a new tenant starts with instead of the defaults (AWS's). */
-export type TenantLimits = Partial<Pick<TenantRow, "concurrencyLimit" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">>;
-
+/** A new tenant, with `limits` instead of the defaults (AWS's) where given. */
 export async function createTenant(store: TenantStore, name: string, cellCount: number, limits: TenantLimits = {}): Promise<TenantRow> {
   if (await store.getTenantByName(name)) throw conflict(`Tenant already exists: ${name}`);
   const id = `t-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -88,7 +86,7 @@ export async function updateTenant(
   patch: TenantPatch,
   cellCount: number,
 ): Promise<TenantRow | undefined> {
-  const changes: Partial<Pick<TenantRow, "concurrencyLimit" | "cell" | "cellPinned" | "codeStorageLimit" | "shardLimit" | "apiRequestRate">> = {};
+  const changes: TenantChanges = {};
   if (patch.concurrencyLimit !== undefined) changes.concurrencyLimit = patch.concurrencyLimit;
   // Quotas take effect on the next create or publish (they are read there, never cached).
   if (patch.codeStorageLimit !== undefined) changes.codeStorageLimit = patch.codeStorageLimit;

@@ -27,7 +27,7 @@ import { bundled } from "./bundle";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DURABLE_EXECUTION_DB, workerdOpenFiles } from "../../bench/lib/proc";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive, watched } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, sqsClient, untilActive, watched } from "./harness";
 
 const ROLE = "arn:aws:iam::123456789012:role/lambda-role";
 const MTIME = new Date("2024-01-01T00:00:00Z");
@@ -142,14 +142,6 @@ describe("durable functions with the real SDK", () => {
     return { out, arn: out.DurableExecutionArn ?? "", body: text === "" ? undefined : JSON.parse(text) };
   }
 
-  function sqsClient(): SQSClient {
-    return new SQSClient({
-      endpoint: platform.url, region: "us-east-1",
-      credentials: { accessKeyId: acme.accessKeyId, secretAccessKey: acme.secretAccessKey },
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
-    });
-  }
-
   async function until(arn: string, statuses: string[], timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -172,7 +164,7 @@ describe("durable functions with the real SDK", () => {
     other = await createTenantWithKey(platform, "durable-other");
     lambda = lambdaClient(platform, acme);
     otherLambda = lambdaClient(platform, other);
-    sqs = sqsClient();
+    sqs = sqsClient(platform, acme, { maxAttempts: 3 }); // the SDK's default retries, as before
     marksUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "durable-marks" }))).QueueUrl ?? "";
     const code = await watched("bundling the workflows", () => bundled(WORKFLOWS));
     await watched("creating function plain", async () => {
@@ -376,7 +368,7 @@ describe("durable functions with the real SDK", () => {
     platform = await startPlatform({ stateDir, vars });
     lambda = lambdaClient(platform, acme);
     otherLambda = lambdaClient(platform, other);
-    sqs = sqsClient();
+    sqs = sqsClient(platform, acme, { maxAttempts: 3 }); // the SDK's default retries, as before
 
     for (const run of callbacks) {
       await lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: ids.get(run) ?? "", Result: Buffer.from(JSON.stringify(run)) }));

@@ -20,7 +20,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, sqsClient, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 const HANDLER = `exports.handler = async (event) => ({
   batchItemFailures: event.Records.filter((r) => r.body.startsWith("poison")).map((r) => ({ itemIdentifier: r.messageId })),
@@ -41,12 +41,7 @@ beforeAll(async () => {
   acme = await createTenantWithKey(platform, "acme");
   other = await createTenantWithKey(platform, "other");
   lambda = lambdaClient(platform, acme);
-  sqs = new SQSClient({
-    endpoint: platform.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: acme.accessKeyId, secretAccessKey: acme.secretAccessKey },
-    maxAttempts: 1,
-  });
+  sqs = sqsClient(platform, acme);
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: "consumer",

@@ -23,6 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { CreateFunctionCommand, type CreateFunctionCommandInput, LambdaClient, type LambdaClientConfig, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2 } from "@aws-sdk/client-lambda";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { TEST_API_REQUEST_RATE } from "../fixtures/tenant-limits";
 import { makeZip } from "../fixtures/zips";
 import { findInnerPort } from "./inner-socket";
@@ -531,6 +532,22 @@ export function lambdaClient(
   opts: Partial<LambdaClientConfig> = {},
 ): LambdaClient {
   return new LambdaClient({
+    endpoint: platform.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+    ...opts,
+  });
+}
+
+/** An SQS client for `creds` against `platform`, with the Lambda client's attempts and timeouts. */
+export function sqsClient(
+  platform: Platform,
+  creds: { accessKeyId: string; secretAccessKey: string },
+  opts: Partial<SQSClientConfig> = {},
+): SQSClient {
+  return new SQSClient({
     endpoint: platform.url,
     region: "us-east-1",
     credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },

@@ -23,7 +23,7 @@ import { CreateEventSourceMappingCommand, CreateFunctionCommand, type LambdaClie
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, restartPlatform, startPlatform, type TenantCredentials, untilActive } from "./harness";
+import { createTenantWithKey, lambdaClient, type Platform, restartPlatform, sqsClient, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 /**
  * 10,000 is the issue's figure; on the shared 2-core test machine it takes
@@ -53,13 +53,7 @@ let booksUrl: string;
 const processed = new Map<string, number>();
 let reports = 0;
 
-const sqsClient = () =>
-  new SQSClient({
-    endpoint: platform.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: acme.accessKeyId, secretAccessKey: acme.secretAccessKey },
-    maxAttempts: 1,
-  });
+const acmeSqs = () => sqsClient(platform, acme);
 
 beforeAll(async () => {
   books = createServer((req, res) => {
@@ -110,7 +104,7 @@ const goodProcessed = () => processed.size;
 
 it(`${TOTAL} messages through a mapping with 1 % poison, wrangler dev restarted mid-run: every message processed or dead-lettered, none lost`, { timeout: 180_000 + TOTAL * 60 }, async () => {
   const lambda: LambdaClient = lambdaClient(platform, acme);
-  let sqs = sqsClient();
+  let sqs = acmeSqs();
   const handler = `exports.handler = async (event) => {
     const good = event.Records.filter((r) => !r.body.startsWith("poison"));
     if (good.length > 0) {
@@ -173,7 +167,7 @@ it(`${TOTAL} messages through a mapping with 1 % poison, wrangler dev restarted 
   const stopped = Date.now();
   platform = await restartPlatform(platform);
   const restartMs = Date.now() - stopped;
-  sqs = sqsClient();
+  sqs = acmeSqs();
 
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   let source = await depth(sqs, workUrl);

@@ -33,15 +33,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenantWithKey, lambdaClient, type Platform, startPlatform, type TenantCredentials, untilActive } from "./harness";
-
-const sqsClient = (platform: Platform, key: TenantCredentials) =>
-  new SQSClient({
-    endpoint: platform.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
-    maxAttempts: 1,
-  });
+import { createTenantWithKey, lambdaClient, type Platform, sqsClient, startPlatform, type TenantCredentials, untilActive } from "./harness";
 
 async function errorOf(promise: Promise<unknown>): Promise<{ name: string; message: string; status?: number; code?: string }> {
   try {
