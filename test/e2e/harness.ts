@@ -523,38 +523,36 @@ export async function createKey(
 // Lambda API
 
 /**
- * A real AWS SDK v3 Lambda client pointed at the platform. No retries by
- * default (`maxAttempts: 1`) so a failing call fails once and visibly.
+ * What every test client of the platform shares: its endpoint and region,
+ * `creds`, no retries (`maxAttempts: 1`, so a failing call fails once and
+ * visibly) and bounded connections and requests.
  */
+function clientConfig(platform: Platform, creds: { accessKeyId: string; secretAccessKey: string }) {
+  return {
+    endpoint: platform.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+  };
+}
+
+/** A real AWS SDK v3 Lambda client pointed at the platform (clientConfig; `opts` override). */
 export function lambdaClient(
   platform: Platform,
   creds: { accessKeyId: string; secretAccessKey: string },
   opts: Partial<LambdaClientConfig> = {},
 ): LambdaClient {
-  return new LambdaClient({
-    endpoint: platform.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
-    ...opts,
-  });
+  return new LambdaClient({ ...clientConfig(platform, creds), ...opts });
 }
 
-/** An SQS client for `creds` against `platform`, with the Lambda client's attempts and timeouts. */
+/** A real AWS SDK v3 SQS client pointed at the platform (clientConfig; `opts` override). */
 export function sqsClient(
   platform: Platform,
   creds: { accessKeyId: string; secretAccessKey: string },
   opts: Partial<SQSClientConfig> = {},
 ): SQSClient {
-  return new SQSClient({
-    endpoint: platform.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
-    ...opts,
-  });
+  return new SQSClient({ ...clientConfig(platform, creds), ...opts });
 }
 
 /** The SDK waiters' settings for tests: poll every 1-2 s, give up after a minute. */
