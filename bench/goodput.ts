@@ -30,6 +30,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { SPIN_DEFAULT, SPIN_HANDLER_SOURCE } from "./handler";
 import { writeChart } from "./lib/chart";
 import { postLocal } from "./lib/http";
 import { deployFunction, percentile } from "./lib/lambda";
@@ -37,7 +38,7 @@ import { envNumber } from "./lib/settings";
 
 const STEP_S = envNumber("BENCH_GOODPUT_STEP_S", 8);
 const TIMEOUT_MS = envNumber("BENCH_GOODPUT_TIMEOUT_MS", 1_000);
-const SPIN = envNumber("BENCH_GOODPUT_SPIN", 200_000);
+const SPIN = envNumber("BENCH_GOODPUT_SPIN", SPIN_DEFAULT);
 const MULTIPLES = (process.env.BENCH_GOODPUT_MULTIPLES ?? "0.5,0.8,1,1.5,2,3,4").split(",").map(Number);
 const VERBOSE = process.env.BENCH_VERBOSE === "1";
 /** Which modes to run (`off,on` for the comparison; one of them to iterate faster). */
@@ -53,12 +54,6 @@ const VIAS = (process.env.BENCH_GOODPUT_VIA ?? "proxy,direct").split(",") as ("p
 const DIAGNOSE = process.env.BENCH_GOODPUT_DIAGNOSE === "1";
 /** BENCH_GOODPUT_CAPACITY: take this capacity (invokes/s) instead of measuring it, so that two builds are offered the same loads. */
 const FIXED_CAPACITY = envNumber("BENCH_GOODPUT_CAPACITY", 0) || undefined;
-
-const HANDLER = `export const handler = async (event) => {
-  let x = 0;
-  for (let i = 0; i < event.spin; i++) x = (x * 31 + i) | 0;
-  return { ok: true, x };
-};`;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -214,7 +209,7 @@ interface ModeResult {
 }
 
 async function deploy(platform: Platform, creds: TenantCredentials): Promise<void> {
-  await deployFunction(platform, creds, "work", HANDLER);
+  await deployFunction(platform, creds, "work", SPIN_HANDLER_SOURCE);
 }
 
 async function warm(platform: Platform, creds: TenantCredentials): Promise<void> {

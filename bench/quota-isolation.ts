@@ -33,6 +33,7 @@ import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { postLocal } from "./lib/http";
 import { deployFunction, percentile } from "./lib/lambda";
+import { busiestWorkerdShare, workerdMainThreadJiffies } from "./lib/proc";
 import { envNumber } from "./lib/settings";
 
 const PHASE_S = envNumber("BENCH_QUOTAS_PHASE_S", 8);
@@ -60,6 +61,8 @@ interface PhaseStats {
   ok: number;
   failed: number;
   seconds: number;
+  /** How busy the user worker's workerd thread was (it runs every tenant's requests): 0..1. */
+  cpu: number;
 }
 type Counts = Record<string, number>;
 
@@ -90,7 +93,8 @@ async function abuse(port: number, request: () => { path: string; headers: Recor
 }
 
 async function phase(platform: Platform, steady: TenantCredentials, abuser: TenantCredentials | null, queueUrl: string, abused: Record<string, Counts>): Promise<PhaseStats> {
-  const stats: PhaseStats = { latencies: [], ok: 0, failed: 0, seconds: PHASE_S };
+  const stats: PhaseStats = { latencies: [], ok: 0, failed: 0, seconds: PHASE_S, cpu: 0 };
+  const cpuBefore = workerdMainThreadJiffies();
   const until = Date.now() + PHASE_S * 1000;
   const loops: Promise<void>[] = Array.from({ length: CONCURRENCY }, () => closedLoop(platform.port, steady, until, stats));
   if (abuser) {
@@ -113,16 +117,21 @@ async function phase(platform: Platform, steady: TenantCredentials, abuser: Tena
     }
   }
   await Promise.all(loops);
+  stats.cpu = busiestWorkerdShare(cpuBefore, workerdMainThreadJiffies(), PHASE_S);
   return stats;
 }
 
 const JUNK_ZIP = makeZipBase64({ "index.mjs": HANDLER_SOURCE.replace("ok: true", "junk: true") });
 
 function merge(phases: PhaseStats[]): PhaseStats {
-  return phases.reduce((a, b) => ({ latencies: a.latencies.concat(b.latencies), ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds }), { latencies: [], ok: 0, failed: 0, seconds: 0 });
+  const total = phases.reduce((n, p) => n + p.seconds, 0);
+  return phases.reduce(
+    (a, b) => ({ latencies: a.latencies.concat(b.latencies), ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds, cpu: a.cpu + (b.cpu * b.seconds) / total }),
+    { latencies: [], ok: 0, failed: 0, seconds: 0, cpu: 0 },
+  );
 }
 
-const summary = (s: PhaseStats) => ({ p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), goodput: s.ok / s.seconds, failed: s.failed });
+const summary = (s: PhaseStats) => ({ p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), goodput: s.ok / s.seconds, failed: s.failed, cpu: s.cpu });
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
@@ -165,11 +174,11 @@ async function runVia(via: "proxy" | "direct"): Promise<unknown> {
     const ratios = { p50: f.p50 / s.p50, p95: f.p95 / s.p95, goodput: f.goodput / s.goodput };
     const fmt = (n: number) => n.toFixed(2);
     console.log(`\n${via === "direct" ? "direct to the user worker's socket" : "through wrangler dev's proxy"}: steady tenant, ${CONCURRENCY} closed-loop invokers, ${ROUNDS} rounds of ${PHASE_S} s solo / ${PHASE_S} s flooded (one workerd process, this machine)`);
-    console.log("| phase | p50 ms | p95 ms | goodput /s | failed |");
-    console.log("| --- | --- | --- | --- | --- |");
-    console.log(`| solo | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.goodput)} | ${s.failed} |`);
-    console.log(`| flooded | ${fmt(f.p50)} | ${fmt(f.p95)} | ${fmt(f.goodput)} | ${f.failed} |`);
-    console.log(`| flooded / solo | ${fmt(ratios.p50)}× | ${fmt(ratios.p95)}× | ${fmt(ratios.goodput)}× | |`);
+    console.log("| phase | p50 ms | p95 ms | goodput /s | failed | workerd thread busy |");
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    console.log(`| solo | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.goodput)} | ${s.failed} | ${(s.cpu * 100).toFixed(0)} % |`);
+    console.log(`| flooded | ${fmt(f.p50)} | ${fmt(f.p95)} | ${fmt(f.goodput)} | ${f.failed} | ${(f.cpu * 100).toFixed(0)} % |`);
+    console.log(`| flooded / solo | ${fmt(ratios.p50)}× | ${fmt(ratios.p95)}× | ${fmt(ratios.goodput)}× | | |`);
     const perSecond = (c: Counts) => Object.entries(c).map(([status, n]) => `${status}: ${(n / (ROUNDS * PHASE_S)).toFixed(0)}/s`).join(", ");
     for (const [name, counts] of Object.entries(abused)) console.log(`abuser ${name} (${name === "invoke" ? FLOOD_INVOKERS : name === "create" ? FLOOD_CREATORS : FLOOD_SENDERS} loops): ${perSecond(counts)}`);
     const met = ratios.p50 <= TARGET_RATIO && ratios.goodput >= 1 / TARGET_RATIO;

@@ -30,9 +30,22 @@ export function postLocal(
   body: string,
   timeoutMs: number,
 ): Promise<Reply> {
+  return requestLocal(agent, port, "POST", urlPath, headers, body, timeoutMs);
+}
+
+/** A request of any method to 127.0.0.1 over a keep-alive agent, with a deadline. */
+export function requestLocal(
+  agent: http.Agent,
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: "127.0.0.1", port, path: urlPath, method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+      { agent, host: "127.0.0.1", port, path: urlPath, method, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

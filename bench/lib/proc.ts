@@ -51,6 +51,32 @@ export function procTable(): ProcTable {
   return { total, own: used.get(process.pid) ?? 0, descendants };
 }
 
+/**
+ * Busy jiffies of the main thread of each workerd process among this
+ * process's descendants (wrangler dev's proxy and the user worker's): the
+ * thread that runs every request, isolate and Durable Object of the process
+ * (V8's helper threads, garbage collection and compilation, are not counted).
+ */
+export function workerdMainThreadJiffies(): Map<number, number> {
+  const byPid = new Map<number, number>();
+  for (const { pid } of procTable().descendants) {
+    const fields = readStat(`/proc/${pid}/task/${pid}/stat`);
+    if (fields?.[0] === "workerd") byPid.set(pid, Number(fields[12]) + Number(fields[13]));
+  }
+  return byPid;
+}
+
+/**
+ * The busiest workerd main thread between two `workerdMainThreadJiffies()`
+ * readings, as a fraction of its time over `seconds` (1: never idle): the
+ * user worker's thread.
+ */
+export function busiestWorkerdShare(before: Map<number, number>, after: Map<number, number>, seconds: number): number {
+  let most = 0;
+  for (const [pid, used] of after) most = Math.max(most, used - (before.get(pid) ?? used));
+  return most / 100 / seconds;
+}
+
 /** Process ids of the workerd processes in process group `pgid` (wrangler dev's). */
 export function workerdPids(pgid: number): string[] {
   return readdirSync("/proc").filter((entry) => {

@@ -30,6 +30,8 @@ export const FAULT_SITES = [
   "queue-duplicate",
   /** Async poller: before an event runs, put its message back with a delay (a delayed delivery). */
   "queue-delay",
+  /** The door: refuse the request as past the isolate's bound (bench:refusal-cost measures what a refusal costs the thread). Not logged. */
+  "door-refuse",
 ] as const;
 export type FaultSite = (typeof FAULT_SITES)[number];
 
@@ -87,7 +89,8 @@ export function faultFires(env: Env, site: FaultSite): boolean {
   const p = planOf(env)?.get(site);
   if (!p) return false;
   const fires = Math.random() < p;
-  if (fires) console.warn(`chaos: injected fault ${site}`);
+  // A refusal at the door is logged by nobody, real or injected: a line per request would be most of its cost.
+  if (fires && site !== "door-refuse") console.warn(`chaos: injected fault ${site}`);
   return fires;
 }
 

@@ -38,6 +38,7 @@
  * CPU-bound handlers leave the thread idle time and a refusal is not queued
  * in front of the door behind them.
  */
+import { faultFires } from "../chaos/faults";
 import { callerOverloaded, LambdaError, overloaded } from "../errors";
 import { keyTenantName } from "../auth/key-cache";
 import { urlErrorResponse } from "../function-urls/serve";
@@ -66,7 +67,8 @@ export function atTheDoor(request: Request, env: Env, ctx: ExecutionContext, nex
   probeLoop(ctx);
   // Only a tenant named from a key authenticated before may borrow past the bound (FAIR_HEADROOM).
   const now = Date.now();
-  const verdict = limiter.admit(caller.name, now, caller.authenticated === true);
+  // bench:refusal-cost refuses every request here (a test-only fault: src/chaos/faults.ts).
+  const verdict = faultFires(env, "door-refuse") ? "capacity" : limiter.admit(caller.name, now, caller.authenticated === true);
   if (typeof verdict === "string") {
     const response = refusal(verdict, caller);
     // bench:goodput's diagnostics (ADMISSION_CONTROL=diagnose): the limiter's figures on every refusal.
