@@ -7,7 +7,8 @@
  * the user worker's own socket behind it, as the edge reaches it on
  * Cloudflare; test/e2e/inner-socket.ts). Tenant "steady" runs a
  * closed loop of BENCH_QUOTAS_CONCURRENCY sync invokes of a tiny function
- * (bearer auth, keep-alive) and records each latency. Tenant "abuser" has
+ * (bearer auth, keep-alive), or BENCH_QUOTAS_STEADY_RPS invokes a second in
+ * an open loop, and records each latency. Tenant "abuser" has
  * exhausted its quotas: concurrencyLimit BENCH_QUOTAS_ABUSER_CONCURRENCY (4), codeStorageLimit equal to what it
  * already stores. During the "flooded" phases it hammers at the same time:
  * sync invokes at BENCH_QUOTAS_FLOOD_INVOKERS in parallel (mostly 429),
@@ -39,6 +40,12 @@ import { envNumber } from "./lib/settings";
 const PHASE_S = envNumber("BENCH_QUOTAS_PHASE_S", 8);
 const ROUNDS = Math.floor(envNumber("BENCH_QUOTAS_ROUNDS", 3));
 const CONCURRENCY = Math.floor(envNumber("BENCH_QUOTAS_CONCURRENCY", 4));
+/**
+ * 0 (default): the steady tenant is BENCH_QUOTAS_CONCURRENCY closed loops, which alone keep the
+ * workerd thread busy; above 0: that many invokes a second on a fixed schedule (an open loop,
+ * a tenant whose load does not depend on the platform's speed), which leaves the thread idle time.
+ */
+const STEADY_RPS = envNumber("BENCH_QUOTAS_STEADY_RPS", 0, true);
 const FLOOD_INVOKERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_INVOKERS", 16, true));
 const FLOOD_CREATORS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_CREATORS", 4, true));
 const FLOOD_SENDERS = Math.floor(envNumber("BENCH_QUOTAS_FLOOD_SENDERS", 8, true));
@@ -60,6 +67,8 @@ interface PhaseStats {
   latencies: number[];
   ok: number;
   failed: number;
+  /** The failed answers by status (`error`: none within TIMEOUT_MS or a network error). */
+  failures: Counts;
   seconds: number;
   /** How busy the user worker's workerd thread was (it runs every tenant's requests): 0..1. */
   threadBusy: number;
@@ -68,15 +77,38 @@ type Counts = Record<string, number>;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-async function closedLoop(port: number, creds: TenantCredentials, until: number, stats: PhaseStats): Promise<void> {
-  while (Date.now() < until) {
-    const started = performance.now();
-    const reply = await postLocal(agent, port, "/2015-03-31/functions/steady/invocations", { authorization: `Bearer ${creds.token}` }, '{"n":1}', TIMEOUT_MS).catch(() => null);
-    if (reply?.status === 200) {
-      stats.latencies.push(performance.now() - started);
-      stats.ok += 1;
-    } else stats.failed += 1;
+/** One sync invoke of the steady tenant's function, counted into `stats`. */
+async function steadyInvoke(port: number, creds: TenantCredentials, stats: PhaseStats): Promise<void> {
+  const started = performance.now();
+  const reply = await postLocal(agent, port, "/2015-03-31/functions/steady/invocations", { authorization: `Bearer ${creds.token}` }, '{"n":1}', TIMEOUT_MS).catch(() => null);
+  if (reply?.status === 200) {
+    stats.latencies.push(performance.now() - started);
+    stats.ok += 1;
+  } else {
+    stats.failed += 1;
+    // Lambda names its error in a header, and a 429's body says why (its Reason).
+    const reason = reply && /"Reason":"(\w+)"/.exec(reply.body)?.[1];
+    const kind = reply === null ? "error" : `${reply.status}${reason ? ` ${reason}` : ""}`;
+    stats.failures[kind] = (stats.failures[kind] ?? 0) + 1;
   }
+}
+
+async function closedLoop(port: number, creds: TenantCredentials, until: number, stats: PhaseStats): Promise<void> {
+  while (Date.now() < until) await steadyInvoke(port, creds, stats);
+}
+
+/** STEADY_RPS invokes a second on a fixed schedule, whatever the answers (independent clients), until `until`. */
+async function openLoop(port: number, creds: TenantCredentials, until: number, stats: PhaseStats): Promise<void> {
+  const inFlight: Promise<void>[] = [];
+  const start = Date.now();
+  for (let n = 0; ; n++) {
+    const at = start + (n * 1000) / STEADY_RPS;
+    if (at >= until) break;
+    const wait = at - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(steadyInvoke(port, creds, stats));
+  }
+  await Promise.all(inFlight);
 }
 
 /** One kind of abuse, back to back until `until`; counts the answers by status. */
@@ -93,10 +125,10 @@ async function abuse(port: number, request: () => { path: string; headers: Recor
 }
 
 async function phase(platform: Platform, steady: TenantCredentials, abuser: TenantCredentials | null, queueUrl: string, abused: Record<string, Counts>): Promise<PhaseStats> {
-  const stats: PhaseStats = { latencies: [], ok: 0, failed: 0, seconds: PHASE_S, threadBusy: 0 };
+  const stats: PhaseStats = { latencies: [], ok: 0, failed: 0, failures: {}, seconds: PHASE_S, threadBusy: 0 };
   const threadBefore = workerdMainThreadJiffies();
   const until = Date.now() + PHASE_S * 1000;
-  const loops: Promise<void>[] = Array.from({ length: CONCURRENCY }, () => closedLoop(platform.port, steady, until, stats));
+  const loops: Promise<void>[] = STEADY_RPS > 0 ? [openLoop(platform.port, steady, until, stats)] : Array.from({ length: CONCURRENCY }, () => closedLoop(platform.port, steady, until, stats));
   if (abuser) {
     const auth = { authorization: `Bearer ${abuser.token}` };
     let n = 0;
@@ -126,12 +158,19 @@ const JUNK_ZIP = makeZipBase64({ "index.mjs": HANDLER_SOURCE.replace("ok: true",
 function merge(phases: PhaseStats[]): PhaseStats {
   const total = phases.reduce((n, p) => n + p.seconds, 0);
   return phases.reduce(
-    (a, b) => ({ latencies: a.latencies.concat(b.latencies), ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds, threadBusy: a.threadBusy + (b.threadBusy * b.seconds) / total }),
-    { latencies: [], ok: 0, failed: 0, seconds: 0, threadBusy: 0 },
+    (a, b) => ({
+      latencies: a.latencies.concat(b.latencies),
+      ok: a.ok + b.ok,
+      failed: a.failed + b.failed,
+      failures: Object.entries(b.failures).reduce((into, [kind, n]) => ({ ...into, [kind]: (into[kind] ?? 0) + n }), a.failures),
+      seconds: a.seconds + b.seconds,
+      threadBusy: a.threadBusy + (b.threadBusy * b.seconds) / total,
+    }),
+    { latencies: [], ok: 0, failed: 0, failures: {}, seconds: 0, threadBusy: 0 },
   );
 }
 
-const summary = (s: PhaseStats) => ({ p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), goodput: s.ok / s.seconds, failed: s.failed, threadBusy: s.threadBusy });
+const summary = (s: PhaseStats) => ({ p50: percentile(s.latencies, 50), p95: percentile(s.latencies, 95), goodput: s.ok / s.seconds, failed: s.failed, failures: s.failures, threadBusy: s.threadBusy });
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
@@ -140,7 +179,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
   writeFileSync(
     path.join(ROOT, "bench", "results", "quotas-latest.json"),
-    JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg(), settings: { PHASE_S, ROUNDS, CONCURRENCY, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY, ABUSER_BACKOFF_MS }, results }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), loadAverage: os.loadavg(), settings: { PHASE_S, ROUNDS, CONCURRENCY, STEADY_RPS, FLOOD_INVOKERS, FLOOD_CREATORS, FLOOD_SENDERS, ABUSER_CONCURRENCY, ABUSER_BACKOFF_MS }, results }, null, 2),
   );
   agent.destroy();
 }
@@ -173,11 +212,13 @@ async function runVia(via: "proxy" | "direct"): Promise<unknown> {
     const f = summary(merge(flooded));
     const ratios = { p50: f.p50 / s.p50, p95: f.p95 / s.p95, goodput: f.goodput / s.goodput };
     const fmt = (n: number) => n.toFixed(2);
-    console.log(`\n${via === "direct" ? "direct to the user worker's socket" : "through wrangler dev's proxy"}: steady tenant, ${CONCURRENCY} closed-loop invokers, ${ROUNDS} rounds of ${PHASE_S} s solo / ${PHASE_S} s flooded (one workerd process, this machine)`);
+    const steadyLoad = STEADY_RPS > 0 ? `${STEADY_RPS} invokes/s open loop` : `${CONCURRENCY} closed-loop invokers`;
+    console.log(`\n${via === "direct" ? "direct to the user worker's socket" : "through wrangler dev's proxy"}: steady tenant, ${steadyLoad}, ${ROUNDS} rounds of ${PHASE_S} s solo / ${PHASE_S} s flooded (one workerd process, this machine)`);
     console.log("| phase | p50 ms | p95 ms | goodput /s | failed | workerd thread busy |");
     console.log("| --- | --- | --- | --- | --- | --- |");
-    console.log(`| solo | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.goodput)} | ${s.failed} | ${(s.threadBusy * 100).toFixed(0)} % |`);
-    console.log(`| flooded | ${fmt(f.p50)} | ${fmt(f.p95)} | ${fmt(f.goodput)} | ${f.failed} | ${(f.threadBusy * 100).toFixed(0)} % |`);
+    const failed = (p: ReturnType<typeof summary>) => (p.failed ? `${p.failed} (${Object.entries(p.failures).map(([kind, n]) => `${kind}: ${n}`).join(", ")})` : "0");
+    console.log(`| solo | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.goodput)} | ${failed(s)} | ${(s.threadBusy * 100).toFixed(0)} % |`);
+    console.log(`| flooded | ${fmt(f.p50)} | ${fmt(f.p95)} | ${fmt(f.goodput)} | ${failed(f)} | ${(f.threadBusy * 100).toFixed(0)} % |`);
     console.log(`| flooded / solo | ${fmt(ratios.p50)}× | ${fmt(ratios.p95)}× | ${fmt(ratios.goodput)}× | | |`);
     const perSecond = (c: Counts) => Object.entries(c).map(([status, n]) => `${status}: ${(n / (ROUNDS * PHASE_S)).toFixed(0)}/s`).join(", ");
     for (const [name, counts] of Object.entries(abused)) console.log(`abuser ${name} (${name === "invoke" ? FLOOD_INVOKERS : name === "create" ? FLOOD_CREATORS : FLOOD_SENDERS} loops): ${perSecond(counts)}`);
