@@ -13,7 +13,8 @@
  *
  * Each round starts cellfn twice (test/e2e/harness.ts, the user worker's own
  * socket): once as is, where BENCH_REFUSAL_CONCURRENCY (16) closed-loop
- * clients invoke a warm function and then GET /healthz; once with the
+ * clients invoke a warm echo function, then bench:goodput's CPU-bound one
+ * (BENCH_REFUSAL_SPIN iterations), then GET /healthz; once with the
  * test-only fault `door-refuse=1` (src/chaos/faults.ts: the door answers
  * every gated request with its real refusal, 429 TooManyRequestsException),
  * where the same clients send the same invoke. Each measurement runs
@@ -129,9 +130,9 @@ async function main(): Promise<void> {
   console.log(`| round | refused at the door (r) | GET /healthz | echo invoke (s) | spin ${SPIN} invoke (s) | r/s echo | r/s spin |`);
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (let round = 1; round <= ROUNDS; round++) {
-    const round_ = { ...(await served()), refusal: await refused() };
-    rounds.push(round_);
-    const { refusal, healthz, invoke, spin } = round_;
+    const result = { ...(await served()), refusal: await refused() };
+    rounds.push(result);
+    const { refusal, healthz, invoke, spin } = result;
     const cell = (m: Measurement) => `${us(m.threadUs)} (${load(m)})`;
     console.log(`| ${round} | ${cell(refusal)} | ${cell(healthz)} | ${cell(invoke)} | ${cell(spin)} | ${(refusal.threadUs / invoke.threadUs).toFixed(3)} | ${(refusal.threadUs / spin.threadUs).toFixed(3)} |`);
   }
