@@ -63,18 +63,17 @@
  * (src/invoke/routes.ts); the output counts them per cellfn row: how many leases were a
  * trip to the partition Durable Object.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { stripVTControlCharacters } from "node:util";
 import { AwsClient } from "aws4fetch";
-import { createTenantWithKey, freePort, ROOT, startPlatform, wranglerEnv, type Platform, type TenantCredentials } from "../test/e2e/harness";
+import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { makeZipBase64 } from "../test/fixtures/zips";
 import { HANDLER_SOURCE } from "./handler";
 import { coldOnly } from "./cold";
 import { provisionedVsOnDemand, type ProvisionedBenchResult } from "./provisioned";
+import { killBaselineNow, startBaseline, type Baseline } from "./lib/baseline";
 import { postLocal, type Reply, type Target } from "./lib/http";
 import { waitUntilActive } from "./lib/lambda";
 import { procTable } from "./lib/proc";
@@ -117,8 +116,6 @@ const PC_ENABLED = process.env.BENCH_PC !== "0";
 /** Issue 14: a NONE function URL costs at most this much p50 over the Invoke API (c). */
 const TARGET_URL_P50_DELTA_MS = 0.5;
 
-const BIN = path.join(ROOT, "node_modules", ".bin");
-const WRANGLER = path.join(BIN, "wrangler");
 const RESULTS = path.join(ROOT, "bench", "results", OBS_ONLY ? "invoke-obs-latest.json" : "invoke-latest.json");
 const FUNCTION_NAME = "bench-echo";
 const COLD_FUNCTION_NAME = "bench-cold";
@@ -412,99 +409,6 @@ function cpuShares(from: CpuSample | undefined, to: CpuSample | undefined): { ot
 }
 
 // ---------------------------------------------------------------------------
-// Processes
-
-interface Baseline {
-  url: string;
-  port: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-let baselineGroup: number | undefined;
-let baselineStateDir: string | undefined;
-
-/** Synchronous last-resort cleanup of the baseline Worker (signals, unexpected exit). */
-function killBaselineNow(): void {
-  if (baselineGroup !== undefined) killGroup(baselineGroup, "SIGKILL");
-  baselineGroup = undefined;
-  if (baselineStateDir !== undefined) rmSync(baselineStateDir, { recursive: true, force: true });
-  baselineStateDir = undefined;
-}
-
-
-function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `wrangler dev --config bench/baseline/wrangler.toml` on a free port; waits for GET /healthz. */
-async function startBaseline(): Promise<Baseline> {
-  const [port, inspectorPort] = await Promise.all([freePort(), freePort()]);
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), "cellfn-bench-baseline-"));
-  baselineStateDir = stateDir;
-  const args = [
-    "dev",
-    "--config", path.join("bench", "baseline", "wrangler.toml"),
-    "--port", String(port),
-    "--ip", "127.0.0.1",
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", stateDir,
-    "--show-interactive-dev-session=false",
-  ];
-  const child = spawn(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const pgid = child.pid;
-  if (pgid === undefined) throw new Error("could not spawn wrangler dev for the baseline Worker");
-  baselineGroup = pgid;
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    const text = stripVTControlCharacters(chunk.toString());
-    output = (output + text).slice(-256 * 1024);
-    if (VERBOSE) process.stderr.write(text);
-  };
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.on("exit", () => ((exited = true), resolve())));
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (!exited) killGroup(pgid, "SIGTERM");
-      await Promise.race([exit, sleep(5_000)]);
-      const deadline = Date.now() + 5_000;
-      while (killGroup(pgid, 0) && Date.now() < deadline) await sleep(100);
-      killGroup(pgid, "SIGKILL");
-      baselineGroup = undefined;
-      rmSync(stateDir, { recursive: true, force: true });
-      baselineStateDir = undefined;
-    })());
-
-  const url = `http://127.0.0.1:${port}`;
-  const started = Date.now();
-  while (true) {
-    if (exited || /\[ERROR\] Build failed/.test(output) || Date.now() - started > 90_000) {
-      await sleep(300);
-      await stop();
-      throw new Error(`the baseline Worker did not start (wrangler ${args.join(" ")}):\n${output}`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not up yet
-    }
-    await sleep(200);
-  }
-  return { url, port, output: () => output, stop };
-}
-
-// ---------------------------------------------------------------------------
 // cellfn setup
 
 function lambdaHeaders(creds: TenantCredentials, extra: Record<string, string> = {}): Record<string, string> {
@@ -711,7 +615,7 @@ async function main(): Promise<void> {
   try {
     log(`starting cellfn and the baseline Worker (${os.cpus().length} CPUs, node ${process.version})`);
     const bootStarted = Date.now();
-    const [p, b] = await Promise.allSettled([startPlatform({ verbose: VERBOSE, vars: { METRICS_RECORDING: `off:${NOMET_PREFIX}` } }), startBaseline()]);
+    const [p, b] = await Promise.allSettled([startPlatform({ verbose: VERBOSE, vars: { METRICS_RECORDING: `off:${NOMET_PREFIX}` } }), startBaseline(VERBOSE)]);
     if (p.status === "fulfilled") platform = p.value;
     if (b.status === "fulfilled") baseline = b.value;
     if (p.status === "rejected") throw p.reason;
