@@ -11,7 +11,7 @@ import { loadBundle } from "../runtime/bundle-cache";
 import type { ExecutionEnvironment, InvocationRequest } from "../runtime/executor";
 import type { SessionCredentials } from "../auth/session-credentials";
 import { mintSessionCredentials, SESSION_TTL_S } from "../auth/session-credentials";
-import { deriveEgressSecret, invocationTraceId, signInvocationToken } from "../runtime/lineage";
+import { deriveEgressSecret, invocationToken, invocationTraceId } from "../runtime/lineage";
 import type { LineageCounts } from "../runtime/lineage";
 import type { TenantScope } from "../services/scope";
 import type { Lease } from "./lease";
@@ -69,7 +69,7 @@ export async function invocationFor(
     ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
     traceId: invocationTraceId(opts.requestId),
     credentials: await credentialsFor(env.KEY_DERIVATION_SECRET, { tenantId: scope.principal.tenantId, functionName: fn.name, environmentId: lease.environmentId }),
-    egressToken: await signInvocationToken(await egressSecret(env.KEY_DERIVATION_SECRET), {
+    egressToken: await invocationToken(await egressSecret(env.KEY_DERIVATION_SECRET), {
       requestId: opts.requestId,
       functionArn: executedArn,
       counts: lineage,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   arnHash,
   deriveEgressSecret,
+  invocationToken,
   lineageHeader,
   readLineage,
   signInvocationToken,
@@ -23,6 +24,13 @@ function flip(text: string, index: number): string {
   return text.slice(0, index) + c + text.slice(index + 1);
 }
 
+/** A token's signed chain part's payload and mac, and its (unsigned) request id part. */
+function partsOf(token: string): { payload: string; mac: string; id: string } {
+  const [chain = "", id = ""] = token.split("~");
+  const [payload = "", mac = ""] = chain.split(".");
+  return { payload, mac, id };
+}
+
 const toB64Url = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 afterEach(() => {
@@ -32,7 +40,7 @@ afterEach(() => {
 describe("invocation token", () => {
   it("round-trips the lineage", async () => {
     const token = await signInvocationToken(SECRET, lineage);
-    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+~.+$/);
     expect(await verifyInvocationToken(SECRET, token)).toEqual(lineage);
   });
 
@@ -56,28 +64,27 @@ describe("invocation token", () => {
   });
 
   it("refuses a tampered payload", async () => {
-    const token = await signInvocationToken(SECRET, lineage);
-    const [payload = "", mac = ""] = token.split(".");
-    expect(await verifyInvocationToken(SECRET, `${flip(payload, 5)}.${mac}`)).toBeNull();
+    const { payload, mac, id } = partsOf(await signInvocationToken(SECRET, lineage));
+    expect(await verifyInvocationToken(SECRET, `${payload}.${mac}~${id}`)).toEqual(lineage);
+    expect(await verifyInvocationToken(SECRET, `${flip(payload, 5)}.${mac}~${id}`)).toBeNull();
   });
 
   it("refuses a forged payload claiming a smaller count, even with a real mac of another token", async () => {
-    const token = await signInvocationToken(SECRET, lineage);
-    const [payload = "", mac = ""] = token.split(".");
+    const { payload, mac, id } = partsOf(await signInvocationToken(SECRET, lineage));
     const body = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
     const forged = toB64Url(JSON.stringify({ ...body, c: { [arnHash(lineage.functionArn)]: 1 } }));
-    expect(await verifyInvocationToken(SECRET, `${forged}.${mac}`)).toBeNull();
+    expect(await verifyInvocationToken(SECRET, `${forged}.${mac}~${id}`)).toBeNull();
   });
 
   it("refuses a tampered mac", async () => {
-    const token = await signInvocationToken(SECRET, lineage);
-    const [payload = "", mac = ""] = token.split(".");
-    expect(await verifyInvocationToken(SECRET, `${payload}.${flip(mac, 3)}`)).toBeNull();
-    expect(await verifyInvocationToken(SECRET, `${payload}.${mac.slice(0, -2)}`)).toBeNull();
-    expect(await verifyInvocationToken(SECRET, `${payload}.`)).toBeNull();
+    const { payload, mac, id } = partsOf(await signInvocationToken(SECRET, lineage));
+    expect(await verifyInvocationToken(SECRET, `${payload}.${flip(mac, 3)}~${id}`)).toBeNull();
+    expect(await verifyInvocationToken(SECRET, `${payload}.${mac.slice(0, -2)}~${id}`)).toBeNull();
+    expect(await verifyInvocationToken(SECRET, `${payload}.~${id}`)).toBeNull();
+    expect(await verifyInvocationToken(SECRET, `${payload}.${mac}`)).toBeNull();
   });
 
-  it.each(["", ".", "abc", "a.b.c", "!!!.???", "e30.e30"])("refuses the malformed token %j", async (token) => {
+  it.each(["", ".", "abc", "a.b.c", "!!!.???", "e30.e30", "e30.e30~id", "~id", "a.b~%E0%A4%A"])("refuses the malformed token %j", async (token) => {
     expect(await verifyInvocationToken(SECRET, token)).toBeNull();
   });
 
@@ -85,7 +92,7 @@ describe("invocation token", () => {
     const payload = toB64Url(JSON.stringify({ r: "id", f: "arn", c: { deadbeef: -1 }, t: Math.floor(Date.now() / 1000) }));
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)));
-    const token = `${payload}.${toB64Url(String.fromCharCode(...mac))}`;
+    const token = `${payload}.${toB64Url(String.fromCharCode(...mac))}~id`;
     expect(await verifyInvocationToken(SECRET, token)).toBeNull();
   });
 
@@ -97,6 +104,39 @@ describe("invocation token", () => {
     expect(await verifyInvocationToken(SECRET, token)).toEqual(lineage);
     vi.setSystemTime(new Date("2026-11-01T01:00:00Z"));
     expect(await verifyInvocationToken(SECRET, token)).toBeNull();
+  });
+
+  it("reuses one signed chain for the invocations of a function and chain, each with its own request id", async () => {
+    const first = await invocationToken(SECRET, { ...lineage, requestId: "first-request" });
+    const second = await invocationToken(SECRET, { ...lineage, requestId: "second-request" });
+    expect(partsOf(second).payload).toBe(partsOf(first).payload);
+    expect(partsOf(second).mac).toBe(partsOf(first).mac);
+    expect(await verifyInvocationToken(SECRET, first)).toEqual({ ...lineage, requestId: "first-request" });
+    expect(await verifyInvocationToken(SECRET, second)).toEqual({ ...lineage, requestId: "second-request" });
+    // Another chain, another function or another key is signed apart.
+    const deeper = { ...lineage, counts: { [arnHash(lineage.functionArn)]: 4 } };
+    const other = await invocationToken(SECRET, deeper);
+    expect(partsOf(other).mac).not.toBe(partsOf(first).mac);
+    expect(await verifyInvocationToken(SECRET, other)).toEqual(deeper);
+    const otherFunction = { ...lineage, functionArn: "arn:aws:lambda:us-east-1:123456789012:function:other" };
+    expect(await verifyInvocationToken(SECRET, await invocationToken(SECRET, otherFunction))).toEqual(otherFunction);
+    expect(await verifyInvocationToken(SECRET, await invocationToken("some-other-secret", lineage))).toBeNull();
+  });
+
+  it("signs a chain again after a minute, so that a token handed out lasts the longest invocation", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date("2026-11-02T00:00:00Z"));
+    const signed = partsOf(await invocationToken(SECRET, lineage));
+    vi.setSystemTime(new Date("2026-11-02T00:00:59Z"));
+    const reused = await invocationToken(SECRET, lineage);
+    expect(partsOf(reused).mac).toBe(signed.mac);
+    // Handed out at 59 s, it still verifies when a 15-minute invocation ends.
+    vi.setSystemTime(new Date("2026-11-02T00:15:59Z"));
+    expect(await verifyInvocationToken(SECRET, reused)).toEqual(lineage);
+    vi.setSystemTime(new Date("2026-11-02T00:01:00Z"));
+    const fresh = await invocationToken(SECRET, lineage);
+    expect(partsOf(fresh).mac).not.toBe(signed.mac);
+    expect(await verifyInvocationToken(SECRET, fresh)).toEqual(lineage);
   });
 
   it("derives an egress secret that is not the master secret and depends on it", async () => {
