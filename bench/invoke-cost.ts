@@ -42,10 +42,9 @@ import { createTenantWithKey, ROOT, startPlatform, type Platform } from "../test
 import { findInnerPort } from "../test/e2e/inner-socket";
 import { HANDLER_SOURCE } from "./handler";
 import { startBaseline, type Baseline } from "./lib/baseline";
-import { requestLocal } from "./lib/http";
-import { deployFunction } from "./lib/lambda";
-import { busiestWorkerdShare, workerdMainThreadJiffies } from "./lib/proc";
+import { deployFunction, percentile } from "./lib/lambda";
 import { envNumber } from "./lib/settings";
+import { threadTimedLoop, type LoopRequest } from "./lib/thread-time";
 
 const CONCURRENCY = Math.floor(envNumber("BENCH_COST_CONCURRENCY", 16));
 const SLICE_S = envNumber("BENCH_COST_SLICE_S", 2);
@@ -54,15 +53,10 @@ const TARGET_RATIO = 0.9;
 const NOMET_PREFIX = "nomet-";
 const BODY = JSON.stringify({ bench: true, message: "hello", n: 42 });
 
-interface Case {
+/** The executor case's `path(worker)` gives each client its own environment. */
+interface Case extends LoopRequest {
   key: string;
   label: string;
-  port: number;
-  method: string;
-  /** `worker`: the client's index (the executor case gives each client its own environment). */
-  path(worker: number): string;
-  headers: Record<string, string>;
-  body: string;
   ok: number;
 }
 
@@ -77,22 +71,10 @@ interface Tally {
 }
 
 async function slice(agent: http.Agent, c: Case, seconds: number): Promise<{ answers: number; other: number; busySeconds: number; seconds: number }> {
-  let answers = 0;
-  let other = 0;
-  const before = workerdMainThreadJiffies();
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      while (performance.now() < end) {
-        const reply = await requestLocal(agent, c.port, c.method, c.path(worker), c.headers, c.body, 30_000);
-        if (reply.status === c.ok) answers++;
-        else other++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  return { answers, other, busySeconds: busiestWorkerdShare(before, workerdMainThreadJiffies(), elapsed) * elapsed, seconds: elapsed };
+  const loop = await threadTimedLoop(agent, CONCURRENCY, seconds, c);
+  const answers = loop.statuses[c.ok] ?? 0;
+  const all = Object.values(loop.statuses).reduce((a, b) => a + b, 0);
+  return { answers, other: all - answers, busySeconds: loop.busySeconds, seconds: loop.seconds };
 }
 
 function cases(platform: Platform, token: string, baselinePort: number): Case[] {
@@ -122,11 +104,6 @@ function shuffled<T>(items: T[]): T[] {
   }
   return out;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   let platform: Platform | undefined;
@@ -168,7 +145,7 @@ async function main(): Promise<void> {
     console.log("| --- | --- | --- | --- | --- | --- |");
     for (const c of all) {
       const t = tallies.get(c.key)!;
-      console.log(`| ${c.label} | ${us(c.key).toFixed(0)} | ${median(t.slices).toFixed(0)} | ${(t.answers / t.seconds).toFixed(0)} | ${((t.busySeconds / t.seconds) * 100).toFixed(0)} % | ${t.other} |`);
+      console.log(`| ${c.label} | ${us(c.key).toFixed(0)} | ${percentile(t.slices, 50).toFixed(0)} | ${(t.answers / t.seconds).toFixed(0)} | ${((t.busySeconds / t.seconds) * 100).toFixed(0)} % | ${t.other} |`);
     }
     const parts = {
       appFloorOverBaseline: us("healthz") - us("b-healthz"),

@@ -29,10 +29,9 @@ import path from "node:path";
 import { createTenantWithKey, ROOT, startPlatform, type Platform, type TenantCredentials } from "../test/e2e/harness";
 import { FAULTS_UNLOCK_VALUE } from "../src/chaos/faults";
 import { HANDLER_SOURCE, SPIN_DEFAULT, SPIN_HANDLER_SOURCE } from "./handler";
-import { requestLocal } from "./lib/http";
 import { deployFunction } from "./lib/lambda";
-import { busiestWorkerdShare, workerdMainThreadJiffies } from "./lib/proc";
 import { envNumber } from "./lib/settings";
+import { threadTimedLoop } from "./lib/thread-time";
 
 const CONCURRENCY = Math.floor(envNumber("BENCH_REFUSAL_CONCURRENCY", 16));
 const SECONDS = envNumber("BENCH_REFUSAL_SECONDS", 8);
@@ -55,21 +54,9 @@ interface Measurement {
 /** A closed loop of CONCURRENCY clients for SECONDS; the workerd thread's time per answer of `okStatus`. */
 async function measure(platform: Platform, method: string, urlPath: string, headers: Record<string, string>, body: string, okStatus: number): Promise<Measurement> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const statuses: Record<number, number> = {};
-  const before = workerdMainThreadJiffies();
-  const started = performance.now();
-  const end = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const reply = await requestLocal(agent, platform.port, method, urlPath, headers, body, 30_000);
-        statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const busy = busiestWorkerdShare(before, workerdMainThreadJiffies(), seconds);
+  const { statuses, seconds, busySeconds } = await threadTimedLoop(agent, CONCURRENCY, SECONDS, { port: platform.port, method, path: () => urlPath, headers, body });
   agent.destroy();
+  const busy = busySeconds / seconds;
   const ok = statuses[okStatus] ?? 0;
   const answers = Object.values(statuses).reduce((a, b) => a + b, 0);
   if (ok < answers * 0.99) throw new Error(`${method} ${urlPath}: expected ${okStatus}, got ${JSON.stringify(statuses)}`);
